@@ -1,0 +1,184 @@
+/// Sums, means and maxima, over everything or along one dimension.
+///
+/// Sums run on four SIMD16 accumulators: a scalar float sum is never vectorized (its order is
+/// fixed), and four independent chains hide the add latency. The result differs from a strictly
+/// sequential sum in the last bits, as PyTorch's own (cascaded) sum does.
+extension DenseTensor {
+    /// The sum of all elements, as a 0-d tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func sum() -> DenseTensor {
+        DenseTensor(storage.read { Self.sumKernel($0.baseAddress, count) })
+    }
+
+    /// The mean of all elements (NaN for an empty tensor, as PyTorch).
+    public func mean() -> DenseTensor {
+        DenseTensor(sum().scalar! / Scalar(count))
+    }
+
+    @inlinable
+    static func sumKernel(_ p: UnsafePointer<Scalar>?, _ n: Int) -> Scalar {
+        guard let p, n > 0 else { return 0 }
+        var acc0 = SIMD16<Scalar>(), acc1 = SIMD16<Scalar>(), acc2 = SIMD16<Scalar>(), acc3 = SIMD16<Scalar>()
+        let blocks = n / 64
+        for j in 0..<blocks {
+            acc0 += loadVec(p, j &* 4)
+            acc1 += loadVec(p, j &* 4 &+ 1)
+            acc2 += loadVec(p, j &* 4 &+ 2)
+            acc3 += loadVec(p, j &* 4 &+ 3)
+        }
+        var i = blocks &* 64
+        while i &+ 16 <= n {
+            acc0 += loadVec(p + i, 0)
+            i &+= 16
+        }
+        var total = ((acc0 + acc1) + (acc2 + acc3)).sum()
+        while i < n { total += p[i]; i &+= 1 }
+        return total
+    }
+
+    /// Splits `shape` around `axis` into (outer, size, inner) for reductions along it.
+    @inlinable
+    func split(_ axis: Int) -> (outer: Int, size: Int, inner: Int) {
+        if rank == 0 { return (1, 1, 1) }
+        var outer = 1, inner = 1
+        for i in 0..<axis { outer *= shape[i] }
+        for i in (axis + 1)..<rank { inner *= shape[i] }
+        return (outer, shape[axis], inner)
+    }
+
+    /// The shape left after reducing `axis`.
+    @inlinable
+    func reducedShape(_ axis: Int, keepDim: Bool) -> [Int] {
+        if rank == 0 { return [] }
+        var out = shape
+        if keepDim { out[axis] = 1 } else { out.remove(at: axis) }
+        return out
+    }
+
+    /// The sum along `dim` (negative counts from the end).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func sum(dim: Int, keepDim: Bool) -> DenseTensor {
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        let (outer, size, inner) = split(axis)
+        let out = DenseTensor(shape: reducedShape(axis, keepDim: keepDim), repeating: 0)
+        storage.read { src in out.storage.update { dst in
+            guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+            for o in 0..<outer {
+                if inner == 1 {
+                    d[o] = Self.sumKernel(s + o &* size, size)
+                } else {
+                    let row = d + o &* inner
+                    for k in 0..<size {
+                        let from = s + (o &* size &+ k) &* inner
+                        zipLoop(UnsafePointer(row), from, row, inner, { $0 + $1 }, { $0 + $1 })
+                    }
+                }
+            }
+        } }
+        return out
+    }
+
+    /// The mean along `dim`.
+    public func mean(dim: Int, keepDim: Bool) -> DenseTensor {
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        let size = rank == 0 ? 1 : shape[axis]
+        return sum(dim: dim, keepDim: keepDim).binary(.div, scalar: Scalar(size))
+    }
+
+    /// The largest element (NaN if any element is NaN, as PyTorch). Traps on an empty tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func max() -> DenseTensor {
+        precondition(count > 0,
+            "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        return DenseTensor(storage.read { p in
+            var best = p[0]
+            for x in p where x > best || x.isNaN {
+                best = x
+                if x.isNaN { break }
+            }
+            return best
+        })
+    }
+
+    /// The largest elements along `dim` and the index of each (the first, on ties).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func max(dim: Int, keepDim: Bool) -> (values: DenseTensor, indices: [Int]) {
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        let (outer, size, inner) = split(axis)
+        precondition(size > 0 || outer * inner == 0,
+            "max(): Expected reduction dim \(axis) to have non-zero size.")
+        let values = DenseTensor(uninitializedShape: reducedShape(axis, keepDim: keepDim))
+        var indices = [Int](repeating: 0, count: outer * inner)
+        storage.read { src in values.storage.update { dst in
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    let base = o * size * inner + i
+                    var best = src[base], at = 0
+                    for k in 1..<Swift.max(size, 1) {
+                        let x = src[base + k * inner]
+                        if (x > best || x.isNaN) && !best.isNaN { best = x; at = k }
+                    }
+                    dst[o * inner + i] = best
+                    indices[o * inner + i] = at
+                }
+            }
+        } }
+        return (values, indices)
+    }
+
+    /// PyTorch's `max()` derivative: the gradient split evenly among the elements equal to `maximum`.
+    public func maxBackward(grad: Scalar, maximum: Scalar) -> DenseTensor {
+        let out = DenseTensor(shape: shape, repeating: 0)
+        storage.read { x in out.storage.update { o in
+            var ties = 0
+            for v in x where v == maximum || (v.isNaN && maximum.isNaN) { ties += 1 }
+            let share = grad / Scalar(Swift.max(ties, 1))
+            for i in 0..<x.count where x[i] == maximum || (x[i].isNaN && maximum.isNaN) { o[i] = share }
+        } }
+        return out
+    }
+
+    /// The inverse of `max(dim:)`: a tensor of `inputShape` with `self`'s values at the chosen indices.
+    public func scatter(indices: [Int], dim: Int, into inputShape: [Int]) -> DenseTensor {
+        let out = DenseTensor(shape: inputShape, repeating: 0)
+        let axis = Shape.normalize(dim: dim, rank: inputShape.count)
+        let (outer, size, inner) = out.split(axis)
+        storage.read { g in out.storage.update { o in
+            for r in 0..<outer {
+                for i in 0..<inner {
+                    o[(r * size + indices[r * inner + i]) * inner + i] = g[r * inner + i]
+                }
+            }
+        } }
+        return out
+    }
+
+    /// Sums `self` down to `target`, the inverse of broadcasting `target` up to `self.shape`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func sum(toShape target: [Int]) -> DenseTensor {
+        if target == shape { return self }
+        if Shape.count(target) == 1 {
+            return sum().reshaped(target)
+        }
+        let out = DenseTensor(shape: target, repeating: 0)
+        let st = broadcastStrides(target, to: shape)
+        let inner = shape.last ?? 1
+        let innerStride = st.last ?? 0
+        storage.read { g in out.storage.update { o in
+            guard let g = g.baseAddress, let o = o.baseAddress else { return }
+            forEachRow(shape: shape, stridesA: st, stridesB: st) { offO, _, offG in
+                if innerStride == 1 {
+                    zipLoop(UnsafePointer(o + offO), g + offG, o + offO, inner, { $0 + $1 }, { $0 + $1 })
+                } else {
+                    o[offO] += Self.sumKernel(g + offG, inner)
+                }
+            }
+        } }
+        return out
+    }
+}

@@ -1,0 +1,75 @@
+/// A dense, row-major, contiguous array of scalars with a shape: the values a tensor holds.
+///
+/// `DenseTensor` is the numeric core under the autograd `Tensor`: it knows shapes, kernels and
+/// printing, and nothing of gradients. Its storage is shared between copies of the value and
+/// between views (`reshaped`, `unsqueezed`); operations return new tensors.
+///
+/// ```swift
+/// let a = try DenseTensor<Float>(scalars: [1, 2, 3, 4], shape: [2, 2])
+/// let b = a.binary(.add, scalar: 2)      // [[3, 4], [5, 6]]
+/// print(b.sum().scalars)                 // [18.0]
+/// ```
+public struct DenseTensor<Scalar: TensorScalar> {
+    /// The scalars, row-major. Shared between views.
+    public let storage: TensorStorage<Scalar>
+    /// The size of each dimension; `[]` for a 0-d tensor.
+    public let shape: [Int]
+
+    /// Wraps `storage` (whose count must equal the shape's element count).
+    @inlinable
+    public init(storage: TensorStorage<Scalar>, shape: [Int]) {
+        assert(storage.count == Shape.count(shape), "storage of \(storage.count) scalars for shape \(shape)")
+        self.storage = storage
+        self.shape = shape
+    }
+
+    /// A tensor of `shape` whose scalars the caller must all write before reading.
+    @inlinable
+    public init(uninitializedShape shape: [Int]) {
+        self.init(storage: TensorStorage(uninitializedCount: Shape.count(shape)), shape: shape)
+    }
+
+    /// A tensor of `shape` with every element `value`.
+    @inlinable
+    public init(shape: [Int], repeating value: Scalar) {
+        self.init(uninitializedShape: shape)
+        storage.update { $0.initialize(repeating: value) }
+    }
+
+    /// A 0-d tensor holding `value`.
+    @inlinable
+    public init(_ value: Scalar) {
+        self.init(shape: [], repeating: value)
+    }
+
+    /// A tensor of `shape` from row-major `scalars`; throws when the count does not fill the shape.
+    public init(scalars: [Scalar], shape: [Int]) throws(TensorError) {
+        let count = try Shape.checkedCount(shape)
+        guard count == scalars.count else { throw .scalarCountMismatch(count: scalars.count, shape: shape) }
+        self.init(uninitializedShape: shape)
+        storage.update { dst in scalars.withUnsafeBufferPointer { src in
+            if count > 0 { dst.baseAddress!.update(from: src.baseAddress!, count: count) }
+        } }
+    }
+
+    /// The number of elements.
+    @inlinable public var count: Int { storage.count }
+
+    /// The number of dimensions.
+    @inlinable public var rank: Int { shape.count }
+
+    /// A row-major copy of the scalars.
+    public var scalars: [Scalar] { storage.read { Array($0) } }
+
+    /// The value of a one-element tensor, else `nil`.
+    public var scalar: Scalar? { count == 1 ? storage.read { $0[0] } : nil }
+
+    /// A copy with its own storage.
+    public func copied() -> DenseTensor {
+        let out = DenseTensor(uninitializedShape: shape)
+        storage.read { src in out.storage.update { dst in
+            if count > 0 { dst.baseAddress!.update(from: src.baseAddress!, count: count) }
+        } }
+        return out
+    }
+}

@@ -1,0 +1,39 @@
+import Arena
+
+/// A contiguous, 64-byte-aligned buffer of scalars, reference counted.
+///
+/// Storage is the only owner of tensor memory; it gets that memory from ``Allocator`` and gives
+/// it back when the last reference goes. Views (reshape, unsqueeze, detach) share one storage.
+/// `version` counts in-place writes, so that a saved value can be checked for modification.
+public final class TensorStorage<Scalar: TensorScalar> {
+    @usableFromInline let base: UnsafeMutablePointer<Scalar>
+    /// The number of scalars held.
+    public let count: Int
+    /// Bumped by every in-place write (PyTorch's version counter).
+    public var version = 0
+
+    /// Uninitialized storage for `count` scalars; the caller must write every element.
+    @inlinable
+    init(uninitializedCount count: Int) {
+        precondition(count >= 0, "negative storage size \(count)")
+        self.count = count
+        let raw = Allocator.allocate(byteCount: count &* MemoryLayout<Scalar>.stride)
+        base = raw.bindMemory(to: Scalar.self, capacity: count)
+    }
+
+    deinit {
+        Allocator.deallocate(UnsafeMutableRawPointer(base))
+    }
+
+    /// Calls `body` with a read-only view of the scalars.
+    @inlinable
+    public func read<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: base, count: count))
+    }
+
+    /// Calls `body` with a mutable view of the scalars.
+    @inlinable
+    public func update<R>(_ body: (UnsafeMutableBufferPointer<Scalar>) throws -> R) rethrows -> R {
+        try body(UnsafeMutableBufferPointer(start: base, count: count))
+    }
+}
