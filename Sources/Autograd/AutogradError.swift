@@ -1,0 +1,31 @@
+/// Errors thrown by `backward`, worded as PyTorch words them.
+///
+/// A thrown backward leaves every gradient and the graph as they were before the call.
+public enum AutogradError: Error, Equatable, CustomStringConvertible {
+    /// A backward through a graph that was already freed by an earlier backward.
+    case graphFreed
+    /// `backward()` without `gradient:` on a tensor with more than one element.
+    case nonScalarOutput
+    /// `backward()` on a tensor that has no history and does not require grad.
+    case doesNotRequireGrad
+    /// A `gradient:` whose shape differs from the output's.
+    case gradientShapeMismatch(gradient: [Int], output: [Int])
+
+    public var description: String {
+        switch self {
+        case .graphFreed:
+            return "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward."
+        case .nonScalarOutput:
+            return "grad can be implicitly created only for scalar outputs"
+        case .doesNotRequireGrad:
+            return "element 0 of tensors does not require grad and does not have a grad_fn"
+        case let .gradientShapeMismatch(gradient, output):
+            return "Mismatch in shape: grad_output[0] has a shape of \(torchSize(gradient)) and output[0] has a shape of \(torchSize(output))."
+        }
+    }
+}
+
+/// PyTorch's spelling of a shape: `torch.Size([2, 3])`.
+func torchSize(_ shape: [Int]) -> String {
+    "torch.Size([\(shape.map(String.init).joined(separator: ", "))])"
+}

@@ -1,0 +1,97 @@
+/// The backward sweep. Nodes were appended in execution order, so each segment already is a
+/// topological order: walk it from the top down, skipping nodes no gradient reached, and push
+/// each derivative into the node or leaf it came from. Segments are walked newest first (edges
+/// only point to older ones). Leaf and retained gradients are buffered and written only when
+/// the whole sweep has succeeded, so a thrown `graphFreed` leaves every `grad` as it was.
+extension Graph {
+    func backward(from root: History<Scalar>, seed: DenseTensor<Scalar>, retainGraph: Bool) throws(AutogradError) {
+        guard root.isLive else { throw .graphFreed }
+        var pending: ContiguousArray<Segment<Scalar>> = [root.segment]
+        var walked: ContiguousArray<Segment<Scalar>> = []
+        var retainedGrads: [(Tensor<Scalar>, DenseTensor<Scalar>)] = []
+        prepare(root.segment)
+        root.segment.grads[Int(root.index)] = seed
+        var top = Int(root.index)
+        // Whatever happens, no segment keeps gradient buffers (or a stale "prepared" state).
+        defer {
+            for segment in walked + pending {
+                segment.grads.removeAll(keepingCapacity: true)
+                segment.leafGrads.removeAll(keepingCapacity: true)
+            }
+        }
+
+        while !pending.isEmpty {
+            let newest = pending.indices.max { pending[$0].sequence < pending[$1].sequence }!
+            let segment = pending.remove(at: newest)
+            walked.append(segment)
+            if segment !== root.segment { top = segment.nodes.count - 1 }
+            for index in stride(from: top, through: 0, by: -1) {
+                guard let grad = segment.grads[index] else { continue }
+                segment.grads[index] = nil
+                let node = segment.nodes[index].pointee
+                if node.retainsGrad, let tensor = segment.retained[UInt32(index)]?.tensor {
+                    retainedGrads.append((tensor, grad))
+                }
+                let grads = node.op.definition.backward(BackwardContext(grad: grad, node: node, segment: segment))
+                try accumulate(grads.0, into: node.inputs.0, pending: &pending)
+                try accumulate(grads.1, into: node.inputs.1, pending: &pending)
+            }
+        }
+
+        // The sweep succeeded: now, and only now, write the gradients users can see.
+        for segment in walked {
+            for (slot, grad) in segment.leafGrads.enumerated() {
+                if let grad { segment.leaves[slot].accumulateGrad(grad) }
+            }
+        }
+        for (tensor, grad) in retainedGrads { tensor.accumulateGrad(grad) }
+        if !retainGraph {
+            // Freeing one segment can free an older one through its parent reference: free each once.
+            let generations = walked.map(\.generation)
+            for (segment, generation) in zip(walked, generations) where segment.generation == generation {
+                segment.free()
+            }
+        }
+    }
+
+    /// Sizes a segment's gradient buffers for a sweep (capacity is kept between sweeps).
+    private func prepare(_ segment: Segment<Scalar>) {
+        segment.grads.removeAll(keepingCapacity: true)
+        segment.grads.append(contentsOf: repeatElement(nil, count: segment.nodes.count))
+        segment.leafGrads.removeAll(keepingCapacity: true)
+        segment.leafGrads.append(contentsOf: repeatElement(nil, count: segment.leaves.count))
+    }
+
+    /// Adds `grad` to what `edge`'s node or leaf has received so far (ggml's `add_or_set`).
+    private func accumulate(
+        _ grad: DenseTensor<Scalar>?, into edge: Edge, pending: inout ContiguousArray<Segment<Scalar>>
+    ) throws(AutogradError) {
+        guard let grad, edge.kind != .none else { return }
+        let segment = self.segment(edge.segment)
+        guard segment.generation == edge.generation else { throw .graphFreed }
+        if segment.grads.count != segment.nodes.count {
+            prepare(segment)
+            pending.append(segment)
+        }
+        let index = Int(edge.index)
+        switch edge.kind {
+        case .node:
+            segment.grads[index] = segment.grads[index].map { $0.binary(.add, grad) } ?? grad
+        case .leaf:
+            segment.leafGrads[index] = segment.leafGrads[index].map { $0.binary(.add, grad) } ?? grad
+        case .none:
+            break
+        }
+    }
+}
+
+extension Tensor {
+    /// `grad += g`, creating `grad` on first use (PyTorch's AccumulateGrad).
+    func accumulateGrad(_ g: DenseTensor<Scalar>) {
+        if let grad {
+            grad.data = grad.data.binary(.add, g)
+        } else {
+            grad = Tensor(data: g)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// A thread's graph for one scalar type: its segments, the one being recorded into, and the
+/// segments free for reuse. See Note [Segments].
+final class Graph<Scalar: TensorScalar> {
+    var segments: ContiguousArray<Segment<Scalar>> = []
+    var current: Segment<Scalar>?
+    var freeList: ContiguousArray<Segment<Scalar>> = []
+    var sequence = 0
+    /// Resets of segments that no longer exist in `segments` do not happen (segments are kept),
+    /// so the total is the sum over segments.
+    var resetCount: Int { segments.reduce(0) { $0 + $1.arena.resetCount } }
+
+    /// The segment a new node goes to. An op whose inputs carry no history starts a fresh segment
+    /// when the current one is still referenced, so independent graphs are freed independently.
+    @inline(__always)
+    func segmentForRecording(inputsHaveHistory: Bool) -> Segment<Scalar> {
+        if let current, current.liveReferences == 0 || inputsHaveHistory {
+            if current.nodes.isEmpty { current.isFree = false }
+            return current
+        }
+        return startSegment()
+    }
+
+    func startSegment() -> Segment<Scalar> {
+        let segment: Segment<Scalar>
+        if let reused = freeList.popLast() {
+            segment = reused
+        } else {
+            precondition(segments.count < Int(UInt16.max), "Autograd: too many live graphs on one thread")
+            segment = Segment(id: UInt16(segments.count), graph: self)
+            segments.append(segment)
+        }
+        segment.isFree = false
+        sequence += 1
+        segment.sequence = sequence
+        current = segment
+        return segment
+    }
+
+    /// Called by a segment that just reset: it becomes reusable unless it is the current one.
+    func segmentFreed(_ segment: Segment<Scalar>) {
+        guard segment !== current, !segment.isFree else { return }
+        segment.isFree = true
+        freeList.append(segment)
+    }
+
+    func segment(_ id: UInt16) -> Segment<Scalar> { segments[Int(id)] }
+}

@@ -1,0 +1,43 @@
+/// Where a node's input came from: nothing that needs a gradient, a node, or a leaf.
+struct Edge {
+    enum Kind: UInt8 { case none, node, leaf }
+    var kind: Kind
+    /// The graph segment holding the node or the leaf slot (`Graph.segments` index).
+    var segment: UInt16
+    /// The segment's generation when the edge was made: a mismatch means that graph was freed.
+    var generation: UInt32
+    /// The node's index in its segment, or the leaf's slot.
+    var index: UInt32
+
+    static let none = Edge(kind: .none, segment: 0, generation: 0, index: 0)
+}
+
+/// One recorded operation: a plain record in the segment's arena (no Swift object, no refcount).
+///
+/// Whatever is not plain data (saved tensors, shapes, index lists) sits in the segment's side
+/// tables and the node holds its position there. The layout fits in 64 bytes.
+struct Node {
+    var op: OpKind
+    var retainsGrad = false
+    var inputs: (Edge, Edge)
+    /// Positions in the segment's `saved` table, -1 for none.
+    var saved: (Int32, Int32) = (-1, -1)
+    /// Positions in the segment's `shapes` table, -1 for none.
+    var shapes: (Int32, Int32) = (-1, -1)
+    /// Position in the segment's `indices` table, -1 for none.
+    var indices: Int32 = -1
+    var dim: Int32 = 0
+    var dim2: Int32 = 0
+    var keepDim = false
+    var scalar: Double = 0
+}
+
+/// What a tensor knows of the node that made it.
+struct History<Scalar: TensorScalar> {
+    let segment: Segment<Scalar>
+    let generation: UInt32
+    let index: UInt32
+    let op: OpKind
+
+    var isLive: Bool { segment.generation == generation }
+}

@@ -1,0 +1,53 @@
+/// What a node keeps for its derivative besides its inputs. Built by each op's forward and
+/// stored only when the op is recorded.
+struct Saved<Scalar: TensorScalar> {
+    var tensors: (DenseTensor<Scalar>?, DenseTensor<Scalar>?) = (nil, nil)
+    var shapes: ([Int]?, [Int]?) = (nil, nil)
+    var indices: [Int]? = nil
+    var scalar: Double = 0
+    var dim = 0
+    var dim2 = 0
+    var keepDim = false
+}
+
+extension Tensor {
+    /// Wraps an op's result, recording a node for `op` when grad mode is on and an input requires
+    /// grad. Otherwise no graph memory is touched: the check comes first.
+    @inline(__always)
+    static func record(
+        _ value: DenseTensor<Scalar>, _ op: OpKind, _ a: Tensor, _ b: Tensor? = nil,
+        _ saved: @autoclosure () -> Saved<Scalar> = Saved()
+    ) -> Tensor {
+        guard a.requiresGrad || b?.requiresGrad == true else { return Tensor(data: value) }
+        let context = ThreadContext.current
+        guard context.gradEnabled else { return Tensor(data: value) }
+        let graph = context.graph(Scalar.self)
+        let segment = graph.segmentForRecording(inputsHaveHistory: a.history != nil || b?.history != nil)
+        let s = saved()
+        var node = Node(op: op, inputs: (edge(to: a, from: segment), b.map { edge(to: $0, from: segment) } ?? .none))
+        if let t = s.tensors.0 { node.saved.0 = Int32(segment.saved.count); segment.saved.append(t) }
+        if let t = s.tensors.1 { node.saved.1 = Int32(segment.saved.count); segment.saved.append(t) }
+        if let t = s.shapes.0 { node.shapes.0 = Int32(segment.shapes.count); segment.shapes.append(t) }
+        if let t = s.shapes.1 { node.shapes.1 = Int32(segment.shapes.count); segment.shapes.append(t) }
+        if let t = s.indices { node.indices = Int32(segment.indices.count); segment.indices.append(t) }
+        node.scalar = s.scalar
+        node.dim = Int32(truncatingIfNeeded: s.dim)
+        node.dim2 = Int32(truncatingIfNeeded: s.dim2)
+        node.keepDim = s.keepDim
+        let index = segment.append(node)
+        return Tensor(data: value, history: History(segment: segment, generation: segment.generation, index: index, op: op))
+    }
+
+    /// The edge from a node being recorded in `segment` to its input `t`.
+    @inline(__always)
+    static func edge(to t: Tensor, from segment: Segment<Scalar>) -> Edge {
+        if let h = t.history {
+            if h.segment !== segment || h.generation != segment.generation {
+                segment.addParent(h.segment, generation: h.generation)
+            }
+            return Edge(kind: .node, segment: h.segment.id, generation: h.generation, index: h.index)
+        }
+        guard t.leafRequiresGrad else { return .none }
+        return Edge(kind: .leaf, segment: segment.id, generation: segment.generation, index: segment.slot(for: t))
+    }
+}

@@ -1,0 +1,112 @@
+import Arena
+
+/// A piece of a thread's graph: an arena of nodes in execution order plus the side tables those
+/// nodes point into, with a count of the references that keep it alive.
+///
+/// Note [Segments]: a graph cannot be freed while anything can still backward through it, and a
+/// single count per thread never reaches zero in the loop users write (`out = model(x)` records
+/// the new graph before the old `out` goes). So a thread's graph is a list of segments, each with
+/// its own count: tensors whose node is here, and segments holding an edge into this one. At zero
+/// the segment resets in O(1), keeping its chunks, and is reused. A backward without
+/// `retainGraph` resets the segments it walked; tensors still pointing at them see a newer
+/// generation and report `graphFreed`.
+final class Segment<Scalar: TensorScalar> {
+    let id: UInt16
+    /// Weak: a tensor returned from a finished thread may outlive that thread's graph.
+    weak var graph: Graph<Scalar>?
+    let arena = Arena(chunkByteCount: 16 * 1024)
+    /// Order in which segments were started: edges only point from newer to older segments.
+    var sequence = 0
+    /// References keeping this segment alive (tensors, and segments with edges into it).
+    var liveReferences = 0
+    var isFree = false
+
+    var nodes: ContiguousArray<UnsafeMutablePointer<Node>> = []
+    var saved: ContiguousArray<DenseTensor<Scalar>> = []
+    var shapes: ContiguousArray<[Int]> = []
+    var indices: ContiguousArray<[Int]> = []
+    var leaves: ContiguousArray<Tensor<Scalar>> = []
+    /// Older segments this one has edges into, each holding one reference there.
+    var parents: ContiguousArray<(segment: Segment<Scalar>, generation: UInt32)> = []
+    /// Non-leaf tensors that asked for their gradient (`retainGrad()`), by node index.
+    var retained: [UInt32: WeakTensor<Scalar>] = [:]
+
+    /// Gradients flowing during a backward, by node index and by leaf slot.
+    var grads: ContiguousArray<DenseTensor<Scalar>?> = []
+    var leafGrads: ContiguousArray<DenseTensor<Scalar>?> = []
+
+    init(id: UInt16, graph: Graph<Scalar>) {
+        self.id = id
+        self.graph = graph
+    }
+
+    var generation: UInt32 { arena.generation }
+
+    /// Appends a node and returns its index.
+    @inline(__always)
+    func append(_ node: Node) -> UInt32 {
+        let raw = arena.allocate(byteCount: MemoryLayout<Node>.stride, alignment: MemoryLayout<Node>.alignment)
+        let pointer = raw.bindMemory(to: Node.self, capacity: 1)
+        pointer.initialize(to: node)
+        nodes.append(pointer)
+        return UInt32(nodes.count - 1)
+    }
+
+    @inline(__always)
+    func retain() { liveReferences += 1 }
+
+    @inline(__always)
+    func release() {
+        liveReferences -= 1
+        if liveReferences == 0 { free() }
+    }
+
+    /// Frees every node and saved value in O(1) (the arena keeps its chunks) and moves to a new
+    /// generation, so that stale references can tell.
+    func free() {
+        arena.reset()
+        liveReferences = 0
+        nodes.removeAll(keepingCapacity: true)
+        saved.removeAll(keepingCapacity: true)
+        shapes.removeAll(keepingCapacity: true)
+        indices.removeAll(keepingCapacity: true)
+        retained.removeAll()
+        grads.removeAll(keepingCapacity: true)
+        leafGrads.removeAll(keepingCapacity: true)
+        // Dropping leaves and parents may run deinits that re-enter the graph: detach them first.
+        let oldLeaves = leaves
+        let oldParents = parents
+        leaves.removeAll(keepingCapacity: true)
+        parents.removeAll(keepingCapacity: true)
+        graph?.segmentFreed(self)
+        for parent in oldParents where parent.segment.generation == parent.generation {
+            parent.segment.release()
+        }
+        _ = oldLeaves
+    }
+
+    /// The slot of `leaf` in this segment's leaf table, adding it if needed.
+    @inline(__always)
+    func slot(for leaf: Tensor<Scalar>) -> UInt32 {
+        if let cached = leaf.leafSlot, cached.segment == id, cached.generation == generation {
+            return cached.slot
+        }
+        leaves.append(leaf)
+        let slot = UInt32(leaves.count - 1)
+        leaf.leafSlot = (id, generation, slot)
+        return slot
+    }
+
+    /// Counts a reference from this segment into an older one (once per older segment).
+    func addParent(_ other: Segment<Scalar>, generation: UInt32) {
+        for parent in parents where parent.segment === other && parent.generation == generation { return }
+        parents.append((other, generation))
+        if other.generation == generation { other.retain() }
+    }
+}
+
+/// A weak reference to a tensor, for `retainGrad()` (which must not keep the tensor alive).
+final class WeakTensor<Scalar: TensorScalar> {
+    weak var tensor: Tensor<Scalar>?
+    init(_ tensor: Tensor<Scalar>) { self.tensor = tensor }
+}

@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What each thread owns: its grad mode and its graphs (one per scalar type).
+///
+/// Found through a pthread key rather than Foundation's thread dictionary: a lookup is a few
+/// nanoseconds and allocates nothing, and the key's destructor frees the context with the thread.
+final class ThreadContext {
+    var gradEnabled = true
+    var generator = RandomGenerator(seed: 0)
+    let floatGraph = Graph<Float>()
+    let doubleGraph = Graph<Double>()
+    /// Graphs of scalar types other than Float and Double, should anyone add a conformance.
+    var otherGraphs: [ObjectIdentifier: AnyObject] = [:]
+
+    @inline(__always)
+    static var current: ThreadContext {
+        if let raw = pthread_getspecific(threadContextKey) {
+            return Unmanaged<ThreadContext>.fromOpaque(raw).takeUnretainedValue()
+        }
+        let context = ThreadContext()
+        pthread_setspecific(threadContextKey, Unmanaged.passRetained(context).toOpaque())
+        return context
+    }
+
+    @inline(__always)
+    func graph<Scalar: TensorScalar>(_: Scalar.Type) -> Graph<Scalar> {
+        if Scalar.self == Float.self { return unsafeDowncast(floatGraph, to: Graph<Scalar>.self) }
+        if Scalar.self == Double.self { return unsafeDowncast(doubleGraph, to: Graph<Scalar>.self) }
+        let id = ObjectIdentifier(Scalar.self)
+        if let graph = otherGraphs[id] { return unsafeDowncast(graph, to: Graph<Scalar>.self) }
+        let graph = Graph<Scalar>()
+        otherGraphs[id] = graph
+        return graph
+    }
+}
+
+private let threadContextKey: pthread_key_t = {
+    var key = pthread_key_t()
+    let status = pthread_key_create(&key) { raw in
+        guard let raw else { return }
+        Unmanaged<ThreadContext>.fromOpaque(raw).release()
+    }
+    precondition(status == 0, "Autograd: cannot create the thread-local key (\(status))")
+    return key
+}()

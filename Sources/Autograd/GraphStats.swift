@@ -1,0 +1,42 @@
+/// A snapshot of this thread's graph memory (all scalar types together).
+public struct GraphStats: Equatable, Sendable, CustomStringConvertible {
+    /// Nodes recorded and not yet freed.
+    public var nodeCount: Int
+    /// Arena bytes holding those nodes.
+    public var bytesInUse: Int
+    /// Arena bytes held, in use or kept for reuse.
+    public var bytesReserved: Int
+    /// How many times graph memory was freed.
+    public var resetCount: Int
+
+    public var description: String {
+        "GraphStats(nodes: \(nodeCount), inUse: \(bytesInUse) B, reserved: \(bytesReserved) B, resets: \(resetCount))"
+    }
+}
+
+/// Describes this thread's graph memory: what backward or dropping results would free.
+///
+/// ```swift
+/// let loss = (x * x).sum()
+/// currentGraphStats().nodeCount   // 2
+/// try loss.backward()
+/// currentGraphStats().nodeCount   // 0
+/// ```
+public func currentGraphStats() -> GraphStats {
+    let context = ThreadContext.current
+    var stats = GraphStats(nodeCount: 0, bytesInUse: 0, bytesReserved: 0, resetCount: 0)
+    func add<S>(_ graph: Graph<S>) {
+        for segment in graph.segments {
+            stats.nodeCount += segment.nodes.count
+            stats.bytesInUse += segment.arena.bytesInUse
+            stats.bytesReserved += segment.arena.bytesReserved
+            stats.resetCount += segment.arena.resetCount
+        }
+    }
+    add(context.floatGraph)
+    add(context.doubleGraph)
+    for graph in context.otherGraphs.values {
+        if let g = graph as? Graph<Float> { add(g) }
+    }
+    return stats
+}

@@ -1,0 +1,38 @@
+/// One differentiable operation's backward half: its PyTorch node name and its derivative.
+/// Each op's forward sits right beside its conformance, in the family file (Ops/*.swift).
+protocol OpDefinition {
+    /// PyTorch's `grad_fn` class name, e.g. `"MulBackward0"`.
+    static var name: String { get }
+    /// The gradients for the node's inputs, given the gradient of its output. An input whose
+    /// `needs` flag is false gets `nil` and costs nothing.
+    static func backward<Scalar: TensorScalar>(_ c: BackwardContext<Scalar>) -> InputGrads<Scalar>
+}
+
+typealias InputGrads<Scalar: TensorScalar> = (DenseTensor<Scalar>?, DenseTensor<Scalar>?)
+
+/// What a derivative can see: the output's gradient and what the node saved.
+struct BackwardContext<Scalar: TensorScalar> {
+    /// The gradient of the loss with respect to the node's output.
+    let grad: DenseTensor<Scalar>
+    let node: Node
+    unowned(unsafe) let segment: Segment<Scalar>
+
+    /// Whether input 0 / input 1 needs a gradient.
+    var needs: (Bool, Bool) { (node.inputs.0.kind != .none, node.inputs.1.kind != .none) }
+    var saved0: DenseTensor<Scalar> { segment.saved[Int(node.saved.0)] }
+    var saved1: DenseTensor<Scalar> { segment.saved[Int(node.saved.1)] }
+    var shape0: [Int] { segment.shapes[Int(node.shapes.0)] }
+    var shape1: [Int] { segment.shapes[Int(node.shapes.1)] }
+    var indices: [Int] { segment.indices[Int(node.indices)] }
+    var scalar: Scalar { Scalar(node.scalar) }
+    var dim: Int { Int(node.dim) }
+    var dim2: Int { Int(node.dim2) }
+    var keepDim: Bool { node.keepDim }
+
+    /// `f()` when input 0 needs a gradient, else `nil`.
+    @inline(__always)
+    func first(_ f: () -> DenseTensor<Scalar>) -> DenseTensor<Scalar>? { needs.0 ? f() : nil }
+    /// `f()` when input 1 needs a gradient, else `nil`.
+    @inline(__always)
+    func second(_ f: () -> DenseTensor<Scalar>) -> DenseTensor<Scalar>? { needs.1 ? f() : nil }
+}

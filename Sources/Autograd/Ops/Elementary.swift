@@ -1,0 +1,101 @@
+// Elementwise functions of one tensor. Where the derivative is cheaper from the output
+// (exp, sqrt, sigmoid, tanh, relu), the node saves the output, as PyTorch does.
+
+// MARK: - pow
+
+enum Pow: OpDefinition {
+    static let name = "PowBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        (c.saved0.powBackward(grad: c.grad, exponent: c.scalar), nil)   // p · x^(p-1) · g
+    }
+}
+
+extension Tensor {
+    /// `self ** exponent`, elementwise (PowBackward0).
+    public func pow(_ exponent: Scalar) -> Tensor {
+        Tensor.record(data.pow(exponent), .pow, self, nil, Saved(tensors: (data, nil), scalar: Double(exponent)))
+    }
+}
+
+// MARK: - exp, log, sqrt
+
+enum Exp: OpDefinition {
+    static let name = "ExpBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.mul, c.saved0), nil) }  // g · eˣ
+}
+
+enum Log: OpDefinition {
+    static let name = "LogBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.div, c.saved0), nil) }  // g / x
+}
+
+enum Sqrt: OpDefinition {
+    static let name = "SqrtBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.sqrtBackward, c.saved0), nil) }  // g / 2√x
+}
+
+extension Tensor {
+    /// `eˣ`, elementwise (ExpBackward0).
+    public func exp() -> Tensor {
+        let y = data.unary(.exp)
+        return Tensor.record(y, .exp, self, nil, Saved(tensors: (y, nil)))
+    }
+    /// The natural logarithm, elementwise (LogBackward0); `-inf` at 0 and NaN below, as PyTorch.
+    public func log() -> Tensor {
+        Tensor.record(data.unary(.log), .log, self, nil, Saved(tensors: (data, nil)))
+    }
+    /// The square root, elementwise (SqrtBackward0).
+    public func sqrt() -> Tensor {
+        let y = data.unary(.sqrt)
+        return Tensor.record(y, .sqrt, self, nil, Saved(tensors: (y, nil)))
+    }
+}
+
+// MARK: - abs, relu
+
+enum Abs: OpDefinition {
+    static let name = "AbsBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.absBackward, c.saved0), nil) }  // g · sign(x)
+}
+
+enum Relu: OpDefinition {
+    static let name = "ReluBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.reluBackward, c.saved0), nil) }  // g · [y > 0]
+}
+
+extension Tensor {
+    /// `|x|`, elementwise (AbsBackward0). The derivative at 0 is 0, as in PyTorch.
+    public func abs() -> Tensor {
+        Tensor.record(data.unary(.abs), .abs, self, nil, Saved(tensors: (data, nil)))
+    }
+    /// `max(x, 0)`, elementwise (ReluBackward0). The derivative at 0 is 0, as in PyTorch.
+    public func relu() -> Tensor {
+        let y = data.unary(.relu)
+        return Tensor.record(y, .relu, self, nil, Saved(tensors: (y, nil)))
+    }
+}
+
+// MARK: - sigmoid, tanh
+
+enum Sigmoid: OpDefinition {
+    static let name = "SigmoidBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.sigmoidBackward, c.saved0), nil) }  // g · y(1 - y)
+}
+
+enum Tanh: OpDefinition {
+    static let name = "TanhBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.tanhBackward, c.saved0), nil) }  // g · (1 - y²)
+}
+
+extension Tensor {
+    /// `1 / (1 + e⁻ˣ)`, elementwise (SigmoidBackward0).
+    public func sigmoid() -> Tensor {
+        let y = data.unary(.sigmoid)
+        return Tensor.record(y, .sigmoid, self, nil, Saved(tensors: (y, nil)))
+    }
+    /// The hyperbolic tangent, elementwise (TanhBackward0).
+    public func tanh() -> Tensor {
+        let y = data.unary(.tanh)
+        return Tensor.record(y, .tanh, self, nil, Saved(tensors: (y, nil)))
+    }
+}

@@ -1,0 +1,47 @@
+/// Every recorded operation. The node stores one of these (one byte); the op's definition, in
+/// its family file, gives its name and derivative. A test walks `allCases` and requires a
+/// golden or gradcheck case for each, so an op cannot be added half-way.
+enum OpKind: UInt8, CaseIterable, Sendable {
+    case add, addScalar, sub, subScalar, rsubScalar, mul, mulScalar, div, divScalar, scalarDiv, neg
+    case pow, exp, log, sqrt, abs, relu, sigmoid, tanh
+    case sum, sumDim, mean, meanDim, max, maxDim
+    case reshape, t, transpose, unsqueeze, expand
+
+    /// The op's definition (the one switch over op kinds: everything else goes through here).
+    var definition: any OpDefinition.Type {
+        switch self {
+        case .add: Add.self
+        case .addScalar: AddScalar.self
+        case .sub: Sub.self
+        case .subScalar: SubScalar.self
+        case .rsubScalar: RsubScalar.self
+        case .mul: Mul.self
+        case .mulScalar: MulScalar.self
+        case .div: Div.self
+        case .divScalar: DivScalar.self
+        case .scalarDiv: ScalarDiv.self
+        case .neg: Neg.self
+        case .pow: Pow.self
+        case .exp: Exp.self
+        case .log: Log.self
+        case .sqrt: Sqrt.self
+        case .abs: Abs.self
+        case .relu: Relu.self
+        case .sigmoid: Sigmoid.self
+        case .tanh: Tanh.self
+        case .sum: Sum.self
+        case .sumDim: SumDim.self
+        case .mean: Mean.self
+        case .meanDim: MeanDim.self
+        case .max: MaxAll.self
+        case .maxDim: MaxDim.self
+        case .reshape: Reshape.self
+        case .t: T.self
+        case .transpose: Transpose.self
+        case .unsqueeze: Unsqueeze.self
+        case .expand: Expand.self
+        }
+    }
+
+    var name: String { definition.name }
+}

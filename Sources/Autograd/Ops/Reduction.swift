@@ -1,0 +1,108 @@
+// Sums, means and maxima. Derivatives spread the output's gradient back over the reduced
+// elements: evenly for sums and means, to the chosen element(s) for max.
+
+extension DenseTensor {
+    /// The gradient of a reduction along `dim` brought back to `inputShape`: re-insert the
+    /// reduced dim if it was dropped, then broadcast.
+    func unreduced(dim: Int, keepDim: Bool, to inputShape: [Int]) -> DenseTensor {
+        var g = self
+        if !keepDim && !inputShape.isEmpty {
+            var shape = g.shape
+            shape.insert(1, at: Shape.normalize(dim: dim, rank: inputShape.count))
+            g = g.reshaped(shape)
+        }
+        return g.expanded(to: inputShape)
+    }
+}
+
+// MARK: - sum
+
+enum Sum: OpDefinition {
+    static let name = "SumBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.expanded(to: c.shape0), nil) }
+}
+
+enum SumDim: OpDefinition {
+    static let name = "SumBackward1"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        (c.grad.unreduced(dim: c.dim, keepDim: c.keepDim, to: c.shape0), nil)
+    }
+}
+
+extension Tensor {
+    /// The sum of all elements, a 0-d tensor (SumBackward0).
+    public func sum() -> Tensor {
+        Tensor.record(data.sum(), .sum, self, nil, Saved(shapes: (shape, nil)))
+    }
+    /// The sum along `dim`; negative dims count from the end (SumBackward1).
+    public func sum(dim: Int, keepDim: Bool = false) -> Tensor {
+        Tensor.record(data.sum(dim: dim, keepDim: keepDim), .sumDim, self, nil,
+                      Saved(shapes: (shape, nil), dim: dim, keepDim: keepDim))
+    }
+}
+
+// MARK: - mean
+
+enum Mean: OpDefinition {
+    static let name = "MeanBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        (c.grad.binary(.div, scalar: S(Shape.count(c.shape0))).expanded(to: c.shape0), nil)
+    }
+}
+
+enum MeanDim: OpDefinition {
+    static let name = "MeanBackward1"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        let size = c.shape0.isEmpty ? 1 : c.shape0[Shape.normalize(dim: c.dim, rank: c.shape0.count)]
+        return (c.grad.binary(.div, scalar: S(size)).unreduced(dim: c.dim, keepDim: c.keepDim, to: c.shape0), nil)
+    }
+}
+
+extension Tensor {
+    /// The mean of all elements, a 0-d tensor (MeanBackward0).
+    public func mean() -> Tensor {
+        Tensor.record(data.mean(), .mean, self, nil, Saved(shapes: (shape, nil)))
+    }
+    /// The mean along `dim`; negative dims count from the end (MeanBackward1).
+    public func mean(dim: Int, keepDim: Bool = false) -> Tensor {
+        Tensor.record(data.mean(dim: dim, keepDim: keepDim), .meanDim, self, nil,
+                      Saved(shapes: (shape, nil), dim: dim, keepDim: keepDim))
+    }
+}
+
+// MARK: - max
+
+enum MaxAll: OpDefinition {
+    static let name = "MaxBackward1"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        // Ties share the gradient evenly, as PyTorch's evenly_distribute_backward.
+        (c.saved0.maxBackward(grad: c.grad.scalar!, maximum: c.scalar), nil)
+    }
+}
+
+enum MaxDim: OpDefinition {
+    static let name = "MaxBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        var g = c.grad
+        if !c.keepDim && !c.shape0.isEmpty {
+            var shape = g.shape
+            shape.insert(1, at: Shape.normalize(dim: c.dim, rank: c.shape0.count))
+            g = g.reshaped(shape)
+        }
+        return (g.scatter(indices: c.indices, dim: c.dim, into: c.shape0), nil)
+    }
+}
+
+extension Tensor {
+    /// The largest element, a 0-d tensor (MaxBackward1).
+    public func max() -> Tensor {
+        let m = data.max()
+        return Tensor.record(m, .max, self, nil, Saved(tensors: (data, nil), scalar: Double(m.scalar!)))
+    }
+    /// The largest elements along `dim` (the values; MaxBackward0).
+    public func max(dim: Int, keepDim: Bool = false) -> Tensor {
+        let (values, indices) = data.max(dim: dim, keepDim: keepDim)
+        return Tensor.record(values, .maxDim, self, nil,
+                             Saved(shapes: (shape, nil), indices: indices, dim: dim, keepDim: keepDim))
+    }
+}

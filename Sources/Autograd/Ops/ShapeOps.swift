@@ -1,0 +1,76 @@
+// Reshape, transpose, unsqueeze, expand. Their derivatives undo the layout change.
+
+// MARK: - reshape
+
+enum Reshape: OpDefinition {
+    static let name = "ViewBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
+}
+
+extension Tensor {
+    /// The same elements under `shape`, with at most one `-1` inferred (ViewBackward0).
+    /// Shares storage with `self`. Traps with PyTorch's message if the sizes don't match.
+    public func reshaped(_ shape: [Int]) -> Tensor {
+        let resolved: [Int]
+        do { resolved = try Shape.inferReshape(shape, count: count) } catch { preconditionFailure(error.description) }
+        return Tensor.record(data.reshaped(resolved), .reshape, self, nil, Saved(shapes: (self.shape, nil)))
+    }
+}
+
+// MARK: - transpose
+
+enum T: OpDefinition {
+    static let name = "TBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.transposed(0, 1), nil) }
+}
+
+enum Transpose: OpDefinition {
+    static let name = "TransposeBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.transposed(c.dim, c.dim2), nil) }
+}
+
+extension Tensor {
+    /// The matrix transpose of a tensor of rank ≤ 2 (TBackward0), PyTorch's `t()`.
+    public func transposed() -> Tensor {
+        precondition(rank <= 2, "t() expects a tensor with <= 2 dimensions, but self is \(rank)D")
+        return Tensor.record(rank < 2 ? data : data.transposed(0, 1), .t, self)
+    }
+    /// `self` with dimensions `d0` and `d1` swapped (TransposeBackward0).
+    public func transposed(_ d0: Int, _ d1: Int) -> Tensor {
+        Tensor.record(data.transposed(d0, d1), .transpose, self, nil, Saved(dim: d0, dim2: d1))
+    }
+}
+
+// MARK: - unsqueeze
+
+enum Unsqueeze: OpDefinition {
+    static let name = "UnsqueezeBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
+}
+
+extension Tensor {
+    /// `self` with a dimension of size 1 inserted at `dim` (UnsqueezeBackward0); shares storage.
+    public func unsqueezed(dim: Int) -> Tensor {
+        let axis = Shape.normalize(dim: dim, rank: rank + 1)
+        var newShape = shape
+        newShape.insert(1, at: axis)
+        return Tensor.record(data.reshaped(newShape), .unsqueeze, self, nil, Saved(shapes: (shape, nil)))
+    }
+}
+
+// MARK: - expand
+
+enum Expand: OpDefinition {
+    static let name = "ExpandBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.sum(toShape: c.shape0), nil) }
+}
+
+extension Tensor {
+    /// `self` broadcast to `shape` (ExpandBackward0); `-1` keeps a dimension's size.
+    public func expanded(to shape: [Int]) -> Tensor {
+        var target = shape
+        let lead = shape.count - rank
+        for i in 0..<shape.count where shape[i] == -1 && i >= lead { target[i] = self.shape[i - lead] }
+        return Tensor.record(data.expanded(to: target), .expand, self, nil, Saved(shapes: (self.shape, nil)))
+    }
+}

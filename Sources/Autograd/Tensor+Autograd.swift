@@ -1,0 +1,66 @@
+/// Backward passes and the autograd state a user can change.
+extension Tensor {
+    /// Computes the gradient of this tensor with respect to every leaf that requires grad and
+    /// accumulates it into their ``grad`` (PyTorch's `tensor.backward()`).
+    ///
+    /// - Parameters:
+    ///   - gradient: The gradient of the final result with respect to this tensor, of this
+    ///     tensor's shape; may be omitted for a one-element tensor (it is then 1).
+    ///   - retainGraph: Keep the graph so that another backward can run through it. By default
+    ///     the graph is freed, and a second backward through it throws ``AutogradError/graphFreed``.
+    /// - Throws: ``AutogradError``; nothing is written to any gradient when it throws.
+    ///
+    /// ```swift
+    /// let x = Tensor<Float>([1, 2, 3], requiresGrad: true)
+    /// try (x * x).sum().backward()
+    /// x.grad!.scalars   // [2, 4, 6]
+    /// ```
+    public func backward(gradient: Tensor? = nil, retainGraph: Bool = false) throws(AutogradError) {
+        guard requiresGrad else { throw .doesNotRequireGrad }
+        let seed: DenseTensor<Scalar>
+        if let gradient {
+            guard gradient.shape == shape else {
+                throw .gradientShapeMismatch(gradient: gradient.shape, output: shape)
+            }
+            // A copy: the caller's tensor must not end up aliased by a `grad`.
+            seed = gradient.data.copied()
+        } else {
+            guard count == 1 else { throw .nonScalarOutput }
+            seed = DenseTensor(shape: shape, repeating: 1)
+        }
+        guard let history else {
+            accumulateGrad(seed)   // backward on a leaf: its gradient is the seed
+            return
+        }
+        try history.segment.graph!.backward(from: history, seed: seed, retainGraph: retainGraph)
+    }
+
+    /// Keeps this non-leaf's gradient in ``grad`` after backward (PyTorch's `retain_grad()`).
+    /// On a leaf it does nothing: leaves keep their gradient anyway.
+    public func retainGrad() {
+        guard let history else { return }
+        precondition(history.isLive, "can't retain_grad on a tensor whose graph was already freed")
+        retainsGrad = true
+        history.segment.nodes[Int(history.index)].pointee.retainsGrad = true
+        history.segment.retained[history.index] = WeakTensor(self)
+    }
+
+    /// A new leaf sharing this tensor's storage, with no history and no grad requirement
+    /// (PyTorch's `detach()`).
+    public func detached() -> Tensor {
+        Tensor(data: data)
+    }
+
+    /// Cuts this tensor from its history in place, making it a leaf that does not require grad
+    /// (PyTorch's `detach_()`).
+    public func detach() {
+        if let history, history.isLive { history.segment.release() }
+        history = nil
+        leafRequiresGrad = false
+    }
+
+    /// Sets ``grad`` to `nil`, as PyTorch's `zero_grad(set_to_none=True)`.
+    public func zeroGrad() {
+        grad = nil
+    }
+}

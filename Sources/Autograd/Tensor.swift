@@ -1,0 +1,102 @@
+/// A multi-dimensional array that records the operations done to it, so that one call to
+/// ``backward(gradient:retainGraph:)`` computes the gradient of a result with respect to every
+/// tensor that requires grad (PyTorch's `torch.Tensor` with autograd, on the CPU).
+///
+/// ```swift
+/// import Autograd
+///
+/// let x = Tensor<Float>.ones([2, 2], requiresGrad: true)
+/// let y = x + 2                      // y.gradFn?.name == "AddBackward0"
+/// let out = (y * y * 3).mean()
+/// try out.backward()
+/// print(x.grad!)                     // tensor([[4.5000, 4.5000],
+///                                    //         [4.5000, 4.5000]])
+/// ```
+///
+/// `Tensor` has reference semantics, like `torch.Tensor`. The graph it records lives in a
+/// per-thread arena and is freed by `backward()` or when nothing can backward through it any
+/// more, so a training loop's graph memory does not grow. A tensor with history belongs to the
+/// thread that made it.
+public final class Tensor<Scalar: TensorScalar> {
+    /// The values (shared with views and with ``detached()``).
+    public internal(set) var data: DenseTensor<Scalar>
+    /// The node that made this tensor; `nil` for leaves.
+    var history: History<Scalar>?
+    var leafRequiresGrad: Bool
+    var retainsGrad = false
+    /// Where this leaf was last given a slot in a segment's leaf table (a cache, see `Segment.slot`).
+    var leafSlot: (segment: UInt16, generation: UInt32, slot: UInt32)?
+
+    /// The gradient accumulated by backward passes: set on leaves that require grad, and on
+    /// non-leaves after ``retainGrad()``; `nil` otherwise or after ``zeroGrad()``.
+    public var grad: Tensor?
+
+    /// Wraps `data` as a leaf.
+    public init(data: DenseTensor<Scalar>, requiresGrad: Bool = false) {
+        self.data = data
+        self.leafRequiresGrad = requiresGrad
+    }
+
+    /// Wraps the result of a recorded operation.
+    init(data: DenseTensor<Scalar>, history: History<Scalar>) {
+        self.data = data
+        self.history = history
+        self.leafRequiresGrad = false
+        history.segment.retain()
+    }
+
+    deinit {
+        if let history, history.isLive { history.segment.release() }
+    }
+
+    // MARK: Reading
+
+    /// The size of each dimension; `[]` for a 0-d tensor.
+    public var shape: [Int] { data.shape }
+    /// The number of dimensions.
+    public var rank: Int { data.rank }
+    /// The number of elements.
+    public var count: Int { data.count }
+    /// A row-major copy of the elements.
+    public var scalars: [Scalar] { data.scalars }
+    /// The value of a one-element tensor, else `nil`.
+    public var scalar: Scalar? { data.scalar }
+
+    // MARK: Autograd state
+
+    /// Whether gradients flow to or through this tensor. Settable on leaves (PyTorch's
+    /// `requires_grad_`); a non-leaf requires grad because it has history.
+    public var requiresGrad: Bool {
+        get { history != nil || leafRequiresGrad }
+        set {
+            if history != nil {
+                precondition(newValue,
+                    "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
+                return
+            }
+            leafRequiresGrad = newValue
+        }
+    }
+
+    /// `true` for tensors the user created (and results computed without recording).
+    public var isLeaf: Bool { history == nil }
+
+    /// The operation that made this tensor (PyTorch's `grad_fn`); `nil` for leaves.
+    public var gradFn: GradFn? { history.map { GradFn(op: $0.op) } }
+}
+
+/// The node that produced a tensor, as PyTorch's `grad_fn` shows it.
+public struct GradFn: Equatable, CustomStringConvertible, Sendable {
+    let op: OpKind
+    /// PyTorch's class name for the backward node, e.g. `"AddBackward0"`.
+    public var name: String { op.name }
+    public var description: String { "<\(name)>" }
+}
+
+extension Tensor: CustomStringConvertible {
+    /// PyTorch's printed text, suffixes included (`requires_grad=True`, `grad_fn=<...>`).
+    public var description: String {
+        if let history { return data.formatted(suffixes: ["grad_fn=<\(history.op.name)>"]) }
+        return data.formatted(suffixes: leafRequiresGrad ? ["requires_grad=True"] : [])
+    }
+}
