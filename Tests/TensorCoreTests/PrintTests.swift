@@ -12,32 +12,35 @@ final class PrintTests: XCTestCase {
         let file = try JSONDecoder().decode(PrintGoldenFile.self, from: Data(contentsOf: url))
         XCTAssertFalse(file.cases.isEmpty, "no cases in \(url.path)")
         for goldenCase in file.cases {
-            let actual: String
+            let actual: String?
             switch goldenCase.dtype {
             case "float32": actual = try render(goldenCase, as: Float.self)
             case "float64": actual = try render(goldenCase, as: Double.self)
-            default:
-                XCTFail("\(goldenCase.id): unknown dtype \(goldenCase.dtype)")
+            default: actual = nil
+            }
+            guard let actual else {
+                XCTFail("\(goldenCase.id): cannot replay dtype \(goldenCase.dtype), op \(goldenCase.op?.name ?? "-")")
                 continue
             }
             assertPrinted(actual, goldenCase.expected, goldenCase.id)
         }
     }
 
-    /// Replays one case: builds the leaf, applies the op, prints with the suffixes PyTorch shows.
-    private func render<Scalar: TensorScalar>(_ goldenCase: PrintGoldenCase, as _: Scalar.Type) throws -> String {
+    /// Replays one case: builds the leaf, applies the op, prints with the suffixes PyTorch shows;
+    /// `nil` for an op this test does not know.
+    private func render<Scalar: TensorScalar>(_ goldenCase: PrintGoldenCase, as _: Scalar.Type) throws -> String? {
         let leaf = try DenseTensor<Scalar>(
             scalars: goldenCase.tensor.values.map { Scalar($0.value) }, shape: goldenCase.tensor.shape)
         guard let op = goldenCase.op else {
             return leaf.formatted(suffixes: goldenCase.requiresGrad ? ["requires_grad=True"] : [])
         }
-        let result = try apply(op, to: leaf, id: goldenCase.id)
+        guard let result = try apply(op, to: leaf, id: goldenCase.id) else { return nil }
         return result.formatted(suffixes: goldenCase.expectedGradFn.map { ["grad_fn=<\($0)>"] } ?? [])
     }
 
     private func apply<Scalar: TensorScalar>(
         _ op: PrintGoldenOp, to t: DenseTensor<Scalar>, id: String
-    ) throws -> DenseTensor<Scalar> {
+    ) throws -> DenseTensor<Scalar>? {
         let params = op.params
         func scalar() throws -> Scalar { Scalar(try XCTUnwrap(params.scalar, "\(id): missing scalar")) }
         func shape() throws -> [Int] { try XCTUnwrap(params.shape, "\(id): missing shape") }
@@ -54,7 +57,8 @@ final class PrintTests: XCTestCase {
         case "abs": return t.unary(.abs)
         case "sum": return t.sum()
         case "mean": return t.mean()
-        case "transposed": return t.transposed(0, 1)
+        // `t()` leaves a tensor of rank < 2 as it is.
+        case "transposed": return t.rank < 2 ? t : t.transposed(0, 1)
         case "transposedDims":
             let dims = try XCTUnwrap(params.dims, "\(id): missing dims")
             return t.transposed(dims[0], dims[1])
@@ -65,8 +69,7 @@ final class PrintTests: XCTestCase {
             var newShape = t.shape
             newShape.insert(1, at: dim < 0 ? dim + t.rank + 1 : dim)
             return t.reshaped(newShape)
-        default:
-            throw XCTSkip("\(id): op \(op.name) is not replayed by this test")
+        default: return nil
         }
     }
 
