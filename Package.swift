@@ -18,8 +18,13 @@ let package = Package(
         .target(name: "Arena"),
         .target(
             name: "TensorCore",
-            dependencies: ["Arena", .product(name: "RealModule", package: "swift-numerics")]),
+            dependencies: ["Arena", "COpenBLAS", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Autograd", dependencies: ["TensorCore", "Arena"]),
+
+        // MARK: - Implementation details
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: - Tools
         .executableTarget(

@@ -4,7 +4,7 @@ import RealModule
 ///
 /// The requirements are what the kernels need: IEEE arithmetic, SIMD vectors and the
 /// elementary functions of swift-numerics' `Real`.
-public protocol TensorScalar: BinaryFloatingPoint, Real, SIMDScalar, Sendable, LosslessStringConvertible, Codable {
+public protocol TensorScalar: BinaryFloatingPoint, Real, SIMDScalar, BLASScalar, Sendable, LosslessStringConvertible, Codable {
     /// The name PyTorch prints after `dtype=`, or `nil` for the default dtype (float32).
     static var dtypeName: String? { get }
 }

@@ -6,6 +6,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     case pow, exp, log, sqrt, abs, relu, sigmoid, tanh
     case sum, sumDim, mean, meanDim, max, maxDim
     case reshape, t, transpose, unsqueeze, expand
+    case mm, mv, softmax, logSoftmax, crossEntropy, mseLoss
 
     /// The op's definition (the one switch over op kinds: everything else goes through here).
     var definition: any OpDefinition.Type {
@@ -40,6 +41,12 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .transpose: Transpose.self
         case .unsqueeze: Unsqueeze.self
         case .expand: Expand.self
+        case .mm: Mm.self
+        case .mv: Mv.self
+        case .softmax: SoftmaxOp.self
+        case .logSoftmax: LogSoftmaxOp.self
+        case .crossEntropy: CrossEntropy.self
+        case .mseLoss: MseLoss.self
         }
     }
 

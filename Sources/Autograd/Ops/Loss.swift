@@ -1,0 +1,67 @@
+// Loss functions (mean reduction), each one node.
+
+// MARK: - cross-entropy
+
+/// Cross-entropy as PyTorch computes it, `nll_loss(log_softmax(logits))`, fused into one node:
+/// the derivative with respect to the logits is `(softmax − onehot) / N`.
+enum CrossEntropy: OpDefinition {
+    static let name = "NllLossBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        let logProbabilities = c.saved0
+        let targets = c.indices
+        let classes = logProbabilities.shape.last ?? 1
+        let scale = c.grad.scalar! / S(Swift.max(targets.count, 1))
+        let grad = logProbabilities.unary(.exp).binary(.mul, scalar: scale)
+        grad.storage.update { g in
+            for (row, t) in targets.enumerated() { g[row * classes + t] -= scale }
+        }
+        return (grad, nil)
+    }
+}
+
+/// The mean cross-entropy between `logits` (`[N, C]`, or `[C]` for one sample) and the class
+/// indices `targets` (PyTorch's `F.cross_entropy`; NllLossBackward0).
+///
+/// Traps with PyTorch's message when a target is outside `0..<C` or the counts differ.
+///
+/// ```swift
+/// let loss = crossEntropy(logits: model(x), targets: labels)
+/// try loss.backward()
+/// ```
+public func crossEntropy<Scalar>(logits: Tensor<Scalar>, targets: [Int]) -> Tensor<Scalar> {
+    precondition(logits.rank == 1 || logits.rank == 2,
+                 "cross_entropy expects logits of shape [N, C] or [C], got \(logits.shape)")
+    let batch = logits.rank == 2 ? logits.shape[0] : 1
+    let classes = logits.shape.last!
+    precondition(batch == targets.count,
+                 "Expected input batch_size (\(batch)) to match target batch_size (\(targets.count)).")
+    for t in targets where t < 0 || t >= classes { preconditionFailure("Target \(t) is out of bounds.") }
+    let logProbabilities = logits.data.logSoftmax(dim: -1)
+    var total: Scalar = 0
+    logProbabilities.storage.read { p in
+        for (row, t) in targets.enumerated() { total -= p[row * classes + t] }
+    }
+    let loss = DenseTensor(total / Scalar(batch))   // NaN for an empty batch, as PyTorch
+    return Tensor.record(loss, .crossEntropy, logits, nil, Saved(tensors: (logProbabilities, nil), indices: targets))
+}
+
+// MARK: - mean squared error
+
+enum MseLoss: OpDefinition {
+    static let name = "MseLossBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        // ∂/∂a = 2 (a − b) g / n, ∂/∂b its negation; summed back over broadcast dims.
+        let diff = c.saved0
+        let scale = 2 * c.grad.scalar! / S(Swift.max(diff.count, 1))
+        let g = diff.binary(.mul, scalar: scale)
+        return (c.first { g.sum(toShape: c.shape0) }, c.second { g.unary(.neg).sum(toShape: c.shape1) })
+    }
+}
+
+/// The mean of `(input − target)²` over all elements (PyTorch's `F.mse_loss`; MseLossBackward0).
+public func mseLoss<Scalar>(_ input: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Tensor<Scalar> {
+    let diff = input.data.binary(.sub, target.data)
+    let loss = diff.pow(2).mean()
+    return Tensor.record(loss, .mseLoss, input, target,
+                         Saved(tensors: (diff, nil), shapes: (input.shape, target.shape)))
+}

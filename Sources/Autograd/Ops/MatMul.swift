@@ -1,0 +1,43 @@
+// Matrix products. The derivatives are products too, run through the same BLAS calls with
+// transpose flags: no transposed copy is ever made.
+
+// MARK: - matrix · matrix
+
+enum Mm: OpDefinition {
+    static let name = "MmBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        let (a, b) = (c.saved0, c.saved1)
+        return (c.first { c.grad.matmul(b, transposeB: true) },   // ∂/∂A = G · Bᵀ
+                c.second { a.matmul(c.grad, transposeA: true) })  // ∂/∂B = Aᵀ · G
+    }
+}
+
+// MARK: - matrix · vector
+
+enum Mv: OpDefinition {
+    static let name = "MvBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        let (a, v) = (c.saved0, c.saved1)
+        return (c.first { c.grad.outer(v) },                 // ∂/∂A = g ⊗ v
+                c.second { a.matvec(c.grad, transpose: true) })  // ∂/∂v = Aᵀ · g
+    }
+}
+
+extension Tensor {
+    /// The matrix product: 2-D × 2-D (MmBackward0) or 2-D × 1-D (MvBackward0).
+    ///
+    /// Traps with PyTorch's message when the inner sizes differ, e.g.
+    /// `mat1 and mat2 shapes cannot be multiplied (2x3 and 4x2)`.
+    ///
+    /// ```swift
+    /// let logits = x.matmul(w) + b      // [batch, in] · [in, out]
+    /// ```
+    public func matmul(_ other: Tensor) -> Tensor {
+        precondition(rank == 2 && (other.rank == 2 || other.rank == 1),
+                     "matmul supports 2-D × 2-D and 2-D × 1-D, got \(rank)-D × \(other.rank)-D")
+        if other.rank == 1 {
+            return Tensor.record(data.matvec(other.data), .mv, self, other, Saved(tensors: (data, other.data)))
+        }
+        return Tensor.record(data.matmul(other.data), .mm, self, other, Saved(tensors: (data, other.data)))
+    }
+}

@@ -1,0 +1,35 @@
+// Softmax and log-softmax along a dimension; both save their output, from which the
+// derivative follows without recomputing any exponential.
+
+enum SoftmaxOp: OpDefinition {
+    static let name = "SoftmaxBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        // y ⊙ (g − Σ g ⊙ y), the sum along the softmax dim
+        let y = c.saved0
+        let dot = c.grad.binary(.mul, y).sum(dim: c.dim, keepDim: true)
+        return (y.binary(.mul, c.grad.binary(.sub, dot)), nil)
+    }
+}
+
+enum LogSoftmaxOp: OpDefinition {
+    static let name = "LogSoftmaxBackward0"
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        // g − exp(y) ⊙ Σ g, the sum along the dim
+        let total = c.grad.sum(dim: c.dim, keepDim: true)
+        return (c.grad.binary(.sub, c.saved0.unary(.exp).binary(.mul, total)), nil)
+    }
+}
+
+extension Tensor {
+    /// `exp(x) / Σ exp(x)` along `dim` (SoftmaxBackward0), computed without overflow.
+    public func softmax(dim: Int) -> Tensor {
+        let y = data.softmax(dim: dim)
+        return Tensor.record(y, .softmax, self, nil, Saved(tensors: (y, nil), dim: dim))
+    }
+
+    /// `x - log Σ exp(x)` along `dim` (LogSoftmaxBackward0), computed without overflow.
+    public func logSoftmax(dim: Int) -> Tensor {
+        let y = data.logSoftmax(dim: dim)
+        return Tensor.record(y, .logSoftmax, self, nil, Saved(tensors: (y, nil), dim: dim))
+    }
+}

@@ -1,0 +1,43 @@
+/// Matrix products through BLAS. `transposeA`/`transposeB` read an operand as its transpose
+/// without copying it, which is what the derivatives of a product need.
+extension DenseTensor {
+    /// `op(self) · op(other)` for 2-D tensors, `op` being the transpose when asked.
+    public func matmul(_ other: DenseTensor, transposeA: Bool = false, transposeB: Bool = false) -> DenseTensor {
+        precondition(rank == 2 && other.rank == 2, "matmul expects 2-D operands, got \(shape) and \(other.shape)")
+        let (m, k) = transposeA ? (shape[1], shape[0]) : (shape[0], shape[1])
+        let (k2, n) = transposeB ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
+        precondition(k == k2,
+            "mat1 and mat2 shapes cannot be multiplied (\(m)x\(k) and \(k2)x\(n))")
+        let out = DenseTensor(uninitializedShape: [m, n])
+        if m == 0 || n == 0 { return out }
+        if k == 0 { return DenseTensor(shape: [m, n], repeating: 0) }
+        storage.read { a in other.storage.read { b in out.storage.update { c in
+            Scalar.gemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: 1,
+                        a: a.baseAddress!, lda: shape[1], b: b.baseAddress!, ldb: other.shape[1],
+                        beta: 0, c: c.baseAddress!, ldc: n)
+        } } }
+        return out
+    }
+
+    /// `op(self) · vector` for a 2-D `self` and a 1-D `vector`.
+    public func matvec(_ vector: DenseTensor, transpose: Bool = false) -> DenseTensor {
+        precondition(rank == 2 && vector.rank == 1, "mv expects a 2-D matrix and a 1-D vector, got \(shape) and \(vector.shape)")
+        let (m, n) = (shape[0], shape[1])
+        let (rows, cols) = transpose ? (n, m) : (m, n)
+        precondition(cols == vector.shape[0],
+            "size mismatch, got input (\(rows)), mat (\(rows)x\(cols)), vec (\(vector.shape[0]))")
+        if rows == 0 { return DenseTensor(uninitializedShape: [0]) }
+        if cols == 0 { return DenseTensor(shape: [rows], repeating: 0) }
+        let out = DenseTensor(uninitializedShape: [rows])
+        storage.read { a in vector.storage.read { x in out.storage.update { y in
+            Scalar.gemv(transA: transpose, m: m, n: n, alpha: 1, a: a.baseAddress!, lda: n,
+                        x: x.baseAddress!, beta: 0, y: y.baseAddress!)
+        } } }
+        return out
+    }
+
+    /// The outer product `self ⊗ other` of two 1-D tensors, an m×n matrix.
+    public func outer(_ other: DenseTensor) -> DenseTensor {
+        reshaped([count, 1]).matmul(other.reshaped([1, other.count]))
+    }
+}

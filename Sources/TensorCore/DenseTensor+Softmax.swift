@@ -1,0 +1,51 @@
+import RealModule
+
+/// Softmax and log-softmax along a dimension, computed stably: each slice is shifted by its
+/// maximum first, so logits of ±1e4 neither overflow nor lose the result to `inf - inf`.
+extension DenseTensor {
+    /// `exp(x - max) / Σ exp(x - max)` along `dim`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func softmax(dim: Int) -> DenseTensor {
+        normalized(dim: dim, log: false)
+    }
+
+    /// `x - max - log Σ exp(x - max)` along `dim`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func logSoftmax(dim: Int) -> DenseTensor {
+        normalized(dim: dim, log: true)
+    }
+
+    @inlinable
+    func normalized(dim: Int, log: Bool) -> DenseTensor {
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        let (outer, size, inner) = split(axis)
+        let out = DenseTensor(uninitializedShape: shape)
+        guard count > 0 else { return out }
+        storage.read { src in out.storage.update { dst in
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    let base = o &* size &* inner &+ i
+                    var m = -Scalar.infinity
+                    for k in 0..<size { m = Swift.max(m, src[base &+ k &* inner]) }
+                    if m == -.infinity { m = 0 }   // an all -inf slice gives NaN below, as PyTorch
+                    var total: Scalar = 0
+                    for k in 0..<size {
+                        let e = Scalar.exp(src[base &+ k &* inner] - m)
+                        total += e
+                        if !log { dst[base &+ k &* inner] = e }
+                    }
+                    if log {
+                        let shift = m + Scalar.log(total)
+                        for k in 0..<size { dst[base &+ k &* inner] = src[base &+ k &* inner] - shift }
+                    } else {
+                        let scale = 1 / total
+                        for k in 0..<size { dst[base &+ k &* inner] *= scale }
+                    }
+                }
+            }
+        } }
+        return out
+    }
+}
