@@ -10,6 +10,8 @@ public enum AutogradError: Error, Equatable, CustomStringConvertible {
     case doesNotRequireGrad
     /// A `gradient:` whose shape differs from the output's.
     case gradientShapeMismatch(gradient: [Int], output: [Int])
+    /// A value saved for the derivative of `op` was modified in place after it was saved.
+    case savedTensorModified(tensor: String, op: String, version: Int, expected: Int)
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum AutogradError: Error, Equatable, CustomStringConvertible {
             return "element 0 of tensors does not require grad and does not have a grad_fn"
         case let .gradientShapeMismatch(gradient, output):
             return "Mismatch in shape: grad_output[0] has a shape of \(torchSize(gradient)) and output[0] has a shape of \(torchSize(output))."
+        case let .savedTensorModified(tensor, op, version, expected):
+            return "one of the variables needed for gradient computation has been modified by an inplace operation: \(tensor), which is saved by \(op), is at version \(version); expected version \(expected) instead. Hint: the backtrace further above can show the operation that failed to compute its gradient."
         }
     }
 }

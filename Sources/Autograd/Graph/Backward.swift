@@ -29,6 +29,7 @@ extension Graph {
                 guard let grad = segment.grads[index] else { continue }
                 segment.grads[index] = nil
                 let node = segment.nodes[index].pointee
+                try segment.checkSavedVersions(node)
                 if node.retainsGrad, let tensor = segment.retained[UInt32(index)]?.tensor {
                     retainedGrads.append((tensor, grad))
                 }

@@ -25,8 +25,8 @@ extension Tensor {
         let segment = graph.segmentForRecording(inputsHaveHistory: a.history != nil || b?.history != nil)
         let s = saved()
         var node = Node(op: op, inputs: (edge(to: a, from: segment), b.map { edge(to: $0, from: segment) } ?? .none))
-        if let t = s.tensors.0 { node.saved.0 = Int32(segment.saved.count); segment.saved.append(t) }
-        if let t = s.tensors.1 { node.saved.1 = Int32(segment.saved.count); segment.saved.append(t) }
+        if let t = s.tensors.0 { node.saved.0 = segment.save(t) }
+        if let t = s.tensors.1 { node.saved.1 = segment.save(t) }
         if let t = s.shapes.0 { node.shapes.0 = Int32(segment.shapes.count); segment.shapes.append(t) }
         if let t = s.shapes.1 { node.shapes.1 = Int32(segment.shapes.count); segment.shapes.append(t) }
         if let t = s.indices { node.indices = Int32(segment.indices.count); segment.indices.append(t) }

@@ -23,6 +23,8 @@ final class Segment<Scalar: TensorScalar> {
 
     var nodes: ContiguousArray<UnsafeMutablePointer<Node>> = []
     var saved: ContiguousArray<DenseTensor<Scalar>> = []
+    /// Each saved value's storage version when it was saved (see `AutogradError.savedTensorModified`).
+    var savedVersions: ContiguousArray<Int> = []
     var shapes: ContiguousArray<[Int]> = []
     var indices: ContiguousArray<[Int]> = []
     var leaves: ContiguousArray<Tensor<Scalar>> = []
@@ -68,6 +70,7 @@ final class Segment<Scalar: TensorScalar> {
         liveReferences = 0
         nodes.removeAll(keepingCapacity: true)
         saved.removeAll(keepingCapacity: true)
+        savedVersions.removeAll(keepingCapacity: true)
         shapes.removeAll(keepingCapacity: true)
         indices.removeAll(keepingCapacity: true)
         retained.removeAll()
@@ -83,6 +86,33 @@ final class Segment<Scalar: TensorScalar> {
             parent.segment.release()
         }
         _ = oldLeaves
+    }
+
+    /// Saves a value for a derivative and returns its position.
+    @inline(__always)
+    func save(_ value: DenseTensor<Scalar>) -> Int32 {
+        saved.append(value)
+        savedVersions.append(value.storage.version)
+        return Int32(saved.count - 1)
+    }
+
+    /// Throws if a value `node` saved was overwritten in place since.
+    @inline(__always)
+    func checkSavedVersions(_ node: Node) throws(AutogradError) {
+        try checkSavedVersion(node.saved.0, node)
+        try checkSavedVersion(node.saved.1, node)
+    }
+
+    @inline(__always)
+    private func checkSavedVersion(_ position: Int32, _ node: Node) throws(AutogradError) {
+        guard position >= 0 else { return }
+        let value = saved[Int(position)]
+        let expected = savedVersions[Int(position)]
+        guard value.storage.version != expected else { return }
+        let type = Scalar.self == Double.self ? "torch.DoubleTensor" : "torch.FloatTensor"
+        throw .savedTensorModified(
+            tensor: "[\(type) [\(value.shape.map(String.init).joined(separator: ", "))]]",
+            op: node.op.name, version: value.storage.version, expected: expected)
     }
 
     /// The slot of `leaf` in this segment's leaf table, adding it if needed.

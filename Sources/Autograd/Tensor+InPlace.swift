@@ -1,0 +1,80 @@
+/// In-place operations, with PyTorch's rules.
+///
+/// - On a leaf that requires grad, they trap while grad mode is on (the change could not be
+///   differentiated); inside `withNoGrad`, where optimizers update parameters, they are allowed.
+/// - They write into the storage and bump its version: a node that saved this storage for its
+///   derivative makes a later backward throw ``AutogradError/savedTensorModified(tensor:op:version:expected:)``
+///   instead of computing a silently wrong gradient.
+/// - On a tensor with history, with grad mode on, the operation is recorded like its
+///   out-of-place form and the tensor takes the result's history.
+extension Tensor {
+    @inline(__always)
+    func checkInPlaceAllowed() {
+        if history == nil && leafRequiresGrad && GradMode.isEnabled {
+            preconditionFailure("a leaf Variable that requires grad is being used in an in-place operation.")
+        }
+    }
+
+    /// Takes over `result`'s value and history (the in-place form of a recorded op).
+    func rebase(onto result: Tensor) {
+        if let history, history.isLive { history.segment.release() }
+        // A result may share storage with an input (an expand to the same shape does): own it.
+        data = result.data.storage === data.storage ? result.data : result.data.copied()
+        history = result.history
+        if let h = history { h.segment.retain() }
+    }
+
+    /// Whether an in-place op must be recorded (grad mode on and something requires grad).
+    @inline(__always)
+    func mustRecord(_ other: Tensor? = nil) -> Bool {
+        (history != nil || other?.requiresGrad == true) && GradMode.isEnabled
+    }
+
+    public static func += (lhs: Tensor, rhs: Tensor) { lhs.inPlace(.add, rhs) { $0 + $1 } }
+    public static func -= (lhs: Tensor, rhs: Tensor) { lhs.inPlace(.sub, rhs) { $0 - $1 } }
+    public static func *= (lhs: Tensor, rhs: Tensor) { lhs.inPlace(.mul, rhs) { $0 * $1 } }
+    public static func /= (lhs: Tensor, rhs: Tensor) { lhs.inPlace(.div, rhs) { $0 / $1 } }
+    public static func += (lhs: Tensor, rhs: Scalar) { lhs.inPlace(.add, rhs) { $0 + $1 } }
+    public static func -= (lhs: Tensor, rhs: Scalar) { lhs.inPlace(.sub, rhs) { $0 - $1 } }
+    public static func *= (lhs: Tensor, rhs: Scalar) { lhs.inPlace(.mul, rhs) { $0 * $1 } }
+    public static func /= (lhs: Tensor, rhs: Scalar) { lhs.inPlace(.div, rhs) { $0 / $1 } }
+
+    private func inPlace(_ op: BinaryOp, _ rhs: Tensor, _ recorded: (Tensor, Tensor) -> Tensor) {
+        checkInPlaceAllowed()
+        if mustRecord(rhs) {
+            let target = Shape.broadcast(shape, rhs.shape)
+            precondition(target == shape, "output with shape \(shape) doesn't match the broadcast shape \(target)")
+            rebase(onto: recorded(self, rhs))
+        } else {
+            data.formBinary(op, rhs.data)
+        }
+    }
+
+    private func inPlace(_ op: BinaryOp, _ rhs: Scalar, _ recorded: (Tensor, Scalar) -> Tensor) {
+        checkInPlaceAllowed()
+        if mustRecord() { rebase(onto: recorded(self, rhs)) } else { data.formBinary(op, scalar: rhs) }
+    }
+
+    /// Sets every element to zero, in place (PyTorch's `zero_()`).
+    public func zero() { fill(0) }
+
+    /// Sets every element to `value`, in place (PyTorch's `fill_()`).
+    public func fill(_ value: Scalar) {
+        checkInPlaceAllowed()
+        // The old value no longer matters to the result: no gradient flows through a fill.
+        if history != nil && GradMode.isEnabled { detach(); data = data.copied() }
+        data.fill(value)
+    }
+
+    /// Copies `source`'s elements (broadcast to this shape) into this tensor, in place
+    /// (PyTorch's `copy_()`).
+    public func copy(from source: Tensor) {
+        checkInPlaceAllowed()
+        if source.requiresGrad && GradMode.isEnabled {
+            rebase(onto: source.expanded(to: shape))
+        } else {
+            if history != nil && GradMode.isEnabled { detach(); data = data.copied() }
+            data.copy(from: source.data)
+        }
+    }
+}
