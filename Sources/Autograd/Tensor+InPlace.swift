@@ -18,8 +18,7 @@ extension Tensor {
     /// Takes over `result`'s value and history (the in-place form of a recorded op).
     func rebase(onto result: Tensor) {
         if let history, history.isLive { history.segment.release() }
-        // A result may share storage with an input (an expand to the same shape does): own it.
-        data = result.data.storage === data.storage ? result.data : result.data.copied()
+        data = result.data
         history = result.history
         if let h = history { h.segment.retain() }
     }
@@ -71,7 +70,9 @@ extension Tensor {
     public func copy(from source: Tensor) {
         checkInPlaceAllowed()
         if source.requiresGrad && GradMode.isEnabled {
-            rebase(onto: source.expanded(to: shape))
+            let result = source.expanded(to: shape)
+            result.data = result.data.copied()   // an expand to the same shape shares `source`'s storage
+            rebase(onto: result)
         } else {
             if history != nil && GradMode.isEnabled { detach(); data = data.copied() }
             data.copy(from: source.data)
