@@ -19,6 +19,32 @@ extension DenseTensor {
         return out
     }
 
+    /// `accumulator + op(self) · op(other)`, written into `accumulator`'s storage (which must be
+    /// `[m, n]` and not shared) and returned: GEMM's `beta = 1`, so a bias costs no extra pass.
+    public func matmul(
+        _ other: DenseTensor, transposeA: Bool = false, transposeB: Bool = false, accumulatingInto accumulator: DenseTensor
+    ) -> DenseTensor {
+        let (m, k) = transposeA ? (shape[1], shape[0]) : (shape[0], shape[1])
+        let (k2, n) = transposeB ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
+        precondition(k == k2, "mat1 and mat2 shapes cannot be multiplied (\(m)x\(k) and \(k2)x\(n))")
+        precondition(accumulator.shape == [m, n], "matmul: accumulator of shape \(accumulator.shape) for [\(m), \(n)]")
+        if m == 0 || n == 0 || k == 0 { return accumulator }
+        storage.read { a in other.storage.read { b in accumulator.storage.update { c in
+            Scalar.gemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: 1,
+                        a: a.baseAddress!, lda: shape[1], b: b.baseAddress!, ldb: other.shape[1],
+                        beta: 1, c: c.baseAddress!, ldc: n)
+        } } }
+        return accumulator
+    }
+
+    /// `self · Wᵀ + b` for `self` `[N, in]`, `weight` `[out, in]`, `bias` `[out]` (a linear layer).
+    public func linear(weight: DenseTensor, bias: DenseTensor?) -> DenseTensor {
+        guard let bias else { return matmul(weight, transposeB: true) }
+        // A fresh [N, out] buffer holding the bias in every row; GEMM then adds x · Wᵀ onto it.
+        let rows = Self.gather([shape[0], bias.count], [0, 1], from: bias)
+        return matmul(weight, transposeB: true, accumulatingInto: rows)
+    }
+
     /// `op(self) · vector` for a 2-D `self` and a 1-D `vector`.
     public func matvec(_ vector: DenseTensor, transpose: Bool = false) -> DenseTensor {
         precondition(rank == 2 && vector.rank == 1, "mv expects a 2-D matrix and a 1-D vector, got \(shape) and \(vector.shape)")

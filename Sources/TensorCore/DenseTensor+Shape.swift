@@ -31,6 +31,13 @@ extension DenseTensor {
     /// `out[i₀, …] = self[Σ iₖ · strides[k]]` for every index of `outShape`.
     @inlinable
     func gather(_ outShape: [Int], _ strides: [Int]) -> DenseTensor {
+        Self.gather(outShape, strides, from: self)
+    }
+
+    /// `out[i₀, …] = source[Σ iₖ · strides[k]]`; always a new buffer.
+    @inlinable
+    static func gather(_ outShape: [Int], _ strides: [Int], from source: DenseTensor) -> DenseTensor {
+        let storage = source.storage
         let out = DenseTensor(uninitializedShape: outShape)
         guard out.count > 0 else { return out }
         let inner = outShape.last ?? 1

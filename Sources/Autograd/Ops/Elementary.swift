@@ -58,7 +58,7 @@ enum Abs: OpDefinition {
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.absBackward, c.saved0), nil) }  // g · sign(x)
 }
 
-enum Relu: OpDefinition {
+enum ReluOp: OpDefinition {
     static let name = "ReluBackward0"
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.reluBackward, c.saved0), nil) }  // g · [y > 0]
 }
@@ -77,12 +77,12 @@ extension Tensor {
 
 // MARK: - sigmoid, tanh
 
-enum Sigmoid: OpDefinition {
+enum SigmoidOp: OpDefinition {
     static let name = "SigmoidBackward0"
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.sigmoidBackward, c.saved0), nil) }  // g · y(1 - y)
 }
 
-enum Tanh: OpDefinition {
+enum TanhOp: OpDefinition {
     static let name = "TanhBackward0"
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.tanhBackward, c.saved0), nil) }  // g · (1 - y²)
 }

@@ -6,7 +6,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     case pow, exp, log, sqrt, abs, relu, sigmoid, tanh
     case sum, sumDim, mean, meanDim, max, maxDim
     case reshape, t, transpose, unsqueeze, expand
-    case mm, mv, softmax, logSoftmax, crossEntropy, mseLoss
+    case mm, mv, softmax, logSoftmax, crossEntropy, mseLoss, linear, linearBias
 
     /// The op's definition (the one switch over op kinds: everything else goes through here).
     var definition: any OpDefinition.Type {
@@ -27,9 +27,9 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .log: Log.self
         case .sqrt: Sqrt.self
         case .abs: Abs.self
-        case .relu: Relu.self
-        case .sigmoid: Sigmoid.self
-        case .tanh: Tanh.self
+        case .relu: ReluOp.self
+        case .sigmoid: SigmoidOp.self
+        case .tanh: TanhOp.self
         case .sum: Sum.self
         case .sumDim: SumDim.self
         case .mean: Mean.self
@@ -47,6 +47,8 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .logSoftmax: LogSoftmaxOp.self
         case .crossEntropy: CrossEntropy.self
         case .mseLoss: MseLoss.self
+        case .linear: LinearOp.self
+        case .linearBias: LinearBias.self
         }
     }
 

@@ -1,0 +1,55 @@
+import RealModule
+
+/// Adam with PyTorch's defaults and update rule (`torch.optim.Adam`, `amsgrad=False`):
+///
+///     d = g + λ·p
+///     m = lerp(m, d, 1 − β₁)        v = β₂·v + (1 − β₂)·d²
+///     p = p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+public final class Adam<Scalar: TensorScalar>: Optimizer {
+    public let parameters: [Tensor<Scalar>]
+    public var lr: Scalar
+    public let beta1: Scalar
+    public let beta2: Scalar
+    public let eps: Scalar
+    public let weightDecay: Scalar
+    /// Steps taken so far (PyTorch's per-parameter `step`, shared here).
+    public private(set) var stepCount = 0
+    private var moments: [(m: DenseTensor<Scalar>, v: DenseTensor<Scalar>)?]
+
+    public init(
+        _ parameters: [Tensor<Scalar>], lr: Scalar = 1e-3, betas: (Scalar, Scalar) = (0.9, 0.999),
+        eps: Scalar = 1e-8, weightDecay: Scalar = 0
+    ) {
+        precondition(lr >= 0, "Invalid learning rate: \(lr)")
+        precondition(eps >= 0, "Invalid epsilon value: \(eps)")
+        precondition(betas.0 >= 0 && betas.0 < 1, "Invalid beta parameter at index 0: \(betas.0)")
+        precondition(betas.1 >= 0 && betas.1 < 1, "Invalid beta parameter at index 1: \(betas.1)")
+        precondition(weightDecay >= 0, "Invalid weight_decay value: \(weightDecay)")
+        self.parameters = parameters
+        self.lr = lr
+        self.beta1 = betas.0
+        self.beta2 = betas.1
+        self.eps = eps
+        self.weightDecay = weightDecay
+        self.moments = Array(repeating: nil, count: parameters.count)
+    }
+
+    public func step() {
+        stepCount += 1
+        // The corrections are Python floats in torch.optim: computed in Double, then rounded.
+        let t = Double(stepCount)
+        let correction1 = 1 - Double.pow(Double(beta1), t)
+        let correction2 = 1 - Double.pow(Double(beta2), t)
+        let stepSize = Scalar(Double(lr) / correction1)
+        let correction2Sqrt = Scalar(correction2.squareRoot())
+        for (i, p) in parameters.enumerated() {
+            guard let grad = p.grad else { continue }
+            if moments[i] == nil {
+                moments[i] = (DenseTensor(shape: p.shape, repeating: 0), DenseTensor(shape: p.shape, repeating: 0))
+            }
+            let (m, v) = moments[i]!
+            p.data.adamUpdate(grad: grad.data, m: m, v: v, beta1: beta1, beta2: beta2, eps: eps,
+                              weightDecay: weightDecay, stepSize: stepSize, correction2Sqrt: correction2Sqrt)
+        }
+    }
+}

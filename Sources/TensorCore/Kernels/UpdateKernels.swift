@@ -1,0 +1,59 @@
+// The optimizers' parameter updates as single fused passes: one read of each buffer, one write,
+// and no temporary tensor, so that a training step's update allocates nothing. The arithmetic
+// follows torch.optim's single-tensor code path operation by operation.
+
+extension DenseTensor {
+    /// One SGD update of `self` (a parameter) from `grad`, in place; `momentumBuffer` (same shape)
+    /// is read and written when `momentum != 0`, and initialized from the gradient when `isFirstStep`.
+    public func sgdUpdate(
+        grad: DenseTensor, momentumBuffer: DenseTensor?, isFirstStep: Bool,
+        lr: Scalar, momentum: Scalar, dampening: Scalar, weightDecay: Scalar, nesterov: Bool
+    ) {
+        precondition(grad.shape == shape, "SGD: gradient of shape \(grad.shape) for a parameter of shape \(shape)")
+        storage.version += 1
+        let n = count
+        storage.update { p in grad.storage.read { g in
+            if let buffer = momentumBuffer, momentum != 0 {
+                buffer.storage.update { b in
+                    for i in 0..<n {
+                        var d = g[i]
+                        if weightDecay != 0 { d += weightDecay * p[i] }
+                        b[i] = isFirstStep ? d : momentum * b[i] + (1 - dampening) * d
+                        d = nesterov ? d + momentum * b[i] : b[i]
+                        p[i] -= lr * d
+                    }
+                }
+            } else {
+                for i in 0..<n {
+                    var d = g[i]
+                    if weightDecay != 0 { d += weightDecay * p[i] }
+                    p[i] -= lr * d
+                }
+            }
+        } }
+    }
+
+    /// One Adam update of `self` (a parameter), in place, with its moment buffers `m` and `v`.
+    /// `stepSize = lr / (1 - β₁ᵗ)` and `correction2Sqrt = √(1 - β₂ᵗ)` are computed by the caller.
+    public func adamUpdate(
+        grad: DenseTensor, m: DenseTensor, v: DenseTensor,
+        beta1: Scalar, beta2: Scalar, eps: Scalar, weightDecay: Scalar,
+        stepSize: Scalar, correction2Sqrt: Scalar
+    ) {
+        precondition(grad.shape == shape, "Adam: gradient of shape \(grad.shape) for a parameter of shape \(shape)")
+        storage.version += 1
+        let n = count
+        storage.update { p in grad.storage.read { g in m.storage.update { m in v.storage.update { v in
+            let weight = 1 - beta1
+            for i in 0..<n {
+                var d = g[i]
+                if weightDecay != 0 { d += weightDecay * p[i] }
+                // torch.lerp(m, d, w) as ATen computes it for w < 0.5 and w ≥ 0.5
+                m[i] = weight < 0.5 ? m[i] + weight * (d - m[i]) : d - (d - m[i]) * (1 - weight)
+                v[i] = v[i] * beta2 + (1 - beta2) * d * d
+                let denominator = v[i].squareRoot() / correction2Sqrt + eps
+                p[i] += -stepSize * (m[i] / denominator)
+            }
+        } } } }
+    }
+}
