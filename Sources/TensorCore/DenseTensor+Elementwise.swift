@@ -6,7 +6,7 @@ public enum UnaryOp: Sendable {
 }
 
 /// Elementwise functions of two tensors that broadcast (NumPy rules). The `…Backward` cases are
-/// the fused derivative kernels: `(grad, saved)` to the input's gradient.
+/// the fused derivative kernels: `(grad, saved)` to the input's gradient, both of one shape.
 public enum BinaryOp: Sendable {
     case add, sub, mul, div
     /// `grad * (x > 0)`, with `x` the relu's input.
@@ -32,10 +32,11 @@ extension DenseTensor {
             let a = a.baseAddress!, o = o.baseAddress!
             switch op {
             case .neg: mapLoop(a, o, n, { -$0 }, { -$0 })
-            case .abs: mapLoop(a, o, n, { $0.replacing(with: -$0, where: $0 .< 0) }, { Swift.abs($0) })
+            // Scalar loops where a SIMD form would need lane masks (see `zipScalarLoop`).
+            case .abs: mapScalarLoop(a, o, n) { Swift.abs($0) }
             case .relu:
                 // NaN passes through, as PyTorch's clamp_min keeps it.
-                mapLoop(a, o, n, { $0.replacing(with: 0, where: $0 .< 0) }, { $0 < 0 ? 0 : $0 })
+                mapScalarLoop(a, o, n) { $0 < 0 ? 0 : $0 }
             case .sqrt: mapLoop(a, o, n, { $0.squareRoot() }, { $0.squareRoot() })
             case .exp: mapScalarLoop(a, o, n) { Scalar.exp($0) }
             case .log: mapScalarLoop(a, o, n) { Scalar.log($0) }
@@ -102,13 +103,11 @@ extension DenseTensor {
         case .mul: return zip(other, { $0 * $1 }, { $0 * $1 })
         case .div: return zip(other, { $0 / $1 }, { $0 / $1 })
         case .reluBackward:
-            return zip(other, { g, x in g.replacing(with: 0, where: x .<= 0) }, { g, x in x > 0 ? g : 0 })
+            return zipMasked(other) { g, x in x > 0 ? g : 0 }
         case .sigmoidBackward: return zip(other, { g, y in g * y * (1 - y) }, { g, y in g * y * (1 - y) })
         case .tanhBackward: return zip(other, { g, y in g * (1 - y * y) }, { g, y in g * (1 - y * y) })
         case .absBackward:
-            return zip(other, { g, x in
-                g.replacing(with: 0, where: x .== 0).replacing(with: -g, where: x .< 0)
-            }, { g, x in x > 0 ? g : (x < 0 ? -g : (x.isNaN ? x : 0)) })
+            return zipMasked(other) { g, x in x > 0 ? g : (x < 0 ? -g : (x.isNaN ? x : 0)) }
         case .sqrtBackward: return zip(other, { g, y in g / (2 * y) }, { g, y in g / (2 * y) })
         }
     }
@@ -125,6 +124,19 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     public func binary(scalar: Scalar, _ op: BinaryOp) -> DenseTensor {
         DenseTensor(scalar).binary(op, self)
+    }
+
+    /// `f(self, other)` for two tensors of one shape, as a plain loop (see `zipScalarLoop`).
+    @inlinable @inline(__always)
+    func zipMasked(_ other: DenseTensor, _ scalar: (Scalar, Scalar) -> Scalar) -> DenseTensor {
+        precondition(shape == other.shape, "derivative kernel: shapes \(shape) and \(other.shape) differ")
+        let out = DenseTensor(uninitializedShape: shape)
+        let n = count
+        storage.read { a in other.storage.read { b in out.storage.update { o in
+            guard n > 0 else { return }
+            zipScalarLoop(a.baseAddress!, b.baseAddress!, o.baseAddress!, n, scalar)
+        } } }
+        return out
     }
 
     /// The broadcasting driver: picks the contiguous, scalar-operand or strided loop.

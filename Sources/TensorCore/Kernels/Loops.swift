@@ -34,6 +34,16 @@ func mapScalarLoop<S: TensorScalar>(
     for i in 0..<n { out[i] = scalar(a[i]) }
 }
 
+/// `out[i] = f(a[i], b[i])` for functions whose SIMD form would need lane masks: Swift's generic
+/// SIMD comparisons (`.<`, `replacing(with:where:)`) lower to a lane-by-lane loop through
+/// memory, while LLVM turns this plain loop's `?:` into vector compares and blends.
+@inlinable @inline(__always)
+func zipScalarLoop<S: TensorScalar>(
+    _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int, _ scalar: (S, S) -> S
+) {
+    for i in 0..<n { out[i] = scalar(a[i], b[i]) }
+}
+
 /// `out[i] = f(a[i], b[i])`: both operands contiguous.
 @inlinable @inline(__always)
 func zipLoop<S: TensorScalar>(

@@ -5,6 +5,8 @@
 extension DenseTensor {
     /// One SGD update of `self` (a parameter) from `grad`, in place; `momentumBuffer` (same shape)
     /// is read and written when `momentum != 0`, and initialized from the gradient when `isFirstStep`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sgdUpdate(
         grad: DenseTensor, momentumBuffer: DenseTensor?, isFirstStep: Bool,
         lr: Scalar, momentum: Scalar, dampening: Scalar, weightDecay: Scalar, nesterov: Bool
@@ -35,6 +37,8 @@ extension DenseTensor {
 
     /// One Adam update of `self` (a parameter), in place, with its moment buffers `m` and `v`.
     /// `stepSize = lr / (1 - β₁ᵗ)` and `correction2Sqrt = √(1 - β₂ᵗ)` are computed by the caller.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func adamUpdate(
         grad: DenseTensor, m: DenseTensor, v: DenseTensor,
         beta1: Scalar, beta2: Scalar, eps: Scalar, weightDecay: Scalar,

@@ -1,0 +1,156 @@
+import Foundation
+
+/// Rows of features with a class label each, in memory: what a classifier trains on.
+///
+/// ```swift
+/// let digits = try LabeledDataset<Float>(csvAt: url, scale: 1.0 / 16)
+/// var rng = RandomGenerator(seed: 0)
+/// for batch in digits.batches(size: 64, shuffledWith: &rng) {
+///     let loss = crossEntropy(logits: model(batch.features), targets: batch.labels)
+///     ...
+/// }
+/// ```
+public struct LabeledDataset<Scalar: TensorScalar> {
+    /// `[count, featureCount]`.
+    public let features: DenseTensor<Scalar>
+    /// One class index per row.
+    public let labels: [Int]
+
+    /// The number of rows.
+    public var count: Int { labels.count }
+    /// The number of features per row.
+    public var featureCount: Int { features.shape[1] }
+    /// One more than the largest label.
+    public var classCount: Int { (labels.max() ?? -1) + 1 }
+
+    /// A dataset of `features` (`[N, F]`) and `labels` (`N` non-negative class indices).
+    public init(features: DenseTensor<Scalar>, labels: [Int]) throws(DatasetError) {
+        guard features.rank == 2 else { throw .badShape(features.shape) }
+        guard features.shape[0] == labels.count else {
+            throw .countMismatch(rows: features.shape[0], labels: labels.count)
+        }
+        if let bad = labels.firstIndex(where: { $0 < 0 }) { throw .negativeLabel(row: bad, value: labels[bad]) }
+        self.features = features
+        self.labels = labels
+    }
+
+    /// Reads a CSV file with a header line, then one row per sample: the label, then the features
+    /// (plain numbers). Features are multiplied by `scale`.
+    ///
+    /// - Throws: ``DatasetError`` naming the line and column of anything malformed.
+    public init(csvAt url: URL, scale: Scalar = 1) throws(DatasetError) {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw .unreadable(path: url.path, reason: error.localizedDescription)
+        }
+        var lines = text.split(whereSeparator: \.isNewline)
+        guard !lines.isEmpty else { throw .empty(path: url.path) }
+        lines.removeFirst()   // header
+        var values: [Scalar] = []
+        var labels: [Int] = []
+        var width = -1
+        for (i, line) in lines.enumerated() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            let lineNumber = i + 2
+            if width < 0 { width = fields.count }
+            guard fields.count == width, width >= 2 else {
+                throw .columnCount(line: lineNumber, found: fields.count, expected: Swift.max(width, 2))
+            }
+            let labelField = fields[0].trimmingCharacters(in: .whitespaces)
+            guard let label = Int(labelField), label >= 0 else {
+                throw .badValue(line: lineNumber, column: 1, text: String(fields[0]))
+            }
+            labels.append(label)
+            for (c, field) in fields.dropFirst().enumerated() {
+                guard let v = Double(field.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+                    throw .badValue(line: lineNumber, column: c + 2, text: String(field))
+                }
+                values.append(Scalar(v) * scale)
+            }
+        }
+        guard !labels.isEmpty else { throw .empty(path: url.path) }
+        let features = try! DenseTensor(scalars: values, shape: [labels.count, width - 1])
+        try self.init(features: features, labels: labels)
+    }
+
+    /// The rows at `indices`, in that order.
+    public func subset(_ indices: some Collection<Int>) -> LabeledDataset {
+        let rows = gatherRows(indices)
+        return try! LabeledDataset(features: rows.features, labels: rows.labels)
+    }
+
+    /// The dataset in mini-batches of `size` rows (the last may be smaller), in an order
+    /// shuffled by `generator` (a fresh permutation at each call: once per epoch).
+    public func batches(size: Int, shuffledWith generator: inout RandomGenerator) -> [Batch] {
+        var order = Array(0..<count)
+        order.shuffle(using: &generator)
+        return batches(size: size, order: order)
+    }
+
+    /// The dataset in mini-batches of `size` rows, in row order.
+    public func batches(size: Int) -> [Batch] {
+        batches(size: size, order: Array(0..<count))
+    }
+
+    private func batches(size: Int, order: [Int]) -> [Batch] {
+        precondition(size > 0, "batch size must be positive, got \(size)")
+        return stride(from: 0, to: count, by: size).map { start in
+            let rows = gatherRows(order[start..<Swift.min(start + size, count)])
+            return Batch(features: Tensor(data: rows.features), labels: rows.labels)
+        }
+    }
+
+    private func gatherRows(_ indices: some Collection<Int>) -> (features: DenseTensor<Scalar>, labels: [Int]) {
+        let width = featureCount
+        var values: [Scalar] = []
+        values.reserveCapacity(indices.count * width)
+        var labels: [Int] = []
+        labels.reserveCapacity(indices.count)
+        features.storage.read { all in
+            for i in indices {
+                precondition(i >= 0 && i < count, "row index \(i) out of range 0..<\(count)")
+                values.append(contentsOf: all[(i * width)..<((i + 1) * width)])
+                labels.append(self.labels[i])
+            }
+        }
+        return (try! DenseTensor(scalars: values, shape: [indices.count, width]), labels)
+    }
+
+    /// A mini-batch: features `[rows, F]` and their labels.
+    public struct Batch {
+        public let features: Tensor<Scalar>
+        public let labels: [Int]
+    }
+}
+
+/// Why a dataset could not be read.
+public enum DatasetError: Error, Equatable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case empty(path: String)
+    case columnCount(line: Int, found: Int, expected: Int)
+    case badValue(line: Int, column: Int, text: String)
+    case badShape([Int])
+    case countMismatch(rows: Int, labels: Int)
+    case negativeLabel(row: Int, value: Int)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason): return "cannot read \(path): \(reason)"
+        case let .empty(path): return "\(path) holds no data rows"
+        case let .columnCount(line, found, expected): return "line \(line) has \(found) columns, expected \(expected)"
+        case let .badValue(line, column, text): return "line \(line), column \(column): '\(text)' is not a valid value"
+        case let .badShape(shape): return "features must be 2-D [rows, features], got \(shape)"
+        case let .countMismatch(rows, labels): return "\(rows) feature rows but \(labels) labels"
+        case let .negativeLabel(row, value): return "row \(row) has a negative label \(value)"
+        }
+    }
+}
+
+/// The fraction of rows whose largest logit is at their label.
+public func accuracy<Scalar>(logits: Tensor<Scalar>, labels: [Int]) -> Double {
+    precondition(logits.rank == 2 && logits.shape[0] == labels.count,
+                 "accuracy: logits \(logits.shape) for \(labels.count) labels")
+    guard !labels.isEmpty else { return 0 }
+    let predicted = logits.data.max(dim: 1, keepDim: false).indices
+    return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
+}
