@@ -18,13 +18,12 @@ let package = Package(
         .target(name: "Arena"),
         .target(
             name: "TensorCore",
-            dependencies: ["Arena", "COpenBLAS", .product(name: "RealModule", package: "swift-numerics")]),
+            dependencies: ["Arena", "COpenBLAS", "CTensorCoreShims", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Autograd", dependencies: ["TensorCore", "Arena"]),
 
         // MARK: - Implementation details
-        .systemLibrary(
-            name: "COpenBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CTensorCoreShims"),
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: - Tools
         .executableTarget(

@@ -40,6 +40,7 @@ struct TrainCommand: ParsableCommand {
             : Adam(model.parameters, lr: learningRate)
         if !quiet {
             print("digits: \(digits.train.count) train / \(digits.test.count) test rows; MLP 64-\(hidden)-10, \(model.parameterCount) parameters")
+            print("BLAS: OpenBLAS \(BLASLibrary.coreName) kernels\(BLASLibrary.chosenCoreType != nil ? " (chosen for this CPU)" : ""), up to \(BLASLibrary.maxThreads) threads")
             print("\(optimizer.rawValue) lr \(learningRate)\(momentum != 0 ? " momentum \(momentum)" : ""), batch \(batchSize), \(epochs) epochs, seed \(seed)")
         }
 

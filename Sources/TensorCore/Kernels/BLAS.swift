@@ -1,7 +1,7 @@
 import COpenBLAS
 
 // Matrix products go to OpenBLAS: a tuned GEMM beats anything we would write by hand, and
-// transposes are passed as flags (CblasTrans), never materialized.
+// transposes are passed as flags (CblasTrans), never materialized. See Note [BLAS kernels].
 
 /// The BLAS routines for one scalar type (`sgemm`/`dgemm` and `sgemv`/`dgemv`).
 public protocol BLASScalar {
@@ -25,14 +25,16 @@ extension Float: BLASScalar {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(CblasRowMajor, flag(transA), flag(transB), blasint(m), blasint(n), blasint(k),
-                    alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        BLASLibrary.prepareThreads(forWork: m * n * k).sgemm(
+            CblasRowMajor, flag(transA), flag(transB), blasint(m), blasint(n), blasint(k),
+            alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
     public static func gemv(
         transA: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
         x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
     ) {
-        cblas_sgemv(CblasRowMajor, flag(transA), blasint(m), blasint(n), alpha, a, blasint(lda), x, 1, beta, y, 1)
+        BLASLibrary.prepareThreads(forWork: m * n).sgemv(
+            CblasRowMajor, flag(transA), blasint(m), blasint(n), alpha, a, blasint(lda), x, 1, beta, y, 1)
     }
 }
 
@@ -42,13 +44,15 @@ extension Double: BLASScalar {
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        cblas_dgemm(CblasRowMajor, flag(transA), flag(transB), blasint(m), blasint(n), blasint(k),
-                    alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        BLASLibrary.prepareThreads(forWork: m * n * k).dgemm(
+            CblasRowMajor, flag(transA), flag(transB), blasint(m), blasint(n), blasint(k),
+            alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
     public static func gemv(
         transA: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
         x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
     ) {
-        cblas_dgemv(CblasRowMajor, flag(transA), blasint(m), blasint(n), alpha, a, blasint(lda), x, 1, beta, y, 1)
+        BLASLibrary.prepareThreads(forWork: m * n).dgemv(
+            CblasRowMajor, flag(transA), blasint(m), blasint(n), alpha, a, blasint(lda), x, 1, beta, y, 1)
     }
 }
