@@ -9,11 +9,14 @@ final class Graph<Scalar: TensorScalar> {
     /// so the total is the sum over segments.
     var resetCount: Int { segments.reduce(0) { $0 + $1.arena.resetCount } }
 
-    /// The segment a new node goes to. An op whose inputs carry no history starts a fresh segment
-    /// when the current one is still referenced, so independent graphs are freed independently.
+    /// The segment a new node goes to: the newest segment holding one of its inputs' (live) nodes,
+    /// so that a graph grows in its own segment even when another graph was started in between.
+    /// An op whose inputs carry no history starts a fresh segment when the current one is still
+    /// referenced. Both keep independent graphs in separate segments, freed independently.
     @inline(__always)
-    func segmentForRecording(inputsHaveHistory: Bool) -> Segment<Scalar> {
-        if let current, current.liveReferences == 0 || inputsHaveHistory {
+    func segmentForRecording(inputs: Segment<Scalar>?) -> Segment<Scalar> {
+        if let inputs { return inputs }
+        if let current, current.liveReferences == 0 {
             if current.nodes.isEmpty { current.isFree = false }
             return current
         }

@@ -22,7 +22,7 @@ extension Tensor {
         let context = ThreadContext.current
         guard context.gradEnabled else { return Tensor(data: value) }
         let graph = context.graph(Scalar.self)
-        let segment = graph.segmentForRecording(inputsHaveHistory: a.history != nil || b?.history != nil)
+        let segment = graph.segmentForRecording(inputs: newestLiveSegment(a, b))
         let s = saved()
         var node = Node(op: op, inputs: (edge(to: a, from: segment), b.map { edge(to: $0, from: segment) } ?? .none))
         if let t = s.tensors.0 { node.saved.0 = segment.save(t) }
@@ -36,6 +36,16 @@ extension Tensor {
         node.keepDim = s.keepDim
         let index = segment.append(node)
         return Tensor(data: value, history: History(segment: segment, generation: segment.generation, index: index, op: op))
+    }
+
+    /// The newest segment (by start order) holding a live node of `a` or `b`; `nil` when neither
+    /// carries live history. Recording there keeps every edge pointing to an older segment.
+    @inline(__always)
+    static func newestLiveSegment(_ a: Tensor, _ b: Tensor?) -> Segment<Scalar>? {
+        var newest: Segment<Scalar>?
+        if let h = a.history, h.isLive { newest = h.segment }
+        if let h = b?.history, h.isLive, newest.map({ h.segment.sequence > $0.sequence }) ?? true { newest = h.segment }
+        return newest
     }
 
     /// The edge from a node being recorded in `segment` to its input `t`.
