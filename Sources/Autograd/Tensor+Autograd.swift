@@ -15,6 +15,8 @@ extension Tensor {
     /// try (x * x).sum().backward()
     /// x.grad!.scalars   // [2, 4, 6]
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(gradient: Tensor? = nil, retainGraph: Bool = false) throws(AutogradError) {
         guard requiresGrad else { throw .doesNotRequireGrad }
         let seed: DenseTensor<Scalar>
@@ -37,6 +39,8 @@ extension Tensor {
 
     /// Keeps this non-leaf's gradient in ``grad`` after backward (PyTorch's `retain_grad()`).
     /// On a leaf it does nothing: leaves keep their gradient anyway.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func retainGrad() {
         guard let history else { return }
         precondition(history.isLive, "can't retain_grad on a tensor whose graph was already freed")
@@ -47,12 +51,16 @@ extension Tensor {
 
     /// A new leaf sharing this tensor's storage, with no history and no grad requirement
     /// (PyTorch's `detach()`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func detached() -> Tensor {
         Tensor(data: data)
     }
 
     /// Cuts this tensor from its history in place, making it a leaf that does not require grad
     /// (PyTorch's `detach_()`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func detach() {
         if let history, history.isLive { history.segment.release() }
         history = nil
@@ -60,6 +68,8 @@ extension Tensor {
     }
 
     /// Sets ``grad`` to `nil`, as PyTorch's `zero_grad(set_to_none=True)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func zeroGrad() {
         grad = nil
     }

@@ -29,13 +29,29 @@ extension Tensor {
         (history != nil || other?.requiresGrad == true) && GradMode.isEnabled
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func += (lhs: Tensor, rhs: Tensor) { lhs.inPlace(.add, rhs) { $0 + $1 } }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func -= (lhs: Tensor, rhs: Tensor) { lhs.inPlace(.sub, rhs) { $0 - $1 } }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func *= (lhs: Tensor, rhs: Tensor) { lhs.inPlace(.mul, rhs) { $0 * $1 } }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func /= (lhs: Tensor, rhs: Tensor) { lhs.inPlace(.div, rhs) { $0 / $1 } }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func += (lhs: Tensor, rhs: Scalar) { lhs.inPlace(.add, rhs) { $0 + $1 } }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func -= (lhs: Tensor, rhs: Scalar) { lhs.inPlace(.sub, rhs) { $0 - $1 } }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func *= (lhs: Tensor, rhs: Scalar) { lhs.inPlace(.mul, rhs) { $0 * $1 } }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func /= (lhs: Tensor, rhs: Scalar) { lhs.inPlace(.div, rhs) { $0 / $1 } }
 
     private func inPlace(_ op: BinaryOp, _ rhs: Tensor, _ recorded: (Tensor, Tensor) -> Tensor) {
@@ -55,9 +71,13 @@ extension Tensor {
     }
 
     /// Sets every element to zero, in place (PyTorch's `zero_()`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func zero() { fill(0) }
 
     /// Sets every element to `value`, in place (PyTorch's `fill_()`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func fill(_ value: Scalar) {
         checkInPlaceAllowed()
         // The old value no longer matters to the result: no gradient flows through a fill.
@@ -67,6 +87,8 @@ extension Tensor {
 
     /// Copies `source`'s elements (broadcast to this shape) into this tensor, in place
     /// (PyTorch's `copy_()`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func copy(from source: Tensor) {
         checkInPlaceAllowed()
         if source.requiresGrad && GradMode.isEnabled {

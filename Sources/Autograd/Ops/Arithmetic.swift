@@ -5,6 +5,8 @@
 
 enum Add: OpDefinition {
     static let name = "AddBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         (c.first { c.grad.sum(toShape: c.shape0) }, c.second { c.grad.sum(toShape: c.shape1) })
     }
@@ -12,19 +14,27 @@ enum Add: OpDefinition {
 
 enum AddScalar: OpDefinition {
     static let name = "AddBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad, nil) }
 }
 
 extension Tensor {
     /// Elementwise sum, broadcasting (AddBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         record(a.data.binary(.add, b.data), .add, a, b, Saved(shapes: (a.shape, b.shape)))
     }
     /// `a + s` for every element (AddBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (a: Tensor, s: Scalar) -> Tensor {
         record(a.data.binary(.add, scalar: s), .addScalar, a)
     }
     /// `s + a` for every element (AddBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (s: Scalar, a: Tensor) -> Tensor {
         record(a.data.binary(scalar: s, .add), .addScalar, a)
     }
@@ -34,6 +44,8 @@ extension Tensor {
 
 enum Sub: OpDefinition {
     static let name = "SubBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         (c.first { c.grad.sum(toShape: c.shape0) }, c.second { c.grad.sum(toShape: c.shape1).unary(.neg) })
     }
@@ -41,25 +53,35 @@ enum Sub: OpDefinition {
 
 enum SubScalar: OpDefinition {
     static let name = "SubBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad, nil) }
 }
 
 /// `s - a`: PyTorch records `rsub(a, s)`.
 enum RsubScalar: OpDefinition {
     static let name = "RsubBackward1"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.unary(.neg), nil) }
 }
 
 extension Tensor {
     /// Elementwise difference, broadcasting (SubBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         record(a.data.binary(.sub, b.data), .sub, a, b, Saved(shapes: (a.shape, b.shape)))
     }
     /// `a - s` for every element (SubBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (a: Tensor, s: Scalar) -> Tensor {
         record(a.data.binary(.sub, scalar: s), .subScalar, a)
     }
     /// `s - a` for every element (RsubBackward1).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (s: Scalar, a: Tensor) -> Tensor {
         record(a.data.binary(scalar: s, .sub), .rsubScalar, a)
     }
@@ -69,6 +91,8 @@ extension Tensor {
 
 enum Mul: OpDefinition {
     static let name = "MulBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         (c.first { c.grad.binary(.mul, c.saved1).sum(toShape: c.saved0.shape) },
          c.second { c.grad.binary(.mul, c.saved0).sum(toShape: c.saved1.shape) })
@@ -77,19 +101,27 @@ enum Mul: OpDefinition {
 
 enum MulScalar: OpDefinition {
     static let name = "MulBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.mul, scalar: c.scalar), nil) }
 }
 
 extension Tensor {
     /// Elementwise product, broadcasting (MulBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         record(a.data.binary(.mul, b.data), .mul, a, b, Saved(tensors: (a.data, b.data)))
     }
     /// `a * s` for every element (MulBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (a: Tensor, s: Scalar) -> Tensor {
         record(a.data.binary(.mul, scalar: s), .mulScalar, a, nil, Saved(scalar: Double(s)))
     }
     /// `s * a` for every element (MulBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (s: Scalar, a: Tensor) -> Tensor {
         record(a.data.binary(scalar: s, .mul), .mulScalar, a, nil, Saved(scalar: Double(s)))
     }
@@ -99,6 +131,8 @@ extension Tensor {
 
 enum Div: OpDefinition {
     static let name = "DivBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         let (a, b) = (c.saved0, c.saved1)
         // d(a/b)/db = -a / b²
@@ -109,12 +143,16 @@ enum Div: OpDefinition {
 
 enum DivScalar: OpDefinition {
     static let name = "DivBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.div, scalar: c.scalar), nil) }
 }
 
 /// `s / a`: PyTorch computes `reciprocal(a) * s`, so the node it shows is the multiplication.
 enum ScalarDiv: OpDefinition {
     static let name = "MulBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         // d(s · r)/da with r = 1/a: -(g s) r²; `saved0` is r.
         let r = c.saved0
@@ -124,14 +162,20 @@ enum ScalarDiv: OpDefinition {
 
 extension Tensor {
     /// Elementwise quotient, broadcasting (DivBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         record(a.data.binary(.div, b.data), .div, a, b, Saved(tensors: (a.data, b.data)))
     }
     /// `a / s` for every element (DivBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (a: Tensor, s: Scalar) -> Tensor {
         record(a.data.binary(.div, scalar: s), .divScalar, a, nil, Saved(scalar: Double(s)))
     }
     /// `s / a` for every element (MulBackward0, as PyTorch computes `reciprocal(a) * s`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (s: Scalar, a: Tensor) -> Tensor {
         let reciprocal = a.data.binary(scalar: 1, .div)
         return record(reciprocal.binary(.mul, scalar: s), .scalarDiv, a, nil,
@@ -143,11 +187,15 @@ extension Tensor {
 
 enum Neg: OpDefinition {
     static let name = "NegBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.unary(.neg), nil) }
 }
 
 extension Tensor {
     /// Elementwise negation (NegBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static prefix func - (a: Tensor) -> Tensor {
         record(a.data.unary(.neg), .neg, a)
     }

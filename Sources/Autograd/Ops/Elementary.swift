@@ -5,6 +5,8 @@
 
 enum Pow: OpDefinition {
     static let name = "PowBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         (c.saved0.powBackward(grad: c.grad, exponent: c.scalar), nil)   // p · x^(p-1) · g
     }
@@ -12,6 +14,8 @@ enum Pow: OpDefinition {
 
 extension Tensor {
     /// `self ** exponent`, elementwise (PowBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func pow(_ exponent: Scalar) -> Tensor {
         Tensor.record(data.pow(exponent), .pow, self, nil, Saved(tensors: (data, nil), scalar: Double(exponent)))
     }
@@ -21,30 +25,42 @@ extension Tensor {
 
 enum Exp: OpDefinition {
     static let name = "ExpBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.mul, c.saved0), nil) }  // g · eˣ
 }
 
 enum Log: OpDefinition {
     static let name = "LogBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.div, c.saved0), nil) }  // g / x
 }
 
 enum Sqrt: OpDefinition {
     static let name = "SqrtBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.sqrtBackward, c.saved0), nil) }  // g / 2√x
 }
 
 extension Tensor {
     /// `eˣ`, elementwise (ExpBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func exp() -> Tensor {
         let y = data.unary(.exp)
         return Tensor.record(y, .exp, self, nil, Saved(tensors: (y, nil)))
     }
     /// The natural logarithm, elementwise (LogBackward0); `-inf` at 0 and NaN below, as PyTorch.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func log() -> Tensor {
         Tensor.record(data.unary(.log), .log, self, nil, Saved(tensors: (data, nil)))
     }
     /// The square root, elementwise (SqrtBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sqrt() -> Tensor {
         let y = data.unary(.sqrt)
         return Tensor.record(y, .sqrt, self, nil, Saved(tensors: (y, nil)))
@@ -55,20 +71,28 @@ extension Tensor {
 
 enum Abs: OpDefinition {
     static let name = "AbsBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.absBackward, c.saved0), nil) }  // g · sign(x)
 }
 
 enum ReluOp: OpDefinition {
     static let name = "ReluBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.reluBackward, c.saved0), nil) }  // g · [y > 0]
 }
 
 extension Tensor {
     /// `|x|`, elementwise (AbsBackward0). The derivative at 0 is 0, as in PyTorch.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func abs() -> Tensor {
         Tensor.record(data.unary(.abs), .abs, self, nil, Saved(tensors: (data, nil)))
     }
     /// `max(x, 0)`, elementwise (ReluBackward0). The derivative at 0 is 0, as in PyTorch.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func relu() -> Tensor {
         let y = data.unary(.relu)
         return Tensor.record(y, .relu, self, nil, Saved(tensors: (y, nil)))
@@ -79,21 +103,29 @@ extension Tensor {
 
 enum SigmoidOp: OpDefinition {
     static let name = "SigmoidBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.sigmoidBackward, c.saved0), nil) }  // g · y(1 - y)
 }
 
 enum TanhOp: OpDefinition {
     static let name = "TanhBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.tanhBackward, c.saved0), nil) }  // g · (1 - y²)
 }
 
 extension Tensor {
     /// `1 / (1 + e⁻ˣ)`, elementwise (SigmoidBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sigmoid() -> Tensor {
         let y = data.unary(.sigmoid)
         return Tensor.record(y, .sigmoid, self, nil, Saved(tensors: (y, nil)))
     }
     /// The hyperbolic tangent, elementwise (TanhBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func tanh() -> Tensor {
         let y = data.unary(.tanh)
         return Tensor.record(y, .tanh, self, nil, Saved(tensors: (y, nil)))

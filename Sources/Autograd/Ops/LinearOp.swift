@@ -4,6 +4,8 @@
 enum LinearOp: OpDefinition {
     /// PyTorch's `F.linear` on a 2-D input with a bias records `addmm`.
     static let name = "AddmmBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         // Inputs: 0 = x [N, in], 1 = weight [out, in]; the bias's gradient goes through `bias`.
         let (x, w) = (c.saved0, c.saved1)
@@ -14,6 +16,8 @@ enum LinearOp: OpDefinition {
 
 enum LinearBias: OpDefinition {
     static let name = "AddmmBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         // Inputs: 0 = the matmul part (the LinearOp node), 1 = bias [out]: ∂/∂b = Σ rows of G.
         (c.grad, c.second { c.grad.sum(dim: 0, keepDim: false) })
@@ -23,6 +27,8 @@ enum LinearBias: OpDefinition {
 /// `x · Wᵀ + b` (PyTorch's `F.linear`): `x` is `[N, in]`, `weight` `[out, in]`, `bias` `[out]`.
 ///
 /// Recorded as PyTorch records it for a 2-D input, AddmmBackward0.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func linear<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>?) -> Tensor<Scalar> {
     precondition(x.rank == 2 && weight.rank == 2, "linear expects a 2-D input and weight, got \(x.shape) and \(weight.shape)")
     precondition(x.shape[1] == weight.shape[1],

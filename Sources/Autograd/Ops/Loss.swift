@@ -6,6 +6,8 @@
 /// the derivative with respect to the logits is `(softmax − onehot) / N`.
 enum CrossEntropy: OpDefinition {
     static let name = "NllLossBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         let logProbabilities = c.saved0
         let targets = c.indices
@@ -28,6 +30,8 @@ enum CrossEntropy: OpDefinition {
 /// let loss = crossEntropy(logits: model(x), targets: labels)
 /// try loss.backward()
 /// ```
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func crossEntropy<Scalar>(logits: Tensor<Scalar>, targets: [Int]) -> Tensor<Scalar> {
     precondition(logits.rank == 1 || logits.rank == 2,
                  "cross_entropy expects logits of shape [N, C] or [C], got \(logits.shape)")
@@ -49,6 +53,8 @@ public func crossEntropy<Scalar>(logits: Tensor<Scalar>, targets: [Int]) -> Tens
 
 enum MseLoss: OpDefinition {
     static let name = "MseLossBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         // ∂/∂a = 2 (a − b) g / n, ∂/∂b its negation; summed back over broadcast dims.
         let diff = c.saved0
@@ -59,6 +65,8 @@ enum MseLoss: OpDefinition {
 }
 
 /// The mean of `(input − target)²` over all elements (PyTorch's `F.mse_loss`; MseLossBackward0).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func mseLoss<Scalar>(_ input: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Tensor<Scalar> {
     let diff = input.data.binary(.sub, target.data)
     let loss = diff.pow(2).mean()

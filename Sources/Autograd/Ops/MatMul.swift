@@ -5,6 +5,8 @@
 
 enum Mm: OpDefinition {
     static let name = "MmBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         let (a, b) = (c.saved0, c.saved1)
         return (c.first { c.grad.matmul(b, transposeB: true) },   // ∂/∂A = G · Bᵀ
@@ -16,6 +18,8 @@ enum Mm: OpDefinition {
 
 enum Mv: OpDefinition {
     static let name = "MvBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         let (a, v) = (c.saved0, c.saved1)
         return (c.first { c.grad.outer(v) },                 // ∂/∂A = g ⊗ v
@@ -32,6 +36,8 @@ extension Tensor {
     /// ```swift
     /// let logits = x.matmul(w) + b      // [batch, in] · [in, out]
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func matmul(_ other: Tensor) -> Tensor {
         precondition(rank == 2 && (other.rank == 2 || other.rank == 1),
                      "matmul supports 2-D × 2-D and 2-D × 1-D, got \(rank)-D × \(other.rank)-D")

@@ -19,11 +19,15 @@ extension DenseTensor {
 
 enum Sum: OpDefinition {
     static let name = "SumBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.expanded(to: c.shape0), nil) }
 }
 
 enum SumDim: OpDefinition {
     static let name = "SumBackward1"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         (c.grad.unreduced(dim: c.dim, keepDim: c.keepDim, to: c.shape0), nil)
     }
@@ -31,10 +35,14 @@ enum SumDim: OpDefinition {
 
 extension Tensor {
     /// The sum of all elements, a 0-d tensor (SumBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum() -> Tensor {
         Tensor.record(data.sum(), .sum, self, nil, Saved(shapes: (shape, nil)))
     }
     /// The sum along `dim`; negative dims count from the end (SumBackward1).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(dim: Int, keepDim: Bool = false) -> Tensor {
         Tensor.record(data.sum(dim: dim, keepDim: keepDim), .sumDim, self, nil,
                       Saved(shapes: (shape, nil), dim: dim, keepDim: keepDim))
@@ -45,6 +53,8 @@ extension Tensor {
 
 enum Mean: OpDefinition {
     static let name = "MeanBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         (c.grad.binary(.div, scalar: S(Shape.count(c.shape0))).expanded(to: c.shape0), nil)
     }
@@ -52,6 +62,8 @@ enum Mean: OpDefinition {
 
 enum MeanDim: OpDefinition {
     static let name = "MeanBackward1"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         let size = c.shape0.isEmpty ? 1 : c.shape0[Shape.normalize(dim: c.dim, rank: c.shape0.count)]
         return (c.grad.binary(.div, scalar: S(size)).unreduced(dim: c.dim, keepDim: c.keepDim, to: c.shape0), nil)
@@ -60,10 +72,14 @@ enum MeanDim: OpDefinition {
 
 extension Tensor {
     /// The mean of all elements, a 0-d tensor (MeanBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean() -> Tensor {
         Tensor.record(data.mean(), .mean, self, nil, Saved(shapes: (shape, nil)))
     }
     /// The mean along `dim`; negative dims count from the end (MeanBackward1).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(dim: Int, keepDim: Bool = false) -> Tensor {
         Tensor.record(data.mean(dim: dim, keepDim: keepDim), .meanDim, self, nil,
                       Saved(shapes: (shape, nil), dim: dim, keepDim: keepDim))
@@ -74,6 +90,8 @@ extension Tensor {
 
 enum MaxAll: OpDefinition {
     static let name = "MaxBackward1"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         // Ties share the gradient evenly, as PyTorch's evenly_distribute_backward.
         (c.saved0.maxBackward(grad: c.grad.scalar!, maximum: c.scalar), nil)
@@ -82,6 +100,8 @@ enum MaxAll: OpDefinition {
 
 enum MaxDim: OpDefinition {
     static let name = "MaxBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         var g = c.grad
         if !c.keepDim && !c.shape0.isEmpty {
@@ -95,11 +115,15 @@ enum MaxDim: OpDefinition {
 
 extension Tensor {
     /// The largest element, a 0-d tensor (MaxBackward1).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func max() -> Tensor {
         let m = data.max()
         return Tensor.record(m, .max, self, nil, Saved(tensors: (data, nil), scalar: Double(m.scalar!)))
     }
     /// The largest elements along `dim` (the values; MaxBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func max(dim: Int, keepDim: Bool = false) -> Tensor {
         let (values, indices) = data.max(dim: dim, keepDim: keepDim)
         return Tensor.record(values, .maxDim, self, nil,

@@ -4,12 +4,16 @@
 
 enum Reshape: OpDefinition {
     static let name = "ViewBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
 }
 
 extension Tensor {
     /// The same elements under `shape`, with at most one `-1` inferred (ViewBackward0).
     /// Shares storage with `self`. Traps with PyTorch's message if the sizes don't match.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reshaped(_ shape: [Int]) -> Tensor {
         let resolved: [Int]
         do { resolved = try Shape.inferReshape(shape, count: count) } catch { preconditionFailure(error.description) }
@@ -21,21 +25,31 @@ extension Tensor {
 
 enum T: OpDefinition {
     static let name = "TBackward0"
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.transposed(0, 1), nil) }
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        (c.grad.rank < 2 ? c.grad : c.grad.transposed(0, 1), nil)   // t() of a 0-d or 1-d tensor is itself
+    }
 }
 
 enum Transpose: OpDefinition {
     static let name = "TransposeBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.transposed(c.dim, c.dim2), nil) }
 }
 
 extension Tensor {
     /// The matrix transpose of a tensor of rank ≤ 2 (TBackward0), PyTorch's `t()`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed() -> Tensor {
         precondition(rank <= 2, "t() expects a tensor with <= 2 dimensions, but self is \(rank)D")
         return Tensor.record(rank < 2 ? data : data.transposed(0, 1), .t, self)
     }
     /// `self` with dimensions `d0` and `d1` swapped (TransposeBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed(_ d0: Int, _ d1: Int) -> Tensor {
         Tensor.record(data.transposed(d0, d1), .transpose, self, nil, Saved(dim: d0, dim2: d1))
     }
@@ -45,11 +59,15 @@ extension Tensor {
 
 enum Unsqueeze: OpDefinition {
     static let name = "UnsqueezeBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
 }
 
 extension Tensor {
     /// `self` with a dimension of size 1 inserted at `dim` (UnsqueezeBackward0); shares storage.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func unsqueezed(dim: Int) -> Tensor {
         let axis = Shape.normalize(dim: dim, rank: rank + 1)
         var newShape = shape
@@ -62,11 +80,15 @@ extension Tensor {
 
 enum Expand: OpDefinition {
     static let name = "ExpandBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.sum(toShape: c.shape0), nil) }
 }
 
 extension Tensor {
     /// `self` broadcast to `shape` (ExpandBackward0); `-1` keeps a dimension's size.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func expanded(to shape: [Int]) -> Tensor {
         var target = shape
         let lead = shape.count - rank

@@ -3,6 +3,8 @@
 
 enum SoftmaxOp: OpDefinition {
     static let name = "SoftmaxBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         // y ⊙ (g − Σ g ⊙ y), the sum along the softmax dim
         let y = c.saved0
@@ -13,6 +15,8 @@ enum SoftmaxOp: OpDefinition {
 
 enum LogSoftmaxOp: OpDefinition {
     static let name = "LogSoftmaxBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         // g − exp(y) ⊙ Σ g, the sum along the dim
         let total = c.grad.sum(dim: c.dim, keepDim: true)
@@ -22,12 +26,16 @@ enum LogSoftmaxOp: OpDefinition {
 
 extension Tensor {
     /// `exp(x) / Σ exp(x)` along `dim` (SoftmaxBackward0), computed without overflow.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func softmax(dim: Int) -> Tensor {
         let y = data.softmax(dim: dim)
         return Tensor.record(y, .softmax, self, nil, Saved(tensors: (y, nil), dim: dim))
     }
 
     /// `x - log Σ exp(x)` along `dim` (LogSoftmaxBackward0), computed without overflow.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func logSoftmax(dim: Int) -> Tensor {
         let y = data.logSoftmax(dim: dim)
         return Tensor.record(y, .logSoftmax, self, nil, Saved(tensors: (y, nil), dim: dim))
