@@ -1,0 +1,68 @@
+import XCTest
+@testable import Autograd
+import _TestSupport
+
+/// A tripwire on the op table: every `OpKind` has a PyTorch node name, and some golden case
+/// (ops.json, broadcast.json) or gradcheck case records it, so an op cannot be added without a
+/// test of its values and its derivative.
+final class OpTableTests: XCTestCase {
+    func testEveryOpKindHasANameAndIsCoveredByAGoldenOrGradcheckCase() throws {
+        var goldenNames = Set<String>()
+        var goldenKinds = Set<OpKind>()
+        for file in ["ops.json", "broadcast.json"] {
+            for c in try Golden.cases(file) {
+                if let name = c["gradFn"] as? String { goldenNames.insert(name) }
+                let xs: [Tensor<Float>] = try zip(c["inputs"] as! [Any], c["requiresGrad"] as! [Bool]).map {
+                    try XCTUnwrap(TensorRecord($0.0)).tensor(requiresGrad: $0.1)
+                }
+                if let out = applyGoldenOp(c["op"] as! String, xs, c["params"] as? [String: Any] ?? [:]) {
+                    goldenKinds.formUnion(recordedKinds(out))
+                }
+            }
+        }
+
+        var gradcheckKinds = Set<OpKind>()
+        var generator = RandomGenerator(seed: 1)
+        var cases = try Golden.cases("gradcheck.json").map(GradcheckCase.init(golden:))
+        for op in RandomGradcheckCases.ops { cases += RandomGradcheckCases.cases(for: op, using: &generator) }
+        for c in cases {
+            let xs = c.inputs(Double.self, using: &generator).map {
+                try! Tensor<Double>($0.values, shape: $0.shape, requiresGrad: $0.requiresGrad)
+            }
+            if let out = c.apply(xs) { gradcheckKinds.formUnion(recordedKinds(out)) }
+        }
+        let gradcheckNames = Set(gradcheckKinds.map(\.name))
+
+        for kind in OpKind.allCases {
+            XCTAssertFalse(kind.name.isEmpty, "\(kind) has no name")
+            XCTAssertTrue(goldenNames.contains(kind.name) || gradcheckNames.contains(kind.name),
+                          "\(kind) (\(kind.name)) is neither a gradFn of ops.json/broadcast.json nor covered by gradcheck")
+            XCTAssertTrue(goldenKinds.contains(kind) || gradcheckKinds.contains(kind),
+                          "no golden or gradcheck case records OpKind.\(kind): add one (GoldenOps.swift / GradcheckOps.swift)")
+        }
+    }
+
+    func testNamesArePyTorchNodeClassNames() {
+        for kind in OpKind.allCases {
+            let name = kind.name
+            XCTAssertNotNil(name.range(of: #"^[A-Z][A-Za-z]*Backward[0-9]$"#, options: .regularExpression),
+                            "\(kind): \(name) is not spelled like a PyTorch backward node")
+            XCTAssertEqual(GradFn(op: kind).name, name)
+            XCTAssertEqual(GradFn(op: kind).description, "<\(name)>")
+        }
+    }
+
+    /// The ops of every node in the segment(s) `t`'s history lives in (all recorded by this test).
+    private func recordedKinds<S>(_ t: Tensor<S>) -> Set<OpKind> {
+        guard let history = t.history else { return [] }
+        var kinds: Set<OpKind> = [history.op]
+        var pending = [history.segment]
+        var seen: Set<ObjectIdentifier> = []
+        while let segment = pending.popLast() {
+            guard seen.insert(ObjectIdentifier(segment)).inserted else { continue }
+            for node in segment.nodes { kinds.insert(node.pointee.op) }
+            pending += segment.parents.map(\.segment)
+        }
+        return kinds
+    }
+}

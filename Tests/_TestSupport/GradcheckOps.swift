@@ -1,0 +1,14 @@
+import Autograd
+
+/// The ops gradcheck runs: every op of the golden table (`applyGoldenOp`), plus public
+/// differentiable functions that have no golden file entry yet:
+///
+/// - `linear`: `linear(x, weight: w, bias: b)` (AddmmBackward0), inputs `[x, w]` or `[x, w, b]`.
+///
+/// Returns nil for an op this build does not have.
+public func gradcheckOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ params: [String: Any]) -> Tensor<S>? {
+    switch op {
+    case "linear": return linear(xs[0], weight: xs[1], bias: xs.count > 2 ? xs[2] : nil)
+    default: return applyGoldenOp(op, xs, params)
+    }
+}

@@ -1,0 +1,199 @@
+import Autograd
+
+/// Gradcheck cases over random shapes for every op of the golden op table: broadcasting pairs
+/// (`[3,1]`x`[1,4]`, `[4]`x`[2,3,4]`, `[]`x`[2,3]`, ...), 0-d tensors, zero-size dims where the op
+/// is defined on them, negative dims, `keepDim` both ways, inputs that do not require grad.
+public enum RandomGradcheckCases {
+    /// Every op name of Tests/Golden/SCHEMA.md's table and of `gradcheckOp`, which these cases cover.
+    public static let ops = [
+        "add", "sub", "mul", "div",
+        "addScalar", "scalarAdd", "subScalar", "scalarSub", "mulScalar", "scalarMul", "divScalar", "scalarDiv",
+        "neg", "pow", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh",
+        "sum", "sumDim", "mean", "meanDim", "max", "maxDim",
+        "reshaped", "transposed", "transposedDims", "unsqueezed", "expanded",
+        "matmul", "softmax", "logSoftmax", "crossEntropy", "mseLoss",
+        "linear",
+    ]
+
+    /// The cases for `op`, drawn from `generator`.
+    public static func cases(for op: String, using g: inout RandomGenerator) -> [GradcheckCase] {
+        switch op {
+        case "add", "sub", "mul", "div":
+            let second = op == "div" ? "nonzero" : "any"
+            let fixed: [([Int], [Int])] = [
+                ([3, 1], [1, 4]), ([4], [2, 3, 4]), ([], [2, 3]), ([2, 3], []), ([5, 1, 3], [1, 4, 1]),
+                ([2, 3, 4], [3, 1]), ([1], [2, 2]), ([3], [3]), ([0, 3], [1, 3]), ([2, 0], [2, 1]), ([0], []),
+            ]
+            var out = fixed.map { GradcheckCase(op, [$0.0, $0.1], domains: ["any", second]) }
+            for _ in 0..<4 {
+                let (a, b) = broadcastPair(using: &g)
+                var flags = [true, true]
+                if g.next() % 3 == 0 { flags[Int(g.next() % 2)] = false }
+                out.append(GradcheckCase(op, [a, b], domains: ["any", second], requiresGrad: flags))
+            }
+            return out
+
+        case "addScalar", "scalarAdd", "subScalar", "scalarSub", "mulScalar", "scalarMul", "divScalar", "scalarDiv":
+            return unaryShapes(using: &g).map {
+                GradcheckCase(op, [$0], params: ["scalar": signedMagnitude(using: &g)],
+                              domains: [op == "scalarDiv" ? "nonzero" : "any"])
+            }
+
+        case "neg", "exp", "sigmoid", "tanh":
+            return unaryShapes(using: &g).map { GradcheckCase(op, [$0]) }
+        case "log", "sqrt":
+            return unaryShapes(using: &g).map { GradcheckCase(op, [$0], domains: ["positive"]) }
+        case "abs", "relu":
+            return unaryShapes(using: &g).map { GradcheckCase(op, [$0], domains: ["awayFromZero"]) }
+        case "pow":
+            let exponents: [(Double, String)] = [
+                (2, "any"), (3, "any"), (1, "any"), (0, "any"), (0.5, "positive"), (1.5, "positive"),
+                (-0.5, "positive"), (-2, "nonzero"), (-1, "nonzero"),
+            ]
+            return exponents.map { p, domain in
+                GradcheckCase(op, [randomShape(maxRank: 3, allowZero: true, using: &g)], params: ["scalar": p],
+                              domains: [domain])
+            }
+
+        case "sum", "mean":
+            return ([[], [0, 3]] + (0..<3).map { _ in randomShape(maxRank: 3, using: &g) }).map { GradcheckCase(op, [$0]) }
+        case "max":
+            return ([[], [1]] + (0..<3).map { _ in randomShape(maxRank: 3, using: &g) }).map {
+                GradcheckCase(op, [$0], domains: ["distinct"])
+            }
+        case "sumDim", "meanDim", "maxDim":
+            let isMax = op == "maxDim"
+            return (0..<6).map { i in
+                let shape = i == 0 ? [] : randomShape(maxRank: 3, allowZero: !isMax && i == 5, using: &g)
+                let rank = Swift.max(shape.count, 1)
+                let dim = Int(g.next() % UInt64(2 * rank)) - rank
+                return GradcheckCase(op, [shape], params: ["dim": dim, "keepDim": g.next() % 2 == 0],
+                                     domains: [isMax ? "distinct" : "any"])
+            }
+
+        case "reshaped":
+            return (0..<5).map { i in
+                let shape = i == 0 ? [0, 3] : randomShape(maxRank: 3, using: &g)
+                return GradcheckCase(op, [shape], params: ["shape": reshapeTarget(of: shape, using: &g)])
+            }
+        case "transposed":
+            return [[], [4], [2, 3], [1, 4], [3, 1], [0, 2]].map { GradcheckCase(op, [$0]) }
+        case "transposedDims":
+            return (0..<5).map { i in
+                let shape = i == 0 ? [] : randomShape(maxRank: 3, allowZero: i == 4, using: &g)
+                let rank = Swift.max(shape.count, 1)
+                let dims = (0..<2).map { _ in Int(g.next() % UInt64(2 * rank)) - rank }
+                return GradcheckCase(op, [shape], params: ["dims": dims])
+            }
+        case "unsqueezed":
+            return (0..<5).map { i in
+                let shape = i == 0 ? [] : randomShape(maxRank: 3, allowZero: i == 4, using: &g)
+                let dim = Int(g.next() % UInt64(2 * (shape.count + 1))) - (shape.count + 1)
+                return GradcheckCase(op, [shape], params: ["dim": dim])
+            }
+        case "expanded":
+            var out = [GradcheckCase(op, [[]], params: ["shape": [2, 3]]),
+                       GradcheckCase(op, [[0]], params: ["shape": [2, 0]])]
+            for _ in 0..<4 {
+                let shape = randomShape(maxRank: 3, using: &g).map { g.next() % 2 == 0 ? 1 : $0 }
+                out.append(GradcheckCase(op, [shape], params: ["shape": expandTarget(of: shape, using: &g)]))
+            }
+            return out
+
+        case "matmul":
+            return (0..<4).map { i in
+                let (n, k, m) = (size(using: &g), size(using: &g), size(using: &g))
+                return GradcheckCase(op, i % 2 == 0 ? [[n, k], [k, m]] : [[n, k], [k]])
+            }
+        case "softmax", "logSoftmax":
+            return (0..<4).map { _ in
+                var shape = randomShape(maxRank: 3, using: &g)
+                if shape.isEmpty { shape = [size(using: &g)] }
+                let dim = Int(g.next() % UInt64(2 * shape.count)) - shape.count
+                return GradcheckCase(op, [shape], params: ["dim": dim])
+            }
+        case "crossEntropy":
+            return (0..<3).map { _ in
+                let (n, c) = (size(using: &g), size(using: &g) + 1)
+                return GradcheckCase(op, [[n, c]], params: ["targets": (0..<n).map { _ in Int(g.next() % UInt64(c)) }])
+            }
+        case "mseLoss":
+            return (0..<3).map { i in
+                let shape = randomShape(maxRank: 3, using: &g)
+                return GradcheckCase(op, [shape, shape], requiresGrad: i == 2 ? [true, false] : [true, true])
+            }
+        case "linear":
+            return (0..<4).map { i in
+                let (n, input, output) = (size(using: &g), size(using: &g), size(using: &g))
+                let shapes = i == 1 ? [[n, input], [output, input]] : [[n, input], [output, input], [output]]
+                return GradcheckCase(op, shapes, requiresGrad: i == 2 ? [true, true, false] : (i == 3 ? [false, true, true] : nil))
+            }
+        default:
+            preconditionFailure("RandomGradcheckCases: no generator for op \(op)")
+        }
+    }
+
+    // MARK: - Shapes
+
+    /// A size in 1...4.
+    static func size(using g: inout RandomGenerator) -> Int { Int(g.next() % 4) + 1 }
+
+    /// A shape of rank 0...maxRank with sizes 1...4 (one of them 0 when `allowZero`).
+    public static func randomShape(maxRank: Int, allowZero: Bool = false, using g: inout RandomGenerator) -> [Int] {
+        let rank = Int(g.next() % UInt64(maxRank + 1))
+        var shape = (0..<rank).map { _ in size(using: &g) }
+        if allowZero && rank > 0 && g.next() % 3 == 0 { shape[Int(g.next() % UInt64(rank))] = 0 }
+        return shape
+    }
+
+    /// Shapes for unary ops: 0-d, zero-size and two random ones.
+    static func unaryShapes(using g: inout RandomGenerator) -> [[Int]] {
+        [[], [0], [2, 0], randomShape(maxRank: 3, using: &g), randomShape(maxRank: 3, using: &g)]
+    }
+
+    /// Two shapes that broadcast: a random result shape, each operand dropping some leading dims
+    /// and setting some sizes to 1.
+    static func broadcastPair(using g: inout RandomGenerator) -> ([Int], [Int]) {
+        let out = randomShape(maxRank: 3, using: &g)
+        func operand(_ g: inout RandomGenerator) -> [Int] {
+            let drop = Int(g.next() % UInt64(out.count + 1))
+            return out.dropFirst(drop).map { g.next() % 3 == 0 ? 1 : $0 }
+        }
+        return (operand(&g), operand(&g))
+    }
+
+    /// A random reshape target for `shape`: its prime-ish factors regrouped, maybe with a `-1`.
+    static func reshapeTarget(of shape: [Int], using g: inout RandomGenerator) -> [Int] {
+        var factors: [Int] = []
+        for var s in shape where s > 1 {
+            for p in [2, 3] { while s % p == 0 && s > p { factors.append(p); s /= p } }
+            factors.append(s)
+        }
+        if shape.contains(0) { factors.append(0) }
+        factors.shuffle(using: &g)
+        var target: [Int] = []
+        for f in factors {
+            if let last = target.last, g.next() % 2 == 0 { target[target.count - 1] = last * f } else { target.append(f) }
+        }
+        if g.next() % 3 == 0 { target.insert(1, at: Int(g.next() % UInt64(target.count + 1))) }
+        if !target.isEmpty && !target.contains(0) && g.next() % 2 == 0 {
+            target[Int(g.next() % UInt64(target.count))] = -1
+        }
+        return target
+    }
+
+    /// A random `expanded(to:)` target: new leading dims, size-1 dims grown, some dims as `-1`.
+    static func expandTarget(of shape: [Int], using g: inout RandomGenerator) -> [Int] {
+        let lead = (0..<Int(g.next() % 3)).map { _ in size(using: &g) }
+        let rest = shape.map { s -> Int in
+            if s == 1 && g.next() % 2 == 0 { return size(using: &g) }
+            return g.next() % 4 == 0 ? -1 : s
+        }
+        return lead + rest
+    }
+
+    /// ±uniform [0.5, 2].
+    static func signedMagnitude(using g: inout RandomGenerator) -> Double {
+        Gradcheck.sample("nonzero", count: 1, using: &g)[0]
+    }
+}
