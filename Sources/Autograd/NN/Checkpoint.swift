@@ -299,7 +299,7 @@ private func swapElementBytes(_ bytes: UnsafeMutableRawBufferPointer, elementSiz
 
 /// A safetensors file whose layout has been checked: every entry's offsets lie in the data
 /// region and span its shape × dtype size, and the entries tile the data region exactly.
-struct SafetensorsFile {
+private struct SafetensorsFile {
     struct Entry {
         let name: String
         let dtype: String
@@ -346,31 +346,25 @@ struct SafetensorsFile {
         guard !transcode(header.makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true, into: { _ in }) else {
             throw .invalidHeader(source: source, reason: "it is not valid UTF-8")
         }
-        var parser = JSONParser(bytes: header)
-        let document: JSONValue
+        var parser = HeaderParser(bytes: header)
+        let parsed: (entries: [HeaderParser.RawEntry], metadata: [String: String]?)
         do {
-            document = try parser.parseDocument()
+            parsed = try parser.parse()
         } catch {
-            throw .invalidHeader(source: source, reason: "\(error.message) at byte \(error.offset) of the header")
-        }
-        guard case .object(let members) = document else {
-            throw .invalidHeader(source: source, reason: "it is not a JSON object")
+            throw .invalidHeader(source: source, reason: "\(error.message) (at byte \(error.offset) of the header)")
         }
 
-        var metadata: [String: String]?
         var entries: [Entry] = []
-        for (name, value) in members {
-            if name.utf8.elementsEqual(metadataKey.utf8) {
-                metadata = try Self.metadata(value, source: source)
-                continue
-            }
-            let raw = try Self.rawEntry(name, value, source: source)
+        entries.reserveCapacity(parsed.entries.count)
+        for raw in parsed.entries {
+            let name = raw.name
             guard let bits = Self.dtypeBits[raw.dtype] else {
                 throw .unsupportedDtype(source: source, tensor: name, dtype: raw.dtype)
             }
-            // The element count and byte size, overflow checked.
+            // The element count and size in bits, overflow checked.
             var count = 1
             var shape: [Int] = []
+            shape.reserveCapacity(raw.shape.count)
             for dim in raw.shape {
                 guard dim <= UInt64(Int.max) else { throw .sizeOverflow(source: source, tensor: name, shape: raw.shape) }
                 let (product, overflow) = count.multipliedReportingOverflow(by: Int(dim))
@@ -396,10 +390,10 @@ struct SafetensorsFile {
         // The byte ranges must tile the data region: no overlap, no gap, nothing after the last.
         let sorted = entries.sorted { ($0.begin, $0.end) < ($1.begin, $1.end) }
         var covered = 0
-        var previous: String?
+        var previous = ""
         for entry in sorted {
             if entry.begin < covered {
-                throw .overlappingTensors(source: source, tensor: entry.name, other: previous ?? "")
+                throw .overlappingTensors(source: source, tensor: entry.name, other: previous)
             }
             if entry.begin > covered { throw .uncoveredBytes(source: source, begin: covered, end: entry.begin) }
             covered = entry.end
@@ -408,93 +402,28 @@ struct SafetensorsFile {
         if covered < dataCount { throw .uncoveredBytes(source: source, begin: covered, end: dataCount) }
 
         self.entries = entries
-        self.metadata = metadata
-    }
-
-    private static func metadata(_ value: JSONValue, source: String) throws(CheckpointError) -> [String: String]? {
-        switch value {
-        case .null:
-            return nil
-        case .object(let members):
-            var out: [String: String] = [:]
-            for (key, value) in members {
-                guard case .string(let string) = value else {
-                    throw .invalidHeader(source: source, reason: "__metadata__ entry \"\(key)\" is not a string")
-                }
-                out[key] = string
-            }
-            return out
-        default:
-            throw .invalidHeader(source: source, reason: "__metadata__ is not an object of strings")
-        }
-    }
-
-    private static func rawEntry(
-        _ name: String, _ value: JSONValue, source: String
-    ) throws(CheckpointError) -> (dtype: String, shape: [UInt64], begin: UInt64, end: UInt64) {
-        func invalid(_ problem: String) -> CheckpointError {
-            .invalidHeader(source: source, reason: "tensor \"\(name)\": \(problem)")
-        }
-        guard case .object(let fields) = value else { throw invalid("its entry is not an object") }
-        var dtype: String?
-        var shape: [UInt64]?
-        var offsets: [UInt64]?
-        for (key, value) in fields {
-            if key.utf8.elementsEqual("dtype".utf8) {
-                guard case .string(let string) = value else { throw invalid("\"dtype\" is not a string") }
-                dtype = string
-            } else if key.utf8.elementsEqual("shape".utf8) {
-                guard let dims = value.unsignedIntegers else {
-                    throw invalid("\"shape\" is not an array of non-negative integers")
-                }
-                shape = dims
-            } else if key.utf8.elementsEqual("data_offsets".utf8) {
-                guard let pair = value.unsignedIntegers, pair.count == 2 else {
-                    throw invalid("\"data_offsets\" is not an array of two non-negative integers")
-                }
-                offsets = pair
-            }
-            // Other fields are ignored, as the reference implementation ignores them.
-        }
-        guard let dtype else { throw invalid("no \"dtype\"") }
-        guard let shape else { throw invalid("no \"shape\"") }
-        guard let offsets else { throw invalid("no \"data_offsets\"") }
-        return (dtype, shape, offsets[0], offsets[1])
+        self.metadata = parsed.metadata
     }
 }
 
-// MARK: - A strict JSON parser
+// MARK: - Parsing the header
 
-/// A JSON value; objects keep their members in order.
-indirect enum JSONValue {
-    case object([(String, JSONValue)])
-    case array([JSONValue])
-    case string(String)
-    /// A number: its value when it is an integer in `0...UInt64.max` written without fraction or
-    /// exponent, else `nil`.
-    case number(UInt64?)
-    case bool(Bool)
-    case null
-
-    /// The values of an array of non-negative integers, else `nil`.
-    var unsignedIntegers: [UInt64]? {
-        guard case .array(let items) = self else { return nil }
-        var out: [UInt64] = []
-        out.reserveCapacity(items.count)
-        for item in items {
-            guard case .number(let value?) = item else { return nil }
-            out.append(value)
-        }
-        return out
-    }
-}
-
-/// RFC 8259 JSON, strictly: no duplicate keys in an object, no lone surrogates, nesting at most
-/// ``maxDepth`` deep (so that no input can exhaust the stack), every read bounds-checked.
-struct JSONParser {
+/// The JSON header, parsed strictly (RFC 8259) against the safetensors schema as it is read:
+/// duplicate keys are rejected in every object, unknown fields of a tensor's entry are skipped
+/// (as the reference implementation skips them) without being kept, nesting is at most
+/// ``maxDepth`` deep so that no input can exhaust the stack, and every read is bounds-checked.
+private struct HeaderParser {
     struct Failure: Error {
         let message: String
         let offset: Int
+    }
+
+    struct RawEntry {
+        let name: String
+        let dtype: String
+        let shape: [UInt64]
+        let begin: UInt64
+        let end: UInt64
     }
 
     static let maxDepth = 64
@@ -504,14 +433,108 @@ struct JSONParser {
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
-    /// One value, with only whitespace around it.
-    mutating func parseDocument() throws(Failure) -> JSONValue {
+    /// The whole header: one object, with only whitespace around it.
+    mutating func parse() throws(Failure) -> (entries: [RawEntry], metadata: [String: String]?) {
         skipWhitespace()
-        let value = try parseValue(depth: 0)
+        guard current == UInt8(ascii: "{") else {
+            throw failure(current == nil ? "the header is empty" : "the header is not a JSON object")
+        }
+        index += 1
+        var entries: [RawEntry] = []
+        var metadata: [String: String]?
+        var keys = Set<[UInt8]>()
+        while let (name, offset) = try nextMember(keys.count) {
+            guard keys.insert(Array(name.utf8)).inserted else {
+                throw Failure(message: "duplicate key \"\(name)\"", offset: offset)
+            }
+            if name.utf8.elementsEqual(metadataKey.utf8) {
+                metadata = try parseMetadata()
+            } else {
+                entries.append(try parseEntry(name))
+            }
+        }
         skipWhitespace()
-        guard index == bytes.count else { throw failure("unexpected text after the JSON value") }
-        return value
+        guard index == bytes.count else { throw failure("unexpected text after the JSON object") }
+        return (entries, metadata)
     }
+
+    // MARK: The schema
+
+    /// `__metadata__`: `null`, or an object of strings.
+    private mutating func parseMetadata() throws(Failure) -> [String: String]? {
+        if current == UInt8(ascii: "n") { try parseLiteral("null"); return nil }
+        guard current == UInt8(ascii: "{") else { throw failure("__metadata__ is not an object of strings") }
+        index += 1
+        var out: [String: String] = [:]
+        var keys = Set<[UInt8]>()
+        while let (key, offset) = try nextMember(keys.count) {
+            guard keys.insert(Array(key.utf8)).inserted else {
+                throw Failure(message: "duplicate key \"\(key)\" in __metadata__", offset: offset)
+            }
+            guard current == UInt8(ascii: "\"") else { throw failure("__metadata__ entry \"\(key)\" is not a string") }
+            out[key] = try parseString()
+        }
+        return out
+    }
+
+    /// `{"dtype": String, "shape": [UInt], "data_offsets": [UInt, UInt]}`, other fields skipped.
+    private mutating func parseEntry(_ name: String) throws(Failure) -> RawEntry {
+        func invalid(_ problem: String, at offset: Int) -> Failure {
+            Failure(message: "tensor \"\(name)\": \(problem)", offset: offset)
+        }
+        guard current == UInt8(ascii: "{") else { throw invalid("its entry is not a JSON object", at: index) }
+        index += 1
+        var dtype: String?
+        var shape: [UInt64]?
+        var offsets: [UInt64]?
+        var keys = Set<[UInt8]>()
+        while let (key, offset) = try nextMember(keys.count) {
+            guard keys.insert(Array(key.utf8)).inserted else { throw invalid("duplicate key \"\(key)\"", at: offset) }
+            let valueOffset = index
+            if key.utf8.elementsEqual("dtype".utf8) {
+                guard current == UInt8(ascii: "\"") else { throw invalid("\"dtype\" is not a string", at: valueOffset) }
+                dtype = try parseString()
+            } else if key.utf8.elementsEqual("shape".utf8) {
+                guard let dims = try parseUnsignedIntegers(limit: nil) else {
+                    throw invalid("\"shape\" is not an array of non-negative integers", at: valueOffset)
+                }
+                shape = dims
+            } else if key.utf8.elementsEqual("data_offsets".utf8) {
+                guard let pair = try parseUnsignedIntegers(limit: 2), pair.count == 2 else {
+                    throw invalid("\"data_offsets\" is not an array of two non-negative integers", at: valueOffset)
+                }
+                offsets = pair
+            } else {
+                try skipValue(depth: 3)
+            }
+        }
+        guard let dtype else { throw invalid("no \"dtype\"", at: index) }
+        guard let shape else { throw invalid("no \"shape\"", at: index) }
+        guard let offsets else { throw invalid("no \"data_offsets\"", at: index) }
+        return RawEntry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
+    }
+
+    /// An array of integers in `0...UInt64.max`, else `nil`; `nil` too once it has more than
+    /// `limit` elements (without reading further).
+    private mutating func parseUnsignedIntegers(limit: Int?) throws(Failure) -> [UInt64]? {
+        guard current == UInt8(ascii: "[") else { return nil }
+        index += 1
+        var out: [UInt64] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") { index += 1; return out }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "-") || Self.isDigit(current), let value = try parseNumber() else { return nil }
+            if let limit, out.count == limit { return nil }
+            out.append(value)
+            skipWhitespace()
+            if current == UInt8(ascii: ",") { index += 1; continue }
+            try expect(UInt8(ascii: "]"), "',' or ']'")
+            return out
+        }
+    }
+
+    // MARK: JSON
 
     private func failure(_ message: String) -> Failure { Failure(message: message, offset: index) }
 
@@ -526,17 +549,57 @@ struct JSONParser {
         index += 1
     }
 
-    private mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
-        guard depth < Self.maxDepth else { throw failure("values nested more than \(Self.maxDepth) deep") }
+    /// In an object whose `{` has been read and which has `count` members so far: the next
+    /// member's key and where it starts, with the `:` after it read (the value is next), or `nil`
+    /// once the closing `}` has been read.
+    private mutating func nextMember(_ count: Int) throws(Failure) -> (String, Int)? {
+        skipWhitespace()
+        if current == UInt8(ascii: "}") && count == 0 { index += 1; return nil }
+        if count > 0 {
+            if current == UInt8(ascii: "}") { index += 1; return nil }
+            try expect(UInt8(ascii: ","), "',' or '}'")
+            skipWhitespace()
+        }
+        let offset = index
+        guard current == UInt8(ascii: "\"") else { throw failure(current == nil ? "unexpected end, expected a string key" : "expected a string key") }
+        let key = try parseString()
+        skipWhitespace()
+        try expect(UInt8(ascii: ":"), "':'")
+        skipWhitespace()
+        return (key, offset)
+    }
+
+    /// Reads any value without keeping it; `depth` is its nesting depth.
+    private mutating func skipValue(depth: Int) throws(Failure) {
+        guard depth <= Self.maxDepth else { throw failure("values nested more than \(Self.maxDepth) deep") }
         guard let byte = current else { throw failure("unexpected end, expected a value") }
         switch byte {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth)
-        case UInt8(ascii: "["): return try parseArray(depth: depth)
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try parseLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try parseLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try parseLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case UInt8(ascii: "{"):
+            index += 1
+            var keys = Set<[UInt8]>()
+            while let (key, offset) = try nextMember(keys.count) {
+                guard keys.insert(Array(key.utf8)).inserted else {
+                    throw Failure(message: "duplicate key \"\(key)\"", offset: offset)
+                }
+                try skipValue(depth: depth + 1)
+            }
+        case UInt8(ascii: "["):
+            index += 1
+            skipWhitespace()
+            if current == UInt8(ascii: "]") { index += 1; return }
+            while true {
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                if current == UInt8(ascii: ",") { index += 1; continue }
+                try expect(UInt8(ascii: "]"), "',' or ']'")
+                return
+            }
+        case UInt8(ascii: "\""): _ = try parseString()
+        case UInt8(ascii: "t"): try parseLiteral("true")
+        case UInt8(ascii: "f"): try parseLiteral("false")
+        case UInt8(ascii: "n"): try parseLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try parseNumber()
         default: throw failure("unexpected character, expected a value")
         }
     }
@@ -549,52 +612,14 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
-        index += 1   // {
-        var members: [(String, JSONValue)] = []
-        var keys = Set<[UInt8]>()
-        skipWhitespace()
-        if current == UInt8(ascii: "}") { index += 1; return .object(members) }
-        while true {
-            skipWhitespace()
-            guard current == UInt8(ascii: "\"") else { throw failure("expected a string key") }
-            let keyOffset = index
-            let key = try parseString()
-            guard keys.insert(Array(key.utf8)).inserted else {
-                throw Failure(message: "duplicate key \"\(key)\"", offset: keyOffset)
-            }
-            skipWhitespace()
-            try expect(UInt8(ascii: ":"), "':'")
-            skipWhitespace()
-            members.append((key, try parseValue(depth: depth + 1)))
-            skipWhitespace()
-            if current == UInt8(ascii: ",") { index += 1; continue }
-            try expect(UInt8(ascii: "}"), "',' or '}'")
-            return .object(members)
-        }
-    }
-
-    private mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
-        index += 1   // [
-        var items: [JSONValue] = []
-        skipWhitespace()
-        if current == UInt8(ascii: "]") { index += 1; return .array(items) }
-        while true {
-            skipWhitespace()
-            items.append(try parseValue(depth: depth + 1))
-            skipWhitespace()
-            if current == UInt8(ascii: ",") { index += 1; continue }
-            try expect(UInt8(ascii: "]"), "',' or ']'")
-            return .array(items)
-        }
-    }
-
     private static func isDigit(_ byte: UInt8?) -> Bool {
         guard let byte else { return false }
         return byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 
-    private mutating func parseNumber() throws(Failure) -> JSONValue {
+    /// A number's value when it is an integer in `0...UInt64.max` written without sign, fraction
+    /// or exponent, else `nil`; throws when it is not a JSON number.
+    private mutating func parseNumber() throws(Failure) -> UInt64? {
         var isUnsignedInteger = true
         if current == UInt8(ascii: "-") { index += 1; isUnsignedInteger = false }
         guard let first = current, Self.isDigit(first) else { throw failure("invalid number") }
@@ -624,7 +649,7 @@ struct JSONParser {
             while Self.isDigit(current) { index += 1 }
             isUnsignedInteger = false
         }
-        return .number(isUnsignedInteger ? value : nil)
+        return isUnsignedInteger ? value : nil
     }
 
     private mutating func parseHex4() throws(Failure) -> UInt32 {
@@ -644,20 +669,20 @@ struct JSONParser {
         return value
     }
 
-    /// A string starting at the opening quote. The bytes are already known to be UTF-8.
+    /// A string starting at its opening quote. The bytes are already known to be UTF-8.
     private mutating func parseString() throws(Failure) -> String {
         index += 1   // "
         var out: [UInt8] = []
         while true {
             guard let byte = current else { throw failure("unterminated string") }
-            index += 1
             switch byte {
             case UInt8(ascii: "\""):
+                index += 1
                 return String(decoding: out, as: UTF8.self)
             case 0..<0x20:
-                index -= 1
                 throw failure("control character in a string")
             case UInt8(ascii: "\\"):
+                index += 1
                 guard let escape = current else { throw failure("unterminated string") }
                 index += 1
                 switch escape {
@@ -677,7 +702,7 @@ struct JSONParser {
                         index += 1
                         let low = try parseHex4()
                         guard (0xDC00...0xDFFF).contains(low) else { throw failure("lone high surrogate in a \\u escape") }
-                        code = 0x10000 + (code - 0xD800) << 10 + (low - 0xDC00)
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                     }
                     guard let scalar = Unicode.Scalar(code) else { throw failure("invalid \\u escape") }
                     UTF8.encode(scalar) { out.append($0) }
@@ -687,6 +712,7 @@ struct JSONParser {
                 }
             default:
                 out.append(byte)
+                index += 1
             }
         }
     }
