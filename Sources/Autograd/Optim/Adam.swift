@@ -36,10 +36,13 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
 
     public func step() {
         stepCount += 1
-        // The corrections are Python floats in torch.optim: computed in Double, then rounded.
+        // The constants are Python floats in torch.optim: computed in Double from the decimal the
+        // user wrote (0.9, not Float(0.9) widened), then rounded once.
         let t = Double(stepCount)
-        let correction1 = 1 - Double.pow(Double(beta1), t)
-        let correction2 = 1 - Double.pow(Double(beta2), t)
+        let b1 = Double(String(describing: beta1)) ?? Double(beta1)
+        let b2 = Double(String(describing: beta2)) ?? Double(beta2)
+        let correction1 = 1 - Double.pow(b1, t)
+        let correction2 = 1 - Double.pow(b2, t)
         let stepSize = Scalar(Double(lr) / correction1)
         let correction2Sqrt = Scalar(correction2.squareRoot())
         for (i, p) in parameters.enumerated() {
@@ -48,8 +51,9 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
                 moments[i] = (DenseTensor(shape: p.shape, repeating: 0), DenseTensor(shape: p.shape, repeating: 0))
             }
             let (m, v) = moments[i]!
-            p.data.adamUpdate(grad: grad.data, m: m, v: v, beta1: beta1, beta2: beta2, eps: eps,
-                              weightDecay: weightDecay, stepSize: stepSize, correction2Sqrt: correction2Sqrt)
+            p.data.adamUpdate(grad: grad.data, m: m, v: v, weight1: Scalar(1 - b1), beta2: beta2,
+                              weight2: Scalar(1 - b2), eps: eps, weightDecay: weightDecay,
+                              stepSize: stepSize, correction2Sqrt: correction2Sqrt)
         }
     }
 }

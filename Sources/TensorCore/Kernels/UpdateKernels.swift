@@ -36,27 +36,29 @@ extension DenseTensor {
     }
 
     /// One Adam update of `self` (a parameter), in place, with its moment buffers `m` and `v`.
-    /// `stepSize = lr / (1 - β₁ᵗ)` and `correction2Sqrt = √(1 - β₂ᵗ)` are computed by the caller.
+    /// `weight1 = 1 − β₁`, `weight2 = 1 − β₂`, `stepSize = lr / (1 − β₁ᵗ)` and
+    /// `correction2Sqrt = √(1 − β₂ᵗ)` come from the caller, computed in Double as torch.optim
+    /// computes them (Python floats) and rounded once.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func adamUpdate(
         grad: DenseTensor, m: DenseTensor, v: DenseTensor,
-        beta1: Scalar, beta2: Scalar, eps: Scalar, weightDecay: Scalar,
+        weight1: Scalar, beta2: Scalar, weight2: Scalar, eps: Scalar, weightDecay: Scalar,
         stepSize: Scalar, correction2Sqrt: Scalar
     ) {
         precondition(grad.shape == shape, "Adam: gradient of shape \(grad.shape) for a parameter of shape \(shape)")
         storage.version += 1
         let n = count
         storage.update { p in grad.storage.read { g in m.storage.update { m in v.storage.update { v in
-            let weight = 1 - beta1
+            let weight = weight1
             for i in 0..<n {
                 var d = g[i]
                 if weightDecay != 0 { d += weightDecay * p[i] }
                 // torch.lerp(m, d, w) as ATen computes it for w < 0.5 and w ≥ 0.5
                 m[i] = weight < 0.5 ? m[i] + weight * (d - m[i]) : d - (d - m[i]) * (1 - weight)
-                v[i] = v[i] * beta2 + (1 - beta2) * d * d
+                v[i] = v[i] * beta2 + weight2 * d * d
                 let denominator = v[i].squareRoot() / correction2Sqrt + eps
-                p[i] += -stepSize * (m[i] / denominator)
+                p[i] += (-stepSize * m[i]) / denominator   // addcdiv: (value · m) / denom
             }
         } } } }
     }
