@@ -116,14 +116,46 @@ extension DenseTensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func binary(_ op: BinaryOp, scalar: Scalar) -> DenseTensor {
-        binary(op, DenseTensor(scalar))
+        switch op {
+        case .add: return zip(scalar: scalar, onLeft: false, { $0 + $1 }, { $0 + $1 })
+        case .sub: return zip(scalar: scalar, onLeft: false, { $0 - $1 }, { $0 - $1 })
+        case .mul: return zip(scalar: scalar, onLeft: false, { $0 * $1 }, { $0 * $1 })
+        case .div: return zip(scalar: scalar, onLeft: false, { $0 / $1 }, { $0 / $1 })
+        default: return binary(op, DenseTensor(scalar))
+        }
     }
 
     /// `op(scalar, self)`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func binary(scalar: Scalar, _ op: BinaryOp) -> DenseTensor {
-        DenseTensor(scalar).binary(op, self)
+        switch op {
+        case .add: return zip(scalar: scalar, onLeft: true, { $0 + $1 }, { $0 + $1 })
+        case .sub: return zip(scalar: scalar, onLeft: true, { $0 - $1 }, { $0 - $1 })
+        case .mul: return zip(scalar: scalar, onLeft: true, { $0 * $1 }, { $0 * $1 })
+        case .div: return zip(scalar: scalar, onLeft: true, { $0 / $1 }, { $0 / $1 })
+        default: return DenseTensor(scalar).binary(op, self)
+        }
+    }
+
+    /// `f(self, s)` or `f(s, self)` elementwise: the result has `self`'s shape, no broadcast.
+    @inlinable @inline(__always)
+    func zip(
+        scalar s: Scalar, onLeft: Bool,
+        _ vector: (SIMD16<Scalar>, SIMD16<Scalar>) -> SIMD16<Scalar>,
+        _ scalar: (Scalar, Scalar) -> Scalar
+    ) -> DenseTensor {
+        let out = DenseTensor(uninitializedShape: shape)
+        let n = count
+        storage.read { a in out.storage.update { o in
+            guard n > 0 else { return }
+            if onLeft {
+                zipLoop(scalar: s, a.baseAddress!, o.baseAddress!, n, vector, scalar)
+            } else {
+                zipLoop(a.baseAddress!, scalar: s, o.baseAddress!, n, vector, scalar)
+            }
+        } }
+        return out
     }
 
     /// `f(self, other)` for two tensors of one shape, as a plain loop (see `zipScalarLoop`).

@@ -2,8 +2,8 @@ import Arena
 
 /// A contiguous, 64-byte-aligned buffer of scalars, reference counted.
 ///
-/// Storage is the only owner of tensor memory; it gets that memory from ``Allocator`` and gives
-/// it back when the last reference goes. Views (reshape, unsqueeze, detach) share one storage.
+/// Storage is the only owner of tensor memory; it gets that memory from the per-thread
+/// ``BufferCache`` (backed by ``Allocator``) and gives it back when the last reference goes. Views (reshape, unsqueeze, detach) share one storage.
 /// `version` counts in-place writes, so that a saved value can be checked for modification.
 public final class TensorStorage<Scalar: TensorScalar> {
     @usableFromInline let base: UnsafeMutablePointer<Scalar>
@@ -17,12 +17,12 @@ public final class TensorStorage<Scalar: TensorScalar> {
     init(uninitializedCount count: Int) {
         precondition(count >= 0, "negative storage size \(count)")
         self.count = count
-        let raw = Allocator.allocate(byteCount: count &* MemoryLayout<Scalar>.stride)
+        let raw = BufferCache.allocate(byteCount: count &* MemoryLayout<Scalar>.stride)
         base = raw.bindMemory(to: Scalar.self, capacity: count)
     }
 
     deinit {
-        Allocator.deallocate(UnsafeMutableRawPointer(base))
+        BufferCache.deallocate(UnsafeMutableRawPointer(base), byteCount: count &* MemoryLayout<Scalar>.stride)
     }
 
     /// Calls `body` with a read-only view of the scalars.
