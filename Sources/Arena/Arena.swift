@@ -17,19 +17,19 @@
 ///
 /// An arena is not thread-safe; the autograd graph keeps one per thread.
 public final class Arena {
-    @usableFromInline var chunks: [_Chunk] = []
+    @exclusivity(unchecked) @usableFromInline var chunks: [_Chunk] = []
     /// Index of the chunk the cursor is in; `chunks.count` when no chunk is in use yet.
-    @usableFromInline var current = 0
+    @exclusivity(unchecked) @usableFromInline var current = 0
     /// Byte offset of the cursor inside `chunks[current]`.
-    @usableFromInline var offset = 0
+    @exclusivity(unchecked) @usableFromInline var offset = 0
     /// Bytes handed out since the last reset, padding included, in chunks before `current`.
-    @usableFromInline var bytesInFullChunks = 0
+    @exclusivity(unchecked) @usableFromInline var bytesInFullChunks = 0
 
     /// The size of a standard chunk. Requests larger than this get a chunk of their own size.
     public let chunkByteCount: Int
 
     /// Advances by one at every ``reset()`` (wrapping), so stale handles can be told apart.
-    public private(set) var generation: UInt32 = 0
+    @exclusivity(unchecked) public private(set) var generation: UInt32 = 0
 
     /// Creates an empty arena; no memory is taken until the first allocation.
     public init(chunkByteCount: Int = 64 * 1024) {
@@ -105,7 +105,7 @@ public final class Arena {
     public var chunkCount: Int { chunks.count }
 
     /// How many times the arena was reset.
-    public private(set) var resetCount = 0
+    @exclusivity(unchecked) public private(set) var resetCount = 0
 }
 
 /// One block of arena memory.

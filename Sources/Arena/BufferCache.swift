@@ -39,8 +39,8 @@ public enum BufferCache {
     public static func classSize(forByteCount n: Int) -> Int {
         if n <= 64 { return 64 }
         let log = Int.bitWidth - 1 - (n - 1).leadingZeroBitCount   // 2^log < n <= 2^(log+1)
-        let quarter = 1 << (log - 2)
-        return (n + quarter - 1) / quarter * quarter
+        let mask = (1 << (log - 2)) - 1
+        return (n + mask) & ~mask
     }
 
     /// The index of a class size in the cache's table.
@@ -48,8 +48,7 @@ public enum BufferCache {
     static func classIndex(forClassSize size: Int) -> Int {
         if size <= 64 { return 0 }
         let log = Int.bitWidth - 1 - (size - 1).leadingZeroBitCount
-        let quarter = 1 << (log - 2)
-        return (log - 6) * 4 + (size - 1) / quarter - 4 + 1
+        return (log - 6) * 4 + ((size - 1) >> (log - 2)) - 4 + 1
     }
 
     /// A buffer of at least `byteCount` bytes, 64-byte aligned, from the cache when it has one.
@@ -65,13 +64,23 @@ public enum BufferCache {
     }
 }
 
-/// One thread's cache (see Note [Buffer cache]).
+/// One thread's cache (see Note [Buffer cache]): a fixed table of slots in raw memory, so that
+/// a take or a give is a few loads and stores, with no array copy-on-write check on the way.
 final class _Cache {
-    var classes: [ContiguousArray<UnsafeMutableRawPointer>] = Array(repeating: [], count: 256)
-    var cachedBytes = 0
-    var byteLimit = 256 << 20
-    var hits = 0
-    var misses = 0
+    static let classCount = 128
+    let slots: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    let counts: UnsafeMutablePointer<Int>
+    @exclusivity(unchecked) var cachedBytes = 0
+    @exclusivity(unchecked) var byteLimit = 256 << 20
+    @exclusivity(unchecked) var hits = 0
+    @exclusivity(unchecked) var misses = 0
+
+    init() {
+        slots = .allocate(capacity: _Cache.classCount * BufferCache.buffersPerClass)
+        slots.initialize(repeating: nil, count: _Cache.classCount * BufferCache.buffersPerClass)
+        counts = .allocate(capacity: _Cache.classCount)
+        counts.initialize(repeating: 0, count: _Cache.classCount)
+    }
 
     @inline(__always)
     static var current: _Cache {
@@ -86,37 +95,45 @@ final class _Cache {
     @inline(__always)
     func take(_ size: Int) -> UnsafeMutableRawPointer {
         let index = BufferCache.classIndex(forClassSize: size)
-        if index < classes.count, let pointer = classes[index].popLast() {
-            cachedBytes -= size
-            hits += 1
-            return pointer
+        if index < _Cache.classCount, counts[index] > 0 {
+            counts[index] &-= 1
+            let slot = slots + (index &* BufferCache.buffersPerClass &+ counts[index])
+            cachedBytes &-= size
+            hits &+= 1
+            return slot.pointee.unsafelyUnwrapped
         }
-        misses += 1
+        misses &+= 1
         return Allocator.allocate(byteCount: size)
     }
 
     @inline(__always)
     func give(_ pointer: UnsafeMutableRawPointer, _ size: Int) {
         let index = BufferCache.classIndex(forClassSize: size)
-        guard index < classes.count, classes[index].count < BufferCache.buffersPerClass,
-              cachedBytes + size <= byteLimit else {
+        guard index < _Cache.classCount, counts[index] < BufferCache.buffersPerClass,
+              cachedBytes &+ size <= byteLimit else {
             Allocator.deallocate(pointer)
             return
         }
-        if classes[index].capacity == 0 { classes[index].reserveCapacity(BufferCache.buffersPerClass) }
-        classes[index].append(pointer)
-        cachedBytes += size
+        slots[index &* BufferCache.buffersPerClass &+ counts[index]] = pointer
+        counts[index] &+= 1
+        cachedBytes &+= size
     }
 
     func trim() {
-        for i in classes.indices {
-            for pointer in classes[i] { Allocator.deallocate(pointer) }
-            classes[i].removeAll(keepingCapacity: true)
+        for index in 0..<_Cache.classCount {
+            for k in 0..<counts[index] {
+                if let pointer = slots[index * BufferCache.buffersPerClass + k] { Allocator.deallocate(pointer) }
+            }
+            counts[index] = 0
         }
         cachedBytes = 0
     }
 
-    deinit { trim() }
+    deinit {
+        trim()
+        slots.deallocate()
+        counts.deallocate()
+    }
 }
 
 private let cacheKey: pthread_key_t = {

@@ -17,19 +17,25 @@
 /// per-thread arena and is freed by `backward()` or when nothing can backward through it any
 /// more, so a training loop's graph memory does not grow. A tensor with history belongs to the
 /// thread that made it.
+// Note [Exclusivity]: the hot classes (Tensor, the graph's Segment and Graph, ThreadContext,
+// TensorStorage, Arena, the buffer cache) mark their stored properties
+// `@exclusivity(unchecked)`. Swift otherwise checks every access to a class property at run time
+// against a thread-local access set, which cost a third of the instructions of a small
+// training step (callgrind). These objects are thread-confined and their properties are never
+// passed `inout` across a call that could reach them again, which is what the check guards.
 public final class Tensor<Scalar: TensorScalar> {
     /// The values (shared with views and with ``detached()``).
-    public internal(set) var data: DenseTensor<Scalar>
+    @exclusivity(unchecked) public internal(set) var data: DenseTensor<Scalar>
     /// The node that made this tensor; `nil` for leaves.
-    var history: History<Scalar>?
-    var leafRequiresGrad: Bool
-    var retainsGrad = false
+    @exclusivity(unchecked) var history: History<Scalar>?
+    @exclusivity(unchecked) var leafRequiresGrad: Bool
+    @exclusivity(unchecked) var retainsGrad = false
     /// Where this leaf was last given a slot in a segment's leaf table (a cache, see `Segment.slot`).
-    var leafSlot: (segment: UInt16, generation: UInt32, slot: UInt32)?
+    @exclusivity(unchecked) var leafSlot: (segment: UInt16, generation: UInt32, slot: UInt32)?
 
     /// The gradient accumulated by backward passes: set on leaves that require grad, and on
     /// non-leaves after ``retainGrad()``; `nil` otherwise or after ``zeroGrad()``.
-    public var grad: Tensor?
+    @exclusivity(unchecked) public var grad: Tensor?
 
     /// Wraps `data` as a leaf.
     public init(data: DenseTensor<Scalar>, requiresGrad: Bool = false) {

@@ -10,7 +10,7 @@ public final class TensorStorage<Scalar: TensorScalar> {
     /// The number of scalars held.
     public let count: Int
     /// Bumped by every in-place write (PyTorch's version counter).
-    public var version = 0
+    @exclusivity(unchecked) public var version = 0
 
     /// Uninitialized storage for `count` scalars; the caller must write every element.
     @inlinable

@@ -1,10 +1,10 @@
 /// A thread's graph for one scalar type: its segments, the one being recorded into, and the
 /// segments free for reuse. See Note [Segments].
 final class Graph<Scalar: TensorScalar> {
-    var segments: ContiguousArray<Segment<Scalar>> = []
-    var current: Segment<Scalar>?
-    var freeList: ContiguousArray<Segment<Scalar>> = []
-    var sequence = 0
+    @exclusivity(unchecked) var segments: ContiguousArray<Segment<Scalar>> = []
+    @exclusivity(unchecked) var current: Segment<Scalar>?
+    @exclusivity(unchecked) var freeList: ContiguousArray<Segment<Scalar>> = []
+    @exclusivity(unchecked) var sequence = 0
     /// Resets of segments that no longer exist in `segments` do not happen (segments are kept),
     /// so the total is the sum over segments.
     var resetCount: Int { segments.reduce(0) { $0 + $1.arena.resetCount } }

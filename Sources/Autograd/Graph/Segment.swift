@@ -16,26 +16,26 @@ final class Segment<Scalar: TensorScalar> {
     weak var graph: Graph<Scalar>?
     let arena = Arena(chunkByteCount: 16 * 1024)
     /// Order in which segments were started: edges only point from newer to older segments.
-    var sequence = 0
+    @exclusivity(unchecked) var sequence = 0
     /// References keeping this segment alive (tensors, and segments with edges into it).
-    var liveReferences = 0
-    var isFree = false
+    @exclusivity(unchecked) var liveReferences = 0
+    @exclusivity(unchecked) var isFree = false
 
-    var nodes: ContiguousArray<UnsafeMutablePointer<Node>> = []
-    var saved: ContiguousArray<DenseTensor<Scalar>> = []
+    @exclusivity(unchecked) var nodes: ContiguousArray<UnsafeMutablePointer<Node>> = []
+    @exclusivity(unchecked) var saved: ContiguousArray<DenseTensor<Scalar>> = []
     /// Each saved value's storage version when it was saved (see `AutogradError.savedTensorModified`).
-    var savedVersions: ContiguousArray<Int> = []
-    var shapes: ContiguousArray<[Int]> = []
-    var indices: ContiguousArray<[Int]> = []
-    var leaves: ContiguousArray<Tensor<Scalar>> = []
+    @exclusivity(unchecked) var savedVersions: ContiguousArray<Int> = []
+    @exclusivity(unchecked) var shapes: ContiguousArray<[Int]> = []
+    @exclusivity(unchecked) var indices: ContiguousArray<[Int]> = []
+    @exclusivity(unchecked) var leaves: ContiguousArray<Tensor<Scalar>> = []
     /// Older segments this one has edges into, each holding one reference there.
-    var parents: ContiguousArray<(segment: Segment<Scalar>, generation: UInt32)> = []
+    @exclusivity(unchecked) var parents: ContiguousArray<(segment: Segment<Scalar>, generation: UInt32)> = []
     /// Non-leaf tensors that asked for their gradient (`retainGrad()`), by node index.
-    var retained: [UInt32: WeakTensor<Scalar>] = [:]
+    @exclusivity(unchecked) var retained: [UInt32: WeakTensor<Scalar>] = [:]
 
     /// Gradients flowing during a backward, by node index and by leaf slot.
-    var grads: ContiguousArray<DenseTensor<Scalar>?> = []
-    var leafGrads: ContiguousArray<DenseTensor<Scalar>?> = []
+    @exclusivity(unchecked) var grads: ContiguousArray<DenseTensor<Scalar>?> = []
+    @exclusivity(unchecked) var leafGrads: ContiguousArray<DenseTensor<Scalar>?> = []
 
     init(id: UInt16, graph: Graph<Scalar>) {
         self.id = id

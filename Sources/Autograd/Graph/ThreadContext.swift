@@ -9,12 +9,12 @@ import Darwin
 /// Found through a pthread key rather than Foundation's thread dictionary: a lookup is a few
 /// nanoseconds and allocates nothing, and the key's destructor frees the context with the thread.
 final class ThreadContext {
-    var gradEnabled = true
-    var generator = RandomGenerator(seed: 0)
+    @exclusivity(unchecked) var gradEnabled = true
+    @exclusivity(unchecked) var generator = RandomGenerator(seed: 0)
     let floatGraph = Graph<Float>()
     let doubleGraph = Graph<Double>()
     /// Graphs of scalar types other than Float and Double, should anyone add a conformance.
-    var otherGraphs: [ObjectIdentifier: AnyObject] = [:]
+    @exclusivity(unchecked) var otherGraphs: [ObjectIdentifier: AnyObject] = [:]
 
     @inline(__always)
     static var current: ThreadContext {
