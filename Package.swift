@@ -9,13 +9,20 @@ let package = Package(
         .library(name: "Arena", targets: ["Arena"]),
         .executable(name: "tensorbench", targets: ["tensorbench"]),
     ],
+    traits: [
+        // jemalloc as the process's allocator, and its statistics (Allocator.allocatedBytes...).
+        // On by default; the package-benchmark suites turn it off, because jemalloc and the
+        // benchmark's malloc interposer crash together.
+        .trait(name: "Jemalloc"),
+        .default(enabledTraits: ["Jemalloc"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
         // MARK: - Public API
-        .target(name: "Arena"),
+        .target(name: "Arena", dependencies: [.target(name: "CJemalloc", condition: .when(traits: ["Jemalloc"]))]),
         .target(
             name: "TensorCore",
             dependencies: ["Arena", "COpenBLAS", "CTensorCoreShims", .product(name: "RealModule", package: "swift-numerics")]),
@@ -23,6 +30,7 @@ let package = Package(
 
         // MARK: - Implementation details
         .target(name: "CTensorCoreShims"),
+        .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: - Tools
@@ -35,5 +43,6 @@ let package = Package(
         .testTarget(name: "ArenaTests", dependencies: ["Arena"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "_TestSupport"]),
+        .testTarget(name: "MemoryRegressionTests", dependencies: ["Autograd", "Arena", "_TestSupport"]),
     ]
 )

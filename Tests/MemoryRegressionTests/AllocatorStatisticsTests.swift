@@ -1,0 +1,26 @@
+import XCTest
+import Arena
+
+/// jemalloc is linked and its counters move with real allocations.
+final class AllocatorStatisticsTests: XCTestCase {
+    func testJemallocCountsAThreadsAllocations() throws {
+        try XCTSkipUnless(Allocator.hasStatistics, "built without the Jemalloc trait")
+        let before = Allocator.threadAllocatedBytes
+        let block = Allocator.allocate(byteCount: 1 << 20)
+        let after = Allocator.threadAllocatedBytes
+        Allocator.deallocate(block)
+        XCTAssertGreaterThanOrEqual(after - before, 1 << 20)
+        XCTAssertGreaterThanOrEqual(Allocator.threadDeallocatedBytes, 1 << 20)
+    }
+
+    func testProcessAllocatedBytesTracksALiveBlock() throws {
+        try XCTSkipUnless(Allocator.hasStatistics, "built without the Jemalloc trait")
+        let before = Allocator.allocatedBytes
+        let block = Allocator.allocate(byteCount: 8 << 20)
+        let during = Allocator.allocatedBytes
+        Allocator.deallocate(block)
+        let after = Allocator.allocatedBytes
+        XCTAssertGreaterThanOrEqual(during - before, 8 << 20)
+        XCTAssertLessThan(after - before, 1 << 20)
+    }
+}
