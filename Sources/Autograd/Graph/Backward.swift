@@ -4,6 +4,8 @@
 /// only point to older ones). Leaf and retained gradients are buffered and written only when
 /// the whole sweep has succeeded, so a thrown `graphFreed` leaves every `grad` as it was.
 extension Graph {
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func backward(from root: History<Scalar>, seed: DenseTensor<Scalar>, retainGraph: Bool) throws(AutogradError) {
         guard root.isLive else { throw .graphFreed }
         var pending: ContiguousArray<Segment<Scalar>> = [root.segment]
@@ -33,7 +35,7 @@ extension Graph {
                 if node.retainsGrad, let tensor = segment.retained[UInt32(index)]?.tensor {
                     retainedGrads.append((tensor, grad))
                 }
-                let grads = node.op.definition.backward(BackwardContext(grad: grad, node: node, segment: segment))
+                let grads = node.op.backward(BackwardContext(grad: grad, node: node, segment: segment))
                 try accumulate(grads.0, into: node.inputs.0, pending: &pending)
                 try accumulate(grads.1, into: node.inputs.1, pending: &pending)
             }

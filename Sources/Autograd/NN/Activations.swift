@@ -3,6 +3,8 @@ public final class ReLU<Scalar: TensorScalar>: Module {
     public var isTraining = true
     public init() {}
     public var namedParameters: [(String, Tensor<Scalar>)] { [] }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> { input.relu() }
 }
 
@@ -11,6 +13,8 @@ public final class Sigmoid<Scalar: TensorScalar>: Module {
     public var isTraining = true
     public init() {}
     public var namedParameters: [(String, Tensor<Scalar>)] { [] }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> { input.sigmoid() }
 }
 
@@ -19,5 +23,7 @@ public final class Tanh<Scalar: TensorScalar>: Module {
     public var isTraining = true
     public init() {}
     public var namedParameters: [(String, Tensor<Scalar>)] { [] }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> { input.tanh() }
 }

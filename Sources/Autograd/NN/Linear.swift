@@ -44,6 +44,8 @@ public final class Linear<Scalar: TensorScalar>: Module {
         return [("weight", weight)]
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         linear(input, weight: weight, bias: bias)
     }

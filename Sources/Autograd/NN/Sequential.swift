@@ -21,6 +21,8 @@ public final class Sequential<Scalar: TensorScalar>: Module {
         layers.enumerated().flatMap { i, layer in layer.namedParameters(prefix: "\(i)") }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         layers.reduce(input) { x, layer in layer(x) }
     }

@@ -53,4 +53,52 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     }
 
     var name: String { definition.name }
+
+    /// Runs the op's derivative. A switch rather than a call through `definition`: the sweep is
+    /// specialized for the scalar type, and so is each derivative called from here, whereas a
+    /// call through the existential would look up generic metadata at every node.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    func backward<S: TensorScalar>(_ c: BackwardContext<S>) -> InputGrads<S> {
+        switch self {
+        case .add: Add.backward(c)
+        case .addScalar: AddScalar.backward(c)
+        case .sub: Sub.backward(c)
+        case .subScalar: SubScalar.backward(c)
+        case .rsubScalar: RsubScalar.backward(c)
+        case .mul: Mul.backward(c)
+        case .mulScalar: MulScalar.backward(c)
+        case .div: Div.backward(c)
+        case .divScalar: DivScalar.backward(c)
+        case .scalarDiv: ScalarDiv.backward(c)
+        case .neg: Neg.backward(c)
+        case .pow: Pow.backward(c)
+        case .exp: Exp.backward(c)
+        case .log: Log.backward(c)
+        case .sqrt: Sqrt.backward(c)
+        case .abs: Abs.backward(c)
+        case .relu: ReluOp.backward(c)
+        case .sigmoid: SigmoidOp.backward(c)
+        case .tanh: TanhOp.backward(c)
+        case .sum: Sum.backward(c)
+        case .sumDim: SumDim.backward(c)
+        case .mean: Mean.backward(c)
+        case .meanDim: MeanDim.backward(c)
+        case .max: MaxAll.backward(c)
+        case .maxDim: MaxDim.backward(c)
+        case .reshape: Reshape.backward(c)
+        case .t: T.backward(c)
+        case .transpose: Transpose.backward(c)
+        case .unsqueeze: Unsqueeze.backward(c)
+        case .expand: Expand.backward(c)
+        case .mm: Mm.backward(c)
+        case .mv: Mv.backward(c)
+        case .softmax: SoftmaxOp.backward(c)
+        case .logSoftmax: LogSoftmaxOp.backward(c)
+        case .crossEntropy: CrossEntropy.backward(c)
+        case .mseLoss: MseLoss.backward(c)
+        case .linear: LinearOp.backward(c)
+        case .linearBias: LinearBias.backward(c)
+        }
+    }
 }

@@ -34,6 +34,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         self.moments = Array(repeating: nil, count: parameters.count)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step() {
         stepCount += 1
         // The constants are Python floats in torch.optim: computed in Double from the decimal the

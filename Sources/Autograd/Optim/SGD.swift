@@ -31,6 +31,8 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         self.buffers = Array(repeating: nil, count: parameters.count)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step() {
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
