@@ -43,8 +43,8 @@ public final class Arena {
 
     /// Returns `byteCount` bytes aligned to `alignment` (a power of two, at most 64).
     ///
-    /// Never fails for lack of room: a full arena chains a new chunk.
-    @inlinable
+    /// Never fails for lack of room: a full arena chains a new chunk. Not `@inlinable`: code
+    /// inlined into another module would check exclusivity on every field it touches.
     public func allocate(byteCount: Int, alignment: Int = 16) -> UnsafeMutableRawPointer {
         precondition(byteCount >= 0, "Arena: negative byte count \(byteCount)")
         precondition(alignment > 0 && alignment & (alignment - 1) == 0 && alignment <= Allocator.alignment,

@@ -28,6 +28,16 @@ public enum BufferCache {
     /// Gives every buffer in this thread's cache back to the system.
     public static func trim() { _Cache.current.trim() }
 
+    /// Bytes of the buffers this thread has taken with ``allocate(byteCount:)`` and not yet given
+    /// back with ``deallocate(_:byteCount:)``, counted at the requested `byteCount` (not the class
+    /// size): with tensor storage as the only client, the bytes of live tensor storage.
+    ///
+    /// Per thread, like the cache itself: a plain add on the thread's cache object, which both
+    /// calls fetch anyway, rather than an atomic shared by every thread. A buffer freed on another
+    /// thread is subtracted there, so a thread's count can go negative; the sum over threads is the
+    /// process's live storage. The memory-regression tests read it on one thread.
+    public static var liveBytes: Int { _Cache.current.liveBytes }
+
     /// Counts of this thread's requests served from the cache and from the system.
     public static var statistics: (hits: Int, misses: Int) {
         let cache = _Cache.current
@@ -54,13 +64,17 @@ public enum BufferCache {
     /// A buffer of at least `byteCount` bytes, 64-byte aligned, from the cache when it has one.
     @inline(__always)
     public static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
-        _Cache.current.take(classSize(forByteCount: byteCount))
+        let cache = _Cache.current
+        cache.liveBytes &+= byteCount
+        return cache.take(classSize(forByteCount: byteCount))
     }
 
     /// Returns a buffer from ``allocate(byteCount:)``, with the same `byteCount`.
     @inline(__always)
     public static func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
-        _Cache.current.give(pointer, classSize(forByteCount: byteCount))
+        let cache = _Cache.current
+        cache.liveBytes &-= byteCount
+        cache.give(pointer, classSize(forByteCount: byteCount))
     }
 }
 
@@ -74,6 +88,8 @@ final class _Cache {
     @exclusivity(unchecked) var byteLimit = 256 << 20
     @exclusivity(unchecked) var hits = 0
     @exclusivity(unchecked) var misses = 0
+    /// See ``BufferCache/liveBytes``.
+    @exclusivity(unchecked) var liveBytes = 0
 
     init() {
         slots = .allocate(capacity: _Cache.classCount * BufferCache.buffersPerClass)

@@ -21,7 +21,10 @@
 // TensorStorage, Arena, the buffer cache) mark their stored properties
 // `@exclusivity(unchecked)`. Swift otherwise checks every access to a class property at run time
 // against a thread-local access set, which cost a third of the instructions of a small
-// training step (callgrind). These objects are thread-confined and their properties are never
+// training step (callgrind). The attribute only holds inside the declaring module: code in
+// another module that reads such a field directly checks anyway, so fields read across modules
+// go through a non-inlinable accessor (`TensorStorage.version`) or are mirrored (`Segment.generation`).
+// These objects are thread-confined and their properties are never
 // passed `inout` across a call that could reach them again, which is what the check guards.
 public final class Tensor<Scalar: TensorScalar> {
     /// The values (shared with views and with ``detached()``).

@@ -4,13 +4,23 @@ import Arena
 ///
 /// Storage is the only owner of tensor memory; it gets that memory from the per-thread
 /// ``BufferCache`` (backed by ``Allocator``) and gives it back when the last reference goes. Views (reshape, unsqueeze, detach) share one storage.
+/// The bytes of live storage are counted per thread by `BufferCache.liveBytes` (`count × stride`
+/// per storage), which the memory-regression tests compare with what a model should hold.
 /// `version` counts in-place writes, so that a saved value can be checked for modification.
 public final class TensorStorage<Scalar: TensorScalar> {
     @usableFromInline let base: UnsafeMutablePointer<Scalar>
     /// The number of scalars held.
     public let count: Int
     /// Bumped by every in-place write (PyTorch's version counter).
-    @exclusivity(unchecked) public var version = 0
+    ///
+    /// A computed property over a private field: another module reading a stored class property
+    /// directly emits its own exclusivity check, ignoring `@exclusivity(unchecked)` (Note
+    /// [Exclusivity]); going through this accessor keeps the check off.
+    public var version: Int {
+        get { _version }
+        set { _version = newValue }
+    }
+    @exclusivity(unchecked) private var _version = 0
 
     /// Uninitialized storage for `count` scalars; the caller must write every element.
     @inlinable

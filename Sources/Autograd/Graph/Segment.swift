@@ -42,7 +42,9 @@ final class Segment<Scalar: TensorScalar> {
         self.graph = graph
     }
 
-    var generation: UInt32 { arena.generation }
+    /// The arena's generation, mirrored here: reading `arena.generation` across the module
+    /// boundary would cost a dynamic exclusivity check per read (Note [Exclusivity]).
+    @exclusivity(unchecked) private(set) var generation: UInt32 = 0
 
     /// Appends a node and returns its index.
     @inline(__always)
@@ -67,6 +69,7 @@ final class Segment<Scalar: TensorScalar> {
     /// generation, so that stale references can tell.
     func free() {
         arena.reset()
+        generation = arena.generation
         liveReferences = 0
         nodes.removeAll(keepingCapacity: true)
         saved.removeAll(keepingCapacity: true)
