@@ -8,7 +8,24 @@ extension DenseTensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sum() -> DenseTensor {
-        DenseTensor(storage.read { Self.sumKernel($0.baseAddress, count) })
+        DenseTensor(storage.read { Self.parallelSum($0.baseAddress, count) })
+    }
+
+    /// `sumKernel` over blocks on several cores for large counts, partial sums added in order.
+    @inlinable
+    static func parallelSum(_ p: UnsafePointer<Scalar>?, _ n: Int) -> Scalar {
+        guard let p, n >= Parallel.minimumElements, Parallel.threads > 1 else { return sumKernel(p, n) }
+        let parts = Swift.min(Parallel.threads, 64)
+        var partials = (0..<parts).map { _ in Scalar.zero }
+        let step = ((n + parts - 1) / parts + 15) & ~15
+        partials.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            Parallel.forEachPart(parts) { part in
+                let lo = part * step, hi = Swift.min(n, lo + step)
+                out[part] = lo < hi ? sumKernel(p + lo, hi - lo) : 0
+            }
+        }
+        return partials.reduce(0, +)
     }
 
     /// The mean of all elements (NaN for an empty tensor, as PyTorch).

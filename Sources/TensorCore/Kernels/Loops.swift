@@ -17,7 +17,7 @@ func storeVec<S: TensorScalar>(_ v: SIMD16<S>, _ p: UnsafeMutablePointer<S>, _ j
 
 /// `out[i] = f(a[i])` for `i in 0..<n`.
 @inlinable @inline(__always)
-func mapLoop<S: TensorScalar>(
+func mapLoopSerial<S: TensorScalar>(
     _ a: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int,
     _ vector: (SIMD16<S>) -> SIMD16<S>, _ scalar: (S) -> S
 ) {
@@ -28,7 +28,7 @@ func mapLoop<S: TensorScalar>(
 
 /// `out[i] = f(a[i])` for functions with no vector form (exp, log, tanh...): one libm call each.
 @inlinable @inline(__always)
-func mapScalarLoop<S: TensorScalar>(
+func mapScalarLoopSerial<S: TensorScalar>(
     _ a: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int, _ scalar: (S) -> S
 ) {
     for i in 0..<n { out[i] = scalar(a[i]) }
@@ -38,7 +38,7 @@ func mapScalarLoop<S: TensorScalar>(
 /// SIMD comparisons (`.<`, `replacing(with:where:)`) lower to a lane-by-lane loop through
 /// memory, while LLVM turns this plain loop's `?:` into vector compares and blends.
 @inlinable @inline(__always)
-func zipScalarLoop<S: TensorScalar>(
+func zipScalarLoopSerial<S: TensorScalar>(
     _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int, _ scalar: (S, S) -> S
 ) {
     for i in 0..<n { out[i] = scalar(a[i], b[i]) }
@@ -46,7 +46,7 @@ func zipScalarLoop<S: TensorScalar>(
 
 /// `out[i] = f(a[i], b[i])`: both operands contiguous.
 @inlinable @inline(__always)
-func zipLoop<S: TensorScalar>(
+func zipLoopSerial<S: TensorScalar>(
     _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int,
     _ vector: (SIMD16<S>, SIMD16<S>) -> SIMD16<S>, _ scalar: (S, S) -> S
 ) {
@@ -57,7 +57,7 @@ func zipLoop<S: TensorScalar>(
 
 /// `out[i] = f(a[i], b)`: the right operand is one value.
 @inlinable @inline(__always)
-func zipLoop<S: TensorScalar>(
+func zipLoopSerial<S: TensorScalar>(
     _ a: UnsafePointer<S>, scalar b: S, _ out: UnsafeMutablePointer<S>, _ n: Int,
     _ vector: (SIMD16<S>, SIMD16<S>) -> SIMD16<S>, _ scalar: (S, S) -> S
 ) {
@@ -69,7 +69,7 @@ func zipLoop<S: TensorScalar>(
 
 /// `out[i] = f(a, b[i])`: the left operand is one value.
 @inlinable @inline(__always)
-func zipLoop<S: TensorScalar>(
+func zipLoopSerial<S: TensorScalar>(
     scalar a: S, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int,
     _ vector: (SIMD16<S>, SIMD16<S>) -> SIMD16<S>, _ scalar: (S, S) -> S
 ) {
@@ -121,4 +121,60 @@ func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
         out[lead + i] = shape[i] == 1 ? 0 : own[i]
     }
     return out
+}
+
+// MARK: - The same loops, split across cores for large counts (Note [Parallel kernels])
+
+@inlinable @inline(__always)
+func mapLoop<S: TensorScalar>(
+    _ a: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int,
+    _ vector: (SIMD16<S>) -> SIMD16<S>, _ scalar: (S) -> S
+) {
+    Parallel.forEachBlock(n) { r in mapLoopSerial(a + r.lowerBound, out + r.lowerBound, r.count, vector, scalar) }
+}
+
+@inlinable @inline(__always)
+func mapScalarLoop<S: TensorScalar>(
+    _ a: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int, _ scalar: (S) -> S
+) {
+    Parallel.forEachBlock(n) { r in mapScalarLoopSerial(a + r.lowerBound, out + r.lowerBound, r.count, scalar) }
+}
+
+@inlinable @inline(__always)
+func zipScalarLoop<S: TensorScalar>(
+    _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int, _ scalar: (S, S) -> S
+) {
+    Parallel.forEachBlock(n) { r in
+        zipScalarLoopSerial(a + r.lowerBound, b + r.lowerBound, out + r.lowerBound, r.count, scalar)
+    }
+}
+
+@inlinable @inline(__always)
+func zipLoop<S: TensorScalar>(
+    _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int,
+    _ vector: (SIMD16<S>, SIMD16<S>) -> SIMD16<S>, _ scalar: (S, S) -> S
+) {
+    Parallel.forEachBlock(n) { r in
+        zipLoopSerial(a + r.lowerBound, b + r.lowerBound, out + r.lowerBound, r.count, vector, scalar)
+    }
+}
+
+@inlinable @inline(__always)
+func zipLoop<S: TensorScalar>(
+    _ a: UnsafePointer<S>, scalar b: S, _ out: UnsafeMutablePointer<S>, _ n: Int,
+    _ vector: (SIMD16<S>, SIMD16<S>) -> SIMD16<S>, _ scalar: (S, S) -> S
+) {
+    Parallel.forEachBlock(n) { r in
+        zipLoopSerial(a + r.lowerBound, scalar: b, out + r.lowerBound, r.count, vector, scalar)
+    }
+}
+
+@inlinable @inline(__always)
+func zipLoop<S: TensorScalar>(
+    scalar a: S, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int,
+    _ vector: (SIMD16<S>, SIMD16<S>) -> SIMD16<S>, _ scalar: (S, S) -> S
+) {
+    Parallel.forEachBlock(n) { r in
+        zipLoopSerial(scalar: a, b + r.lowerBound, out + r.lowerBound, r.count, vector, scalar)
+    }
 }
