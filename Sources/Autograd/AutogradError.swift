@@ -13,6 +13,8 @@ public enum AutogradError: Error, Equatable, CustomStringConvertible {
     /// A value saved for the derivative of `op` was modified in place after it was saved.
     case savedTensorModified(tensor: String, op: String, version: Int, expected: Int)
 
+    /// PyTorch's `RuntimeError` message for the same failure, word for word, so logs and tests can
+    /// be compared with PyTorch's (shapes are spelled `torch.Size([2, 3])`).
     public var description: String {
         switch self {
         case .graphFreed:

@@ -9,6 +9,7 @@ public struct GraphStats: Equatable, Sendable, CustomStringConvertible {
     /// How many times graph memory was freed.
     public var resetCount: Int
 
+    /// One line for logs: `GraphStats(nodes: 2, inUse: 256 B, reserved: 4096 B, resets: 1)`.
     public var description: String {
         "GraphStats(nodes: \(nodeCount), inUse: \(bytesInUse) B, reserved: \(bytesReserved) B, resets: \(resetCount))"
     }

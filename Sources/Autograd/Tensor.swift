@@ -99,6 +99,8 @@ public struct GradFn: Equatable, CustomStringConvertible, Sendable {
     let op: OpKind
     /// PyTorch's class name for the backward node, e.g. `"AddBackward0"`.
     public var name: String { op.name }
+    /// The ``name`` in angle brackets, `<AddBackward0>`, as a printed tensor shows its `grad_fn`
+    /// (Python's `repr(t.grad_fn)` adds an object address, which has no counterpart here).
     public var description: String { "<\(name)>" }
 }
 

@@ -2,12 +2,29 @@ import RealModule
 
 /// Elementwise functions of one tensor.
 public enum UnaryOp: Sendable {
+    /// One elementwise function; every case maps NaN to NaN, and each has this domain:
+    ///
+    /// - `neg`: `-x`. Exact.
+    /// - `exp`: `eˣ` (libm, within about 1 ulp). Overflows to `inf` above about 88.7 (`Float`) or
+    ///   709.8 (`Double`); `exp(-inf) = 0`.
+    /// - `log`: the natural logarithm (libm, within about 1 ulp). `log(0) = -inf`, `log(inf) = inf`,
+    ///   and a negative input gives NaN, as in PyTorch.
+    /// - `sqrt`: `√x`, correctly rounded (IEEE). A negative input gives NaN; `sqrt(-0) = -0`.
+    /// - `abs`: `|x|`. Exact.
+    /// - `relu`: `max(x, 0)`. NaN stays NaN, as PyTorch's `relu` keeps it.
+    /// - `sigmoid`: `1 / (1 + e⁻ˣ)`. Never NaN for a non-NaN input: exactly 0 once `e⁻ˣ` overflows
+    ///   (below about −88.7 for `Float`, −709.8 for `Double`) and rounded to 1 above about 17
+    ///   (`Float`) or 37 (`Double`).
+    /// - `tanh`: the hyperbolic tangent (libm). In `[-1, 1]`; `±inf` gives `±1`.
     case neg, exp, log, sqrt, abs, relu, sigmoid, tanh
 }
 
 /// Elementwise functions of two tensors that broadcast (NumPy rules). The `…Backward` cases are
 /// the fused derivative kernels: `(grad, saved)` to the input's gradient, both of one shape.
 public enum BinaryOp: Sendable {
+    /// `a + b`, `a - b`, `a * b`, `a / b`: one IEEE operation per element, correctly rounded, with
+    /// IEEE special values as in PyTorch: `x / 0` is `±inf`, `0 / 0` and `inf - inf` are NaN, and
+    /// NaN propagates. Nothing traps.
     case add, sub, mul, div
     /// `grad * (x > 0)`, with `x` the relu's input.
     case reluBackward

@@ -26,6 +26,8 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         s = (splitMix(), splitMix(), splitMix(), splitMix())
     }
 
+    /// The next 64 random bits: one xoshiro256** step (`RandomNumberGenerator`'s requirement, which
+    /// `Int.random(in:using:)`, `shuffle(using:)` and the tensor samplers build on).
     public mutating func next() -> UInt64 {
         let result = rotl(s.1 &* 5, 7) &* 9
         let t = s.1 << 17

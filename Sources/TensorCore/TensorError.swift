@@ -14,6 +14,8 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
     /// A reshape whose element count differs from the tensor's, or with more than one `-1`.
     case invalidReshape(shape: [Int], count: Int)
 
+    /// A one-line message with the numbers concerned; ``invalidReshape(shape:count:)`` uses PyTorch's
+    /// wording, `shape '[2, 4]' is invalid for input of size 6`.
     public var description: String {
         switch self {
         case let .scalarCountMismatch(count, shape):

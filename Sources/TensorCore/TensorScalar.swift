@@ -10,9 +10,11 @@ public protocol TensorScalar: BinaryFloatingPoint, Real, SIMDScalar, BLASScalar,
 }
 
 extension Float: TensorScalar {
+    /// `nil`: `Float` is float32, PyTorch's default dtype, which a printed tensor leaves out.
     public static var dtypeName: String? { nil }
 }
 
 extension Double: TensorScalar {
+    /// `"float64"`, printed as `dtype=float64` (Python's repr spells it `dtype=torch.float64`).
     public static var dtypeName: String? { "float64" }
 }

@@ -36,6 +36,7 @@ extension Module {
     /// // Python: safetensors.torch.load_file("model.safetensors") → {"0.weight": ..., "0.bias": ..., ...}
     /// ```
     ///
+    /// - Parameter url: Where to write the file; an existing file is replaced atomically.
     /// - Parameter metadata: Extra `__metadata__` entries; `"format": "pt"` is added unless given.
     /// - Throws: ``CheckpointError``: duplicate parameter names, or the file cannot be written.
     public func save(to url: URL, metadata: [String: String] = [:]) throws(CheckpointError) {
@@ -89,6 +90,9 @@ extension Module {
 /// try saveSafetensors([("w", w)], to: URL(fileURLWithPath: "w.safetensors"), metadata: ["step": "10"])
 /// ```
 ///
+/// - Parameter named: `(name, tensor)` pairs, in any order; names must be unique and not
+///   `__metadata__`.
+/// - Parameter url: Where to write the file; an existing file is replaced atomically.
 /// - Parameter metadata: Extra `__metadata__` entries; `"format": "pt"` is added unless given.
 /// - Throws: ``CheckpointError/duplicateName(_:)``, ``CheckpointError/reservedName(_:)``, or
 ///   ``CheckpointError/io(source:reason:)`` when the file cannot be written.

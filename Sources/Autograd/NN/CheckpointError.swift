@@ -61,6 +61,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     /// The scalar type has no safetensors dtype (only `Float` and `Double` have one).
     case unsupportedScalarType(String)
 
+    /// A one-line message that starts with the source (except for the name cases, which have none)
+    /// and names the tensor, what was expected and what was found, as in the example above.
     public var description: String {
         switch self {
         case let .io(source, reason):

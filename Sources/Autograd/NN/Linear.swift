@@ -8,8 +8,12 @@
 /// let y = layer(x)           // x: [batch, 64] → y: [batch, 10], grad_fn AddmmBackward0
 /// ```
 public final class Linear<Scalar: TensorScalar>: Module {
+    /// The `[outFeatures, inFeatures]` weight, which requires grad (PyTorch's `layer.weight`).
     public let weight: Tensor<Scalar>
+    /// The `[outFeatures]` bias, which requires grad, or `nil` for a layer made with `bias: false`.
     public let bias: Tensor<Scalar>?
+    /// No effect on the computation (a linear layer behaves the same in both modes); kept for
+    /// ``Module``.
     public var isTraining = true
 
     /// A layer with PyTorch's default initialization from this thread's default generator.
@@ -39,11 +43,17 @@ public final class Linear<Scalar: TensorScalar>: Module {
         bias?.requiresGrad = true
     }
 
+    /// `"weight"`, then `"bias"` if there is one: PyTorch's `state_dict` keys for `nn.Linear`.
     public var namedParameters: [(String, Tensor<Scalar>)] {
         if let bias { return [("weight", weight), ("bias", bias)] }
         return [("weight", weight)]
     }
 
+    /// ``linear(_:weight:bias:)``: `input` `[batch, inFeatures]` to `[batch, outFeatures]`, recorded as
+    /// AddmmBackward0.
+    ///
+    /// Unlike PyTorch, which accepts any number of leading dimensions, the input must be 2-D; another
+    /// rank or a feature count other than `inFeatures` traps.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {

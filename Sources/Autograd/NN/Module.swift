@@ -16,6 +16,8 @@
 /// }
 /// ```
 public protocol Module<Scalar>: AnyObject {
+    /// The element type of the module's parameters and of its input and output (`Float` or
+    /// `Double`).
     associatedtype Scalar: TensorScalar
     /// Applies the module to `input`.
     func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar>

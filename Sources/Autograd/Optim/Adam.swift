@@ -6,16 +6,41 @@ import RealModule
 ///     m = lerp(m, d, 1 − β₁)        v = β₂·v + (1 − β₂)·d²
 ///     p = p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 public final class Adam<Scalar: TensorScalar>: Optimizer {
+    /// The tensors updated, in the order given (PyTorch's `param_groups[0]["params"]`).
     public let parameters: [Tensor<Scalar>]
+    /// The learning rate. Settable between steps, for a schedule (PyTorch's
+    /// `param_groups[0]["lr"]`); unlike ``init(_:lr:betas:eps:weightDecay:)``, setting it does not
+    /// check the value.
     public var lr: Scalar
+    /// β₁, the decay rate of the running mean of gradients (PyTorch's `betas[0]`).
     public let beta1: Scalar
+    /// β₂, the decay rate of the running mean of squared gradients (PyTorch's `betas[1]`).
     public let beta2: Scalar
+    /// ε, added to the denominator after the square root so that a zero second moment does not
+    /// divide by zero.
     public let eps: Scalar
+    /// λ, the L2 penalty added to the gradient (`d = g + λ·p`, as `torch.optim.Adam` does; this is
+    /// not AdamW's decoupled decay).
     public let weightDecay: Scalar
     /// Steps taken so far (PyTorch's per-parameter `step`, shared here).
     public private(set) var stepCount = 0
     private var moments: [(m: DenseTensor<Scalar>, v: DenseTensor<Scalar>)?]
 
+    /// An optimizer for `parameters`, with `torch.optim.Adam`'s defaults.
+    ///
+    /// ```swift
+    /// let optimizer = Adam(model.parameters, lr: 1e-3)
+    /// ```
+    ///
+    /// Moment buffers are made at a parameter's first step with a gradient. An invalid value traps
+    /// with PyTorch's `ValueError` message (a programmer error, like an index out of range).
+    ///
+    /// - Parameters:
+    ///   - parameters: The tensors to update; normally `model.parameters`.
+    ///   - lr: The learning rate, `>= 0`. PyTorch's default, `1e-3`.
+    ///   - betas: (β₁, β₂), each in `[0, 1)`. PyTorch's default, `(0.9, 0.999)`.
+    ///   - eps: ε, `>= 0`. PyTorch's default, `1e-8`.
+    ///   - weightDecay: λ, the L2 penalty, `>= 0`. PyTorch's default, `0`.
     public init(
         _ parameters: [Tensor<Scalar>], lr: Scalar = 1e-3, betas: (Scalar, Scalar) = (0.9, 0.999),
         eps: Scalar = 1e-8, weightDecay: Scalar = 0
@@ -34,6 +59,14 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         self.moments = Array(repeating: nil, count: parameters.count)
     }
 
+    /// Applies one Adam update, in place and without recording, to every parameter whose `grad` is
+    /// not `nil` (PyTorch's `optimizer.step()`).
+    ///
+    /// The bias corrections `1 − βᵗ` are computed in `Double` from the betas as written (`0.9`, not
+    /// `Float(0.9)` widened), as Python computes them, then rounded once to `Scalar`. ``stepCount``
+    /// advances even for parameters that are skipped, so a parameter that first gets a gradient at
+    /// step 5 is corrected with `t = 5`, where PyTorch's per-parameter count would use `t = 1`. A NaN
+    /// or infinite gradient is not checked for and reaches the parameter.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func step() {

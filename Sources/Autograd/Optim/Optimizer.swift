@@ -10,6 +10,7 @@
 /// }
 /// ```
 public protocol Optimizer<Scalar>: AnyObject {
+    /// The element type of the parameters it updates (`Float` or `Double`).
     associatedtype Scalar: TensorScalar
     /// The tensors this optimizer updates.
     var parameters: [Tensor<Scalar>] { get }
