@@ -22,9 +22,13 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     /// λ, the L2 penalty added to the gradient (`d = g + λ·p`, as `torch.optim.Adam` does; this is
     /// not AdamW's decoupled decay).
     public let weightDecay: Scalar
-    /// Steps taken so far (PyTorch's per-parameter `step`, shared here).
+    /// Calls to ``step()`` so far. Each parameter also counts its own updates, as PyTorch's
+    /// per-parameter `step` does, and its bias correction uses that count.
     public private(set) var stepCount = 0
-    private var moments: [(m: DenseTensor<Scalar>, v: DenseTensor<Scalar>)?]
+    /// Per parameter: the moment buffers and how many updates it has had.
+    private var moments: [(m: DenseTensor<Scalar>, v: DenseTensor<Scalar>, steps: Int)?]
+    /// β₁ and β₂ as the decimals the user wrote, in Double (Python floats in torch.optim).
+    private let betasAsWritten: (Double, Double)
 
     /// An optimizer for `parameters`, with `torch.optim.Adam`'s defaults.
     ///
@@ -57,38 +61,37 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         self.eps = eps
         self.weightDecay = weightDecay
         self.moments = Array(repeating: nil, count: parameters.count)
+        self.betasAsWritten = (Double(String(describing: betas.0)) ?? Double(betas.0),
+                               Double(String(describing: betas.1)) ?? Double(betas.1))
     }
 
     /// Applies one Adam update, in place and without recording, to every parameter whose `grad` is
     /// not `nil` (PyTorch's `optimizer.step()`).
     ///
     /// The bias corrections `1 − βᵗ` are computed in `Double` from the betas as written (`0.9`, not
-    /// `Float(0.9)` widened), as Python computes them, then rounded once to `Scalar`. ``stepCount``
-    /// advances even for parameters that are skipped, so a parameter that first gets a gradient at
-    /// step 5 is corrected with `t = 5`, where PyTorch's per-parameter count would use `t = 1`. A NaN
-    /// or infinite gradient is not checked for and reaches the parameter.
+    /// `Float(0.9)` widened), as Python computes them, then rounded once to `Scalar`. `t` counts
+    /// the updates of each parameter, as PyTorch's per-parameter `step`: a parameter that first
+    /// gets a gradient at the fifth call is corrected with `t = 1`. A NaN or infinite gradient is
+    /// not checked for and reaches the parameter.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func step() {
         stepCount += 1
-        // The constants are Python floats in torch.optim: computed in Double from the decimal the
-        // user wrote (0.9, not Float(0.9) widened), then rounded once.
-        let t = Double(stepCount)
-        let b1 = Double(String(describing: beta1)) ?? Double(beta1)
-        let b2 = Double(String(describing: beta2)) ?? Double(beta2)
-        let correction1 = 1 - Double.pow(b1, t)
-        let correction2 = 1 - Double.pow(b2, t)
-        let stepSize = Scalar(Double(lr) / correction1)
-        let correction2Sqrt = Scalar(correction2.squareRoot())
+        let (b1, b2) = betasAsWritten
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             if moments[i] == nil {
-                moments[i] = (DenseTensor(shape: p.shape, repeating: 0), DenseTensor(shape: p.shape, repeating: 0))
+                moments[i] = (DenseTensor(shape: p.shape, repeating: 0), DenseTensor(shape: p.shape, repeating: 0), 0)
             }
-            let (m, v) = moments[i]!
+            moments[i]!.steps += 1
+            let (m, v, steps) = moments[i]!
+            let t = Double(steps)
+            let correction1 = 1 - Double.pow(b1, t)
+            let correction2 = 1 - Double.pow(b2, t)
             p.data.adamUpdate(grad: grad.data, m: m, v: v, weight1: Scalar(1 - b1), beta2: beta2,
                               weight2: Scalar(1 - b2), eps: eps, weightDecay: weightDecay,
-                              stepSize: stepSize, correction2Sqrt: correction2Sqrt)
+                              stepSize: Scalar(Double(lr) / correction1),
+                              correction2Sqrt: Scalar(correction2.squareRoot()))
         }
     }
 }
