@@ -108,4 +108,28 @@ final class OptimizerTests: XCTestCase {
             XCTAssertNotEqual(q.scalars, [4, 5])
         }
     }
+
+    /// Adam's bias correction counts each parameter's own updates (torch.optim keeps `step` per
+    /// parameter): a parameter first updated at the second call moves exactly as a fresh Adam's
+    /// first step would move it.
+    func testAdamCountsStepsPerParameter() throws {
+        let p = try Tensor<Float>([1, 2, 3], shape: [3], requiresGrad: true)
+        let late = try Tensor<Float>([4, 5], shape: [2], requiresGrad: true)
+        let adam = Adam([p, late], lr: 0.1)
+        p.grad = Tensor<Float>([1, 1, 1])
+        adam.step()
+        late.grad = Tensor<Float>([0.5, -2])
+        adam.step()
+
+        let fresh = try Tensor<Float>([4, 5], shape: [2], requiresGrad: true)
+        fresh.grad = Tensor<Float>([0.5, -2])
+        Adam([fresh], lr: 0.1).step()
+        XCTAssertEqual(late.scalars, fresh.scalars)
+        XCTAssertEqual(fresh.scalars, [3.9, 5.1], accuracy: 1e-6)  // first Adam step: ±lr
+    }
+}
+
+private func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
 }
