@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Checks that the hot kernels are vectorized in a plain `swift build -c release` (no unsafe
+# flags): each Float-specialized kernel below must contain packed SIMD arithmetic
+# (SSE `addps`/`mulps`/`maxps`..., or their AVX `v` forms). A kernel that silently fell back to
+# scalar code (a generic SIMD operation lowered lane by lane, say) fails here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product tensorbench >/dev/null || { echo 'check-vectorized: release build failed'; exit 1; }
+asm=$(mktemp)
+objdump -d --no-show-raw-insn .build/release/tensorbench > "$asm"
+
+check() {  # $1: description, $2: symbol regex, $3: packed-instruction regex
+  local body
+  body=$(awk -v pat="$2" '$0 ~ "^[0-9a-f]+ <" && $0 ~ pat {on=1; next} on && /^$/ {on=0} on' "$asm")
+  if [ -z "$body" ]; then echo "check-vectorized: no symbol for $1 ($2)"; return 1; fi
+  local count
+  count=$(grep -cE "$3" <<< "$body" || true)
+  if [ "$count" -gt 0 ]; then
+    echo "check-vectorized: $1: vectorized ($count packed instructions)"
+  else
+    echo "check-vectorized: $1 is NOT vectorized"; return 1
+  fi
+}
+
+status=0
+check "sum (4×SIMD16 accumulators)" 'DenseA0V9sumKernel.*Sf_' '\b(v?addps)\b' || status=1
+check "a + scalar"                  'DenseA0V6binary_6scalar.*Sf_Tg5>' '\b(v?addps|v?mulps|v?subps|v?divps)\b' || status=1
+check "relu (plain loop, select)"   'DenseA0V5unaryyACyxGAA7UnaryOpOFySRyxGXEfU_ySryxGXEfU_Sf_Tg5>' '\b(v?maxps|v?cmpltps|v?cmpnleps|v?blendvps|v?andps|v?andnps)\b' || status=1
+check "tensor ⊙ tensor"             'DenseA0V6binaryyACyxGAA8BinaryOpO_AEtFSf_Tg5>' '\b(v?addps|v?mulps|v?subps|v?divps)\b' || status=1
+rm -f "$asm"
+exit $status
