@@ -15,10 +15,15 @@ struct Edge {
 /// One recorded operation: a plain record in the segment's arena (no Swift object, no refcount).
 ///
 /// Whatever is not plain data (saved tensors, shapes, index lists) sits in the segment's side
-/// tables and the node holds its position there. The layout fits in 64 bytes.
+/// tables and the node holds its position there. The layout fits in 64 bytes, one cache line:
+/// Swift lays stored properties out in declaration order, so the 8-byte `scalar` comes first and
+/// the one-byte fields sit together before the 4-byte-aligned rest (`scalar` last would pad the
+/// record to 72 bytes; the memory-regression tests measure the arena bytes per node).
 struct Node {
+    var scalar: Double = 0
     var op: OpKind
     var retainsGrad = false
+    var keepDim = false
     var inputs: (Edge, Edge)
     /// Positions in the segment's `saved` table, -1 for none.
     var saved: (Int32, Int32) = (-1, -1)
@@ -28,8 +33,6 @@ struct Node {
     var indices: Int32 = -1
     var dim: Int32 = 0
     var dim2: Int32 = 0
-    var keepDim = false
-    var scalar: Double = 0
 }
 
 /// What a tensor knows of the node that made it.
