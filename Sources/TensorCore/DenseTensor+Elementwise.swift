@@ -26,7 +26,8 @@ public enum BinaryOp: Sendable {
     /// IEEE special values as in PyTorch: `x / 0` is `±inf`, `0 / 0` and `inf - inf` are NaN, and
     /// NaN propagates. Nothing traps.
     case add, sub, mul, div
-    /// `grad * (x > 0)`, with `x` the relu's input.
+    /// `x <= 0 ? 0 : grad`, with `x` the relu's output (or input): PyTorch's
+    /// `threshold_backward(grad, result, 0)`, which passes the gradient where `x` is NaN.
     case reluBackward
     /// `grad * y * (1 - y)`, with `y` the sigmoid's output.
     case sigmoidBackward
@@ -45,22 +46,18 @@ extension DenseTensor {
     public func unary(_ op: UnaryOp) -> DenseTensor {
         let out = DenseTensor(uninitializedShape: shape)
         let n = count
-        storage.read { a in out.storage.update { o in
-            let a = a.baseAddress!, o = o.baseAddress!
-            switch op {
-            case .neg: mapLoop(a, o, n, { -$0 }, { -$0 })
-            // Scalar loops where a SIMD form would need lane masks (see `zipScalarLoop`).
-            case .abs: mapScalarLoop(a, o, n) { Swift.abs($0) }
-            case .relu:
-                // NaN passes through, as PyTorch's clamp_min keeps it.
-                mapScalarLoop(a, o, n) { $0 < 0 ? 0 : $0 }
-            case .sqrt: mapLoop(a, o, n, { $0.squareRoot() }, { $0.squareRoot() })
-            case .exp: mapScalarLoop(a, o, n) { Scalar.exp($0) }
-            case .log: mapScalarLoop(a, o, n) { Scalar.log($0) }
-            case .tanh: mapScalarLoop(a, o, n) { Scalar.tanh($0) }
-            case .sigmoid: mapScalarLoop(a, o, n) { 1 / (1 + Scalar.exp(-$0)) }
-            }
-        } }
+        guard n > 0 else { return out }
+        let a = UnsafePointer(storage.base), o = out.storage.base
+        switch op {
+        case .neg: mapLoop(Fn.Neg.self, a, o, n)
+        case .abs: mapLoop(Fn.Abs.self, a, o, n)
+        case .relu: mapLoop(Fn.Relu.self, a, o, n)
+        case .sqrt: mapLoop(Fn.Sqrt.self, a, o, n)
+        case .exp: mapLoop(Fn.Exp.self, a, o, n)
+        case .log: mapLoop(Fn.Log.self, a, o, n)
+        case .tanh: mapLoop(Fn.Tanh.self, a, o, n)
+        case .sigmoid: mapLoop(Fn.Sigmoid.self, a, o, n)
+        }
         return out
     }
 
@@ -70,18 +67,17 @@ extension DenseTensor {
     public func pow(_ exponent: Scalar) -> DenseTensor {
         let out = DenseTensor(uninitializedShape: shape)
         let n = count
-        storage.read { a in out.storage.update { o in
-            let a = a.baseAddress!, o = o.baseAddress!
-            if exponent == 2 {
-                mapLoop(a, o, n, { $0 * $0 }, { $0 * $0 })
-            } else if exponent == 1 {
-                mapLoop(a, o, n, { $0 }, { $0 })
-            } else if exponent == 0.5 {
-                mapLoop(a, o, n, { $0.squareRoot() }, { $0.squareRoot() })
-            } else {
-                mapScalarLoop(a, o, n) { Self.power($0, exponent) }
-            }
-        } }
+        guard n > 0 else { return out }
+        let a = UnsafePointer(storage.base), o = out.storage.base
+        if exponent == 2 {
+            mapLoop(Fn.Square.self, a, o, n)
+        } else if exponent == 1 {
+            mapLoop(Fn.Identity.self, a, o, n)
+        } else if exponent == 0.5 {
+            mapLoop(Fn.Sqrt.self, a, o, n)
+        } else {
+            Parallel.forEachBlock(n) { r in for i in r { o[i] = Self.power(a[i], exponent) } }
+        }
         return out
     }
 
@@ -95,7 +91,7 @@ extension DenseTensor {
         storage.read { x in grad.storage.read { g in out.storage.update { o in
             let x = x.baseAddress!, g = g.baseAddress!, o = o.baseAddress!
             if exponent == 2 {
-                zipLoop(x, g, o, n, { 2 * $0 * $1 }, { 2 * $0 * $1 })
+                zipLoop(Fn.SquareBackward.self, x, g, o, n)
             } else {
                 for i in 0..<n { o[i] = g[i] * exponent * Self.power(x[i], exponent - 1) }
             }
@@ -115,17 +111,15 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     public func binary(_ op: BinaryOp, _ other: DenseTensor) -> DenseTensor {
         switch op {
-        case .add: return zip(other, { $0 + $1 }, { $0 + $1 })
-        case .sub: return zip(other, { $0 - $1 }, { $0 - $1 })
-        case .mul: return zip(other, { $0 * $1 }, { $0 * $1 })
-        case .div: return zip(other, { $0 / $1 }, { $0 / $1 })
-        case .reluBackward:
-            return zipMasked(other) { g, x in x > 0 ? g : 0 }
-        case .sigmoidBackward: return zip(other, { g, y in g * y * (1 - y) }, { g, y in g * y * (1 - y) })
-        case .tanhBackward: return zip(other, { g, y in g * (1 - y * y) }, { g, y in g * (1 - y * y) })
-        case .absBackward:
-            return zipMasked(other) { g, x in x > 0 ? g : (x < 0 ? -g : (x.isNaN ? x : 0)) }
-        case .sqrtBackward: return zip(other, { g, y in g / (2 * y) }, { g, y in g / (2 * y) })
+        case .add: return zip(Fn.Add.self, other)
+        case .sub: return zip(Fn.Sub.self, other)
+        case .mul: return zip(Fn.Mul.self, other)
+        case .div: return zip(Fn.Div.self, other)
+        case .reluBackward: return zip(Fn.ReluBackward.self, other)
+        case .sigmoidBackward: return zip(Fn.SigmoidBackward.self, other)
+        case .tanhBackward: return zip(Fn.TanhBackward.self, other)
+        case .absBackward: return zip(Fn.AbsBackward.self, other)
+        case .sqrtBackward: return zip(Fn.SqrtBackward.self, other)
         }
     }
 
@@ -134,10 +128,10 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     public func binary(_ op: BinaryOp, scalar: Scalar) -> DenseTensor {
         switch op {
-        case .add: return zip(scalar: scalar, onLeft: false, { $0 + $1 }, { $0 + $1 })
-        case .sub: return zip(scalar: scalar, onLeft: false, { $0 - $1 }, { $0 - $1 })
-        case .mul: return zip(scalar: scalar, onLeft: false, { $0 * $1 }, { $0 * $1 })
-        case .div: return zip(scalar: scalar, onLeft: false, { $0 / $1 }, { $0 / $1 })
+        case .add: return zip(Fn.Add.self, scalar: scalar, onLeft: false)
+        case .sub: return zip(Fn.Sub.self, scalar: scalar, onLeft: false)
+        case .mul: return zip(Fn.Mul.self, scalar: scalar, onLeft: false)
+        case .div: return zip(Fn.Div.self, scalar: scalar, onLeft: false)
         default: return binary(op, DenseTensor(scalar))
         }
     }
@@ -147,83 +141,53 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     public func binary(scalar: Scalar, _ op: BinaryOp) -> DenseTensor {
         switch op {
-        case .add: return zip(scalar: scalar, onLeft: true, { $0 + $1 }, { $0 + $1 })
-        case .sub: return zip(scalar: scalar, onLeft: true, { $0 - $1 }, { $0 - $1 })
-        case .mul: return zip(scalar: scalar, onLeft: true, { $0 * $1 }, { $0 * $1 })
-        case .div: return zip(scalar: scalar, onLeft: true, { $0 / $1 }, { $0 / $1 })
+        case .add: return zip(Fn.Add.self, scalar: scalar, onLeft: true)
+        case .sub: return zip(Fn.Sub.self, scalar: scalar, onLeft: true)
+        case .mul: return zip(Fn.Mul.self, scalar: scalar, onLeft: true)
+        case .div: return zip(Fn.Div.self, scalar: scalar, onLeft: true)
         default: return DenseTensor(scalar).binary(op, self)
         }
     }
 
-    /// `f(self, s)` or `f(s, self)` elementwise: the result has `self`'s shape, no broadcast.
+    /// `F(self, s)` or `F(s, self)` elementwise: the result has `self`'s shape, no broadcast.
     @inlinable @inline(__always)
-    func zip(
-        scalar s: Scalar, onLeft: Bool,
-        _ vector: (SIMD16<Scalar>, SIMD16<Scalar>) -> SIMD16<Scalar>,
-        _ scalar: (Scalar, Scalar) -> Scalar
-    ) -> DenseTensor {
+    func zip<F: ElementFunction2>(_ f: F.Type, scalar s: Scalar, onLeft: Bool) -> DenseTensor {
         let out = DenseTensor(uninitializedShape: shape)
         let n = count
-        storage.read { a in out.storage.update { o in
-            guard n > 0 else { return }
-            if onLeft {
-                zipLoop(scalar: s, a.baseAddress!, o.baseAddress!, n, vector, scalar)
-            } else {
-                zipLoop(a.baseAddress!, scalar: s, o.baseAddress!, n, vector, scalar)
-            }
-        } }
-        return out
-    }
-
-    /// `f(self, other)` for two tensors of one shape, as a plain loop (see `zipScalarLoop`).
-    @inlinable @inline(__always)
-    func zipMasked(_ other: DenseTensor, _ scalar: (Scalar, Scalar) -> Scalar) -> DenseTensor {
-        precondition(shape == other.shape, "derivative kernel: shapes \(shape) and \(other.shape) differ")
-        let out = DenseTensor(uninitializedShape: shape)
-        let n = count
-        storage.read { a in other.storage.read { b in out.storage.update { o in
-            guard n > 0 else { return }
-            zipScalarLoop(a.baseAddress!, b.baseAddress!, o.baseAddress!, n, scalar)
-        } } }
+        guard n > 0 else { return out }
+        let a = UnsafePointer(storage.base), o = out.storage.base
+        if onLeft { zipLoop(f, scalar: s, a, o, n) } else { zipLoop(f, a, scalar: s, o, n) }
         return out
     }
 
     /// The broadcasting driver: picks the contiguous, scalar-operand or strided loop.
     @inlinable @inline(__always)
-    func zip(
-        _ other: DenseTensor,
-        _ vector: (SIMD16<Scalar>, SIMD16<Scalar>) -> SIMD16<Scalar>,
-        _ scalar: (Scalar, Scalar) -> Scalar
-    ) -> DenseTensor {
+    func zip<F: ElementFunction2>(_ f: F.Type, _ other: DenseTensor) -> DenseTensor {
         let outShape = Shape.broadcast(shape, other.shape)
         let out = DenseTensor(uninitializedShape: outShape)
         let n = out.count
-        storage.read { a in other.storage.read { b in out.storage.update { o in
-            guard n > 0 else { return }
-            let a = a.baseAddress!, b = b.baseAddress!, o = o.baseAddress!
-            if shape == other.shape {
-                zipLoop(a, b, o, n, vector, scalar)
-            } else if other.count == 1 && count == n {
-                zipLoop(a, scalar: b[0], o, n, vector, scalar)
-            } else if count == 1 && other.count == n {
-                zipLoop(scalar: a[0], b, o, n, vector, scalar)
-            } else {
-                let sa = broadcastStrides(shape, to: outShape)
-                let sb = broadcastStrides(other.shape, to: outShape)
-                let inner = outShape.last!
-                let ia = sa.last!, ib = sb.last!
-                forEachRow(shape: outShape, stridesA: sa, stridesB: sb) { offA, offB, offO in
-                    switch (ia, ib) {
-                    case (1, 1): zipLoop(a + offA, b + offB, o + offO, inner, vector, scalar)
-                    case (1, _): zipLoop(a + offA, scalar: b[offB], o + offO, inner, vector, scalar)
-                    case (_, 1): zipLoop(scalar: a[offA], b + offB, o + offO, inner, vector, scalar)
-                    default:
-                        let v = scalar(a[offA], b[offB])
-                        (o + offO).update(repeating: v, count: inner)
-                    }
+        guard n > 0 else { return out }
+        let a = UnsafePointer(storage.base), b = UnsafePointer(other.storage.base), o = out.storage.base
+        if shape == other.shape {
+            zipLoop(f, a, b, o, n)
+        } else if other.count == 1 && count == n {
+            zipLoop(f, a, scalar: b[0], o, n)
+        } else if count == 1 && other.count == n {
+            zipLoop(f, scalar: a[0], b, o, n)
+        } else {
+            let sa = broadcastStrides(shape, to: outShape)
+            let sb = broadcastStrides(other.shape, to: outShape)
+            let inner = outShape.last!
+            let ia = sa.last!, ib = sb.last!
+            forEachRow(shape: outShape, stridesA: sa, stridesB: sb) { offA, offB, offO in
+                switch (ia, ib) {
+                case (1, 1): zipLoop(f, a + offA, b + offB, o + offO, inner)
+                case (1, _): zipLoop(f, a + offA, scalar: b[offB], o + offO, inner)
+                case (_, 1): zipLoop(f, scalar: a[offA], b + offB, o + offO, inner)
+                default: (o + offO).update(repeating: F.apply(a[offA], b[offB]), count: inner)
                 }
             }
-        } } }
+        }
         return out
     }
 }

@@ -19,10 +19,10 @@ extension DenseTensor {
         storage.update { a in rhs.storage.read { b in
             let a = a.baseAddress!, b = b.baseAddress!
             switch op {
-            case .add: zipLoop(UnsafePointer(a), b, a, n, { $0 + $1 }, { $0 + $1 })
-            case .sub: zipLoop(UnsafePointer(a), b, a, n, { $0 - $1 }, { $0 - $1 })
-            case .mul: zipLoop(UnsafePointer(a), b, a, n, { $0 * $1 }, { $0 * $1 })
-            case .div: zipLoop(UnsafePointer(a), b, a, n, { $0 / $1 }, { $0 / $1 })
+            case .add: zipLoop(Fn.Add.self, UnsafePointer(a), b, a, n)
+            case .sub: zipLoop(Fn.Sub.self, UnsafePointer(a), b, a, n)
+            case .mul: zipLoop(Fn.Mul.self, UnsafePointer(a), b, a, n)
+            case .div: zipLoop(Fn.Div.self, UnsafePointer(a), b, a, n)
             default:
                 let result = self.binary(op, rhs)
                 result.storage.read { r in a.update(from: r.baseAddress!, count: n) }
@@ -40,10 +40,10 @@ extension DenseTensor {
         storage.update { a in
             let a = a.baseAddress!
             switch op {
-            case .add: zipLoop(UnsafePointer(a), scalar: scalar, a, n, { $0 + $1 }, { $0 + $1 })
-            case .sub: zipLoop(UnsafePointer(a), scalar: scalar, a, n, { $0 - $1 }, { $0 - $1 })
-            case .mul: zipLoop(UnsafePointer(a), scalar: scalar, a, n, { $0 * $1 }, { $0 * $1 })
-            case .div: zipLoop(UnsafePointer(a), scalar: scalar, a, n, { $0 / $1 }, { $0 / $1 })
+            case .add: zipLoop(Fn.Add.self, UnsafePointer(a), scalar: scalar, a, n)
+            case .sub: zipLoop(Fn.Sub.self, UnsafePointer(a), scalar: scalar, a, n)
+            case .mul: zipLoop(Fn.Mul.self, UnsafePointer(a), scalar: scalar, a, n)
+            case .div: zipLoop(Fn.Div.self, UnsafePointer(a), scalar: scalar, a, n)
             default:
                 let result = self.binary(op, scalar: scalar)
                 result.storage.read { r in a.update(from: r.baseAddress!, count: n) }
@@ -62,8 +62,7 @@ extension DenseTensor {
         let source = other.storage === storage ? other.copied() : other
         storage.update { a in source.storage.read { b in
             let a = a.baseAddress!, b = b.baseAddress!
-            let va = SIMD16<Scalar>(repeating: alpha)
-            zipLoop(UnsafePointer(a), b, a, n, { $0 + va * $1 }, { $0 + alpha * $1 })
+            Parallel.forEachBlock(n) { r in for i in r { a[i] += alpha * b[i] } }
         } }
     }
 

@@ -55,6 +55,9 @@ extension DenseTensor {
     }
 
     /// Splits `shape` around `axis` into (outer, size, inner) for reductions along it.
+    ///
+    /// Call it for a non-empty tensor (or result) only: for an empty shape such as
+    /// [0, 2^62, 38] the products of the sizes around `axis` overflow (and trap).
     @inlinable
     func split(_ axis: Int) -> (outer: Int, size: Int, inner: Int) {
         if rank == 0 { return (1, 1, 1) }
@@ -78,8 +81,11 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     public func sum(dim: Int, keepDim: Bool) -> DenseTensor {
         let axis = Shape.normalize(dim: dim, rank: rank)
-        let (outer, size, inner) = split(axis)
         let out = DenseTensor(shape: reducedShape(axis, keepDim: keepDim), repeating: 0)
+        // Nothing to add, or nowhere to put it: the loops below would still walk the reduced
+        // dim, 2^62 times for a [2^62, 0] tensor summed along its first dim.
+        guard count > 0, out.count > 0 else { return out }
+        let (outer, size, inner) = split(axis)
         storage.read { src in out.storage.update { dst in
             guard let s = src.baseAddress, let d = dst.baseAddress else { return }
             for o in 0..<outer {
@@ -89,7 +95,7 @@ extension DenseTensor {
                     let row = d + o &* inner
                     for k in 0..<size {
                         let from = s + (o &* size &+ k) &* inner
-                        zipLoop(UnsafePointer(row), from, row, inner, { $0 + $1 }, { $0 + $1 })
+                        zipLoop(Fn.Add.self, UnsafePointer(row), from, row, inner)
                     }
                 }
             }
@@ -125,10 +131,15 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     public func max(dim: Int, keepDim: Bool) -> (values: DenseTensor, indices: [Int]) {
         let axis = Shape.normalize(dim: dim, rank: rank)
-        let (outer, size, inner) = split(axis)
-        precondition(size > 0 || outer * inner == 0,
+        let resultShape = reducedShape(axis, keepDim: keepDim)
+        precondition(rank == 0 || shape[axis] > 0 || resultShape.contains(0),
             "max(): Expected reduction dim \(axis) to have non-zero size.")
-        let values = DenseTensor(uninitializedShape: reducedShape(axis, keepDim: keepDim))
+        let values = DenseTensor(uninitializedShape: resultShape)
+        // An empty result: return before `split`, whose products may overflow for an empty
+        // shape ([0, 2^62, 38] along dim 1), and before looping over `outer` (2^40 times for
+        // [2^40, 2, 0] along dim 1).
+        guard values.count > 0 else { return (values, []) }
+        let (outer, size, inner) = split(axis)
         var indices = [Int](repeating: 0, count: outer * inner)
         storage.read { src in values.storage.update { dst in
             for o in 0..<outer {
@@ -163,6 +174,7 @@ extension DenseTensor {
     public func scatter(indices: [Int], dim: Int, into inputShape: [Int]) -> DenseTensor {
         let out = DenseTensor(shape: inputShape, repeating: 0)
         let axis = Shape.normalize(dim: dim, rank: inputShape.count)
+        guard count > 0, out.count > 0 else { return out }
         let (outer, size, inner) = out.split(axis)
         storage.read { g in out.storage.update { o in
             for r in 0..<outer {
@@ -190,7 +202,7 @@ extension DenseTensor {
             guard let g = g.baseAddress, let o = o.baseAddress else { return }
             forEachRow(shape: shape, stridesA: st, stridesB: st) { offO, _, offG in
                 if innerStride == 1 {
-                    zipLoop(UnsafePointer(o + offO), g + offG, o + offO, inner, { $0 + $1 }, { $0 + $1 })
+                    zipLoop(Fn.Add.self, UnsafePointer(o + offO), g + offG, o + offO, inner)
                 } else {
                     o[offO] += Self.sumKernel(g + offG, inner)
                 }

@@ -24,9 +24,21 @@ public struct DenseTensor<Scalar: TensorScalar> {
     }
 
     /// A tensor of `shape` whose scalars the caller must all write before reading.
+    ///
+    /// Traps when the element count does not fit in an `Int` (`Shape.count` would wrap it, and
+    /// give a tensor whose storage is smaller than its shape). A shape with a zero size holds
+    /// nothing, however large its other sizes.
     @inlinable
     public init(uninitializedShape shape: [Int]) {
-        self.init(storage: TensorStorage(uninitializedCount: Shape.count(shape)), shape: shape)
+        var count = shape.contains(0) ? 0 : 1
+        if count != 0 {
+            for size in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: size)
+                precondition(size >= 0 && !overflow, "can't allocate memory: a tensor of shape \(shape) has too many elements")
+                count = product
+            }
+        }
+        self.init(storage: TensorStorage(uninitializedCount: count), shape: shape)
     }
 
     /// A tensor of `shape` with every element `value`.

@@ -1,83 +1,96 @@
-// The inner loops every elementwise kernel is built from. Each takes its per-element work as two
-// `@inline(__always)` closures, a SIMD16 one and a scalar one for the tail: once the calling
-// kernel is specialized for Float or Double, the closures are inlined and the loop runs on
-// vector registers with no call per element (checked with objdump: see kernels' notes).
+import RealModule
 
-@usableFromInline typealias Vec<S: TensorScalar> = SIMD16<S>
+// The inner loops every elementwise kernel is built from.
+//
+// Note [Kernel functions]: a loop takes its per-element work as a *type* (a caseless enum
+// conforming to `ElementFunction1`/`ElementFunction2`), never as a closure value. Closures were
+// tried first: passed down through the broadcasting driver and `storage.read {}` they were not
+// inlined, and each SIMD16 block became a call with its vectors spilled to the stack (a+b on 1e5
+// floats ran at a third of its speed). A type parameter is resolved when the kernel is
+// specialized, the function inlines, and LLVM vectorizes the plain loop (packed SSE in a default
+// build, AVX/AVX-512 with -march; scripts/check-vectorized.sh checks the assembly).
 
-@inlinable @inline(__always)
-func loadVec<S: TensorScalar>(_ p: UnsafePointer<S>, _ j: Int) -> SIMD16<S> {
-    UnsafeRawPointer(p).loadUnaligned(fromByteOffset: j &* MemoryLayout<SIMD16<S>>.stride, as: SIMD16<S>.self)
+/// An elementwise function of one value.
+@usableFromInline protocol ElementFunction1 {
+    static func apply<S: TensorScalar>(_ x: S) -> S
 }
 
-@inlinable @inline(__always)
-func storeVec<S: TensorScalar>(_ v: SIMD16<S>, _ p: UnsafeMutablePointer<S>, _ j: Int) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, toByteOffset: j &* MemoryLayout<SIMD16<S>>.stride, as: SIMD16<S>.self)
+/// An elementwise function of two values.
+@usableFromInline protocol ElementFunction2 {
+    static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S
 }
 
-/// `out[i] = f(a[i])` for `i in 0..<n`.
+/// The element functions of the kernels (see Note [Kernel functions]).
+@usableFromInline enum Fn {
+    @usableFromInline enum Neg: ElementFunction1 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S) -> S { -x } }
+    @usableFromInline enum Abs: ElementFunction1 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S) -> S { Swift.abs(x) } }
+    /// NaN passes through, as PyTorch's clamp_min keeps it.
+    @usableFromInline enum Relu: ElementFunction1 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S) -> S { x < 0 ? 0 : x } }
+    @usableFromInline enum Sqrt: ElementFunction1 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S) -> S { x.squareRoot() } }
+    @usableFromInline enum Square: ElementFunction1 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S) -> S { x * x } }
+    @usableFromInline enum Identity: ElementFunction1 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S) -> S { x } }
+    @usableFromInline enum Exp: ElementFunction1 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S) -> S { S.exp(x) } }
+    @usableFromInline enum Log: ElementFunction1 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S) -> S { S.log(x) } }
+    @usableFromInline enum Tanh: ElementFunction1 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S) -> S { S.tanh(x) } }
+    @usableFromInline enum Sigmoid: ElementFunction1 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S) -> S { 1 / (1 + S.exp(-x)) } }
+
+    @usableFromInline enum Add: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a + b } }
+    @usableFromInline enum Sub: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a - b } }
+    @usableFromInline enum Mul: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a * b } }
+    @usableFromInline enum Div: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a / b } }
+    /// `(grad, x)`: PyTorch's `threshold_backward(grad, result, 0)`; not `x > 0 ? g : 0`, which
+    /// differs at NaN, where PyTorch passes the gradient on.
+    @usableFromInline enum ReluBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ x: S) -> S { x <= 0 ? 0 : g } }
+    @usableFromInline enum SigmoidBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ y: S) -> S { g * y * (1 - y) } }
+    @usableFromInline enum TanhBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ y: S) -> S { g * (1 - y * y) } }
+    /// `(grad, x)`: `grad · sign(x)`, 0 at 0 and NaN at NaN, as PyTorch's `sgn`.
+    @usableFromInline enum AbsBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ x: S) -> S { x > 0 ? g : (x < 0 ? -g : (x.isNaN ? x : 0)) } }
+    @usableFromInline enum SqrtBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ y: S) -> S { g / (2 * y) } }
+    /// `(x, grad)`: the derivative of `x²`.
+    @usableFromInline enum SquareBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S, _ g: S) -> S { 2 * x * g } }
+}
+
+// MARK: - Contiguous loops, split across cores for large counts (Note [Parallel kernels])
+
+/// `out[i] = F(a[i])` for `i in 0..<n`.
 @inlinable @inline(__always)
-func mapLoopSerial<S: TensorScalar>(
-    _ a: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int,
-    _ vector: (SIMD16<S>) -> SIMD16<S>, _ scalar: (S) -> S
+func mapLoop<S: TensorScalar, F: ElementFunction1>(_: F.Type, _ a: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int) {
+    Parallel.forEachBlock(n) { r in
+        for i in r { out[i] = F.apply(a[i]) }
+    }
+}
+
+/// `out[i] = F(a[i], b[i])`.
+@inlinable @inline(__always)
+func zipLoop<S: TensorScalar, F: ElementFunction2>(
+    _: F.Type, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int
 ) {
-    let blocks = n / 16
-    for j in 0..<blocks { storeVec(vector(loadVec(a, j)), out, j) }
-    for i in (blocks &* 16)..<n { out[i] = scalar(a[i]) }
+    Parallel.forEachBlock(n) { r in
+        for i in r { out[i] = F.apply(a[i], b[i]) }
+    }
 }
 
-/// `out[i] = f(a[i])` for functions with no vector form (exp, log, tanh...): one libm call each.
+/// `out[i] = F(a[i], b)`: the right operand is one value.
 @inlinable @inline(__always)
-func mapScalarLoopSerial<S: TensorScalar>(
-    _ a: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int, _ scalar: (S) -> S
+func zipLoop<S: TensorScalar, F: ElementFunction2>(
+    _: F.Type, _ a: UnsafePointer<S>, scalar b: S, _ out: UnsafeMutablePointer<S>, _ n: Int
 ) {
-    for i in 0..<n { out[i] = scalar(a[i]) }
+    Parallel.forEachBlock(n) { r in
+        for i in r { out[i] = F.apply(a[i], b) }
+    }
 }
 
-/// `out[i] = f(a[i], b[i])` for functions whose SIMD form would need lane masks: Swift's generic
-/// SIMD comparisons (`.<`, `replacing(with:where:)`) lower to a lane-by-lane loop through
-/// memory, while LLVM turns this plain loop's `?:` into vector compares and blends.
+/// `out[i] = F(a, b[i])`: the left operand is one value.
 @inlinable @inline(__always)
-func zipScalarLoopSerial<S: TensorScalar>(
-    _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int, _ scalar: (S, S) -> S
+func zipLoop<S: TensorScalar, F: ElementFunction2>(
+    _: F.Type, scalar a: S, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int
 ) {
-    for i in 0..<n { out[i] = scalar(a[i], b[i]) }
+    Parallel.forEachBlock(n) { r in
+        for i in r { out[i] = F.apply(a, b[i]) }
+    }
 }
 
-/// `out[i] = f(a[i], b[i])`: both operands contiguous.
-@inlinable @inline(__always)
-func zipLoopSerial<S: TensorScalar>(
-    _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int,
-    _ vector: (SIMD16<S>, SIMD16<S>) -> SIMD16<S>, _ scalar: (S, S) -> S
-) {
-    let blocks = n / 16
-    for j in 0..<blocks { storeVec(vector(loadVec(a, j), loadVec(b, j)), out, j) }
-    for i in (blocks &* 16)..<n { out[i] = scalar(a[i], b[i]) }
-}
-
-/// `out[i] = f(a[i], b)`: the right operand is one value.
-@inlinable @inline(__always)
-func zipLoopSerial<S: TensorScalar>(
-    _ a: UnsafePointer<S>, scalar b: S, _ out: UnsafeMutablePointer<S>, _ n: Int,
-    _ vector: (SIMD16<S>, SIMD16<S>) -> SIMD16<S>, _ scalar: (S, S) -> S
-) {
-    let blocks = n / 16
-    let vb = SIMD16<S>(repeating: b)
-    for j in 0..<blocks { storeVec(vector(loadVec(a, j), vb), out, j) }
-    for i in (blocks &* 16)..<n { out[i] = scalar(a[i], b) }
-}
-
-/// `out[i] = f(a, b[i])`: the left operand is one value.
-@inlinable @inline(__always)
-func zipLoopSerial<S: TensorScalar>(
-    scalar a: S, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int,
-    _ vector: (SIMD16<S>, SIMD16<S>) -> SIMD16<S>, _ scalar: (S, S) -> S
-) {
-    let blocks = n / 16
-    let va = SIMD16<S>(repeating: a)
-    for j in 0..<blocks { storeVec(vector(va, loadVec(b, j)), out, j) }
-    for i in (blocks &* 16)..<n { out[i] = scalar(a, b[i]) }
-}
+// MARK: - Broadcasting support
 
 /// Walks the outer dimensions of a broadcast operation and calls `row` for each run of the
 /// innermost dimension, with the operands' starting offsets. `stridesA`/`stridesB` are the
@@ -123,58 +136,8 @@ func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
     return out
 }
 
-// MARK: - The same loops, split across cores for large counts (Note [Parallel kernels])
-
+/// SIMD16 load at block `j` (for the explicit-accumulator reductions).
 @inlinable @inline(__always)
-func mapLoop<S: TensorScalar>(
-    _ a: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int,
-    _ vector: (SIMD16<S>) -> SIMD16<S>, _ scalar: (S) -> S
-) {
-    Parallel.forEachBlock(n) { r in mapLoopSerial(a + r.lowerBound, out + r.lowerBound, r.count, vector, scalar) }
-}
-
-@inlinable @inline(__always)
-func mapScalarLoop<S: TensorScalar>(
-    _ a: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int, _ scalar: (S) -> S
-) {
-    Parallel.forEachBlock(n) { r in mapScalarLoopSerial(a + r.lowerBound, out + r.lowerBound, r.count, scalar) }
-}
-
-@inlinable @inline(__always)
-func zipScalarLoop<S: TensorScalar>(
-    _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int, _ scalar: (S, S) -> S
-) {
-    Parallel.forEachBlock(n) { r in
-        zipScalarLoopSerial(a + r.lowerBound, b + r.lowerBound, out + r.lowerBound, r.count, scalar)
-    }
-}
-
-@inlinable @inline(__always)
-func zipLoop<S: TensorScalar>(
-    _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int,
-    _ vector: (SIMD16<S>, SIMD16<S>) -> SIMD16<S>, _ scalar: (S, S) -> S
-) {
-    Parallel.forEachBlock(n) { r in
-        zipLoopSerial(a + r.lowerBound, b + r.lowerBound, out + r.lowerBound, r.count, vector, scalar)
-    }
-}
-
-@inlinable @inline(__always)
-func zipLoop<S: TensorScalar>(
-    _ a: UnsafePointer<S>, scalar b: S, _ out: UnsafeMutablePointer<S>, _ n: Int,
-    _ vector: (SIMD16<S>, SIMD16<S>) -> SIMD16<S>, _ scalar: (S, S) -> S
-) {
-    Parallel.forEachBlock(n) { r in
-        zipLoopSerial(a + r.lowerBound, scalar: b, out + r.lowerBound, r.count, vector, scalar)
-    }
-}
-
-@inlinable @inline(__always)
-func zipLoop<S: TensorScalar>(
-    scalar a: S, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int,
-    _ vector: (SIMD16<S>, SIMD16<S>) -> SIMD16<S>, _ scalar: (S, S) -> S
-) {
-    Parallel.forEachBlock(n) { r in
-        zipLoopSerial(scalar: a, b + r.lowerBound, out + r.lowerBound, r.count, vector, scalar)
-    }
+func loadVec<S: TensorScalar>(_ p: UnsafePointer<S>, _ j: Int) -> SIMD16<S> {
+    UnsafeRawPointer(p).loadUnaligned(fromByteOffset: j &* MemoryLayout<SIMD16<S>>.stride, as: SIMD16<S>.self)
 }

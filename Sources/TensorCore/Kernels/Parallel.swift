@@ -26,7 +26,7 @@ public enum Parallel {
 
     /// Calls `body` on disjoint ranges covering `0..<count`: inline for small work, else one
     /// block per thread (block starts aligned to 16 elements, so SIMD loops keep their shape).
-    @inlinable
+    @inlinable @inline(__always)
     public static func forEachBlock(_ count: Int, _ body: (Range<Int>) -> Void) {
         let parts = count >= minimumElements ? Swift.min(threads, count / 16) : 1
         if parts <= 1 {
