@@ -38,6 +38,13 @@ let package = Package(
             name: "tensorbench",
             dependencies: ["Autograd", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // MARK: - Fuzzing
+        // libFuzzer targets for the entry points that take outside data. A normal build gives a
+        // binary that replays corpus files; scripts/ci-fuzz-replay.sh runs it, and its header
+        // says how to build the fuzzing binary (-DFUZZING -sanitize=fuzzer,address).
+        .executableTarget(name: "InputFuzzer", dependencies: ["Autograd"], path: "Fuzz/InputFuzzer",
+                         exclude: ["corpus", "make-seeds.py", "InputFuzzer.dict"]),
+
         // MARK: - Unit test bundles
         .target(name: "_TestSupport", dependencies: ["Autograd"], path: "Tests/_TestSupport"),
         .testTarget(name: "ArenaTests", dependencies: ["Arena"]),

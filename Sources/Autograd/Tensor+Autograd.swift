@@ -34,7 +34,9 @@ extension Tensor {
             accumulateGrad(seed)   // backward on a leaf: its gradient is the seed
             return
         }
-        try history.segment.graph!.backward(from: history, seed: seed, retainGraph: retainGraph)
+        // The graph went with the thread that recorded it (a result that outlived its thread).
+        guard let graph = history.segment.graph else { throw .graphFreed }
+        try graph.backward(from: history, seed: seed, retainGraph: retainGraph)
     }
 
     /// Keeps this non-leaf's gradient in ``grad`` after backward (PyTorch's `retain_grad()`).

@@ -6,12 +6,50 @@
 ///   derivative makes a later backward throw ``AutogradError/savedTensorModified(tensor:op:version:expected:)``
 ///   instead of computing a silently wrong gradient.
 /// - On a tensor with history, with grad mode on, the operation is recorded like its
-///   out-of-place form and the tensor takes the result's history.
+///   out-of-place form and the tensor takes the result's history (and new storage). Unlike
+///   PyTorch, other views of the old storage (`reshaped`, `detached()`) do not see that write;
+///   on a view of a leaf that requires grad, where the leaf would silently keep its values, the
+///   op traps as PyTorch's does ("a view of a leaf Variable ...").
 extension Tensor {
     @inline(__always)
     func checkInPlaceAllowed() {
-        if history == nil && leafRequiresGrad && GradMode.isEnabled {
+        guard GradMode.isEnabled else { return }
+        if history == nil && leafRequiresGrad {
             preconditionFailure("a leaf Variable that requires grad is being used in an in-place operation.")
+        }
+        if history != nil && isViewOfLeafRequiringGrad() {
+            preconditionFailure("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        }
+    }
+
+    /// Whether this tensor shares its storage with a leaf that requires grad through a chain of
+    /// view ops (reshape, unsqueeze, and `t()`/`expanded(to:)` where they return the same
+    /// storage). In grad mode an in-place op here would be recorded out of place (see `rebase`)
+    /// and leave the leaf silently unchanged; PyTorch refuses it, and so do we.
+    func isViewOfLeafRequiringGrad() -> Bool {
+        guard let history, history.isLive, let graph = history.segment.graph else { return false }
+        var segment = history.segment
+        var index = Int(history.index)
+        while true {
+            let node = segment.nodes[index].pointee
+            switch node.op {
+            case .reshape, .unsqueeze, .t, .expand: break
+            default: return false
+            }
+            let edge = node.inputs.0
+            switch edge.kind {
+            case .none:
+                return false
+            case .leaf:
+                let owner = graph.segment(edge.segment)
+                guard owner.generation == edge.generation else { return false }
+                let leaf = owner.leaves[Int(edge.index)]
+                return leaf.leafRequiresGrad && leaf.data.storage === data.storage
+            case .node:
+                segment = graph.segment(edge.segment)
+                guard segment.generation == edge.generation else { return false }
+                index = Int(edge.index)
+            }
         }
     }
 

@@ -33,7 +33,7 @@ public enum BinaryOp: Sendable {
     case sigmoidBackward
     /// `grad * (1 - y²)`, with `y` the tanh's output.
     case tanhBackward
-    /// `grad * sign(x)`, with `x` the abs's input (sign(0) = 0, as PyTorch).
+    /// `grad * sign(x)`, with `x` the abs's input (sgn(0) = sgn(NaN) = 0, as PyTorch).
     case absBackward
     /// `grad / (2 y)`, with `y` the sqrt's output.
     case sqrtBackward

@@ -20,9 +20,10 @@ extension DenseTensor {
     @inlinable
     func normalized(dim: Int, log: Bool) -> DenseTensor {
         let axis = Shape.normalize(dim: dim, rank: rank)
-        let (outer, size, inner) = split(axis)
         let out = DenseTensor(uninitializedShape: shape)
+        // Before `split`: an empty shape's other sizes may overflow when multiplied ([0, 2^62, 38]).
         guard count > 0 else { return out }
+        let (outer, size, inner) = split(axis)
         storage.read { src in out.storage.update { dst in
             for o in 0..<outer {
                 for i in 0..<inner {

@@ -15,12 +15,16 @@ final class AllocatorStatisticsTests: XCTestCase {
 
     func testProcessAllocatedBytesTracksALiveBlock() throws {
         try XCTSkipUnless(Allocator.hasStatistics, "built without the Jemalloc trait")
+        // Process-wide: other threads (Dispatch workers returning their jemalloc caches) move
+        // the figure by tens of KiB, so the bounds leave 1 MiB of slack around the 8 MiB block.
+        Allocator.flushThreadCache()
         let before = Allocator.allocatedBytes
         let block = Allocator.allocate(byteCount: 8 << 20)
         let during = Allocator.allocatedBytes
         Allocator.deallocate(block)
+        Allocator.flushThreadCache()
         let after = Allocator.allocatedBytes
-        XCTAssertGreaterThanOrEqual(during - before, 8 << 20)
+        XCTAssertGreaterThan(during - before, 7 << 20)
         XCTAssertLessThan(after - before, 1 << 20)
     }
 }

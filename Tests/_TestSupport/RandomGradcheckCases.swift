@@ -136,7 +136,7 @@ public enum RandomGradcheckCases {
     // MARK: - Shapes
 
     /// A size in 1...4.
-    static func size(using g: inout RandomGenerator) -> Int { Int(g.next() % 4) + 1 }
+    public static func size(using g: inout RandomGenerator) -> Int { Int(g.next() % 4) + 1 }
 
     /// A shape of rank 0...maxRank with sizes 1...4 (one of them 0 when `allowZero`).
     public static func randomShape(maxRank: Int, allowZero: Bool = false, using g: inout RandomGenerator) -> [Int] {
@@ -147,13 +147,13 @@ public enum RandomGradcheckCases {
     }
 
     /// Shapes for unary ops: 0-d, zero-size and two random ones.
-    static func unaryShapes(using g: inout RandomGenerator) -> [[Int]] {
+    public static func unaryShapes(using g: inout RandomGenerator) -> [[Int]] {
         [[], [0], [2, 0], randomShape(maxRank: 3, using: &g), randomShape(maxRank: 3, using: &g)]
     }
 
     /// Two shapes that broadcast: a random result shape, each operand dropping some leading dims
     /// and setting some sizes to 1.
-    static func broadcastPair(using g: inout RandomGenerator) -> ([Int], [Int]) {
+    public static func broadcastPair(using g: inout RandomGenerator) -> ([Int], [Int]) {
         let out = randomShape(maxRank: 3, using: &g)
         func operand(_ g: inout RandomGenerator) -> [Int] {
             let drop = Int(g.next() % UInt64(out.count + 1))
@@ -163,7 +163,7 @@ public enum RandomGradcheckCases {
     }
 
     /// A random reshape target for `shape`: its prime-ish factors regrouped, maybe with a `-1`.
-    static func reshapeTarget(of shape: [Int], using g: inout RandomGenerator) -> [Int] {
+    public static func reshapeTarget(of shape: [Int], using g: inout RandomGenerator) -> [Int] {
         var factors: [Int] = []
         for var s in shape where s > 1 {
             for p in [2, 3] { while s % p == 0 && s > p { factors.append(p); s /= p } }
@@ -183,7 +183,7 @@ public enum RandomGradcheckCases {
     }
 
     /// A random `expanded(to:)` target: new leading dims, size-1 dims grown, some dims as `-1`.
-    static func expandTarget(of shape: [Int], using g: inout RandomGenerator) -> [Int] {
+    public static func expandTarget(of shape: [Int], using g: inout RandomGenerator) -> [Int] {
         let lead = (0..<Int(g.next() % 3)).map { _ in size(using: &g) }
         let rest = shape.map { s -> Int in
             if s == 1 && g.next() % 2 == 0 { return size(using: &g) }
@@ -193,7 +193,7 @@ public enum RandomGradcheckCases {
     }
 
     /// ±uniform [0.5, 2].
-    static func signedMagnitude(using g: inout RandomGenerator) -> Double {
+    public static func signedMagnitude(using g: inout RandomGenerator) -> Double {
         Gradcheck.sample("nonzero", count: 1, using: &g)[0]
     }
 }

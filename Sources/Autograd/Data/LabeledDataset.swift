@@ -20,8 +20,9 @@ public struct LabeledDataset<Scalar: TensorScalar> {
     public var count: Int { labels.count }
     /// The number of features per row.
     public var featureCount: Int { features.shape[1] }
-    /// One more than the largest label.
-    public var classCount: Int { (labels.max() ?? -1) + 1 }
+    /// One more than the largest label (`Int.max` when the largest label is `Int.max`: a label
+    /// read from a file must not make this trap on overflow).
+    public var classCount: Int { labels.max().map { $0 == .max ? .max : $0 + 1 } ?? 0 }
 
     /// A dataset of `features` (`[N, F]`) and `labels` (`N` non-negative class indices).
     public init(features: DenseTensor<Scalar>, labels: [Int]) throws(DatasetError) {
@@ -43,8 +44,17 @@ public struct LabeledDataset<Scalar: TensorScalar> {
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw .unreadable(path: url.path, reason: error.localizedDescription)
         }
+        try self.init(csv: text, source: url.path, scale: scale)
+    }
+
+    /// Parses CSV text in memory, in the format of ``init(csvAt:scale:)``; `source` names the text
+    /// in errors (where a path would be).
+    ///
+    /// - Throws: ``DatasetError`` naming the line and column of anything malformed, and a value
+    ///   that is not finite once converted to `Scalar` and scaled (`1e300` in a `Float` dataset).
+    public init(csv text: String, source: String = "<memory>", scale: Scalar = 1) throws(DatasetError) {
         var lines = text.split(whereSeparator: \.isNewline)
-        guard !lines.isEmpty else { throw .empty(path: url.path) }
+        guard !lines.isEmpty else { throw .empty(path: source) }
         lines.removeFirst()   // header
         var values: [Scalar] = []
         var labels: [Int] = []
@@ -62,13 +72,16 @@ public struct LabeledDataset<Scalar: TensorScalar> {
             }
             labels.append(label)
             for (c, field) in fields.dropFirst().enumerated() {
-                guard let v = Double(field.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+                // Finite after the conversion and the scale too: 1e300 is a finite Double but an
+                // infinite Float, which would turn training into NaNs without a word.
+                guard let v = Double(field.trimmingCharacters(in: .whitespaces)), v.isFinite,
+                      case let value = Scalar(v) * scale, value.isFinite else {
                     throw .badValue(line: lineNumber, column: c + 2, text: String(field))
                 }
-                values.append(Scalar(v) * scale)
+                values.append(value)
             }
         }
-        guard !labels.isEmpty else { throw .empty(path: url.path) }
+        guard !labels.isEmpty else { throw .empty(path: source) }
         let features = try! DenseTensor(scalars: values, shape: [labels.count, width - 1])
         try self.init(features: features, labels: labels)
     }
@@ -118,21 +131,43 @@ public struct LabeledDataset<Scalar: TensorScalar> {
 
     /// A mini-batch: features `[rows, F]` and their labels.
     public struct Batch {
+        /// `[rows, featureCount]`: a leaf that does not require grad, ready to feed a model.
         public let features: Tensor<Scalar>
+        /// One class index per row of ``features``, in the same order (the `targets` of
+        /// ``crossEntropy(logits:targets:)``).
         public let labels: [Int]
     }
 }
 
 /// Why a dataset could not be read.
 public enum DatasetError: Error, Equatable, CustomStringConvertible {
+    /// The file could not be read as UTF-8 text; `reason` is the system's message.
     case unreadable(path: String, reason: String)
+    /// No data rows: the text is empty or holds only the header line. For text parsed in memory,
+    /// `path` is the `source` name given.
     case empty(path: String)
+    /// A row whose field count differs from the first data row's, or a first row with fewer than
+    /// two fields (a label and at least one feature). `line` counts from 1 with the header as line 1;
+    /// blank lines are skipped and not counted.
     case columnCount(line: Int, found: Int, expected: Int)
+    /// A field that is not a number of the expected kind: column 1 (the label) must be a
+    /// non-negative integer, so a negative label lands here; a feature must parse as a finite number
+    /// and stay finite once converted to `Scalar` and scaled (`1e300` in a `Float` dataset is
+    /// rejected rather than becoming `inf`). `line` and `column` count from 1; `text` is the field
+    /// as written.
     case badValue(line: Int, column: Int, text: String)
+    /// ``LabeledDataset/init(features:labels:)`` was given features that are not 2-D
+    /// `[rows, features]`; the payload is their shape.
     case badShape([Int])
+    /// ``LabeledDataset/init(features:labels:)`` was given a different number of feature rows and
+    /// labels.
     case countMismatch(rows: Int, labels: Int)
+    /// ``LabeledDataset/init(features:labels:)`` was given a negative label; `row` counts from 0.
+    /// (In a CSV file a negative label is a ``badValue(line:column:text:)`` instead.)
     case negativeLabel(row: Int, value: Int)
 
+    /// A one-line message naming the path or source, line and column where there is one, e.g.
+    /// `line 7, column 3: 'x' is not a valid value`.
     public var description: String {
         switch self {
         case let .unreadable(path, reason): return "cannot read \(path): \(reason)"

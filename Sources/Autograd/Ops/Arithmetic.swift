@@ -135,9 +135,11 @@ enum Div: OpDefinition {
     @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         let (a, b) = (c.saved0, c.saved1)
-        // d(a/b)/db = -a / b²
+        // d(a/b)/db = -a / b², computed as PyTorch computes it, -g · ((a / b) / b): forming b²
+        // first underflows or overflows where the result does not (Float a = b = 1e-30 gave
+        // -inf for -1e30; b = 1e20 gave 0 for -1e-20).
         return (c.first { c.grad.binary(.div, b).sum(toShape: a.shape) },
-                c.second { c.grad.binary(.mul, a).binary(.div, b.binary(.mul, b)).unary(.neg).sum(toShape: b.shape) })
+                c.second { c.grad.binary(.mul, a.binary(.div, b).binary(.div, b)).unary(.neg).sum(toShape: b.shape) })
     }
 }
 

@@ -80,7 +80,7 @@ enum ReluOp: OpDefinition {
     static let name = "ReluBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.reluBackward, c.saved0), nil) }  // g · [y > 0]
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.reluBackward, c.saved0), nil) }  // y <= 0 ? 0 : g (g at NaN)
 }
 
 extension Tensor {

@@ -43,8 +43,8 @@ import RealModule
     @usableFromInline enum ReluBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ x: S) -> S { x <= 0 ? 0 : g } }
     @usableFromInline enum SigmoidBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ y: S) -> S { g * y * (1 - y) } }
     @usableFromInline enum TanhBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ y: S) -> S { g * (1 - y * y) } }
-    /// `(grad, x)`: `grad · sign(x)`, 0 at 0 and NaN at NaN, as PyTorch's `sgn`.
-    @usableFromInline enum AbsBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ x: S) -> S { x > 0 ? g : (x < 0 ? -g : (x.isNaN ? x : 0)) } }
+    /// `(grad, x)`: `grad · sgn(x)`, with PyTorch's sgn: 0 at 0 and at NaN.
+    @usableFromInline enum AbsBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ x: S) -> S { x > 0 ? g : (x < 0 ? -g : 0) } }
     @usableFromInline enum SqrtBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ y: S) -> S { g / (2 * y) } }
     /// `(x, grad)`: the derivative of `x²`.
     @usableFromInline enum SquareBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S, _ g: S) -> S { 2 * x * g } }
