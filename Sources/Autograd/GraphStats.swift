@@ -26,18 +26,8 @@ public struct GraphStats: Equatable, Sendable, CustomStringConvertible {
 public func currentGraphStats() -> GraphStats {
     let context = ThreadContext.current
     var stats = GraphStats(nodeCount: 0, bytesInUse: 0, bytesReserved: 0, resetCount: 0)
-    func add<S>(_ graph: Graph<S>) {
-        for segment in graph.segments {
-            stats.nodeCount += segment.nodes.count
-            stats.bytesInUse += segment.arena.bytesInUse
-            stats.bytesReserved += segment.arena.bytesReserved
-            stats.resetCount += segment.arena.resetCount
-        }
-    }
-    add(context.floatGraph)
-    add(context.doubleGraph)
-    for graph in context.otherGraphs.values {
-        if let g = graph as? Graph<Float> { add(g) }
-    }
+    context.floatGraph.addStatistics(to: &stats)
+    context.doubleGraph.addStatistics(to: &stats)
+    for graph in context.otherGraphs.values { graph.addStatistics(to: &stats) }
     return stats
 }

@@ -114,19 +114,7 @@ public struct LabeledDataset<Scalar: TensorScalar> {
     }
 
     private func gatherRows(_ indices: some Collection<Int>) -> (features: DenseTensor<Scalar>, labels: [Int]) {
-        let width = featureCount
-        var values: [Scalar] = []
-        values.reserveCapacity(indices.count * width)
-        var labels: [Int] = []
-        labels.reserveCapacity(indices.count)
-        features.storage.read { all in
-            for i in indices {
-                precondition(i >= 0 && i < count, "row index \(i) out of range 0..<\(count)")
-                values.append(contentsOf: all[(i * width)..<((i + 1) * width)])
-                labels.append(self.labels[i])
-            }
-        }
-        return (try! DenseTensor(scalars: values, shape: [indices.count, width]), labels)
+        (features.rows(indices), indices.map { labels[$0] })
     }
 
     /// A mini-batch: features `[rows, F]` and their labels.

@@ -5,9 +5,6 @@ final class Graph<Scalar: TensorScalar> {
     @exclusivity(unchecked) var current: Segment<Scalar>?
     @exclusivity(unchecked) var freeList: ContiguousArray<Segment<Scalar>> = []
     @exclusivity(unchecked) var sequence = 0
-    /// Resets of segments that no longer exist in `segments` do not happen (segments are kept),
-    /// so the total is the sum over segments.
-    var resetCount: Int { segments.reduce(0) { $0 + $1.arena.resetCount } }
 
     /// The segment a new node goes to: the newest segment holding one of its inputs' (live) nodes,
     /// so that a graph grows in its own segment even when another graph was started in between.
@@ -16,10 +13,8 @@ final class Graph<Scalar: TensorScalar> {
     @inline(__always)
     func segmentForRecording(inputs: Segment<Scalar>?) -> Segment<Scalar> {
         if let inputs { return inputs }
-        if let current, current.liveReferences == 0 {
-            if current.nodes.isEmpty { current.isFree = false }
-            return current
-        }
+        // A current segment nobody references is empty (it reset when its count reached zero).
+        if let current, current.liveReferences == 0 { return current }
         return startSegment()
     }
 
@@ -47,4 +42,20 @@ final class Graph<Scalar: TensorScalar> {
     }
 
     func segment(_ id: UInt16) -> Segment<Scalar> { segments[Int(id)] }
+}
+
+/// A graph of any scalar type, as `currentGraphStats()` reads it.
+protocol GraphStatisticsSource: AnyObject {
+    func addStatistics(to stats: inout GraphStats)
+}
+
+extension Graph: GraphStatisticsSource {
+    func addStatistics(to stats: inout GraphStats) {
+        for segment in segments {
+            stats.nodeCount += segment.nodes.count
+            stats.bytesInUse += segment.arena.bytesInUse
+            stats.bytesReserved += segment.arena.bytesReserved
+            stats.resetCount += segment.arena.resetCount
+        }
+    }
 }

@@ -79,7 +79,8 @@ final class Segment<Scalar: TensorScalar> {
         retained.removeAll()
         grads.removeAll(keepingCapacity: true)
         leafGrads.removeAll(keepingCapacity: true)
-        // Dropping leaves and parents may run deinits that re-enter the graph: detach them first.
+        // Releasing leaves and parents can run deinits that re-enter the graph, so this segment
+        // must already be in its freed state; `oldLeaves` keeps the leaves alive until the end.
         let oldLeaves = leaves
         let oldParents = parents
         leaves.removeAll(keepingCapacity: true)
@@ -88,7 +89,7 @@ final class Segment<Scalar: TensorScalar> {
         for parent in oldParents where parent.segment.generation == parent.generation {
             parent.segment.release()
         }
-        _ = oldLeaves
+        withExtendedLifetime(oldLeaves) {}
     }
 
     /// Saves a value for a derivative and returns its position.

@@ -14,7 +14,7 @@ final class ThreadContext {
     let floatGraph = Graph<Float>()
     let doubleGraph = Graph<Double>()
     /// Graphs of scalar types other than Float and Double, should anyone add a conformance.
-    @exclusivity(unchecked) var otherGraphs: [ObjectIdentifier: AnyObject] = [:]
+    @exclusivity(unchecked) var otherGraphs: [ObjectIdentifier: any GraphStatisticsSource] = [:]
 
     @inline(__always)
     static var current: ThreadContext {

@@ -5,13 +5,16 @@ extension DenseTensor {
     /// The gradient of a reduction along `dim` brought back to `inputShape`: re-insert the
     /// reduced dim if it was dropped, then broadcast.
     func unreduced(dim: Int, keepDim: Bool, to inputShape: [Int]) -> DenseTensor {
-        var g = self
-        if !keepDim && !inputShape.isEmpty {
-            var shape = g.shape
-            shape.insert(1, at: Shape.normalize(dim: dim, rank: inputShape.count))
-            g = g.reshaped(shape)
-        }
-        return g.expanded(to: inputShape)
+        withReducedDim(dim, keepDim: keepDim, inputRank: inputShape.count).expanded(to: inputShape)
+    }
+
+    /// `self` (a reduction's output or its gradient) with the reduced dim back as size 1 when
+    /// `keepDim` dropped it; a view, no copy.
+    func withReducedDim(_ dim: Int, keepDim: Bool, inputRank: Int) -> DenseTensor {
+        guard !keepDim && inputRank > 0 else { return self }
+        var shape = self.shape
+        shape.insert(1, at: Shape.normalize(dim: dim, rank: inputRank))
+        return reshaped(shape)
     }
 }
 
@@ -103,12 +106,7 @@ enum MaxDim: OpDefinition {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
-        var g = c.grad
-        if !c.keepDim && !c.shape0.isEmpty {
-            var shape = g.shape
-            shape.insert(1, at: Shape.normalize(dim: c.dim, rank: c.shape0.count))
-            g = g.reshaped(shape)
-        }
+        let g = c.grad.withReducedDim(c.dim, keepDim: c.keepDim, inputRank: c.shape0.count)
         return (g.scatter(indices: c.indices, dim: c.dim, into: c.shape0), nil)
     }
 }
