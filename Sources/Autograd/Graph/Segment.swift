@@ -79,17 +79,15 @@ final class Segment<Scalar: TensorScalar> {
         retained.removeAll()
         grads.removeAll(keepingCapacity: true)
         leafGrads.removeAll(keepingCapacity: true)
-        // Releasing leaves and parents can run deinits that re-enter the graph, so this segment
-        // must already be in its freed state; `oldLeaves` keeps the leaves alive until the end.
-        let oldLeaves = leaves
-        let oldParents = parents
+        // The leaves' deinits touch no graph (leaves have no history), and releasing a parent can
+        // only free older segments, never this one: both arrays are emptied in place, keeping
+        // their capacity, so a steady training loop allocates nothing here.
         leaves.removeAll(keepingCapacity: true)
-        parents.removeAll(keepingCapacity: true)
         graph?.segmentFreed(self)
-        for parent in oldParents where parent.segment.generation == parent.generation {
+        for parent in parents where parent.segment.generation == parent.generation {
             parent.segment.release()
         }
-        withExtendedLifetime(oldLeaves) {}
+        parents.removeAll(keepingCapacity: true)
     }
 
     /// Saves a value for a derivative and returns its position.
