@@ -64,7 +64,7 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func detach() {
-        if let history, history.isLive { history.segment.release() }
+        if let history { history.segment.releaseTensor(generation: history.generation) }
         history = nil
         leafRequiresGrad = false
     }

@@ -55,10 +55,13 @@ extension Tensor {
 
     /// Takes over `result`'s value and history (the in-place form of a recorded op).
     func rebase(onto result: Tensor) {
-        if let history, history.isLive { history.segment.release() }
+        let old = history
         data = result.data
         history = result.history
-        if let h = history { h.segment.retain() }
+        // The new reference first: when both are in one segment, dropping the old one first
+        // could free it under the new one.
+        if let h = history { h.segment.retainTensor() }
+        if let old { old.segment.releaseTensor(generation: old.generation) }
     }
 
     /// Whether an in-place op must be recorded (grad mode on and something requires grad).

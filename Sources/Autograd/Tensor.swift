@@ -51,11 +51,11 @@ public final class Tensor<Scalar: TensorScalar> {
         self.data = data
         self.history = history
         self.leafRequiresGrad = false
-        history.segment.retain()
+        history.segment.retainTensor()
     }
 
     deinit {
-        if let history, history.isLive { history.segment.release() }
+        if let history { history.segment.releaseTensor(generation: history.generation) }
     }
 
     // MARK: Reading

@@ -8,24 +8,32 @@ extension Graph {
     @_specialize(where Scalar == Double)
     func backward(from root: History<Scalar>, seed: DenseTensor<Scalar>, retainGraph: Bool) throws(AutogradError) {
         guard root.isLive else { throw .graphFreed }
-        var pending: ContiguousArray<Segment<Scalar>> = [root.segment]
-        var walked: ContiguousArray<Segment<Scalar>> = []
+        // The segment lists are the graph's, borrowed for the sweep and handed back emptied with
+        // their capacity, so that a training step's backward allocates no bookkeeping. A sweep
+        // runs no user code, so it never nests.
+        var pending = ContiguousArray<Segment<Scalar>>(), walked = ContiguousArray<(segment: Segment<Scalar>, generation: UInt32)>()
+        swap(&pending, &sweepPending)
+        swap(&walked, &sweepWalked)
+        pending.append(root.segment)
         var retainedGrads: [(Tensor<Scalar>, DenseTensor<Scalar>)] = []
         prepare(root.segment)
         root.segment.grads[Int(root.index)] = seed
         var top = Int(root.index)
         // Whatever happens, no segment keeps gradient buffers (or a stale "prepared" state).
         defer {
-            for segment in walked + pending {
-                segment.grads.removeAll(keepingCapacity: true)
-                segment.leafGrads.removeAll(keepingCapacity: true)
-            }
+            for segment in pending { segment.clearSweepState() }
+            for entry in walked { entry.segment.clearSweepState() }
+            pending.removeAll(keepingCapacity: true)
+            walked.removeAll(keepingCapacity: true)
+            swap(&pending, &sweepPending)
+            swap(&walked, &sweepWalked)
         }
 
         while !pending.isEmpty {
-            let newest = pending.indices.max { pending[$0].sequence < pending[$1].sequence }!
+            var newest = 0
+            for i in pending.indices where pending[i].sequence > pending[newest].sequence { newest = i }
             let segment = pending.remove(at: newest)
-            walked.append(segment)
+            walked.append((segment, segment.generation))
             if segment !== root.segment { top = segment.nodes.count - 1 }
             for index in stride(from: top, through: 0, by: -1) {
                 guard let grad = segment.grads[index] else { continue }
@@ -42,7 +50,7 @@ extension Graph {
         }
 
         // The sweep succeeded: now, and only now, write the gradients users can see.
-        for segment in walked {
+        for (segment, _) in walked {
             for (slot, grad) in segment.leafGrads.enumerated() {
                 if let grad { segment.leaves[slot].accumulateGrad(grad) }
             }
@@ -50,8 +58,7 @@ extension Graph {
         for (tensor, grad) in retainedGrads { tensor.accumulateGrad(grad) }
         if !retainGraph {
             // Freeing one segment can free an older one through its parent reference: free each once.
-            let generations = walked.map(\.generation)
-            for (segment, generation) in zip(walked, generations) where segment.generation == generation {
+            for (segment, generation) in walked where segment.generation == generation {
                 segment.free()
             }
         }
@@ -59,9 +66,8 @@ extension Graph {
 
     /// Sizes a segment's gradient buffers for a sweep (capacity is kept between sweeps).
     private func prepare(_ segment: Segment<Scalar>) {
-        segment.grads.removeAll(keepingCapacity: true)
+        segment.clearSweepState()
         segment.grads.append(contentsOf: repeatElement(nil, count: segment.nodes.count))
-        segment.leafGrads.removeAll(keepingCapacity: true)
         segment.leafGrads.append(contentsOf: repeatElement(nil, count: segment.leaves.count))
     }
 

@@ -5,6 +5,13 @@ final class Graph<Scalar: TensorScalar> {
     @exclusivity(unchecked) var current: Segment<Scalar>?
     @exclusivity(unchecked) var freeList: ContiguousArray<Segment<Scalar>> = []
     @exclusivity(unchecked) var sequence = 0
+    /// A backward sweep's segment lists, kept between sweeps for their capacity (see `backward`).
+    @exclusivity(unchecked) var sweepPending: ContiguousArray<Segment<Scalar>> = []
+    @exclusivity(unchecked) var sweepWalked: ContiguousArray<(segment: Segment<Scalar>, generation: UInt32)> = []
+
+    deinit {
+        for segment in segments { segment.orphan() }
+    }
 
     /// The segment a new node goes to: the newest segment holding one of its inputs' (live) nodes,
     /// so that a graph grows in its own segment even when another graph was started in between.

@@ -37,7 +37,8 @@ struct Node {
 
 /// What a tensor knows of the node that made it.
 struct History<Scalar: TensorScalar> {
-    let segment: Segment<Scalar>
+    /// Not counted by ARC: the segment counts the tensors pointing at it (Note [Segment lifetime]).
+    unowned(unsafe) let segment: Segment<Scalar>
     let generation: UInt32
     let index: UInt32
     let op: OpKind

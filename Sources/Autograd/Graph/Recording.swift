@@ -19,11 +19,19 @@ extension Tensor {
         _ saved: @autoclosure () -> Saved<Scalar> = Saved()
     ) -> Tensor {
         guard a.requiresGrad || b?.requiresGrad == true else { return Tensor(data: value) }
-        let context = ThreadContext.current
-        guard context.gradEnabled else { return Tensor(data: value) }
-        let graph = context.graph(Scalar.self)
+        return ThreadContext.withCurrent { context in
+            guard context.gradEnabled else { return Tensor(data: value) }
+            return recordNode(value, op, a, b, saved(), in: context.graph(Scalar.self))
+        }
+    }
+
+    /// Appends the node for `op` to `graph` and wraps `value` with its history.
+    @inline(__always)
+    private static func recordNode(
+        _ value: DenseTensor<Scalar>, _ op: OpKind, _ a: Tensor, _ b: Tensor?, _ s: Saved<Scalar>,
+        in graph: Graph<Scalar>
+    ) -> Tensor {
         let segment = graph.segmentForRecording(inputs: newestLiveSegment(a, b))
-        let s = saved()
         var node = Node(op: op, inputs: (edge(to: a, from: segment), b.map { edge(to: $0, from: segment) } ?? .none))
         if let t = s.tensors.0 { node.saved.0 = segment.save(t) }
         if let t = s.tensors.1 { node.saved.1 = segment.save(t) }

@@ -12,8 +12,22 @@ import Arena
 /// generation and report `graphFreed`.
 final class Segment<Scalar: TensorScalar> {
     let id: UInt16
-    /// Weak: a tensor returned from a finished thread may outlive that thread's graph.
-    weak var graph: Graph<Scalar>?
+    /// The graph that owns this segment, or `nil` once that graph is gone with its thread.
+    ///
+    /// Note [Segment lifetime]: a segment is owned by its graph (`Graph.segments`), and tensors
+    /// point at it without ARC (`History.segment` is `unowned(unsafe)`): a strong reference there
+    /// cost an atomic retain and release each time a history was copied or a tensor made and
+    /// freed, and a `weak` reference to the graph put the graph's count in a side table (the slow
+    /// path of every retain). Instead the segment counts, non-atomically, the tensors pointing at
+    /// it (`tensorHandles`, live or stale history alike: thread-confined, like the graph). When
+    /// the graph goes (its thread ended), it marks every segment `orphaned`, and a segment that
+    /// tensors still point at keeps itself alive with one retain, given back when its last such
+    /// tensor goes.
+    var graph: Graph<Scalar>? { orphaned ? nil : owner }
+    unowned(unsafe) let owner: Graph<Scalar>
+    @exclusivity(unchecked) var orphaned = false
+    /// Tensors whose history points into this segment (see Note [Segment lifetime]).
+    @exclusivity(unchecked) var tensorHandles = 0
     let arena = Arena(chunkByteCount: 16 * 1024)
     /// Order in which segments were started: edges only point from newer to older segments.
     @exclusivity(unchecked) var sequence = 0
@@ -39,7 +53,7 @@ final class Segment<Scalar: TensorScalar> {
 
     init(id: UInt16, graph: Graph<Scalar>) {
         self.id = id
-        self.graph = graph
+        self.owner = graph
     }
 
     /// The arena's generation, mirrored here: reading `arena.generation` across the module
@@ -59,6 +73,27 @@ final class Segment<Scalar: TensorScalar> {
     @inline(__always)
     func retain() { liveReferences += 1 }
 
+    /// A tensor made by a node of this segment's current generation now points here.
+    @inline(__always)
+    func retainTensor() {
+        tensorHandles &+= 1
+        liveReferences += 1
+    }
+
+    /// A tensor whose history points here (made in `generation`) lets go of it.
+    @inline(__always)
+    func releaseTensor(generation: UInt32) {
+        tensorHandles &-= 1
+        if generation == self.generation { release() }
+        if tensorHandles == 0 && orphaned { Unmanaged.passUnretained(self).release() }
+    }
+
+    /// Called by the graph going away with its thread (Note [Segment lifetime]).
+    func orphan() {
+        orphaned = true
+        if tensorHandles > 0 { _ = Unmanaged.passUnretained(self).retain() }
+    }
+
     @inline(__always)
     func release() {
         liveReferences -= 1
@@ -77,8 +112,7 @@ final class Segment<Scalar: TensorScalar> {
         shapes.removeAll(keepingCapacity: true)
         indices.removeAll(keepingCapacity: true)
         retained.removeAll()
-        grads.removeAll(keepingCapacity: true)
-        leafGrads.removeAll(keepingCapacity: true)
+        clearSweepState()
         // The leaves' deinits touch no graph (leaves have no history), and releasing a parent can
         // only free older segments, never this one: both arrays are emptied in place, keeping
         // their capacity, so a steady training loop allocates nothing here.
@@ -88,6 +122,12 @@ final class Segment<Scalar: TensorScalar> {
             parent.segment.release()
         }
         parents.removeAll(keepingCapacity: true)
+    }
+
+    /// Drops the gradients of a finished (or failed) backward sweep, keeping the capacity.
+    func clearSweepState() {
+        grads.removeAll(keepingCapacity: true)
+        leafGrads.removeAll(keepingCapacity: true)
     }
 
     /// Saves a value for a derivative and returns its position.

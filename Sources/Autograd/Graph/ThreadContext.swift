@@ -17,12 +17,20 @@ final class ThreadContext {
     @exclusivity(unchecked) var otherGraphs: [ObjectIdentifier: any GraphStatisticsSource] = [:]
 
     @inline(__always)
-    static var current: ThreadContext {
-        if let raw = pthread_getspecific(threadContextKey) {
-            return Unmanaged<ThreadContext>.fromOpaque(raw).takeUnretainedValue()
-        }
-        let context = ThreadContext()
-        pthread_setspecific(threadContextKey, Unmanaged.passRetained(context).toOpaque())
+    static var current: ThreadContext { unmanagedCurrent.takeUnretainedValue() }
+
+    /// Runs `body` with this thread's context, borrowed: no retain and release around it, which
+    /// the per-op path (`Tensor.record`) would otherwise pay on every op.
+    @inline(__always)
+    static func withCurrent<R>(_ body: (ThreadContext) throws -> R) rethrows -> R {
+        try unmanagedCurrent._withUnsafeGuaranteedRef(body)
+    }
+
+    @inline(__always)
+    private static var unmanagedCurrent: Unmanaged<ThreadContext> {
+        if let raw = pthread_getspecific(threadContextKey) { return Unmanaged.fromOpaque(raw) }
+        let context = Unmanaged.passRetained(ThreadContext())
+        pthread_setspecific(threadContextKey, context.toOpaque())
         return context
     }
 
