@@ -41,21 +41,21 @@ public final class Tensor<Scalar: TensorScalar> {
     @exclusivity(unchecked) public var grad: Tensor?
 
     /// Wraps `data` as a leaf.
-    public init(data: DenseTensor<Scalar>, requiresGrad: Bool = false) {
+    public init(data: __owned DenseTensor<Scalar>, requiresGrad: Bool = false) {
         self.data = data
         self.leafRequiresGrad = requiresGrad
     }
 
     /// Wraps the result of a recorded operation.
-    init(data: DenseTensor<Scalar>, history: History<Scalar>) {
+    init(data: __owned DenseTensor<Scalar>, history: History<Scalar>) {
         self.data = data
         self.history = history
         self.leafRequiresGrad = false
-        history.segment.retainTensor()
+        history.withSegment { $0.retainTensor() }
     }
 
     deinit {
-        if let history { history.segment.releaseTensor(generation: history.generation) }
+        if let history { history.withSegment { $0.releaseTensor(generation: history.generation) } }
     }
 
     // MARK: Reading

@@ -17,12 +17,13 @@ final class Graph<Scalar: TensorScalar> {
     /// so that a graph grows in its own segment even when another graph was started in between.
     /// An op whose inputs carry no history starts a fresh segment when the current one is still
     /// referenced. Both keep independent graphs in separate segments, freed independently.
+    /// Unmanaged, not retained: the graph owns its segments (Note [Segment lifetime]).
     @inline(__always)
-    func segmentForRecording(inputs: Segment<Scalar>?) -> Segment<Scalar> {
+    func segmentForRecording(inputs: Unmanaged<Segment<Scalar>>?) -> Unmanaged<Segment<Scalar>> {
         if let inputs { return inputs }
         // A current segment nobody references is empty (it reset when its count reached zero).
-        if let current, current.liveReferences == 0 { return current }
-        return startSegment()
+        if let current, current.liveReferences == 0 { return .passUnretained(current) }
+        return .passUnretained(startSegment())
     }
 
     func startSegment() -> Segment<Scalar> {

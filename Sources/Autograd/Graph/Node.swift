@@ -36,12 +36,33 @@ struct Node {
 }
 
 /// What a tensor knows of the node that made it.
+///
+/// The segment is held unmanaged: it counts the tensors pointing at it itself (Note [Segment
+/// lifetime]), and the hot paths borrow it with `withSegment`, as a strong or `unowned(unsafe)`
+/// reference would still retain and release it around each use.
 struct History<Scalar: TensorScalar> {
-    /// Not counted by ARC: the segment counts the tensors pointing at it (Note [Segment lifetime]).
-    unowned(unsafe) let segment: Segment<Scalar>
+    let unmanagedSegment: Unmanaged<Segment<Scalar>>
     let generation: UInt32
     let index: UInt32
+    let segmentID: UInt16
     let op: OpKind
 
-    var isLive: Bool { segment.generation == generation }
+    init(segment: Segment<Scalar>, generation: UInt32, index: UInt32, op: OpKind) {
+        self.unmanagedSegment = .passUnretained(segment)
+        self.generation = generation
+        self.index = index
+        self.segmentID = segment.id
+        self.op = op
+    }
+
+    /// The segment, as a strong reference (for the paths that are not per op).
+    var segment: Segment<Scalar> { unmanagedSegment.takeUnretainedValue() }
+
+    /// Calls `body` with the segment borrowed.
+    @inline(__always)
+    func withSegment<R>(_ body: (Segment<Scalar>) throws -> R) rethrows -> R {
+        try unmanagedSegment._withUnsafeGuaranteedRef(body)
+    }
+
+    var isLive: Bool { withSegment { $0.generation == generation } }
 }

@@ -15,23 +15,28 @@ extension Tensor {
     /// grad. Otherwise no graph memory is touched: the check comes first.
     @inline(__always)
     static func record(
-        _ value: DenseTensor<Scalar>, _ op: OpKind, _ a: Tensor, _ b: Tensor? = nil,
+        _ value: __owned DenseTensor<Scalar>, _ op: OpKind, _ a: Tensor, _ b: Tensor? = nil,
         _ saved: @autoclosure () -> Saved<Scalar> = Saved()
     ) -> Tensor {
         guard a.requiresGrad || b?.requiresGrad == true else { return Tensor(data: value) }
         return ThreadContext.withCurrent { context in
             guard context.gradEnabled else { return Tensor(data: value) }
-            return recordNode(value, op, a, b, saved(), in: context.graph(Scalar.self))
+            // Borrowed, like the context: a strong reference to the graph and to the segment
+            // cost an atomic retain and release each, on every op.
+            return context.unmanagedGraph(Scalar.self)._withUnsafeGuaranteedRef { graph in
+                graph.segmentForRecording(inputs: newestLiveSegment(a, b))._withUnsafeGuaranteedRef { segment in
+                    recordNode(value, op, a, b, saved(), in: segment)
+                }
+            }
         }
     }
 
-    /// Appends the node for `op` to `graph` and wraps `value` with its history.
+    /// Appends the node for `op` to `segment` and wraps `value` with its history.
     @inline(__always)
     private static func recordNode(
-        _ value: DenseTensor<Scalar>, _ op: OpKind, _ a: Tensor, _ b: Tensor?, _ s: Saved<Scalar>,
-        in graph: Graph<Scalar>
+        _ value: __owned DenseTensor<Scalar>, _ op: OpKind, _ a: Tensor, _ b: Tensor?, _ s: Saved<Scalar>,
+        in segment: Segment<Scalar>
     ) -> Tensor {
-        let segment = graph.segmentForRecording(inputs: newestLiveSegment(a, b))
         var node = Node(op: op, inputs: (edge(to: a, from: segment), b.map { edge(to: $0, from: segment) } ?? .none))
         if let t = s.tensors.0 { node.saved.0 = segment.save(t) }
         if let t = s.tensors.1 { node.saved.1 = segment.save(t) }
@@ -49,10 +54,14 @@ extension Tensor {
     /// The newest segment (by start order) holding a live node of `a` or `b`; `nil` when neither
     /// carries live history. Recording there keeps every edge pointing to an older segment.
     @inline(__always)
-    static func newestLiveSegment(_ a: Tensor, _ b: Tensor?) -> Segment<Scalar>? {
-        var newest: Segment<Scalar>?
-        if let h = a.history, h.isLive { newest = h.segment }
-        if let h = b?.history, h.isLive, newest.map({ h.segment.sequence > $0.sequence }) ?? true { newest = h.segment }
+    static func newestLiveSegment(_ a: Tensor, _ b: Tensor?) -> Unmanaged<Segment<Scalar>>? {
+        var newest: Unmanaged<Segment<Scalar>>?
+        if let h = a.history, h.isLive { newest = h.unmanagedSegment }
+        if let h = b?.history, h.isLive, newest.map({ old in
+            old._withUnsafeGuaranteedRef { old in h.withSegment { $0.sequence > old.sequence } }
+        }) ?? true {
+            newest = h.unmanagedSegment
+        }
         return newest
     }
 
@@ -60,10 +69,10 @@ extension Tensor {
     @inline(__always)
     static func edge(to t: Tensor, from segment: Segment<Scalar>) -> Edge {
         if let h = t.history {
-            if h.segment !== segment || h.generation != segment.generation {
+            if h.unmanagedSegment.toOpaque() != Unmanaged.passUnretained(segment).toOpaque() || h.generation != segment.generation {
                 segment.addParent(h.segment, generation: h.generation)
             }
-            return Edge(kind: .node, segment: h.segment.id, generation: h.generation, index: h.index)
+            return Edge(kind: .node, segment: h.segmentID, generation: h.generation, index: h.index)
         }
         guard t.leafRequiresGrad else { return .none }
         return Edge(kind: .leaf, segment: segment.id, generation: segment.generation, index: segment.slot(for: t))

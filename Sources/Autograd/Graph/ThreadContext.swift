@@ -34,6 +34,14 @@ final class ThreadContext {
         return context
     }
 
+    /// This thread's graph for `Scalar`, not retained: the context owns it for the thread's life.
+    @inline(__always)
+    func unmanagedGraph<Scalar: TensorScalar>(_: Scalar.Type) -> Unmanaged<Graph<Scalar>> {
+        if Scalar.self == Float.self { return .passUnretained(unsafeDowncast(floatGraph, to: Graph<Scalar>.self)) }
+        if Scalar.self == Double.self { return .passUnretained(unsafeDowncast(doubleGraph, to: Graph<Scalar>.self)) }
+        return .passUnretained(graph(Scalar.self))
+    }
+
     @inline(__always)
     func graph<Scalar: TensorScalar>(_: Scalar.Type) -> Graph<Scalar> {
         if Scalar.self == Float.self { return unsafeDowncast(floatGraph, to: Graph<Scalar>.self) }
