@@ -22,14 +22,15 @@ let package = Package(
     ],
     targets: [
         // MARK: - Public API
-        .target(name: "Arena", dependencies: [.target(name: "CJemalloc", condition: .when(traits: ["Jemalloc"]))]),
+        .target(name: "Arena", dependencies: ["CThreadLocal", .target(name: "CJemalloc", condition: .when(traits: ["Jemalloc"]))]),
         .target(
             name: "TensorCore",
             dependencies: ["Arena", "COpenBLAS", "CTensorCoreShims", .product(name: "RealModule", package: "swift-numerics")]),
-        .target(name: "Autograd", dependencies: ["TensorCore", "Arena"]),
+        .target(name: "Autograd", dependencies: ["TensorCore", "Arena", "CThreadLocal"]),
 
         // MARK: - Implementation details
         .target(name: "CTensorCoreShims"),
+        .target(name: "CThreadLocal"),
         .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
 

@@ -1,3 +1,4 @@
+import CThreadLocal
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -123,9 +124,16 @@ final class _Cache {
 
     @inline(__always)
     private static var unmanagedCurrent: Unmanaged<_Cache> {
-        if let raw = pthread_getspecific(cacheKey) { return Unmanaged.fromOpaque(raw) }
+        if let raw = swiftautograd_buffer_cache() { return Unmanaged.fromOpaque(raw) }
+        return makeCurrent()
+    }
+
+    /// The thread's first use: a new cache, registered with the key whose destructor frees it.
+    @inline(never)
+    private static func makeCurrent() -> Unmanaged<_Cache> {
         let cache = Unmanaged.passRetained(_Cache())
         pthread_setspecific(cacheKey, cache.toOpaque())
+        swiftautograd_set_buffer_cache(cache.toOpaque())
         return cache
     }
 
@@ -177,6 +185,9 @@ private let cacheKey: pthread_key_t = {
     var key = pthread_key_t()
     let status = pthread_key_create(&key) { raw in
         guard let raw else { return }
+        // Cleared first: a buffer freed later in this thread's teardown makes a new cache (and
+        // registers it, so the destructors run again) rather than reach this one.
+        swiftautograd_set_buffer_cache(nil)
         Unmanaged<_Cache>.fromOpaque(raw).release()
     }
     precondition(status == 0, "Arena: cannot create the buffer cache's thread-local key (\(status))")

@@ -1,3 +1,4 @@
+import CThreadLocal
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,8 +7,8 @@ import Darwin
 
 /// What each thread owns: its grad mode and its graphs (one per scalar type).
 ///
-/// Found through a pthread key rather than Foundation's thread dictionary: a lookup is a few
-/// nanoseconds and allocates nothing, and the key's destructor frees the context with the thread.
+/// Found through a C thread-local variable rather than Foundation's thread dictionary: a lookup
+/// is one load and allocates nothing; a pthread key's destructor frees the context with the thread.
 final class ThreadContext {
     @exclusivity(unchecked) var gradEnabled = true
     @exclusivity(unchecked) var generator = RandomGenerator(seed: 0)
@@ -26,11 +27,18 @@ final class ThreadContext {
         try unmanagedCurrent._withUnsafeGuaranteedRef(body)
     }
 
+    /// Found through a C thread-local variable (see CThreadLocal.h); the pthread key only frees it.
     @inline(__always)
     private static var unmanagedCurrent: Unmanaged<ThreadContext> {
-        if let raw = pthread_getspecific(threadContextKey) { return Unmanaged.fromOpaque(raw) }
+        if let raw = swiftautograd_thread_context() { return Unmanaged.fromOpaque(raw) }
+        return makeCurrent()
+    }
+
+    @inline(never)
+    private static func makeCurrent() -> Unmanaged<ThreadContext> {
         let context = Unmanaged.passRetained(ThreadContext())
         pthread_setspecific(threadContextKey, context.toOpaque())
+        swiftautograd_set_thread_context(context.toOpaque())
         return context
     }
 
@@ -58,6 +66,7 @@ private let threadContextKey: pthread_key_t = {
     var key = pthread_key_t()
     let status = pthread_key_create(&key) { raw in
         guard let raw else { return }
+        swiftautograd_set_thread_context(nil)
         Unmanaged<ThreadContext>.fromOpaque(raw).release()
     }
     precondition(status == 0, "Autograd: cannot create the thread-local key (\(status))")
