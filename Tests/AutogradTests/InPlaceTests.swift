@@ -281,4 +281,32 @@ final class InPlaceTests: XCTestCase {
         XCTAssertEqual(w.scalars, [1, 2, 3, 4])
         XCTAssertEqual(t.scalars, [2, 4, 3, 5])
     }
+
+    /// `backward(gradient:)` does not copy the gradient up front; a `grad` that would share its
+    /// storage (passed on unchanged by an addition or a reshape, or on a leaf) gets a copy, so
+    /// that writing to the caller's tensor later changes no gradient, and two leaves never share one.
+    func testGradientPassedToBackwardIsNeverAliasedByAGrad() throws {
+        let a = Tensor<Float>([1, 2, 3, 4], requiresGrad: true)
+        let b = Tensor<Float>([5, 6, 7, 8], requiresGrad: true)
+        let g = Tensor<Float>([1, 1, 1, 1])
+        try (a + b).backward(gradient: g)
+        let r = Tensor<Float>([1, 2, 3, 4], requiresGrad: true)
+        try r.reshaped([2, 2]).backward(gradient: Tensor<Float>([[1, 1], [1, 1]]))
+        let leaf = Tensor<Float>([1, 2], requiresGrad: true)
+        let h = Tensor<Float>([3, 4])
+        try leaf.backward(gradient: h)
+        let m = Tensor<Float>([1, 2, 3, 4], requiresGrad: true)
+        try (m * 2).backward(gradient: g)   // a new buffer: nothing to copy, and nothing shared
+        XCTAssertFalse(a.grad!.data.storage === g.data.storage)
+        XCTAssertFalse(b.grad!.data.storage === g.data.storage)
+        XCTAssertFalse(a.grad!.data.storage === b.grad!.data.storage)
+        XCTAssertFalse(leaf.grad!.data.storage === h.data.storage)
+        g += 10
+        h += 10
+        XCTAssertEqual(a.grad!.scalars, [1, 1, 1, 1])
+        XCTAssertEqual(b.grad!.scalars, [1, 1, 1, 1])
+        XCTAssertEqual(r.grad!.scalars, [1, 1, 1, 1])
+        XCTAssertEqual(leaf.grad!.scalars, [3, 4])
+        XCTAssertEqual(m.grad!.scalars, [2, 2, 2, 2])
+    }
 }

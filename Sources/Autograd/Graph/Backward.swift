@@ -16,7 +16,7 @@ extension Graph {
         swap(&walked, &sweepWalked)
         pending.append(root.segment)
         var retainedGrads: [(Tensor<Scalar>, DenseTensor<Scalar>)] = []
-        prepare(root.segment)
+        root.segment.prepareSweep()
         root.segment.grads[Int(root.index)] = seed
         var top = Int(root.index)
         // Whatever happens, no segment keeps gradient buffers (or a stale "prepared" state).
@@ -50,25 +50,23 @@ extension Graph {
         }
 
         // The sweep succeeded: now, and only now, write the gradients users can see.
+        // A gradient still sharing the seed's storage (passed through by additions, reshapes)
+        // is copied, so that no `grad` aliases the caller's `gradient` tensor.
+        func own(_ grad: DenseTensor<Scalar>) -> DenseTensor<Scalar> {
+            grad.storage === seed.storage ? grad.copied() : grad
+        }
         for (segment, _) in walked {
-            for (slot, grad) in segment.leafGrads.enumerated() {
-                if let grad { segment.leaves[slot].accumulateGrad(grad) }
+            for slot in segment.leaves.indices {
+                if let grad = segment.leafGrads[slot] { segment.leaves[slot].accumulateGrad(own(grad)) }
             }
         }
-        for (tensor, grad) in retainedGrads { tensor.accumulateGrad(grad) }
+        for (tensor, grad) in retainedGrads { tensor.accumulateGrad(own(grad)) }
         if !retainGraph {
             // Freeing one segment can free an older one through its parent reference: free each once.
             for (segment, generation) in walked where segment.generation == generation {
                 segment.free()
             }
         }
-    }
-
-    /// Sizes a segment's gradient buffers for a sweep (capacity is kept between sweeps).
-    private func prepare(_ segment: Segment<Scalar>) {
-        segment.clearSweepState()
-        segment.grads.append(contentsOf: repeatElement(nil, count: segment.nodes.count))
-        segment.leafGrads.append(contentsOf: repeatElement(nil, count: segment.leaves.count))
     }
 
     /// Adds `grad` to what `edge`'s node or leaf has received so far (ggml's `add_or_set`).
@@ -78,8 +76,8 @@ extension Graph {
         guard let grad, edge.kind != .none else { return }
         let segment = self.segment(edge.segment)
         guard segment.generation == edge.generation else { throw .graphFreed }
-        if segment.grads.count != segment.nodes.count {
-            prepare(segment)
+        if !segment.sweepPrepared {
+            segment.prepareSweep()
             pending.append(segment)
         }
         let index = Int(edge.index)

@@ -124,10 +124,28 @@ final class Segment<Scalar: TensorScalar> {
         parents.removeAll(keepingCapacity: true)
     }
 
-    /// Drops the gradients of a finished (or failed) backward sweep, keeping the capacity.
+    /// Whether a backward sweep has sized `grads` and `leafGrads` for this segment, and for how
+    /// many nodes and leaves.
+    @exclusivity(unchecked) private(set) var sweepPrepared = false
+    @exclusivity(unchecked) private var sweepCounts = (nodes: 0, leaves: 0)
+
+    /// Readies the gradient slots for a sweep, all `nil`. The tables keep their length between
+    /// sweeps and are cleared slot by slot: emptying and refilling them went through the generic
+    /// array paths (a metadata lookup of several hundred instructions, twice a step).
+    func prepareSweep() {
+        clearSweepState()
+        if grads.count < nodes.count { grads.append(contentsOf: repeatElement(nil, count: nodes.count - grads.count)) }
+        if leafGrads.count < leaves.count { leafGrads.append(contentsOf: repeatElement(nil, count: leaves.count - leafGrads.count)) }
+        sweepCounts = (nodes.count, leaves.count)
+        sweepPrepared = true
+    }
+
+    /// Drops the gradients of a finished (or failed) backward sweep.
     func clearSweepState() {
-        grads.removeAll(keepingCapacity: true)
-        leafGrads.removeAll(keepingCapacity: true)
+        guard sweepPrepared else { return }
+        for i in 0..<sweepCounts.nodes { grads[i] = nil }
+        for i in 0..<sweepCounts.leaves { leafGrads[i] = nil }
+        sweepPrepared = false
     }
 
     /// Saves a value for a derivative and returns its position.
