@@ -43,6 +43,7 @@ extension DenseTensor {
     /// Applies `op` to every element.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
+    @inlinable
     public func unary(_ op: UnaryOp) -> DenseTensor {
         let out = DenseTensor(uninitializedShape: shape)
         let n = count
@@ -109,6 +110,7 @@ extension DenseTensor {
     /// `op(self, other)` with NumPy broadcasting; traps with PyTorch's message if shapes don't broadcast.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
+    @inlinable
     public func binary(_ op: BinaryOp, _ other: DenseTensor) -> DenseTensor {
         switch op {
         case .add: return zip(Fn.Add.self, other)
@@ -126,6 +128,7 @@ extension DenseTensor {
     /// `op(self, scalar)`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
+    @inlinable
     public func binary(_ op: BinaryOp, scalar: Scalar) -> DenseTensor {
         switch op {
         case .add: return zip(Fn.Add.self, scalar: scalar, onLeft: false)
@@ -139,6 +142,7 @@ extension DenseTensor {
     /// `op(scalar, self)`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
+    @inlinable
     public func binary(scalar: Scalar, _ op: BinaryOp) -> DenseTensor {
         switch op {
         case .add: return zip(Fn.Add.self, scalar: scalar, onLeft: true)

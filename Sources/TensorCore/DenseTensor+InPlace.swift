@@ -67,12 +67,16 @@ extension DenseTensor {
     }
 
     /// Sets every element to `value`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func fill(_ value: Scalar) {
         storage.version += 1
         storage.update { $0.update(repeating: value) }
     }
 
     /// Copies `source`'s elements (broadcast to `self`'s shape) into `self`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func copy(from source: DenseTensor) {
         let target = Shape.broadcast(shape, source.shape)
         precondition(target == shape, "output with shape \(shape) doesn't match the broadcast shape \(target)")

@@ -2,6 +2,8 @@
 /// without copying it, which is what the derivatives of a product need.
 extension DenseTensor {
     /// `op(self) · op(other)` for 2-D tensors, `op` being the transpose when asked.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func matmul(_ other: DenseTensor, transposeA: Bool = false, transposeB: Bool = false) -> DenseTensor {
         precondition(rank == 2 && other.rank == 2, "matmul expects 2-D operands, got \(shape) and \(other.shape)")
         let (m, k) = transposeA ? (shape[1], shape[0]) : (shape[0], shape[1])
@@ -21,6 +23,8 @@ extension DenseTensor {
 
     /// `accumulator + op(self) · op(other)`, written into `accumulator`'s storage (which must be
     /// `[m, n]` and not shared) and returned: GEMM's `beta = 1`, so a bias costs no extra pass.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func matmul(
         _ other: DenseTensor, transposeA: Bool = false, transposeB: Bool = false, accumulatingInto accumulator: DenseTensor
     ) -> DenseTensor {
@@ -38,6 +42,8 @@ extension DenseTensor {
     }
 
     /// `self · Wᵀ + b` for `self` `[N, in]`, `weight` `[out, in]`, `bias` `[out]` (a linear layer).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func linear(weight: DenseTensor, bias: DenseTensor?) -> DenseTensor {
         guard let bias else { return matmul(weight, transposeB: true) }
         // A fresh [N, out] buffer holding the bias in every row; GEMM then adds x · Wᵀ onto it.
@@ -46,6 +52,8 @@ extension DenseTensor {
     }
 
     /// `op(self) · vector` for a 2-D `self` and a 1-D `vector`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func matvec(_ vector: DenseTensor, transpose: Bool = false) -> DenseTensor {
         precondition(rank == 2 && vector.rank == 1, "mv expects a 2-D matrix and a 1-D vector, got \(shape) and \(vector.shape)")
         let (m, n) = (shape[0], shape[1])
@@ -63,6 +71,8 @@ extension DenseTensor {
     }
 
     /// The outer product `self ⊗ other` of two 1-D tensors, an m×n matrix.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func outer(_ other: DenseTensor) -> DenseTensor {
         reshaped([count, 1]).matmul(other.reshaped([1, other.count]))
     }

@@ -7,6 +7,7 @@ extension DenseTensor {
     /// The sum of all elements, as a 0-d tensor.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
+    @inlinable
     public func sum() -> DenseTensor {
         DenseTensor(storage.read { Self.parallelSum($0.baseAddress, count) })
     }
@@ -29,6 +30,9 @@ extension DenseTensor {
     }
 
     /// The mean of all elements (NaN for an empty tensor, as PyTorch).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    @inlinable
     public func mean() -> DenseTensor {
         DenseTensor(sum().scalar! / Scalar(count))
     }
@@ -104,6 +108,8 @@ extension DenseTensor {
     }
 
     /// The mean along `dim`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(dim: Int, keepDim: Bool) -> DenseTensor {
         let axis = Shape.normalize(dim: dim, rank: rank)
         let size = rank == 0 ? 1 : shape[axis]
@@ -159,6 +165,8 @@ extension DenseTensor {
     }
 
     /// PyTorch's `max()` derivative: the gradient split evenly among the elements equal to `maximum`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func maxBackward(grad: Scalar, maximum: Scalar) -> DenseTensor {
         let out = DenseTensor(shape: shape, repeating: 0)
         storage.read { x in out.storage.update { o in
@@ -171,6 +179,8 @@ extension DenseTensor {
     }
 
     /// The inverse of `max(dim:)`: a tensor of `inputShape` with `self`'s values at the chosen indices.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func scatter(indices: [Int], dim: Int, into inputShape: [Int]) -> DenseTensor {
         let out = DenseTensor(shape: inputShape, repeating: 0)
         let axis = Shape.normalize(dim: dim, rank: inputShape.count)

@@ -22,9 +22,12 @@ extension DenseTensor {
     /// A copy of `self` broadcast to `target` (PyTorch's `expand`, materialized).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
+    @inlinable
     public func expanded(to target: [Int]) -> DenseTensor {
         Shape.checkExpand(shape, to: target)
         if target == shape { return self }
+        // One value (the gradient of a sum or mean): a fill, without the strided walk.
+        if count == 1 { return DenseTensor(shape: target, repeating: storage.read { $0[0] }) }
         return gather(target, broadcastStrides(shape, to: target))
     }
 

@@ -77,6 +77,9 @@ public struct DenseTensor<Scalar: TensorScalar> {
     public var scalar: Scalar? { count == 1 ? storage.read { $0[0] } : nil }
 
     /// A copy with its own storage.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    @inlinable
     public func copied() -> DenseTensor {
         let out = DenseTensor(uninitializedShape: shape)
         storage.read { src in out.storage.update { dst in

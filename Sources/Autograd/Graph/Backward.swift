@@ -36,16 +36,17 @@ extension Graph {
             walked.append((segment, segment.generation))
             if segment !== root.segment { top = segment.nodes.count - 1 }
             for index in stride(from: top, through: 0, by: -1) {
-                guard let grad = segment.grads[index] else { continue }
-                segment.grads[index] = nil
+                // Moved out of the table and into the context (`take`, `consume`), not copied:
+                // each copy of a gradient is two atomic reference-count operations.
+                guard let grad = segment.grads[index].take() else { continue }
                 let node = segment.nodes[index].pointee
                 try segment.checkSavedVersions(node)
                 if node.retainsGrad, let tensor = segment.retained[UInt32(index)]?.tensor {
                     retainedGrads.append((tensor, grad))
                 }
-                let grads = node.op.backward(BackwardContext(grad: grad, node: node, segment: segment))
-                try accumulate(grads.0, into: node.inputs.0, pending: &pending)
-                try accumulate(grads.1, into: node.inputs.1, pending: &pending)
+                let (g0, g1) = node.op.backward(BackwardContext(grad: consume grad, node: node, segment: segment))
+                if let g = consume g0 { try accumulate(g, into: node.inputs.0, pending: &pending) }
+                if let g = consume g1 { try accumulate(g, into: node.inputs.1, pending: &pending) }
             }
         }
 
@@ -71,9 +72,9 @@ extension Graph {
 
     /// Adds `grad` to what `edge`'s node or leaf has received so far (ggml's `add_or_set`).
     private func accumulate(
-        _ grad: DenseTensor<Scalar>?, into edge: Edge, pending: inout ContiguousArray<Segment<Scalar>>
+        _ grad: __owned DenseTensor<Scalar>, into edge: Edge, pending: inout ContiguousArray<Segment<Scalar>>
     ) throws(AutogradError) {
-        guard let grad, edge.kind != .none else { return }
+        guard edge.kind != .none else { return }
         let segment = self.segment(edge.segment)
         guard segment.generation == edge.generation else { throw .graphFreed }
         if !segment.sweepPrepared {
@@ -83,9 +84,17 @@ extension Graph {
         let index = Int(edge.index)
         switch edge.kind {
         case .node:
-            segment.grads[index] = segment.grads[index].map { $0.binary(.add, grad) } ?? grad
+            if let sum = segment.grads[index].take() {
+                segment.grads[index] = sum.binary(.add, grad)
+            } else {
+                segment.grads[index] = consume grad
+            }
         case .leaf:
-            segment.leafGrads[index] = segment.leafGrads[index].map { $0.binary(.add, grad) } ?? grad
+            if let sum = segment.leafGrads[index].take() {
+                segment.leafGrads[index] = sum.binary(.add, grad)
+            } else {
+                segment.leafGrads[index] = consume grad
+            }
         case .none:
             break
         }
