@@ -45,7 +45,7 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     @inlinable
     public func unary(_ op: UnaryOp) -> DenseTensor {
-        let out = DenseTensor(uninitializedShape: shape)
+        let out = uninitializedLike()
         let n = count
         guard n > 0 else { return out }
         let a = UnsafePointer(storage.base), o = out.storage.base
@@ -66,7 +66,7 @@ extension DenseTensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func pow(_ exponent: Scalar) -> DenseTensor {
-        let out = DenseTensor(uninitializedShape: shape)
+        let out = uninitializedLike()
         let n = count
         guard n > 0 else { return out }
         let a = UnsafePointer(storage.base), o = out.storage.base
@@ -87,7 +87,7 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     public func powBackward(grad: DenseTensor, exponent: Scalar) -> DenseTensor {
         if exponent == 0 { return DenseTensor(shape: shape, repeating: 0) }
-        let out = DenseTensor(uninitializedShape: shape)
+        let out = uninitializedLike()
         let n = count
         storage.read { x in grad.storage.read { g in out.storage.update { o in
             let x = x.baseAddress!, g = g.baseAddress!, o = o.baseAddress!
@@ -156,7 +156,7 @@ extension DenseTensor {
     /// `F(self, s)` or `F(s, self)` elementwise: the result has `self`'s shape, no broadcast.
     @inlinable @inline(__always)
     func zip<F: ElementFunction2>(_ f: F.Type, scalar s: Scalar, onLeft: Bool) -> DenseTensor {
-        let out = DenseTensor(uninitializedShape: shape)
+        let out = uninitializedLike()
         let n = count
         guard n > 0 else { return out }
         let a = UnsafePointer(storage.base), o = out.storage.base
@@ -168,7 +168,7 @@ extension DenseTensor {
     @inlinable @inline(__always)
     func zip<F: ElementFunction2>(_ f: F.Type, _ other: DenseTensor) -> DenseTensor {
         let outShape = Shape.broadcast(shape, other.shape)
-        let out = DenseTensor(uninitializedShape: outShape)
+        let out = shape == other.shape ? uninitializedLike() : DenseTensor(uninitializedShape: outShape)
         let n = out.count
         guard n > 0 else { return out }
         let a = UnsafePointer(storage.base), b = UnsafePointer(other.storage.base), o = out.storage.base

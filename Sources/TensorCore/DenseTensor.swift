@@ -41,6 +41,14 @@ public struct DenseTensor<Scalar: TensorScalar> {
         self.init(storage: TensorStorage(uninitializedCount: count), shape: shape)
     }
 
+    /// A tensor of this one's shape whose scalars the caller must all write before reading. The
+    /// element count is known, so the checks of ``init(uninitializedShape:)`` don't run again:
+    /// this is the result buffer of every elementwise op.
+    @inlinable
+    func uninitializedLike() -> DenseTensor {
+        DenseTensor(storage: TensorStorage(uninitializedCount: count), shape: shape)
+    }
+
     /// A tensor of `shape` with every element `value`.
     @inlinable
     public init(shape: [Int], repeating value: Scalar) {
@@ -81,7 +89,7 @@ public struct DenseTensor<Scalar: TensorScalar> {
     @_specialize(where Scalar == Double)
     @inlinable
     public func copied() -> DenseTensor {
-        let out = DenseTensor(uninitializedShape: shape)
+        let out = uninitializedLike()
         storage.read { src in out.storage.update { dst in
             if count > 0 { dst.baseAddress!.update(from: src.baseAddress!, count: count) }
         } }

@@ -23,8 +23,8 @@ extension Graph {
         defer {
             for segment in pending { segment.clearSweepState() }
             for entry in walked { entry.segment.clearSweepState() }
-            pending.removeAll(keepingCapacity: true)
-            walked.removeAll(keepingCapacity: true)
+            pending.removeAllInPlace()
+            walked.removeAllInPlace()
             swap(&pending, &sweepPending)
             swap(&walked, &sweepWalked)
         }

@@ -106,22 +106,22 @@ final class Segment<Scalar: TensorScalar> {
         arena.reset()
         generation = arena.generation
         liveReferences = 0
-        nodes.removeAll(keepingCapacity: true)
-        saved.removeAll(keepingCapacity: true)
-        savedVersions.removeAll(keepingCapacity: true)
-        shapes.removeAll(keepingCapacity: true)
-        indices.removeAll(keepingCapacity: true)
-        retained.removeAll()
+        nodes.removeAllInPlace()
+        saved.removeAllInPlace()
+        savedVersions.removeAllInPlace()
+        shapes.removeAllInPlace()
+        indices.removeAllInPlace()
+        if !retained.isEmpty { retained.removeAll() }
         clearSweepState()
         // The leaves' deinits touch no graph (leaves have no history), and releasing a parent can
         // only free older segments, never this one: both arrays are emptied in place, keeping
         // their capacity, so a steady training loop allocates nothing here.
-        leaves.removeAll(keepingCapacity: true)
+        leaves.removeAllInPlace()
         graph?.segmentFreed(self)
         for parent in parents where parent.segment.generation == parent.generation {
             parent.segment.release()
         }
-        parents.removeAll(keepingCapacity: true)
+        parents.removeAllInPlace()
     }
 
     /// Whether a backward sweep has sized `grads` and `leafGrads` for this segment, and for how
