@@ -37,6 +37,9 @@ public enum BinaryOp: Sendable {
     case absBackward
     /// `grad / (2 y)`, with `y` the sqrt's output.
     case sqrtBackward
+    /// `t + t` with `t = grad · x`: the derivative of `x * x` as PyTorch forms it (one product
+    /// per operand, summed), bit for bit, in one pass.
+    case selfProductBackward
 }
 
 extension DenseTensor {
@@ -122,6 +125,7 @@ extension DenseTensor {
         case .tanhBackward: return zip(Fn.TanhBackward.self, other)
         case .absBackward: return zip(Fn.AbsBackward.self, other)
         case .sqrtBackward: return zip(Fn.SqrtBackward.self, other)
+        case .selfProductBackward: return zip(Fn.SelfProductBackward.self, other)
         }
     }
 

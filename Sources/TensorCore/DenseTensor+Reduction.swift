@@ -34,7 +34,7 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     @inlinable
     public func mean() -> DenseTensor {
-        DenseTensor(sum().scalar! / Scalar(count))
+        DenseTensor(storage.read { Self.parallelSum($0.baseAddress, count) } / Scalar(count))
     }
 
     @inlinable

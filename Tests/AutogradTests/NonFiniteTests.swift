@@ -172,4 +172,19 @@ final class NonFiniteTests: XCTestCase {
         optimizer.step()
         XCTAssertTrue(model.parameters.contains { $0.scalars.contains(where: \.isNaN) })
     }
+
+    /// `x * x` takes a one-pass derivative (`t + t`, `t = g·x`); it must give exactly the bits of
+    /// the general path, which forms both products and adds them, as PyTorch does. The values
+    /// sit where the shortcuts one might write instead (`2·g·x`) round differently: near the top
+    /// of the range, where `2x` overflows, and where `g·x` is subnormal.
+    func testSelfProductGradientMatchesTheTwoProductPathBitForBit() throws {
+        let values: [Float] = [3e38, -2.5e38, 1e-30, -3e-39, 1.5, 0, .infinity, .nan, 7e-46, 1.7e38]
+        let upstream: [Float] = [0.75, 0.3, 1e-10, 0.7, -2, 1, 0.5, 1, 3, 1.999]
+        let x = Tensor<Float>(values, requiresGrad: true)
+        try (x * x).backward(gradient: Tensor(upstream))
+        let y = Tensor<Float>(values, requiresGrad: true)
+        try (y * y.reshaped([values.count])).backward(gradient: Tensor(upstream))   // two edges: general path
+        XCTAssertEqual(x.grad!.scalars.map(\.bitPattern), y.grad!.scalars.map(\.bitPattern))
+        XCTAssertTrue(x.grad!.scalars[1].isFinite, "2·x overflows here, g·x + g·x does not")
+    }
 }

@@ -1,5 +1,5 @@
 /// Where a node's input came from: nothing that needs a gradient, a node, or a leaf.
-struct Edge {
+struct Edge: Equatable {
     enum Kind: UInt8 { case none, node, leaf }
     var kind: Kind
     /// The graph segment holding the node or the leaf slot (`Graph.segments` index).

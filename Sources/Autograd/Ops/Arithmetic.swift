@@ -94,8 +94,13 @@ enum Mul: OpDefinition {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
-        (c.first { c.grad.binary(.mul, c.saved1).sum(toShape: c.saved0.shape) },
-         c.second { c.grad.binary(.mul, c.saved0).sum(toShape: c.saved1.shape) })
+        // `x * x`: both products are g·x and go to one place, so form their sum in one pass.
+        if c.node.inputs.0 == c.node.inputs.1, c.needs.0, c.saved0.storage === c.saved1.storage,
+           c.saved0.shape == c.saved1.shape, c.grad.shape == c.saved0.shape {
+            return (c.grad.binary(.selfProductBackward, c.saved0), nil)
+        }
+        return (c.first { c.grad.binary(.mul, c.saved1).sum(toShape: c.saved0.shape) },
+                c.second { c.grad.binary(.mul, c.saved0).sum(toShape: c.saved1.shape) })
     }
 }
 

@@ -59,7 +59,10 @@ enum Mean: OpDefinition {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
-        (c.grad.binary(.div, scalar: S(Shape.count(c.shape0))).expanded(to: c.shape0), nil)
+        // The gradient of a mean is one value: a fill of g / n, not a division then an expand.
+        let n = S(Shape.count(c.shape0))
+        if let g = c.grad.scalar { return (DenseTensor(shape: c.shape0, repeating: g / n), nil) }
+        return (c.grad.binary(.div, scalar: n).expanded(to: c.shape0), nil)
     }
 }
 

@@ -46,6 +46,8 @@ import RealModule
     /// `(grad, x)`: `grad · sgn(x)`, with PyTorch's sgn: 0 at 0 and at NaN.
     @usableFromInline enum AbsBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ x: S) -> S { x > 0 ? g : (x < 0 ? -g : 0) } }
     @usableFromInline enum SqrtBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ y: S) -> S { g / (2 * y) } }
+    /// `(grad, x)`: not `2 * g * x`, which rounds differently where `2x` overflows or `g·x` is subnormal.
+    @usableFromInline enum SelfProductBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ g: S, _ x: S) -> S { let t = g * x; return t + t } }
     /// `(x, grad)`: the derivative of `x²`.
     @usableFromInline enum SquareBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S, _ g: S) -> S { 2 * x * g } }
 }
