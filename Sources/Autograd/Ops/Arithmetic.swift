@@ -94,11 +94,9 @@ enum Mul: OpDefinition {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
-        // `x * x`: both products are g·x and go to one place, so form their sum in one pass.
-        if c.node.inputs.0 == c.node.inputs.1, c.needs.0, c.saved0.storage === c.saved1.storage,
-           c.saved0.shape == c.saved1.shape, c.grad.shape == c.saved0.shape {
-            return (c.grad.binary(.selfProductBackward, c.saved0), nil)
-        }
+        // `x * x` (one saved value, see `*`): both products are g·x and go to one place, so
+        // their sum is formed in one pass.
+        if c.node.saved.1 < 0 { return (c.first { c.grad.binary(.selfProductBackward, c.saved0) }, nil) }
         return (c.first { c.grad.binary(.mul, c.saved1).sum(toShape: c.saved0.shape) },
                 c.second { c.grad.binary(.mul, c.saved0).sum(toShape: c.saved1.shape) })
     }
@@ -116,7 +114,10 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        record(a.data.binary(.mul, b.data), .mul, a, b, Saved(tensors: (a.data, b.data)))
+        if a === b {   // both edges lead to `a`: recorded with one input, the derivative sums both
+            return record(a.data.binary(.mul, a.data), .mul, a, nil, Saved(tensors: (a.data, nil)))
+        }
+        return record(a.data.binary(.mul, b.data), .mul, a, b, Saved(tensors: (a.data, b.data)))
     }
     /// `a * s` for every element (MulBackward0).
     @_specialize(where Scalar == Float)
