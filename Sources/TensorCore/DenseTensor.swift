@@ -53,7 +53,7 @@ public struct DenseTensor<Scalar: TensorScalar> {
     @inlinable
     public init(shape: [Int], repeating value: Scalar) {
         self.init(uninitializedShape: shape)
-        storage.update { $0.initialize(repeating: value) }
+        Self.fill(storage.base, with: value, count: count)
     }
 
     /// A 0-d tensor holding `value`.

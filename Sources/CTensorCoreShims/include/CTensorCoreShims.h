@@ -1,11 +1,18 @@
-// CPU feature queries Swift has no intrinsic for; used to pick OpenBLAS's kernel set.
+// What Swift has no intrinsic for: CPU feature queries (to pick OpenBLAS's kernel set) and
+// streaming (non-temporal) stores.
 #ifndef CTENSORCORESHIMS_H
 #define CTENSORCORESHIMS_H
+#include <stddef.h>
 #include <stdint.h>
+
+/// `p[0..<n] = v` with non-temporal stores: the lines are written without being read first
+/// (no read-for-ownership) and bypass the caches. For fills much larger than the cache.
+void _tensorcore_fill_streaming_f32(float *_Nonnull p, float v, size_t n);
+void _tensorcore_fill_streaming_f64(double *_Nonnull p, double v, size_t n);
 
 #if defined(__x86_64__)
 #include <cpuid.h>
-static inline void _tensorcore_cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d) {
+static inline void _tensorcore_cpuid(uint32_t leaf, uint32_t sub, uint32_t *_Nonnull a, uint32_t *_Nonnull b, uint32_t *_Nonnull c, uint32_t *_Nonnull d) {
     __cpuid_count(leaf, sub, *a, *b, *c, *d);
 }
 /// XCR0: which register states the OS saves (bits 1-2 SSE/AVX, 5-7 AVX-512). Call only when

@@ -1,0 +1,24 @@
+import CTensorCoreShims
+
+extension DenseTensor {
+    /// Fills above this many bytes use streaming stores (see `fill`).
+    @usableFromInline static var streamingFillBytes: Int { 8 << 20 }
+
+    /// `p[0..<n] = value`. A large fill (the gradient of a sum or a mean over a big tensor) is
+    /// written with non-temporal stores: a plain store first reads each line it writes, so a
+    /// 64 MB fill moved 128 MB and ran at half the write bandwidth (sum forward and backward on
+    /// 1.6e7 floats: 13.9 ms, of which 11.5 ms the fill).
+    @usableFromInline
+    static func fill(_ p: UnsafeMutablePointer<Scalar>, with value: Scalar, count n: Int) {
+        guard n > 0 else { return }
+        if n &* MemoryLayout<Scalar>.stride >= streamingFillBytes {
+            if Scalar.self == Float.self {
+                return _tensorcore_fill_streaming_f32(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self), unsafeBitCast(value, to: Float.self), n)
+            }
+            if Scalar.self == Double.self {
+                return _tensorcore_fill_streaming_f64(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self), unsafeBitCast(value, to: Double.self), n)
+            }
+        }
+        p.initialize(repeating: value, count: n)
+    }
+}
