@@ -129,6 +129,26 @@ extension DenseTensor {
         }
     }
 
+    /// `addend + self * other` elementwise, all three of one shape, rounded as the two
+    /// operations are (a product, then a sum; never a fused multiply-add): one pass where the
+    /// product and the sum would take two, for a derivative that adds to a gradient already there.
+    @inlinable
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func multiplied(by other: DenseTensor, adding addend: DenseTensor) -> DenseTensor {
+        precondition(shape == other.shape && shape == addend.shape,
+                     "multiplied(by:adding:) needs one shape, got \(shape), \(other.shape), \(addend.shape)")
+        let out = uninitializedLike()
+        let n = count
+        guard n > 0 else { return out }
+        let a = UnsafePointer(storage.base), b = UnsafePointer(other.storage.base)
+        let c = UnsafePointer(addend.storage.base), o = out.storage.base
+        Parallel.forEachBlock(n) { r in
+            for i in r { o[i] = c[i] + a[i] * b[i] }
+        }
+        return out
+    }
+
     /// `op(self, scalar)`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

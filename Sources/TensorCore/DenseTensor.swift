@@ -53,7 +53,7 @@ public struct DenseTensor<Scalar: TensorScalar> {
     @inlinable
     public init(shape: [Int], repeating value: Scalar) {
         self.init(uninitializedShape: shape)
-        Self.fill(storage.base, with: value, count: count)
+        Self.initialize(storage.base, repeating: value, count: count)
     }
 
     /// A 0-d tensor holding `value`.

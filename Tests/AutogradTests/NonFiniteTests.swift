@@ -187,4 +187,27 @@ final class NonFiniteTests: XCTestCase {
         XCTAssertEqual(x.grad!.scalars.map(\.bitPattern), y.grad!.scalars.map(\.bitPattern))
         XCTAssertTrue(x.grad!.scalars[1].isFinite, "2·x overflows here, g·x + g·x does not")
     }
+
+    /// A product whose factor already has a gradient (`a * b + a`) adds to it in one pass,
+    /// `partial + g·b`; the bits must be those of the product then the sum (no fused
+    /// multiply-add), including where the product overflows or is subnormal.
+    func testProductAddingToAPartialGradientMatchesSeparateOperationsBitForBit() throws {
+        // Element 6: g·b + g rounds differently when fused (found by search; see the last check).
+        let av: [Float] = [3e38, -2.5e38, 1e-30, -3e-39, 1.5, 0, 0.3, 0.3, 7e-46, 1.7e38]
+        let bv: [Float] = [2, 0.3, 1e-10, 0.7, -2, 1, 0.7766830921173096, 0.1, 3, 1.999]
+        let gv: [Float] = [0.75, 1.25, 1e-9, 0.7, -2, 1, 0.6234897375106812, 0.7, 3, 1.5]
+        let a = Tensor<Float>(av, requiresGrad: true), b = Tensor<Float>(bv, requiresGrad: true)
+        try (a * b + a).backward(gradient: Tensor(gv))
+        let g = Tensor<Float>(gv).data, gb = g.binary(.mul, Tensor<Float>(bv).data)
+        XCTAssertEqual(a.grad!.scalars.map(\.bitPattern), g.binary(.add, gb).scalars.map(\.bitPattern))
+        XCTAssertEqual(b.grad!.scalars.map(\.bitPattern), g.binary(.mul, Tensor<Float>(av).data).scalars.map(\.bitPattern))
+        // Here the partial is g itself: g + g·b, which one fused rounding would change.
+        XCTAssertNotEqual(a.grad!.scalars[6], gv[6].addingProduct(gv[6], bv[6]), "fused multiply-add crept in")
+
+        // A broadcast factor takes the unfused path and still adds the partial.
+        let c = try Tensor<Float>([[1, 2], [3, 4]], requiresGrad: true), d = Tensor<Float>([10, 20], requiresGrad: true)
+        try (c * d + c).sum().backward()
+        XCTAssertEqual(c.grad!.scalars, [11, 21, 11, 21])
+        XCTAssertEqual(d.grad!.scalars, [4, 6])
+    }
 }

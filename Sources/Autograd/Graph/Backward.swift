@@ -44,7 +44,12 @@ extension Graph {
                 if node.retainsGrad, let tensor = segment.retained[UInt32(index)]?.tensor {
                     retainedGrads.append((tensor, grad))
                 }
-                let (g0, g1) = node.op.backward(BackwardContext(grad: consume grad, node: node, segment: segment))
+                var context = BackwardContext(grad: consume grad, node: node, segment: segment)
+                if node.op.fusesAccumulation {
+                    context.partials = (takePartial(node.inputs.0),
+                                        node.inputs.1 == node.inputs.0 ? nil : takePartial(node.inputs.1))
+                }
+                let (g0, g1) = node.op.backward(context)
                 if let g = consume g0 { try accumulate(g, into: node.inputs.0, pending: &pending) }
                 if let g = consume g1 { try accumulate(g, into: node.inputs.1, pending: &pending) }
             }
@@ -68,6 +73,14 @@ extension Graph {
                 segment.free()
             }
         }
+    }
+
+    /// Takes out what `edge`'s node or leaf has received so far in this sweep, if anything.
+    private func takePartial(_ edge: Edge) -> DenseTensor<Scalar>? {
+        guard edge.kind != .none else { return nil }
+        let segment = self.segment(edge.segment)
+        guard segment.generation == edge.generation, segment.sweepPrepared else { return nil }
+        return edge.kind == .node ? segment.grads[Int(edge.index)].take() : segment.leafGrads[Int(edge.index)].take()
     }
 
     /// Adds `grad` to what `edge`'s node or leaf has received so far (ggml's `add_or_set`).

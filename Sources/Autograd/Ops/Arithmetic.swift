@@ -96,9 +96,23 @@ enum Mul: OpDefinition {
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
         // `x * x` (one saved value, see `*`): both products are g·x and go to one place, so
         // their sum is formed in one pass.
-        if c.node.saved.1 < 0 { return (c.first { c.grad.binary(.selfProductBackward, c.saved0) }, nil) }
-        return (c.first { c.grad.binary(.mul, c.saved1).sum(toShape: c.saved0.shape) },
-                c.second { c.grad.binary(.mul, c.saved0).sum(toShape: c.saved1.shape) })
+        if c.node.saved.1 < 0 {
+            return (c.first { c.adding(c.partials.0, to: c.grad.binary(.selfProductBackward, c.saved0)) }, nil)
+        }
+        // Mul accumulates itself (`OpKind.fusesAccumulation`): partial + g·other.
+        return (c.first { product(c, c.saved1, shape: c.saved0.shape, partial: c.partials.0) },
+                c.second { product(c, c.saved0, shape: c.saved1.shape, partial: c.partials.1) })
+    }
+
+    /// `partial + g · other`, summed to `shape` when broadcast; one pass when nothing broadcasts.
+    @inline(__always)
+    private static func product<S>(
+        _ c: BackwardContext<S>, _ other: DenseTensor<S>, shape: [Int], partial: DenseTensor<S>?
+    ) -> DenseTensor<S> {
+        if let partial, c.grad.shape == other.shape, c.grad.shape == shape, partial.shape == shape {
+            return c.grad.multiplied(by: other, adding: partial)
+        }
+        return c.adding(partial, to: c.grad.binary(.mul, other).sum(toShape: shape))
     }
 }
 

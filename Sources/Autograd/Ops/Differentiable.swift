@@ -16,6 +16,10 @@ struct BackwardContext<Scalar: TensorScalar> {
     let grad: DenseTensor<Scalar>
     let node: Node
     unowned(unsafe) let segment: Segment<Scalar>
+    /// For ops whose `OpKind.fusesAccumulation` is set: the gradients inputs 0 and 1 have
+    /// received so far, taken out of the sweep's tables. The derivative returns the sums
+    /// (`partial + its own`), so that it can form them in one pass.
+    var partials: (DenseTensor<Scalar>?, DenseTensor<Scalar>?) = (nil, nil)
 
     /// Whether input 0 / input 1 needs a gradient.
     var needs: (Bool, Bool) { (node.inputs.0.kind != .none, node.inputs.1.kind != .none) }
@@ -28,6 +32,13 @@ struct BackwardContext<Scalar: TensorScalar> {
     var dim: Int { Int(node.dim) }
     var dim2: Int { Int(node.dim2) }
     var keepDim: Bool { node.keepDim }
+
+    /// `partial + new` (the order the sweep adds in), or `new` when nothing came before.
+    @inline(__always)
+    func adding(_ partial: DenseTensor<Scalar>?, to new: DenseTensor<Scalar>) -> DenseTensor<Scalar> {
+        guard let partial else { return new }
+        return partial.binary(.add, new)
+    }
 
     /// `f()` when input 0 needs a gradient, else `nil`.
     @inline(__always)

@@ -54,6 +54,11 @@ enum OpKind: UInt8, CaseIterable, Sendable {
 
     var name: String { definition.name }
 
+    /// Whether the derivative adds its inputs' partial gradients itself (`BackwardContext.partials`).
+    /// The product's does: `partial + g·b` in one pass instead of a product and then a sum, a
+    /// whole pass over the data saved whenever a factor is also used elsewhere (`a * b + a`).
+    var fusesAccumulation: Bool { self == .mul }
+
     /// Runs the op's derivative. A switch rather than a call through `definition`: the sweep is
     /// specialized for the scalar type, and so is each derivative called from here, whereas a
     /// call through the existential would look up generic metadata at every node.

@@ -1,7 +1,7 @@
 import CTensorCoreShims
 
 extension DenseTensor {
-    /// Fills above this many bytes use streaming stores (see `fill`).
+    /// Fills above this many bytes use streaming stores (see `initialize(_:repeating:count:)`).
     @usableFromInline static var streamingFillBytes: Int { 8 << 20 }
 
     /// `p[0..<n] = value`. A large fill (the gradient of a sum or a mean over a big tensor) is
@@ -9,7 +9,7 @@ extension DenseTensor {
     /// 64 MB fill moved 128 MB and ran at half the write bandwidth (sum forward and backward on
     /// 1.6e7 floats: 13.9 ms, of which 11.5 ms the fill).
     @usableFromInline
-    static func fill(_ p: UnsafeMutablePointer<Scalar>, with value: Scalar, count n: Int) {
+    static func initialize(_ p: UnsafeMutablePointer<Scalar>, repeating value: Scalar, count n: Int) {
         guard n > 0 else { return }
         if n &* MemoryLayout<Scalar>.stride >= streamingFillBytes {
             if Scalar.self == Float.self {
