@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 
 /// When and how kernels split work across cores.
@@ -48,19 +47,8 @@ public enum Parallel {
             if parts == 1 { body(0) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let box = _UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in box.value(part) }
-        }
+        WorkerPool.shared.run(parts, body)   // Note [Worker pool]
     }
-}
-
-/// Carries a value the caller guarantees is used safely across threads (the kernels' blocks
-/// write disjoint ranges).
-@usableFromInline
-struct _UncheckedSendable<T>: @unchecked Sendable {
-    @usableFromInline let value: T
-    @usableFromInline init(_ value: T) { self.value = value }
 }
 
 #if canImport(Glibc)

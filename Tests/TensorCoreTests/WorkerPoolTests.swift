@@ -1,0 +1,79 @@
+import Synchronization
+import XCTest
+@testable import TensorCore
+
+/// The pool that runs the parts of split kernels and products (Note [Worker pool]). Run under
+/// ThreadSanitizer in CI (scripts/ci-sanitizers.sh), which checks the hand-off for races.
+final class WorkerPoolTests: XCTestCase {
+    /// Every part of every job runs exactly once, across many jobs in a row (the hand-off from
+    /// one job to the next is where a late worker could run a part twice or a part be lost).
+    func testEveryPartRunsExactlyOnce() {
+        for parts in [2, 3, 4, 7] {
+            let counts = (0..<parts).map { _ in Counter() }
+            for _ in 0..<2_000 {
+                Parallel.forEachPart(parts) { part in counts[part].value.add(1, ordering: .relaxed) }
+            }
+            XCTAssertEqual(counts.map { $0.value.load(ordering: .relaxed) }, Array(repeating: 2_000, count: parts))
+        }
+    }
+
+    /// Callers on several threads at once: one gets the pool, the others run their parts
+    /// themselves; a part started inside a part runs inline. Nothing is lost or doubled.
+    func testConcurrentAndNestedCallers() {
+        let total = Counter()
+        DispatchQueueLike.concurrently(4) {
+            for _ in 0..<500 {
+                Parallel.forEachPart(3) { _ in
+                    Parallel.forEachPart(2) { _ in total.value.add(1, ordering: .relaxed) }
+                }
+            }
+        }
+        XCTAssertEqual(total.value.load(ordering: .relaxed), 4 * 500 * 3 * 2)
+    }
+
+    /// Split kernels and split products give the bits of the unsplit ones.
+    func testSplitWorkGivesTheSameBits() throws {
+        let a = DenseTensor<Float>.randn([300, 200], using: &generator)
+        let b = DenseTensor<Float>.randn([200, 150], using: &generator)
+        let (threads, minimum, single) = (Parallel.threads, Parallel.minimumElements, BLASLibrary.singleThreadBelow)
+        let maxThreads = BLASLibrary.maxThreads
+        defer {
+            Parallel.threads = threads; Parallel.minimumElements = minimum
+            BLASLibrary.singleThreadBelow = single; BLASLibrary.maxThreads = maxThreads
+        }
+        Parallel.threads = 1; BLASLibrary.maxThreads = 1
+        let serial = (a.binary(.mul, a).binary(.add, a).scalars, a.sum().scalars, a.matmul(b).scalars,
+                      a.matmul(a, transposeA: true).scalars, b.matmul(a, transposeA: true, transposeB: true).scalars)
+        Parallel.threads = 3; Parallel.minimumElements = 64
+        BLASLibrary.maxThreads = 3; BLASLibrary.singleThreadBelow = 1
+        let split = (a.binary(.mul, a).binary(.add, a).scalars, a.sum().scalars, a.matmul(b).scalars,
+                     a.matmul(a, transposeA: true).scalars, b.matmul(a, transposeA: true, transposeB: true).scalars)
+        XCTAssertEqual(serial.0, split.0)
+        XCTAssertEqual(serial.2, split.2, "rows split")
+        XCTAssertEqual(serial.3, split.3, "transposed A")
+        XCTAssertEqual(serial.4, split.4, "columns split, transposed B")
+        XCTAssertEqual(serial.1[0], split.1[0], accuracy: 1e-3, "partial sums add in another order")
+    }
+
+    private var generator = RandomGenerator(seed: 7)
+}
+
+private final class Counter: Sendable { let value = Atomic<Int>(0) }
+
+/// Runs `body` on `n` threads at once and waits for them.
+private enum DispatchQueueLike {
+    static func concurrently(_ n: Int, _ body: @escaping @Sendable () -> Void) {
+        var threads: [pthread_t] = []
+        final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
+        for _ in 0..<n {
+            var thread = pthread_t()
+            let box = Unmanaged.passRetained(Box(body)).toOpaque()
+            pthread_create(&thread, nil, { raw in
+                Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+                return nil
+            }, box)
+            threads.append(thread)
+        }
+        for thread in threads { pthread_join(thread, nil) }
+    }
+}
