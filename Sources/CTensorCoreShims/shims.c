@@ -30,3 +30,27 @@ void _tensorcore_fill_streaming_f64(double *p, double v, size_t n) {
     for (; i < n; i++) p[i] = v;
     tensorcore_store_fence();
 }
+
+void _tensorcore_copy_streaming_f32(float *dst, const float *src, size_t n) {
+    size_t i = 0;
+    while (i < n && ((uintptr_t)(dst + i) & 31)) { dst[i] = src[i]; i++; }
+    for (; i + 8 <= n; i += 8) {
+        tensorcore_f32x8 block;
+        __builtin_memcpy(&block, src + i, sizeof block);
+        __builtin_nontemporal_store(block, (tensorcore_f32x8 *)(dst + i));
+    }
+    for (; i < n; i++) dst[i] = src[i];
+    tensorcore_store_fence();
+}
+
+void _tensorcore_copy_streaming_f64(double *dst, const double *src, size_t n) {
+    size_t i = 0;
+    while (i < n && ((uintptr_t)(dst + i) & 31)) { dst[i] = src[i]; i++; }
+    for (; i + 4 <= n; i += 4) {
+        tensorcore_f64x4 block;
+        __builtin_memcpy(&block, src + i, sizeof block);
+        __builtin_nontemporal_store(block, (tensorcore_f64x4 *)(dst + i));
+    }
+    for (; i < n; i++) dst[i] = src[i];
+    tensorcore_store_fence();
+}

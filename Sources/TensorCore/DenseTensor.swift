@@ -90,9 +90,7 @@ public struct DenseTensor<Scalar: TensorScalar> {
     @inlinable
     public func copied() -> DenseTensor {
         let out = uninitializedLike()
-        storage.read { src in out.storage.update { dst in
-            if count > 0 { dst.baseAddress!.update(from: src.baseAddress!, count: count) }
-        } }
+        Self.copy(out.storage.base, from: storage.base, count: count)
         return out
     }
 }

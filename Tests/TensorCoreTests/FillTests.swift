@@ -24,4 +24,21 @@ final class FillTests: XCTestCase {
         XCTAssertEqual(g.count, n)
         g.storage.read { XCTAssertTrue($0.allSatisfy { $0 == 2 }) }
     }
+
+    func testLargeCopiesCopyEveryElementIncludingTheTail() {
+        let threshold = DenseTensor<Float>.streamingFillBytes / 4
+        for n in [threshold - 1, threshold + 13] {
+            let source = DenseTensor<Float>(uninitializedShape: [n])
+            source.storage.update { for i in 0..<n { $0[i] = Float(i % 1000) - 0.5 } }
+            let copy = source.copied()
+            XCTAssertFalse(copy.storage === source.storage)
+            XCTAssertTrue(copy.storage.read { c in source.storage.read { s in c.elementsEqual(s) } }, "\(n) elements")
+        }
+        let n = DenseTensor<Double>.streamingFillBytes / 8 + 3
+        let source = DenseTensor<Double>(shape: [n], repeating: 0.125)
+        source.storage.update { $0[n - 1] = 7 }
+        let copy = source.copied()
+        XCTAssertEqual(copy.storage.read { $0[n - 1] }, 7)
+        XCTAssertEqual(copy.storage.read { $0[0] }, 0.125)
+    }
 }

@@ -9,6 +9,9 @@
 /// (no read-for-ownership) and bypass the caches. For fills much larger than the cache.
 void _tensorcore_fill_streaming_f32(float *_Nonnull p, float v, size_t n);
 void _tensorcore_fill_streaming_f64(double *_Nonnull p, double v, size_t n);
+/// `dst[0..<n] = src[0..<n]` with non-temporal stores (the buffers must not overlap).
+void _tensorcore_copy_streaming_f32(float *_Nonnull dst, const float *_Nonnull src, size_t n);
+void _tensorcore_copy_streaming_f64(double *_Nonnull dst, const double *_Nonnull src, size_t n);
 
 #if defined(__x86_64__)
 #include <cpuid.h>
