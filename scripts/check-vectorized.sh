@@ -24,8 +24,11 @@ check() {  # $1: description, $2: symbol regex, $3: packed-instruction regex
 
 status=0
 check "sum (4×SIMD16 accumulators)" 'DenseA0V9sumKernel.*Sf_' '\b(v?addps)\b' || status=1
-check "a + scalar"                  'DenseA0V6binary_6scalar.*Sf_Tg5>' '\b(v?addps|v?mulps|v?subps|v?divps)\b' || status=1
-check "unary (relu: compare+select)"  'DenseA0V5unaryyACyxGAA7UnaryOpOF.*Sf_Tg5>' '\b(v?maxps|v?cmpltps|v?cmpnleps|v?blendvps|v?andps|v?andnps)\b' || status=1
-check "tensor ⊙ tensor"             'DenseA0V6binaryyACyxGAA8BinaryOpO_AEtFSf_Tg5>' '\b(v?addps|v?mulps|v?subps|v?divps)\b' || status=1
+# `Sf_Tgq?5`: an @inlinable function's prespecialization is mangled with a `q`.
+check "a + scalar"                  'DenseA0V6binary_6scalar.*Sf_Tgq?5>' '\b(v?addps|v?mulps|v?subps|v?divps)\b' || status=1
+check "unary (relu: compare+select)"  'DenseA0V5unaryyACyxGAA7UnaryOpOF.*Sf_Tgq?5>' '\b(v?maxps|v?cmpltps|v?cmpnleps|v?blendvps|v?andps|v?andnps)\b' || status=1
+check "tensor ⊙ tensor"             'DenseA0V6binaryyACyxGAA8BinaryOpO_AEtFSf_Tgq?5>' '\b(v?addps|v?mulps|v?subps|v?divps)\b' || status=1
+check "partial + g·b (product's derivative)" 'DenseA0V10multiplied2by6adding.*Sf_Tgq?5>' '\b(v?mulps)\b' || status=1
+check "matrix transpose (4×4 blocks)" 'DenseA0V16transposedMatrix.*Sf_Tgq?5>' '\b(v?unpcklps|v?unpckhps|v?shufps|v?insertps|v?movlhps|v?movhlps|v?permps|v?vpermt2ps|v?blendps)\b' || status=1
 rm -f "$asm"
 exit $status

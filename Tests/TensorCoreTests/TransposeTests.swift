@@ -1,0 +1,20 @@
+import XCTest
+@testable import TensorCore
+
+/// The tiled matrix transpose (64×64 tiles of 4×4 blocks, scalar edges) against the general
+/// strided gather it replaced for rank 2, on shapes that exercise every edge case of the tiling.
+final class TransposeTests: XCTestCase {
+    func testTiledTransposeEqualsTheGather() {
+        var generator = RandomGenerator(seed: 11)
+        for shape in [[1, 1], [1, 7], [7, 1], [3, 5], [4, 4], [8, 12], [65, 130], [130, 67], [784, 512]] {
+            let a = DenseTensor<Float>.randn(shape, using: &generator)
+            let expected = a.gather([shape[1], shape[0]], [1, shape[1]])
+            XCTAssertEqual(a.transposed(0, 1).shape, [shape[1], shape[0]])
+            XCTAssertEqual(a.transposed(0, 1).scalars, expected.scalars, "\(shape)")
+            XCTAssertEqual(a.transposed(-1, -2).scalars, expected.scalars, "\(shape), negative dims")
+        }
+        let d = DenseTensor<Double>.randn([67, 9], using: &generator)
+        XCTAssertEqual(d.transposed(1, 0).scalars, d.gather([9, 67], [1, 9]).scalars)
+        XCTAssertEqual(DenseTensor<Float>(uninitializedShape: [0, 5]).transposed(0, 1).shape, [5, 0])
+    }
+}
