@@ -26,14 +26,20 @@ private func flag(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans 
 // independent single-threaded GEMM on its own core. Each output element is computed by the same
 // kernel over the same k, so the split does not change a single bit of the result.
 
-/// Runs `gemm(m, n, a, b, c)` over `parts` blocks of the output's rows or columns concurrently,
-/// with the operand pointers offset for each block (`op(A)` is m×k, `op(B)` k×n, row-major).
+/// Runs `gemm(blas, m, n, a, b, c)` once for the whole product, or, when it is large enough for
+/// several threads, once per block of the output's rows (or columns, when it is wider than tall)
+/// concurrently, with the operand pointers offset for each block (`op(A)` m×k, `op(B)` k×n,
+/// row-major). `gemm` is the one call that differs between the scalar types.
 @inline(__always)
-private func splitGemm<S>(
-    parts: Int, transA: Bool, transB: Bool, m: Int, n: Int,
+private func blockedGemm<S>(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     a: UnsafePointer<S>, lda: Int, b: UnsafePointer<S>, ldb: Int, c: UnsafeMutablePointer<S>, ldc: Int,
-    _ gemm: (_ m: Int, _ n: Int, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>) -> Void
+    _ gemm: (_ blas: BLASLibrary.Symbols, _ m: Int, _ n: Int,
+             _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>) -> Void
 ) {
+    let parts = gemmParts(work: m * n * k, m: m, n: n)
+    let blas = BLASLibrary.prepareThreads(forWork: parts > 1 ? 0 : m * n * k)
+    if parts <= 1 { return gemm(blas, m, n, a, b, c) }
     let byRows = m >= n
     let extent = byRows ? m : n
     let step = (extent + parts - 1) / parts
@@ -41,9 +47,9 @@ private func splitGemm<S>(
         let lo = part * step, hi = Swift.min(extent, lo + step)
         guard lo < hi else { return }
         if byRows {
-            gemm(hi - lo, n, transA ? a + lo : a + lo * lda, b, c + lo * ldc)
+            gemm(blas, hi - lo, n, transA ? a + lo : a + lo * lda, b, c + lo * ldc)
         } else {
-            gemm(m, hi - lo, a, transB ? b + lo * ldb : b + lo, c + lo)
+            gemm(blas, m, hi - lo, a, transB ? b + lo * ldb : b + lo, c + lo)
         }
     }
 }
@@ -70,15 +76,9 @@ extension Float: BLASScalar {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        let parts = gemmParts(work: m * n * k, m: m, n: n)
-        let blas = BLASLibrary.prepareThreads(forWork: parts > 1 ? 0 : m * n * k)
-        if parts <= 1 {
-            return blas.sgemm(CblasRowMajor, flag(transA), flag(transB), blasint(m), blasint(n), blasint(k),
-                              alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
-        }
-        splitGemm(parts: parts, transA: transA, transB: transB, m: m, n: n, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) {
-            blas.sgemm(CblasRowMajor, flag(transA), flag(transB), blasint($0), blasint($1), blasint(k),
-                       alpha, $2, blasint(lda), $3, blasint(ldb), beta, $4, blasint(ldc))
+        blockedGemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) {
+            $0.sgemm(CblasRowMajor, flag(transA), flag(transB), blasint($1), blasint($2), blasint(k),
+                    alpha, $3, blasint(lda), $4, blasint(ldb), beta, $5, blasint(ldc))
         }
     }
     /// `y = alpha · op(A) · x + beta · y` in single precision, by OpenBLAS's `cblas_sgemv`
@@ -110,15 +110,9 @@ extension Double: BLASScalar {
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        let parts = gemmParts(work: m * n * k, m: m, n: n)
-        let blas = BLASLibrary.prepareThreads(forWork: parts > 1 ? 0 : m * n * k)
-        if parts <= 1 {
-            return blas.dgemm(CblasRowMajor, flag(transA), flag(transB), blasint(m), blasint(n), blasint(k),
-                              alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
-        }
-        splitGemm(parts: parts, transA: transA, transB: transB, m: m, n: n, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) {
-            blas.dgemm(CblasRowMajor, flag(transA), flag(transB), blasint($0), blasint($1), blasint(k),
-                       alpha, $2, blasint(lda), $3, blasint(ldb), beta, $4, blasint(ldc))
+        blockedGemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) {
+            $0.dgemm(CblasRowMajor, flag(transA), flag(transB), blasint($1), blasint($2), blasint(k),
+                    alpha, $3, blasint(lda), $4, blasint(ldb), beta, $5, blasint(ldc))
         }
     }
     /// `y = alpha · op(A) · x + beta · y` in double precision, by OpenBLAS's `cblas_dgemv`
