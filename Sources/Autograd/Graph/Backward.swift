@@ -96,20 +96,19 @@ extension Graph {
         }
         let index = Int(edge.index)
         switch edge.kind {
-        case .node:
-            if let sum = segment.grads[index].take() {
-                segment.grads[index] = sum.binary(.add, grad)
-            } else {
-                segment.grads[index] = consume grad
-            }
-        case .leaf:
-            if let sum = segment.leafGrads[index].take() {
-                segment.leafGrads[index] = sum.binary(.add, grad)
-            } else {
-                segment.leafGrads[index] = consume grad
-            }
-        case .none:
-            break
+        case .node: Self.add(grad, to: &segment.grads[index])
+        case .leaf: Self.add(grad, to: &segment.leafGrads[index])
+        case .none: break
+        }
+    }
+
+    /// `slot += grad`, or `slot = grad` for the first one, moving rather than copying.
+    @inline(__always)
+    private static func add(_ grad: __owned DenseTensor<Scalar>, to slot: inout DenseTensor<Scalar>?) {
+        if let sum = slot.take() {
+            slot = sum.binary(.add, grad)
+        } else {
+            slot = consume grad
         }
     }
 }

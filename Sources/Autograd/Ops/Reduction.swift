@@ -59,10 +59,9 @@ enum Mean: OpDefinition {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
-        // The gradient of a mean is one value: a fill of g / n, not a division then an expand.
-        let n = S(Shape.count(c.shape0))
-        if let g = c.grad.scalar { return (DenseTensor(shape: c.shape0, repeating: g / n), nil) }
-        return (c.grad.binary(.div, scalar: n).expanded(to: c.shape0), nil)
+        // The output is 0-d, so its gradient is one value: a fill of g / n, not a division then
+        // an expand (two buffers).
+        (DenseTensor(shape: c.shape0, repeating: c.grad.scalar! / S(Shape.count(c.shape0))), nil)
     }
 }
 
