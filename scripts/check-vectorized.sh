@@ -29,6 +29,9 @@ check "a + scalar"                  'DenseA0V6binary_6scalar.*Sf_Tgq?5>' '\b(v?a
 check "unary (relu: compare+select)"  'DenseA0V5unaryyACyxGAA7UnaryOpOF.*Sf_Tgq?5>' '\b(v?maxps|v?cmpltps|v?cmpnleps|v?blendvps|v?andps|v?andnps)\b' || status=1
 check "tensor ⊙ tensor"             'DenseA0V6binaryyACyxGAA8BinaryOpO_AEtFSf_Tgq?5>' '\b(v?addps|v?mulps|v?subps|v?divps)\b' || status=1
 check "partial + g·b (product's derivative)" 'DenseA0V10multiplied2by6adding.*Sf_Tgq?5>' '\b(v?mulps)\b' || status=1
-check "matrix transpose (4×4 blocks)" 'DenseA0V16transposedMatrix.*Sf_Tgq?5>' '\b(v?unpcklps|v?unpckhps|v?shufps|v?insertps|v?movlhps|v?movhlps|v?permps|v?vpermt2ps|v?blendps)\b' || status=1
+# The contiguous a ⊙ b loop, which holds both the plain loop and the one computing 4 KB pieces
+# that are then streamed out (outputs above 8 MiB).
+check "a + b loop (plain and streamed)" 'zipLoopyyq_m_SPyxGACSpyxGSitAA0A6ScalarRzAA16ElementFunction2R_r0_lFySnySiGXEfU_Sf_AA2FnO3AddOTgq?5>' '\b(v?addps)\b' || status=1
+check "matrix transpose (4×4 blocks)" 'DenseA0V14transposeTiles.*Sf_T[a-z0-9]*5>' '\b(v?unpcklps|v?unpckhps|v?shufps|v?insertps|v?movlhps|v?movhlps|v?permps|v?vpermt2ps|v?blendps)\b' || status=1
 rm -f "$asm"
 exit $status

@@ -5,7 +5,7 @@
 typedef float tensorcore_f32x8 __attribute__((ext_vector_type(8), aligned(32)));
 typedef double tensorcore_f64x4 __attribute__((ext_vector_type(4), aligned(32)));
 
-static inline void tensorcore_store_fence(void) {
+void _tensorcore_store_fence(void) {
 #if defined(__x86_64__)
     __asm__ volatile("sfence" ::: "memory");   // streaming stores are weakly ordered
 #else
@@ -19,7 +19,7 @@ void _tensorcore_fill_streaming_f32(float *p, float v, size_t n) {
     tensorcore_f32x8 block = v;
     for (; i + 8 <= n; i += 8) __builtin_nontemporal_store(block, (tensorcore_f32x8 *)(p + i));
     for (; i < n; i++) p[i] = v;
-    tensorcore_store_fence();
+    _tensorcore_store_fence();
 }
 
 void _tensorcore_fill_streaming_f64(double *p, double v, size_t n) {
@@ -28,10 +28,10 @@ void _tensorcore_fill_streaming_f64(double *p, double v, size_t n) {
     tensorcore_f64x4 block = v;
     for (; i + 4 <= n; i += 4) __builtin_nontemporal_store(block, (tensorcore_f64x4 *)(p + i));
     for (; i < n; i++) p[i] = v;
-    tensorcore_store_fence();
+    _tensorcore_store_fence();
 }
 
-void _tensorcore_copy_streaming_f32(float *dst, const float *src, size_t n) {
+void _tensorcore_copy_streaming_unfenced_f32(float *dst, const float *src, size_t n) {
     size_t i = 0;
     while (i < n && ((uintptr_t)(dst + i) & 31)) { dst[i] = src[i]; i++; }
     for (; i + 8 <= n; i += 8) {
@@ -40,10 +40,9 @@ void _tensorcore_copy_streaming_f32(float *dst, const float *src, size_t n) {
         __builtin_nontemporal_store(block, (tensorcore_f32x8 *)(dst + i));
     }
     for (; i < n; i++) dst[i] = src[i];
-    tensorcore_store_fence();
 }
 
-void _tensorcore_copy_streaming_f64(double *dst, const double *src, size_t n) {
+void _tensorcore_copy_streaming_unfenced_f64(double *dst, const double *src, size_t n) {
     size_t i = 0;
     while (i < n && ((uintptr_t)(dst + i) & 31)) { dst[i] = src[i]; i++; }
     for (; i + 4 <= n; i += 4) {
@@ -52,5 +51,14 @@ void _tensorcore_copy_streaming_f64(double *dst, const double *src, size_t n) {
         __builtin_nontemporal_store(block, (tensorcore_f64x4 *)(dst + i));
     }
     for (; i < n; i++) dst[i] = src[i];
-    tensorcore_store_fence();
+}
+
+void _tensorcore_copy_streaming_f32(float *dst, const float *src, size_t n) {
+    _tensorcore_copy_streaming_unfenced_f32(dst, src, n);
+    _tensorcore_store_fence();
+}
+
+void _tensorcore_copy_streaming_f64(double *dst, const double *src, size_t n) {
+    _tensorcore_copy_streaming_unfenced_f64(dst, src, n);
+    _tensorcore_store_fence();
 }

@@ -31,8 +31,26 @@ extension DenseTensor {
         guard rows > 0, cols > 0 else { return out }
         let s = UnsafePointer(storage.base), o = out.storage.base
         let tile = 64
-        for i0 in stride(from: 0, to: rows, by: tile) {
-            let i1 = Swift.min(i0 &+ tile, rows), i4 = i0 &+ ((i1 &- i0) & ~3)
+        // Large transposes split by bands of tile rows, one band per thread (the plain MLP's
+        // 512×784 weight transposes were a tenth of its 2-thread step, all on one core).
+        let rowTiles = (rows &+ tile &- 1) / tile
+        let parts = rows &* cols >= Parallel.minimumElements ? Swift.min(Parallel.threads, rowTiles) : 1
+        Parallel.forEachPart(parts) { part in
+            let band = (rowTiles &+ parts &- 1) / parts
+            let lo = part &* band &* tile, hi = Swift.min(rows, (part &+ 1) &* band &* tile)
+            if lo < hi { Self.transposeTiles(s, o, rows: rows, cols: cols, rowRange: lo..<hi) }
+        }
+        return out
+    }
+
+    /// The tiles of rows `rowRange` (a multiple of the 64-row tile apart from the end) of a
+    /// `rows`×`cols` matrix at `s`, written transposed into `o`.
+    @inlinable
+    static func transposeTiles(_ s: UnsafePointer<Scalar>, _ o: UnsafeMutablePointer<Scalar>,
+                               rows: Int, cols: Int, rowRange: Range<Int>) {
+        let tile = 64
+        for i0 in stride(from: rowRange.lowerBound, to: rowRange.upperBound, by: tile) {
+            let i1 = Swift.min(i0 &+ tile, rowRange.upperBound), i4 = i0 &+ ((i1 &- i0) & ~3)
             for j0 in stride(from: 0, to: cols, by: tile) {
                 let j1 = Swift.min(j0 &+ tile, cols), j4 = j0 &+ ((j1 &- j0) & ~3)
                 var i = i0
@@ -57,7 +75,6 @@ extension DenseTensor {
                 }
             }
         }
-        return out
     }
 
     @inlinable @inline(__always)

@@ -41,4 +41,30 @@ final class FillTests: XCTestCase {
         XCTAssertEqual(copy.storage.read { $0[n - 1] }, 7)
         XCTAssertEqual(copy.storage.read { $0[0] }, 0.125)
     }
+
+    /// Elementwise kernels whose output is above `streamingFillBytes` compute it in 4 KB pieces
+    /// and stream each piece out; split across 1, 2 and 3 threads (uneven blocks), every element,
+    /// the last partial piece included, must hold what the plain loop gives.
+    func testStreamedElementwiseOutputsMatchThePlainLoop() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        let n = DenseTensor<Float>.streamingFillBytes / 4 + 1029
+        let a = DenseTensor<Float>(uninitializedShape: [n]), b = DenseTensor<Float>(uninitializedShape: [n])
+        a.storage.update { for i in 0..<n { $0[i] = Float(i % 977) * 0.25 - 3 } }
+        b.storage.update { for i in 0..<n { $0[i] = Float(i % 13) + 0.5 } }
+        let (x, y) = (a.scalars, b.scalars)
+        for threads in [1, 2, 3] {
+            Parallel.threads = threads
+            XCTAssertEqual(a.binary(.add, b).scalars, zip(x, y).map { $0 + $1 }, "a + b, \(threads) threads")
+            XCTAssertEqual(a.binary(.mul, scalar: 3).scalars, x.map { $0 * 3 }, "a * 3, \(threads) threads")
+            XCTAssertEqual(a.binary(scalar: 1, .sub).scalars, x.map { 1 - $0 }, "1 - a, \(threads) threads")
+            XCTAssertEqual(a.unary(.neg).scalars, x.map { -$0 }, "-a, \(threads) threads")
+        }
+        let m = DenseTensor<Double>.streamingFillBytes / 8 + 5
+        let d = DenseTensor<Double>(shape: [m], repeating: 0.5)
+        d.storage.update { $0[m - 1] = 2 }
+        let sum = d.binary(.add, d).scalars
+        XCTAssertEqual(sum[0], 1)
+        XCTAssertEqual(sum[m - 1], 4)
+    }
 }

@@ -17,4 +17,21 @@ final class TransposeTests: XCTestCase {
         XCTAssertEqual(d.transposed(1, 0).scalars, d.gather([9, 67], [1, 9]).scalars)
         XCTAssertEqual(DenseTensor<Float>(uninitializedShape: [0, 5]).transposed(0, 1).shape, [5, 0])
     }
+
+    /// Above `Parallel.minimumElements` the tiles are split into bands of rows, one per thread;
+    /// uneven bands (11 row tiles over 3 threads) and more threads than tiles must cover every row once.
+    func testSplitTransposeEqualsTheGather() {
+        let (savedThreads, savedMinimum) = (Parallel.threads, Parallel.minimumElements)
+        defer { Parallel.threads = savedThreads; Parallel.minimumElements = savedMinimum }
+        var generator = RandomGenerator(seed: 12)
+        for (shape, minimum) in [([650, 401], 1 << 18), ([70, 3], 16), ([5, 300], 16)] {
+            let a = DenseTensor<Float>.randn(shape, using: &generator)
+            let expected = a.gather([shape[1], shape[0]], [1, shape[1]]).scalars
+            Parallel.minimumElements = minimum
+            for threads in [1, 2, 3] {
+                Parallel.threads = threads
+                XCTAssertEqual(a.transposed(0, 1).scalars, expected, "\(shape), \(threads) threads")
+            }
+        }
+    }
 }

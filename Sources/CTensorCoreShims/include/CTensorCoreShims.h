@@ -12,6 +12,12 @@ void _tensorcore_fill_streaming_f64(double *_Nonnull p, double v, size_t n);
 /// `dst[0..<n] = src[0..<n]` with non-temporal stores (the buffers must not overlap).
 void _tensorcore_copy_streaming_f32(float *_Nonnull dst, const float *_Nonnull src, size_t n);
 void _tensorcore_copy_streaming_f64(double *_Nonnull dst, const double *_Nonnull src, size_t n);
+/// The same copies without the closing fence, for a kernel that streams its output in many
+/// small pieces and fences once with `_tensorcore_store_fence` when it is done.
+void _tensorcore_copy_streaming_unfenced_f32(float *_Nonnull dst, const float *_Nonnull src, size_t n);
+void _tensorcore_copy_streaming_unfenced_f64(double *_Nonnull dst, const double *_Nonnull src, size_t n);
+/// Orders the streaming stores before it with every later store (they are weakly ordered).
+void _tensorcore_store_fence(void);
 
 #if defined(__x86_64__)
 #include <cpuid.h>

@@ -52,13 +52,19 @@ import RealModule
     @usableFromInline enum SquareBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S, _ g: S) -> S { 2 * x * g } }
 }
 
-// MARK: - Contiguous loops, split across cores for large counts (Note [Parallel kernels])
+// MARK: - Contiguous loops, split across cores for large counts (Note [Parallel kernels]),
+// streaming their output above `streamingFillBytes` (`DenseTensor.streamingStore`)
 
 /// `out[i] = F(a[i])` for `i in 0..<n`.
 @inlinable @inline(__always)
 func mapLoop<S: TensorScalar, F: ElementFunction1>(_: F.Type, _ a: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int) {
+    let streaming = n &* MemoryLayout<S>.stride >= DenseTensor<S>.streamingFillBytes
     Parallel.forEachBlock(n) { r in
-        for i in r { out[i] = F.apply(a[i]) }
+        if streaming {
+            DenseTensor<S>.streamingStore(out, r) { o, c in for i in c { o[i] = F.apply(a[i]) } }
+        } else {
+            for i in r { out[i] = F.apply(a[i]) }
+        }
     }
 }
 
@@ -67,8 +73,13 @@ func mapLoop<S: TensorScalar, F: ElementFunction1>(_: F.Type, _ a: UnsafePointer
 func zipLoop<S: TensorScalar, F: ElementFunction2>(
     _: F.Type, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int
 ) {
+    let streaming = n &* MemoryLayout<S>.stride >= DenseTensor<S>.streamingFillBytes
     Parallel.forEachBlock(n) { r in
-        for i in r { out[i] = F.apply(a[i], b[i]) }
+        if streaming {
+            DenseTensor<S>.streamingStore(out, r) { o, c in for i in c { o[i] = F.apply(a[i], b[i]) } }
+        } else {
+            for i in r { out[i] = F.apply(a[i], b[i]) }
+        }
     }
 }
 
@@ -77,8 +88,13 @@ func zipLoop<S: TensorScalar, F: ElementFunction2>(
 func zipLoop<S: TensorScalar, F: ElementFunction2>(
     _: F.Type, _ a: UnsafePointer<S>, scalar b: S, _ out: UnsafeMutablePointer<S>, _ n: Int
 ) {
+    let streaming = n &* MemoryLayout<S>.stride >= DenseTensor<S>.streamingFillBytes
     Parallel.forEachBlock(n) { r in
-        for i in r { out[i] = F.apply(a[i], b) }
+        if streaming {
+            DenseTensor<S>.streamingStore(out, r) { o, c in for i in c { o[i] = F.apply(a[i], b) } }
+        } else {
+            for i in r { out[i] = F.apply(a[i], b) }
+        }
     }
 }
 
@@ -87,8 +103,13 @@ func zipLoop<S: TensorScalar, F: ElementFunction2>(
 func zipLoop<S: TensorScalar, F: ElementFunction2>(
     _: F.Type, scalar a: S, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int
 ) {
+    let streaming = n &* MemoryLayout<S>.stride >= DenseTensor<S>.streamingFillBytes
     Parallel.forEachBlock(n) { r in
-        for i in r { out[i] = F.apply(a, b[i]) }
+        if streaming {
+            DenseTensor<S>.streamingStore(out, r) { o, c in for i in c { o[i] = F.apply(a, b[i]) } }
+        } else {
+            for i in r { out[i] = F.apply(a, b[i]) }
+        }
     }
 }
 
