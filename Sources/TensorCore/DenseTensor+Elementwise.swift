@@ -115,17 +115,27 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     @inlinable
     public func binary(_ op: BinaryOp, _ other: DenseTensor) -> DenseTensor {
+        binary(op, other, overwriting: false)
+    }
+
+    /// `op(self, other)`, written over `self`'s storage when `overwriting` is true and the result
+    /// has `self`'s shape (else into a new buffer); see ``binary(_:scalar:overwriting:)``.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    @inlinable
+    public func binary(_ op: BinaryOp, _ other: DenseTensor, overwriting: Bool) -> DenseTensor {
+        let o = overwriting
         switch op {
-        case .add: return zip(Fn.Add.self, other)
-        case .sub: return zip(Fn.Sub.self, other)
-        case .mul: return zip(Fn.Mul.self, other)
-        case .div: return zip(Fn.Div.self, other)
-        case .reluBackward: return zip(Fn.ReluBackward.self, other)
-        case .sigmoidBackward: return zip(Fn.SigmoidBackward.self, other)
-        case .tanhBackward: return zip(Fn.TanhBackward.self, other)
-        case .absBackward: return zip(Fn.AbsBackward.self, other)
-        case .sqrtBackward: return zip(Fn.SqrtBackward.self, other)
-        case .selfProductBackward: return zip(Fn.SelfProductBackward.self, other)
+        case .add: return zip(Fn.Add.self, other, overwriting: o)
+        case .sub: return zip(Fn.Sub.self, other, overwriting: o)
+        case .mul: return zip(Fn.Mul.self, other, overwriting: o)
+        case .div: return zip(Fn.Div.self, other, overwriting: o)
+        case .reluBackward: return zip(Fn.ReluBackward.self, other, overwriting: o)
+        case .sigmoidBackward: return zip(Fn.SigmoidBackward.self, other, overwriting: o)
+        case .tanhBackward: return zip(Fn.TanhBackward.self, other, overwriting: o)
+        case .absBackward: return zip(Fn.AbsBackward.self, other, overwriting: o)
+        case .sqrtBackward: return zip(Fn.SqrtBackward.self, other, overwriting: o)
+        case .selfProductBackward: return zip(Fn.SelfProductBackward.self, other, overwriting: o)
         }
     }
 
@@ -154,12 +164,24 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     @inlinable
     public func binary(_ op: BinaryOp, scalar: Scalar) -> DenseTensor {
+        binary(op, scalar: scalar, overwriting: false)
+    }
+
+    /// `op(self, scalar)`, written over `self`'s storage when `overwriting` is true.
+    ///
+    /// For a caller that holds the only reference to this value (``holdsUniqueStorage()``), such
+    /// as the backward sweep with a gradient no one else sees: the result reuses the buffer
+    /// instead of taking a new one. The storage's version is not bumped: nothing else reads it.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    @inlinable
+    public func binary(_ op: BinaryOp, scalar: Scalar, overwriting: Bool) -> DenseTensor {
         switch op {
-        case .add: return zip(Fn.Add.self, scalar: scalar, onLeft: false)
-        case .sub: return zip(Fn.Sub.self, scalar: scalar, onLeft: false)
-        case .mul: return zip(Fn.Mul.self, scalar: scalar, onLeft: false)
-        case .div: return zip(Fn.Div.self, scalar: scalar, onLeft: false)
-        default: return binary(op, DenseTensor(scalar))
+        case .add: return zip(Fn.Add.self, scalar: scalar, onLeft: false, overwriting: overwriting)
+        case .sub: return zip(Fn.Sub.self, scalar: scalar, onLeft: false, overwriting: overwriting)
+        case .mul: return zip(Fn.Mul.self, scalar: scalar, onLeft: false, overwriting: overwriting)
+        case .div: return zip(Fn.Div.self, scalar: scalar, onLeft: false, overwriting: overwriting)
+        default: return binary(op, DenseTensor(scalar), overwriting: overwriting)
         }
     }
 
@@ -169,18 +191,18 @@ extension DenseTensor {
     @inlinable
     public func binary(scalar: Scalar, _ op: BinaryOp) -> DenseTensor {
         switch op {
-        case .add: return zip(Fn.Add.self, scalar: scalar, onLeft: true)
-        case .sub: return zip(Fn.Sub.self, scalar: scalar, onLeft: true)
-        case .mul: return zip(Fn.Mul.self, scalar: scalar, onLeft: true)
-        case .div: return zip(Fn.Div.self, scalar: scalar, onLeft: true)
+        case .add: return zip(Fn.Add.self, scalar: scalar, onLeft: true, overwriting: false)
+        case .sub: return zip(Fn.Sub.self, scalar: scalar, onLeft: true, overwriting: false)
+        case .mul: return zip(Fn.Mul.self, scalar: scalar, onLeft: true, overwriting: false)
+        case .div: return zip(Fn.Div.self, scalar: scalar, onLeft: true, overwriting: false)
         default: return DenseTensor(scalar).binary(op, self)
         }
     }
 
     /// `F(self, s)` or `F(s, self)` elementwise: the result has `self`'s shape, no broadcast.
     @inlinable @inline(__always)
-    func zip<F: ElementFunction2>(_ f: F.Type, scalar s: Scalar, onLeft: Bool) -> DenseTensor {
-        let out = uninitializedLike()
+    func zip<F: ElementFunction2>(_ f: F.Type, scalar s: Scalar, onLeft: Bool, overwriting: Bool) -> DenseTensor {
+        let out = overwriting ? self : uninitializedLike()
         let n = count
         guard n > 0 else { return out }
         let a = UnsafePointer(storage.base), o = out.storage.base
@@ -190,9 +212,12 @@ extension DenseTensor {
 
     /// The broadcasting driver: picks the contiguous, scalar-operand or strided loop.
     @inlinable @inline(__always)
-    func zip<F: ElementFunction2>(_ f: F.Type, _ other: DenseTensor) -> DenseTensor {
-        let outShape = Shape.broadcast(shape, other.shape)
-        let out = shape == other.shape ? uninitializedLike() : DenseTensor(uninitializedShape: outShape)
+    func zip<F: ElementFunction2>(_ f: F.Type, _ other: DenseTensor, overwriting: Bool) -> DenseTensor {
+        let outShape = shape == other.shape ? shape : Shape.broadcast(shape, other.shape)
+        // Overwriting needs the result to have our shape; `other` may share our storage only
+        // element for element (the loops read index i of both before writing index i).
+        let out = overwriting && outShape == shape && (other.storage !== storage || other.shape == shape) ? self
+            : shape == other.shape ? uninitializedLike() : DenseTensor(uninitializedShape: outShape)
         let n = out.count
         guard n > 0 else { return out }
         let a = UnsafePointer(storage.base), b = UnsafePointer(other.storage.base), o = out.storage.base

@@ -40,6 +40,13 @@ extension DenseTensor {
     @inlinable
     static func sumKernel(_ p: UnsafePointer<Scalar>?, _ n: Int) -> Scalar {
         guard let p, n > 0 else { return 0 }
+        // Fewer than one vector: the same sum the blocks below end with (their lanes add up to
+        // +0, then the values are added in order), without 64 lanes of zeros folded together.
+        if n < 16 {
+            var total: Scalar = 0
+            for i in 0..<n { total += p[i] }
+            return total
+        }
         var acc0 = SIMD16<Scalar>(), acc1 = SIMD16<Scalar>(), acc2 = SIMD16<Scalar>(), acc3 = SIMD16<Scalar>()
         let blocks = n / 64
         for j in 0..<blocks {

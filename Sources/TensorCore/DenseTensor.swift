@@ -11,7 +11,9 @@
 /// ```
 public struct DenseTensor<Scalar: TensorScalar> {
     /// The scalars, row-major. Shared between views.
-    public let storage: TensorStorage<Scalar>
+    @inlinable public var storage: TensorStorage<Scalar> { _storage }
+    // A `var` only so that `holdsUniqueStorage()` can ask `isKnownUniquelyReferenced`.
+    @usableFromInline var _storage: TensorStorage<Scalar>
     /// The size of each dimension; `[]` for a 0-d tensor.
     public let shape: [Int]
 
@@ -19,7 +21,7 @@ public struct DenseTensor<Scalar: TensorScalar> {
     @inlinable
     public init(storage: TensorStorage<Scalar>, shape: [Int]) {
         assert(storage.count == Shape.count(shape), "storage of \(storage.count) scalars for shape \(shape)")
-        self.storage = storage
+        self._storage = storage
         self.shape = shape
     }
 
@@ -72,6 +74,13 @@ public struct DenseTensor<Scalar: TensorScalar> {
         } }
     }
 
+    /// Whether this value holds the only reference to its storage: no view, copy or tensor
+    /// shares it, so that a kernel may write its result over it (`binary(_:_:overwriting:)`).
+    @inlinable
+    public mutating func holdsUniqueStorage() -> Bool {
+        isKnownUniquelyReferenced(&_storage)
+    }
+
     /// The number of elements.
     @inlinable public var count: Int { storage.count }
 
@@ -82,7 +91,7 @@ public struct DenseTensor<Scalar: TensorScalar> {
     public var scalars: [Scalar] { storage.read { Array($0) } }
 
     /// The value of a one-element tensor, else `nil`.
-    public var scalar: Scalar? { count == 1 ? storage.read { $0[0] } : nil }
+    @inlinable public var scalar: Scalar? { count == 1 ? storage.base[0] : nil }
 
     /// A copy with its own storage.
     @_specialize(where Scalar == Float)

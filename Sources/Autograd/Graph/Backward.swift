@@ -38,13 +38,15 @@ extension Graph {
             for index in stride(from: top, through: 0, by: -1) {
                 // Moved out of the table and into the context (`take`, `consume`), not copied:
                 // each copy of a gradient is two atomic reference-count operations.
-                guard let grad = segment.grads[index].take() else { continue }
+                guard var grad = segment.grads[index].take() else { continue }
                 let node = segment.nodes[index].pointee
                 try segment.checkSavedVersions(node)
                 if node.retainsGrad, let tensor = segment.retained[UInt32(index)]?.tensor {
                     retainedGrads.append((tensor, grad))
                 }
+                let owned = grad.holdsUniqueStorage()
                 var context = BackwardContext(grad: consume grad, node: node, segment: segment)
+                context.ownsGrad = owned
                 if node.op.fusesAccumulation {
                     context.partials = (takePartial(node.inputs.0),
                                         node.inputs.1 == node.inputs.0 ? nil : takePartial(node.inputs.1))

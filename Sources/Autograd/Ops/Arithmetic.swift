@@ -97,7 +97,7 @@ enum Mul: OpDefinition {
         // `x * x` (one saved value, see `*`): both products are g·x and go to one place, so
         // their sum is formed in one pass.
         if c.node.saved.1 < 0 {
-            return (c.first { c.adding(c.partials.0, to: c.grad.binary(.selfProductBackward, c.saved0)) }, nil)
+            return (c.first { c.adding(c.partials.0, to: c.gradBinary(.selfProductBackward, c.saved0)) }, nil)
         }
         // Mul accumulates itself (`OpKind.fusesAccumulation`): partial + g·other.
         return (c.first { product(c, c.saved1, shape: c.saved0.shape, partial: c.partials.0) },
@@ -120,7 +120,7 @@ enum MulScalar: OpDefinition {
     static let name = "MulBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.mul, scalar: c.scalar), nil) }
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.mul, scalar: c.scalar), nil) }
 }
 
 extension Tensor {
@@ -167,7 +167,7 @@ enum DivScalar: OpDefinition {
     static let name = "DivBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.div, scalar: c.scalar), nil) }
+    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.div, scalar: c.scalar), nil) }
 }
 
 /// `s / a`: PyTorch computes `reciprocal(a) * s`, so the node it shows is the multiplication.

@@ -20,6 +20,9 @@ struct BackwardContext<Scalar: TensorScalar> {
     /// received so far, taken out of the sweep's tables. The derivative returns the sums
     /// (`partial + its own`), so that it can form them in one pass.
     var partials: (DenseTensor<Scalar>?, DenseTensor<Scalar>?) = (nil, nil)
+    /// Whether the sweep holds the only reference to `grad`'s storage (no other edge, retained
+    /// gradient or caller's tensor shares it), so that a derivative may write over it.
+    var ownsGrad = false
 
     /// Whether input 0 / input 1 needs a gradient.
     var needs: (Bool, Bool) { (node.inputs.0.kind != .none, node.inputs.1.kind != .none) }
@@ -38,6 +41,20 @@ struct BackwardContext<Scalar: TensorScalar> {
     func adding(_ partial: DenseTensor<Scalar>?, to new: DenseTensor<Scalar>) -> DenseTensor<Scalar> {
         guard let partial else { return new }
         return partial.binary(.add, new)
+    }
+
+    /// `grad ⊙ other` (`other` broadcast to the gradient's shape), written over the gradient's
+    /// buffer when the sweep owns it: a chain of elementwise derivatives then reuses one buffer
+    /// instead of taking a new one per node. Only for a derivative that reads `grad` once.
+    @inline(__always)
+    func gradBinary(_ op: BinaryOp, _ other: DenseTensor<Scalar>) -> DenseTensor<Scalar> {
+        grad.binary(op, other, overwriting: ownsGrad)
+    }
+
+    /// `grad ⊙ scalar`, over the gradient's buffer when the sweep owns it (see the other overload).
+    @inline(__always)
+    func gradBinary(_ op: BinaryOp, scalar: Scalar) -> DenseTensor<Scalar> {
+        grad.binary(op, scalar: scalar, overwriting: ownsGrad)
     }
 
     /// `f()` when input 0 needs a gradient, else `nil`.

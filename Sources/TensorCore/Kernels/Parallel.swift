@@ -20,6 +20,10 @@ public enum Parallel {
         set { minimumSetting.store(Swift.max(1, newValue), ordering: .relaxed) }
     }
 
+    /// Below this many elements nothing is split or streamed, whatever the settings: the
+    /// small tensors of a training step's bookkeeping skip reading them.
+    @inlinable static var neverSplitBelow: Int { 4096 }
+
     private static let threadSetting = Atomic<Int>(Swift.max(1, ProcessInfoCores.online))
     private static let minimumSetting = Atomic<Int>(1 << 18)
 
