@@ -14,10 +14,11 @@ extension Graph {
         var pending = ContiguousArray<Segment<Scalar>>(), walked = ContiguousArray<(segment: Segment<Scalar>, generation: UInt32)>()
         swap(&pending, &sweepPending)
         swap(&walked, &sweepWalked)
-        pending.append(root.segment)
+        let rootSegment = root.segment
+        pending.append(rootSegment)
         var retainedGrads: [(Tensor<Scalar>, DenseTensor<Scalar>)] = []
-        root.segment.prepareSweep()
-        root.segment.grads[Int(root.index)] = seed
+        rootSegment.prepareSweep()
+        rootSegment.grads[Int(root.index)] = seed
         var top = Int(root.index)
         // Whatever happens, no segment keeps gradient buffers (or a stale "prepared" state).
         defer {
@@ -34,7 +35,7 @@ extension Graph {
             for i in pending.indices where pending[i].sequence > pending[newest].sequence { newest = i }
             let segment = pending.remove(at: newest)
             walked.append((segment, segment.generation))
-            if segment !== root.segment { top = segment.nodes.count - 1 }
+            if segment !== rootSegment { top = segment.nodes.count - 1 }
             for index in stride(from: top, through: 0, by: -1) {
                 // Moved out of the table and into the context (`take`, `consume`), not copied:
                 // each copy of a gradient is two atomic reference-count operations.
@@ -45,7 +46,7 @@ extension Graph {
                     retainedGrads.append((tensor, grad))
                 }
                 let owned = grad.holdsUniqueStorage()
-                var context = BackwardContext(grad: consume grad, node: node, segment: segment)
+                var context = BackwardContext(grad: consume grad, node: node, segment: .passUnretained(segment))
                 context.ownsGrad = owned
                 if node.op.fusesAccumulation {
                     context.partials = (takePartial(node.inputs.0),
@@ -80,9 +81,10 @@ extension Graph {
     /// Takes out what `edge`'s node or leaf has received so far in this sweep, if anything.
     private func takePartial(_ edge: Edge) -> DenseTensor<Scalar>? {
         guard edge.kind != .none else { return nil }
-        let segment = self.segment(edge.segment)
-        guard segment.generation == edge.generation, segment.sweepPrepared else { return nil }
-        return edge.kind == .node ? segment.grads[Int(edge.index)].take() : segment.leafGrads[Int(edge.index)].take()
+        return withSegment(edge.segment) { segment in
+            guard segment.generation == edge.generation, segment.sweepPrepared else { return nil }
+            return edge.kind == .node ? segment.grads[Int(edge.index)].take() : segment.leafGrads[Int(edge.index)].take()
+        }
     }
 
     /// Adds `grad` to what `edge`'s node or leaf has received so far (ggml's `add_or_set`).
@@ -90,18 +92,22 @@ extension Graph {
         _ grad: __owned DenseTensor<Scalar>, into edge: Edge, pending: inout ContiguousArray<Segment<Scalar>>
     ) throws(AutogradError) {
         guard edge.kind != .none else { return }
-        let segment = self.segment(edge.segment)
-        guard segment.generation == edge.generation else { throw .graphFreed }
-        if !segment.sweepPrepared {
-            segment.prepareSweep()
-            pending.append(segment)
+        // Borrowed: a strong local cost an atomic retain and release per gradient.
+        let live = withSegment(edge.segment) { segment in
+            guard segment.generation == edge.generation else { return false }
+            if !segment.sweepPrepared {
+                segment.prepareSweep()
+                pending.append(segment)
+            }
+            let index = Int(edge.index)
+            switch edge.kind {
+            case .node: Self.add(grad, to: &segment.grads[index])
+            case .leaf: Self.add(grad, to: &segment.leafGrads[index])
+            case .none: break
+            }
+            return true
         }
-        let index = Int(edge.index)
-        switch edge.kind {
-        case .node: Self.add(grad, to: &segment.grads[index])
-        case .leaf: Self.add(grad, to: &segment.leafGrads[index])
-        case .none: break
-        }
+        guard live else { throw .graphFreed }
     }
 
     /// `slot += grad`, or `slot = grad` for the first one, moving rather than copying.

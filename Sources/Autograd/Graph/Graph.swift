@@ -2,6 +2,9 @@
 /// segments free for reuse. See Note [Segments].
 final class Graph<Scalar: TensorScalar> {
     @exclusivity(unchecked) var segments: ContiguousArray<Segment<Scalar>> = []
+    /// `segments` again, unmanaged: the sweep borrows a segment by id (`withSegment`) without
+    /// the atomic retain and release that reading `segments[id]` into a local costs.
+    @exclusivity(unchecked) var segmentRefs: ContiguousArray<Unmanaged<Segment<Scalar>>> = []
     @exclusivity(unchecked) var current: Segment<Scalar>?
     @exclusivity(unchecked) var freeList: ContiguousArray<Segment<Scalar>> = []
     @exclusivity(unchecked) var sequence = 0
@@ -34,6 +37,7 @@ final class Graph<Scalar: TensorScalar> {
             precondition(segments.count < Int(UInt16.max), "Autograd: too many live graphs on one thread")
             segment = Segment(id: UInt16(segments.count), graph: self)
             segments.append(segment)
+            segmentRefs.append(.passUnretained(segment))
         }
         segment.isFree = false
         sequence += 1
@@ -50,6 +54,12 @@ final class Graph<Scalar: TensorScalar> {
     }
 
     func segment(_ id: UInt16) -> Segment<Scalar> { segments[Int(id)] }
+
+    /// Calls `body` with segment `id` borrowed (the graph owns its segments).
+    @inline(__always)
+    func withSegment<R>(_ id: UInt16, _ body: (Segment<Scalar>) throws -> R) rethrows -> R {
+        try segmentRefs[Int(id)]._withUnsafeGuaranteedRef(body)
+    }
 }
 
 /// A graph of any scalar type, as `currentGraphStats()` reads it.

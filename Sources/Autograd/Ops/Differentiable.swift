@@ -15,7 +15,8 @@ struct BackwardContext<Scalar: TensorScalar> {
     /// The gradient of the loss with respect to the node's output.
     let grad: DenseTensor<Scalar>
     let node: Node
-    unowned(unsafe) let segment: Segment<Scalar>
+    /// Borrowed for each read: an `unowned(unsafe)` field still retained it around every use.
+    let segment: Unmanaged<Segment<Scalar>>
     /// For ops whose `OpKind.fusesAccumulation` is set: the gradients inputs 0 and 1 have
     /// received so far, taken out of the sweep's tables. The derivative returns the sums
     /// (`partial + its own`), so that it can form them in one pass.
@@ -26,11 +27,11 @@ struct BackwardContext<Scalar: TensorScalar> {
 
     /// Whether input 0 / input 1 needs a gradient.
     var needs: (Bool, Bool) { (node.inputs.0.kind != .none, node.inputs.1.kind != .none) }
-    var saved0: DenseTensor<Scalar> { segment.saved[Int(node.saved.0)] }
-    var saved1: DenseTensor<Scalar> { segment.saved[Int(node.saved.1)] }
-    var shape0: [Int] { segment.shapes[Int(node.shapes.0)] }
-    var shape1: [Int] { segment.shapes[Int(node.shapes.1)] }
-    var indices: [Int] { segment.indices[Int(node.indices)] }
+    var saved0: DenseTensor<Scalar> { segment._withUnsafeGuaranteedRef { $0.saved[Int(node.saved.0)] } }
+    var saved1: DenseTensor<Scalar> { segment._withUnsafeGuaranteedRef { $0.saved[Int(node.saved.1)] } }
+    var shape0: [Int] { segment._withUnsafeGuaranteedRef { $0.shapes[Int(node.shapes.0)] } }
+    var shape1: [Int] { segment._withUnsafeGuaranteedRef { $0.shapes[Int(node.shapes.1)] } }
+    var indices: [Int] { segment._withUnsafeGuaranteedRef { $0.indices[Int(node.indices)] } }
     var scalar: Scalar { Scalar(node.scalar) }
     var dim: Int { Int(node.dim) }
     var dim2: Int { Int(node.dim2) }
