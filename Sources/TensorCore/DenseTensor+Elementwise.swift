@@ -40,6 +40,15 @@ public enum BinaryOp: Sendable {
     /// `t + t` with `t = grad · x`: the derivative of `x * x` as PyTorch forms it (one product
     /// per operand, summed), bit for bit, in one pass.
     case selfProductBackward
+
+    /// Whether a loop with one operand a single value exists (`binary(_:scalar:)`); the
+    /// others broadcast a 0-d tensor.
+    @inlinable var hasScalarKernel: Bool {
+        switch self {
+        case .add, .sub, .mul, .div: true
+        default: false
+        }
+    }
 }
 
 extension DenseTensor {
@@ -115,28 +124,31 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     @inlinable
     public func binary(_ op: BinaryOp, _ other: DenseTensor) -> DenseTensor {
-        binary(op, other, overwriting: false)
+        let outShape = shape == other.shape ? shape : Shape.broadcast(shape, other.shape)
+        let out = shape == other.shape ? uninitializedLike() : DenseTensor(uninitializedShape: outShape)
+        zip(op, other, outShape: outShape, into: out.storage.base)
+        return out
     }
 
-    /// `op(self, other)`, written over `self`'s storage when `overwriting` is true and the result
-    /// has `self`'s shape (else into a new buffer); see ``binary(_:scalar:overwriting:)``.
+    /// `op(self, other)` written over `self`'s storage when `overwriting` is true and the result
+    /// has `self`'s shape, else into a new buffer like ``binary(_:_:)``.
+    ///
+    /// For a caller that holds the only reference to this value (``holdsUniqueStorage()``), such
+    /// as the backward sweep with a gradient no one else sees: the result reuses the buffer
+    /// instead of taking a new one. `consuming`, so that the value moves through unretained
+    /// (returning a borrowed `self` would copy it: an atomic retain and release). The storage's
+    /// version is not bumped: nothing else reads it.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     @inlinable
-    public func binary(_ op: BinaryOp, _ other: DenseTensor, overwriting: Bool) -> DenseTensor {
-        let o = overwriting
-        switch op {
-        case .add: return zip(Fn.Add.self, other, overwriting: o)
-        case .sub: return zip(Fn.Sub.self, other, overwriting: o)
-        case .mul: return zip(Fn.Mul.self, other, overwriting: o)
-        case .div: return zip(Fn.Div.self, other, overwriting: o)
-        case .reluBackward: return zip(Fn.ReluBackward.self, other, overwriting: o)
-        case .sigmoidBackward: return zip(Fn.SigmoidBackward.self, other, overwriting: o)
-        case .tanhBackward: return zip(Fn.TanhBackward.self, other, overwriting: o)
-        case .absBackward: return zip(Fn.AbsBackward.self, other, overwriting: o)
-        case .sqrtBackward: return zip(Fn.SqrtBackward.self, other, overwriting: o)
-        case .selfProductBackward: return zip(Fn.SelfProductBackward.self, other, overwriting: o)
-        }
+    public consuming func binary(_ op: BinaryOp, _ other: DenseTensor, overwriting: Bool) -> DenseTensor {
+        // `other` may share our storage only element for element (the loops read index i of
+        // both before writing index i).
+        guard overwriting, other.storage !== storage || other.shape == shape,
+              shape == other.shape || Shape.broadcast(shape, other.shape) == shape
+        else { return binary(op, other) }
+        zip(op, other, outShape: shape, into: storage.base)
+        return self
     }
 
     /// `addend + self * other` elementwise, all three of one shape, rounded as the two
@@ -164,25 +176,21 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     @inlinable
     public func binary(_ op: BinaryOp, scalar: Scalar) -> DenseTensor {
-        binary(op, scalar: scalar, overwriting: false)
+        guard op.hasScalarKernel else { return binary(op, DenseTensor(scalar)) }
+        let out = uninitializedLike()
+        zip(op, scalar: scalar, onLeft: false, into: out.storage.base)
+        return out
     }
 
-    /// `op(self, scalar)`, written over `self`'s storage when `overwriting` is true.
-    ///
-    /// For a caller that holds the only reference to this value (``holdsUniqueStorage()``), such
-    /// as the backward sweep with a gradient no one else sees: the result reuses the buffer
-    /// instead of taking a new one. The storage's version is not bumped: nothing else reads it.
+    /// `op(self, scalar)`, written over `self`'s storage when `overwriting` is true; see
+    /// ``binary(_:_:overwriting:)``.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     @inlinable
-    public func binary(_ op: BinaryOp, scalar: Scalar, overwriting: Bool) -> DenseTensor {
-        switch op {
-        case .add: return zip(Fn.Add.self, scalar: scalar, onLeft: false, overwriting: overwriting)
-        case .sub: return zip(Fn.Sub.self, scalar: scalar, onLeft: false, overwriting: overwriting)
-        case .mul: return zip(Fn.Mul.self, scalar: scalar, onLeft: false, overwriting: overwriting)
-        case .div: return zip(Fn.Div.self, scalar: scalar, onLeft: false, overwriting: overwriting)
-        default: return binary(op, DenseTensor(scalar), overwriting: overwriting)
-        }
+    public consuming func binary(_ op: BinaryOp, scalar: Scalar, overwriting: Bool) -> DenseTensor {
+        guard overwriting, op.hasScalarKernel else { return binary(op, scalar: scalar) }
+        zip(op, scalar: scalar, onLeft: false, into: storage.base)
+        return self
     }
 
     /// `op(scalar, self)`.
@@ -190,37 +198,58 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     @inlinable
     public func binary(scalar: Scalar, _ op: BinaryOp) -> DenseTensor {
-        switch op {
-        case .add: return zip(Fn.Add.self, scalar: scalar, onLeft: true, overwriting: false)
-        case .sub: return zip(Fn.Sub.self, scalar: scalar, onLeft: true, overwriting: false)
-        case .mul: return zip(Fn.Mul.self, scalar: scalar, onLeft: true, overwriting: false)
-        case .div: return zip(Fn.Div.self, scalar: scalar, onLeft: true, overwriting: false)
-        default: return DenseTensor(scalar).binary(op, self)
-        }
-    }
-
-    /// `F(self, s)` or `F(s, self)` elementwise: the result has `self`'s shape, no broadcast.
-    @inlinable @inline(__always)
-    func zip<F: ElementFunction2>(_ f: F.Type, scalar s: Scalar, onLeft: Bool, overwriting: Bool) -> DenseTensor {
-        let out = overwriting ? self : uninitializedLike()
-        let n = count
-        guard n > 0 else { return out }
-        let a = UnsafePointer(storage.base), o = out.storage.base
-        if onLeft { zipLoop(f, scalar: s, a, o, n) } else { zipLoop(f, a, scalar: s, o, n) }
+        guard op.hasScalarKernel else { return DenseTensor(scalar).binary(op, self) }
+        let out = uninitializedLike()
+        zip(op, scalar: scalar, onLeft: true, into: out.storage.base)
         return out
     }
 
-    /// The broadcasting driver: picks the contiguous, scalar-operand or strided loop.
+    /// `op(self, s)` or `op(s, self)` into `out` (this tensor's count of elements), for the four
+    /// ops with a scalar kernel (`BinaryOp.hasScalarKernel`).
     @inlinable @inline(__always)
-    func zip<F: ElementFunction2>(_ f: F.Type, _ other: DenseTensor, overwriting: Bool) -> DenseTensor {
-        let outShape = shape == other.shape ? shape : Shape.broadcast(shape, other.shape)
-        // Overwriting needs the result to have our shape; `other` may share our storage only
-        // element for element (the loops read index i of both before writing index i).
-        let out = overwriting && outShape == shape && (other.storage !== storage || other.shape == shape) ? self
-            : shape == other.shape ? uninitializedLike() : DenseTensor(uninitializedShape: outShape)
-        let n = out.count
-        guard n > 0 else { return out }
-        let a = UnsafePointer(storage.base), b = UnsafePointer(other.storage.base), o = out.storage.base
+    func zip(_ op: BinaryOp, scalar s: Scalar, onLeft: Bool, into out: UnsafeMutablePointer<Scalar>) {
+        switch op {
+        case .add: zip(Fn.Add.self, scalar: s, onLeft: onLeft, into: out)
+        case .sub: zip(Fn.Sub.self, scalar: s, onLeft: onLeft, into: out)
+        case .mul: zip(Fn.Mul.self, scalar: s, onLeft: onLeft, into: out)
+        case .div: zip(Fn.Div.self, scalar: s, onLeft: onLeft, into: out)
+        default: preconditionFailure("no scalar kernel for \(op)")
+        }
+    }
+
+    /// `op(self, other)` into `out`, which holds `outShape` (the broadcast shape).
+    @inlinable @inline(__always)
+    func zip(_ op: BinaryOp, _ other: DenseTensor, outShape: [Int], into out: UnsafeMutablePointer<Scalar>) {
+        switch op {
+        case .add: zip(Fn.Add.self, other, outShape: outShape, into: out)
+        case .sub: zip(Fn.Sub.self, other, outShape: outShape, into: out)
+        case .mul: zip(Fn.Mul.self, other, outShape: outShape, into: out)
+        case .div: zip(Fn.Div.self, other, outShape: outShape, into: out)
+        case .reluBackward: zip(Fn.ReluBackward.self, other, outShape: outShape, into: out)
+        case .sigmoidBackward: zip(Fn.SigmoidBackward.self, other, outShape: outShape, into: out)
+        case .tanhBackward: zip(Fn.TanhBackward.self, other, outShape: outShape, into: out)
+        case .absBackward: zip(Fn.AbsBackward.self, other, outShape: outShape, into: out)
+        case .sqrtBackward: zip(Fn.SqrtBackward.self, other, outShape: outShape, into: out)
+        case .selfProductBackward: zip(Fn.SelfProductBackward.self, other, outShape: outShape, into: out)
+        }
+    }
+
+    /// `F(self, s)` or `F(s, self)` elementwise into `o`: no broadcast.
+    @inlinable @inline(__always)
+    func zip<F: ElementFunction2>(_ f: F.Type, scalar s: Scalar, onLeft: Bool, into o: UnsafeMutablePointer<Scalar>) {
+        let n = count
+        guard n > 0 else { return }
+        let a = UnsafePointer(storage.base)
+        if onLeft { zipLoop(f, scalar: s, a, o, n) } else { zipLoop(f, a, scalar: s, o, n) }
+    }
+
+    /// The broadcasting driver: picks the contiguous, scalar-operand or strided loop, writing `o`
+    /// (which holds `outShape`).
+    @inlinable @inline(__always)
+    func zip<F: ElementFunction2>(_ f: F.Type, _ other: DenseTensor, outShape: [Int], into o: UnsafeMutablePointer<Scalar>) {
+        let n = Shape.count(outShape)
+        guard n > 0 else { return }
+        let a = UnsafePointer(storage.base), b = UnsafePointer(other.storage.base)
         if shape == other.shape {
             zipLoop(f, a, b, o, n)
         } else if other.count == 1 && count == n {
@@ -241,6 +270,5 @@ extension DenseTensor {
                 }
             }
         }
-        return out
     }
 }

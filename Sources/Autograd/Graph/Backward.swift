@@ -46,15 +46,17 @@ extension Graph {
                     retainedGrads.append((tensor, grad))
                 }
                 let owned = grad.holdsUniqueStorage()
-                var context = BackwardContext(grad: consume grad, node: node, segment: .passUnretained(segment))
-                context.ownsGrad = owned
-                if node.op.fusesAccumulation {
-                    context.partials = (takePartial(node.inputs.0),
-                                        node.inputs.1 == node.inputs.0 ? nil : takePartial(node.inputs.1))
-                }
-                let (g0, g1) = node.op.backward(context)
-                if let g = consume g0 { try accumulate(g, into: node.inputs.0, pending: &pending) }
-                if let g = consume g1 { try accumulate(g, into: node.inputs.1, pending: &pending) }
+                let partials = node.op.fusesAccumulation
+                    ? (takePartial(node.inputs.0), node.inputs.1 == node.inputs.0 ? nil : takePartial(node.inputs.1))
+                    : (nil, nil)
+                // Consumed by the derivative, so that a gradient it writes over moves through.
+                let context = BackwardContext(grad: consume grad, node: node, segment: .passUnretained(segment),
+                                              partials: partials, ownsGrad: owned)
+                // Taken out of the result (`take`): `if let g = consume g0` on a destructured
+                // tuple copied each gradient and released the original (two atomic operations).
+                var grads = node.op.backward(consume context)
+                if let g = grads.0.take() { try accumulate(g, into: node.inputs.0, pending: &pending) }
+                if let g = grads.1.take() { try accumulate(g, into: node.inputs.1, pending: &pending) }
             }
         }
 
@@ -92,7 +94,10 @@ extension Graph {
         _ grad: __owned DenseTensor<Scalar>, into edge: Edge, pending: inout ContiguousArray<Segment<Scalar>>
     ) throws(AutogradError) {
         guard edge.kind != .none else { return }
-        // Borrowed: a strong local cost an atomic retain and release per gradient.
+        // The segment borrowed (a strong local cost an atomic retain and release per gradient),
+        // and the gradient moved into the closure through an optional: a captured parameter can
+        // only be copied, which was another retain and release.
+        var moving: DenseTensor<Scalar>? = consume grad
         let live = withSegment(edge.segment) { segment in
             guard segment.generation == edge.generation else { return false }
             if !segment.sweepPrepared {
@@ -101,8 +106,8 @@ extension Graph {
             }
             let index = Int(edge.index)
             switch edge.kind {
-            case .node: Self.add(grad, to: &segment.grads[index])
-            case .leaf: Self.add(grad, to: &segment.leafGrads[index])
+            case .node: Self.add(moving.take()!, to: &segment.grads[index])
+            case .leaf: Self.add(moving.take()!, to: &segment.leafGrads[index])
             case .none: break
             }
             return true

@@ -7,7 +7,7 @@ enum Add: OpDefinition {
     static let name = "AddBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         (c.first { c.grad.sum(toShape: c.shape0) }, c.second { c.grad.sum(toShape: c.shape1) })
     }
 }
@@ -16,7 +16,7 @@ enum AddScalar: OpDefinition {
     static let name = "AddBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad, nil) }
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad, nil) }
 }
 
 extension Tensor {
@@ -46,7 +46,7 @@ enum Sub: OpDefinition {
     static let name = "SubBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         (c.first { c.grad.sum(toShape: c.shape0) }, c.second { c.grad.sum(toShape: c.shape1).unary(.neg) })
     }
 }
@@ -55,7 +55,7 @@ enum SubScalar: OpDefinition {
     static let name = "SubBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad, nil) }
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad, nil) }
 }
 
 /// `s - a`: PyTorch records `rsub(a, s)`.
@@ -63,7 +63,7 @@ enum RsubScalar: OpDefinition {
     static let name = "RsubBackward1"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.unary(.neg), nil) }
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.unary(.neg), nil) }
 }
 
 extension Tensor {
@@ -93,11 +93,13 @@ enum Mul: OpDefinition {
     static let name = "MulBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         // `x * x` (one saved value, see `*`): both products are g·x and go to one place, so
         // their sum is formed in one pass.
         if c.node.saved.1 < 0 {
-            return (c.first { c.adding(c.partials.0, to: c.gradBinary(.selfProductBackward, c.saved0)) }, nil)
+            guard c.needs.0 else { return (nil, nil) }
+            let (partial, x) = (c.partials.0, c.saved0)
+            return (BackwardContext.adding(partial, to: c.gradBinary(.selfProductBackward, x)), nil)
         }
         // Mul accumulates itself (`OpKind.fusesAccumulation`): partial + g·other.
         return (c.first { product(c, c.saved1, shape: c.saved0.shape, partial: c.partials.0) },
@@ -112,7 +114,7 @@ enum Mul: OpDefinition {
         if let partial, c.grad.shape == other.shape, c.grad.shape == shape, partial.shape == shape {
             return c.grad.multiplied(by: other, adding: partial)
         }
-        return c.adding(partial, to: c.grad.binary(.mul, other).sum(toShape: shape))
+        return BackwardContext.adding(partial, to: c.grad.binary(.mul, other).sum(toShape: shape))
     }
 }
 
@@ -120,7 +122,7 @@ enum MulScalar: OpDefinition {
     static let name = "MulBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.mul, scalar: c.scalar), nil) }
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.mul, scalar: c.scalar), nil) }
 }
 
 extension Tensor {
@@ -153,7 +155,7 @@ enum Div: OpDefinition {
     static let name = "DivBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         let (a, b) = (c.saved0, c.saved1)
         // d(a/b)/db = -a / b², computed as PyTorch computes it, -g · ((a / b) / b): forming b²
         // first underflows or overflows where the result does not (Float a = b = 1e-30 gave
@@ -167,7 +169,7 @@ enum DivScalar: OpDefinition {
     static let name = "DivBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.div, scalar: c.scalar), nil) }
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.div, scalar: c.scalar), nil) }
 }
 
 /// `s / a`: PyTorch computes `reciprocal(a) * s`, so the node it shows is the multiplication.
@@ -175,7 +177,7 @@ enum ScalarDiv: OpDefinition {
     static let name = "MulBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         // d(s · r)/da with r = 1/a: -(g s) r²; `saved0` is r.
         let r = c.saved0
         return (c.grad.binary(.mul, scalar: c.scalar).binary(.mul, r.binary(.mul, r)).unary(.neg), nil)
@@ -211,7 +213,7 @@ enum Neg: OpDefinition {
     static let name = "NegBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.unary(.neg), nil) }
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.unary(.neg), nil) }
 }
 
 extension Tensor {

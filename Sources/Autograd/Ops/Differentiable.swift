@@ -5,7 +5,7 @@ protocol OpDefinition {
     static var name: String { get }
     /// The gradients for the node's inputs, given the gradient of its output. An input whose
     /// `needs` flag is false gets `nil` and costs nothing.
-    static func backward<Scalar: TensorScalar>(_ c: BackwardContext<Scalar>) -> InputGrads<Scalar>
+    static func backward<Scalar: TensorScalar>(_ c: consuming BackwardContext<Scalar>) -> InputGrads<Scalar>
 }
 
 typealias InputGrads<Scalar: TensorScalar> = (DenseTensor<Scalar>?, DenseTensor<Scalar>?)
@@ -20,10 +20,10 @@ struct BackwardContext<Scalar: TensorScalar> {
     /// For ops whose `OpKind.fusesAccumulation` is set: the gradients inputs 0 and 1 have
     /// received so far, taken out of the sweep's tables. The derivative returns the sums
     /// (`partial + its own`), so that it can form them in one pass.
-    var partials: (DenseTensor<Scalar>?, DenseTensor<Scalar>?) = (nil, nil)
+    let partials: (DenseTensor<Scalar>?, DenseTensor<Scalar>?)
     /// Whether the sweep holds the only reference to `grad`'s storage (no other edge, retained
     /// gradient or caller's tensor shares it), so that a derivative may write over it.
-    var ownsGrad = false
+    let ownsGrad: Bool
 
     /// Whether input 0 / input 1 needs a gradient.
     var needs: (Bool, Bool) { (node.inputs.0.kind != .none, node.inputs.1.kind != .none) }
@@ -39,7 +39,7 @@ struct BackwardContext<Scalar: TensorScalar> {
 
     /// `partial + new` (the order the sweep adds in), or `new` when nothing came before.
     @inline(__always)
-    func adding(_ partial: DenseTensor<Scalar>?, to new: DenseTensor<Scalar>) -> DenseTensor<Scalar> {
+    static func adding(_ partial: DenseTensor<Scalar>?, to new: DenseTensor<Scalar>) -> DenseTensor<Scalar> {
         guard let partial else { return new }
         return partial.binary(.add, new)
     }
@@ -47,14 +47,15 @@ struct BackwardContext<Scalar: TensorScalar> {
     /// `grad ⊙ other` (`other` broadcast to the gradient's shape), written over the gradient's
     /// buffer when the sweep owns it: a chain of elementwise derivatives then reuses one buffer
     /// instead of taking a new one per node. Only for a derivative that reads `grad` once.
+    /// Consuming, so that the gradient moves through to the result unretained.
     @inline(__always)
-    func gradBinary(_ op: BinaryOp, _ other: DenseTensor<Scalar>) -> DenseTensor<Scalar> {
+    consuming func gradBinary(_ op: BinaryOp, _ other: DenseTensor<Scalar>) -> DenseTensor<Scalar> {
         grad.binary(op, other, overwriting: ownsGrad)
     }
 
     /// `grad ⊙ scalar`, over the gradient's buffer when the sweep owns it (see the other overload).
     @inline(__always)
-    func gradBinary(_ op: BinaryOp, scalar: Scalar) -> DenseTensor<Scalar> {
+    consuming func gradBinary(_ op: BinaryOp, scalar: Scalar) -> DenseTensor<Scalar> {
         grad.binary(op, scalar: scalar, overwriting: ownsGrad)
     }
 

@@ -7,7 +7,7 @@ enum Pow: OpDefinition {
     static let name = "PowBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         (c.saved0.powBackward(grad: c.grad, exponent: c.scalar), nil)   // p · x^(p-1) · g
     }
 }
@@ -27,21 +27,21 @@ enum Exp: OpDefinition {
     static let name = "ExpBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.mul, c.saved0), nil) }  // g · eˣ
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.mul, c.saved0), nil) }  // g · eˣ
 }
 
 enum Log: OpDefinition {
     static let name = "LogBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.div, c.saved0), nil) }  // g / x
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.div, c.saved0), nil) }  // g / x
 }
 
 enum Sqrt: OpDefinition {
     static let name = "SqrtBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.sqrtBackward, c.saved0), nil) }  // g / 2√x
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.sqrtBackward, c.saved0), nil) }  // g / 2√x
 }
 
 extension Tensor {
@@ -73,14 +73,14 @@ enum Abs: OpDefinition {
     static let name = "AbsBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.absBackward, c.saved0), nil) }  // g · sign(x)
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.absBackward, c.saved0), nil) }  // g · sign(x)
 }
 
 enum ReluOp: OpDefinition {
     static let name = "ReluBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.reluBackward, c.saved0), nil) }  // y <= 0 ? 0 : g (g at NaN)
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.reluBackward, c.saved0), nil) }  // y <= 0 ? 0 : g (g at NaN)
 }
 
 extension Tensor {
@@ -105,14 +105,14 @@ enum SigmoidOp: OpDefinition {
     static let name = "SigmoidBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.sigmoidBackward, c.saved0), nil) }  // g · y(1 - y)
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.sigmoidBackward, c.saved0), nil) }  // g · y(1 - y)
 }
 
 enum TanhOp: OpDefinition {
     static let name = "TanhBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.tanhBackward, c.saved0), nil) }  // g · (1 - y²)
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.tanhBackward, c.saved0), nil) }  // g · (1 - y²)
 }
 
 extension Tensor {

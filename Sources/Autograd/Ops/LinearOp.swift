@@ -6,7 +6,7 @@ enum LinearOp: OpDefinition {
     static let name = "AddmmBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         // Inputs: 0 = x [N, in], 1 = weight [out, in]; the bias's gradient goes through `bias`.
         let (x, w) = (c.saved0, c.saved1)
         return (c.first { c.grad.matmul(w) },                  // ∂/∂x = G · W
@@ -18,7 +18,7 @@ enum LinearBias: OpDefinition {
     static let name = "AddmmBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         // Inputs: 0 = the matmul part (the LinearOp node), 1 = bias [out]: ∂/∂b = Σ rows of G.
         (c.grad, c.second { c.grad.sum(dim: 0, keepDim: false) })
     }

@@ -8,7 +8,7 @@ enum CrossEntropy: OpDefinition {
     static let name = "NllLossBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         let logProbabilities = c.saved0
         let targets = c.indices
         let classes = logProbabilities.shape.last ?? 1
@@ -55,7 +55,7 @@ enum MseLoss: OpDefinition {
     static let name = "MseLossBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         // ∂/∂a = 2 (a − b) g / n, ∂/∂b its negation; summed back over broadcast dims.
         let diff = c.saved0
         let scale = 2 * c.grad.scalar! / S(Swift.max(diff.count, 1))

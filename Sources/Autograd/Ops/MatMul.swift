@@ -7,7 +7,7 @@ enum Mm: OpDefinition {
     static let name = "MmBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         let (a, b) = (c.saved0, c.saved1)
         return (c.first { c.grad.matmul(b, transposeB: true) },   // ∂/∂A = G · Bᵀ
                 c.second { a.matmul(c.grad, transposeA: true) })  // ∂/∂B = Aᵀ · G
@@ -20,7 +20,7 @@ enum Mv: OpDefinition {
     static let name = "MvBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         let (a, v) = (c.saved0, c.saved1)
         return (c.first { c.grad.outer(v) },                 // ∂/∂A = g ⊗ v
                 c.second { a.matvec(c.grad, transpose: true) })  // ∂/∂v = Aᵀ · g

@@ -24,14 +24,14 @@ enum Sum: OpDefinition {
     static let name = "SumBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.expanded(to: c.shape0), nil) }
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.expanded(to: c.shape0), nil) }
 }
 
 enum SumDim: OpDefinition {
     static let name = "SumBackward1"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         (c.grad.unreduced(dim: c.dim, keepDim: c.keepDim, to: c.shape0), nil)
     }
 }
@@ -58,7 +58,7 @@ enum Mean: OpDefinition {
     static let name = "MeanBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         // The output is 0-d, so its gradient is one value: a fill of g / n, not a division then
         // an expand (two buffers).
         (DenseTensor(shape: c.shape0, repeating: c.grad.scalar! / S(Shape.count(c.shape0))), nil)
@@ -69,7 +69,7 @@ enum MeanDim: OpDefinition {
     static let name = "MeanBackward1"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         let size = c.shape0.isEmpty ? 1 : c.shape0[Shape.normalize(dim: c.dim, rank: c.shape0.count)]
         return (c.grad.binary(.div, scalar: S(size)).unreduced(dim: c.dim, keepDim: c.keepDim, to: c.shape0), nil)
     }
@@ -97,7 +97,7 @@ enum MaxAll: OpDefinition {
     static let name = "MaxBackward1"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         // Ties share the gradient evenly, as PyTorch's evenly_distribute_backward.
         (c.saved0.maxBackward(grad: c.grad.scalar!, maximum: c.scalar), nil)
     }
@@ -107,7 +107,7 @@ enum MaxDim: OpDefinition {
     static let name = "MaxBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         let g = c.grad.withReducedDim(c.dim, keepDim: c.keepDim, inputRank: c.shape0.count)
         return (g.scatter(indices: c.indices, dim: c.dim, into: c.shape0), nil)
     }

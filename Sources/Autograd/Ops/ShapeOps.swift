@@ -6,7 +6,7 @@ enum Reshape: OpDefinition {
     static let name = "ViewBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
 }
 
 extension Tensor {
@@ -27,7 +27,7 @@ enum T: OpDefinition {
     static let name = "TBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         (c.grad.rank < 2 ? c.grad : c.grad.transposed(0, 1), nil)   // t() of a 0-d or 1-d tensor is itself
     }
 }
@@ -36,7 +36,7 @@ enum Transpose: OpDefinition {
     static let name = "TransposeBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.transposed(c.dim, c.dim2), nil) }
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.transposed(c.dim, c.dim2), nil) }
 }
 
 extension Tensor {
@@ -61,7 +61,7 @@ enum Unsqueeze: OpDefinition {
     static let name = "UnsqueezeBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
 }
 
 extension Tensor {
@@ -82,7 +82,7 @@ enum Expand: OpDefinition {
     static let name = "ExpandBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> { (c.grad.sum(toShape: c.shape0), nil) }
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.sum(toShape: c.shape0), nil) }
 }
 
 extension Tensor {

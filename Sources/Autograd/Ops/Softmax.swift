@@ -5,7 +5,7 @@ enum SoftmaxOp: OpDefinition {
     static let name = "SoftmaxBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         // y ⊙ (g − Σ g ⊙ y), the sum along the softmax dim
         let y = c.saved0
         let dot = c.grad.binary(.mul, y).sum(dim: c.dim, keepDim: true)
@@ -17,7 +17,7 @@ enum LogSoftmaxOp: OpDefinition {
     static let name = "LogSoftmaxBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: BackwardContext<S>) -> InputGrads<S> {
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         // g − exp(y) ⊙ Σ g, the sum along the dim
         let total = c.grad.sum(dim: c.dim, keepDim: true)
         return (c.grad.binary(.sub, c.saved0.unary(.exp).binary(.mul, total)), nil)
