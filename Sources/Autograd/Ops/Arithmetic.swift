@@ -24,19 +24,19 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        record(a.data.binary(.add, b.data), .add, a, b, Saved(shapes: (a.shape, b.shape)))
+        record(Tensor.withData(a, b) { $0.binary(.add, $1) }, .add, a, b, Saved(shapes: (a.shape, b.shape)))
     }
     /// `a + s` for every element (AddBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (a: Tensor, s: Scalar) -> Tensor {
-        record(a.data.binary(.add, scalar: s), .addScalar, a)
+        record(a.withData { $0.binary(.add, scalar: s) }, .addScalar, a)
     }
     /// `s + a` for every element (AddBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (s: Scalar, a: Tensor) -> Tensor {
-        record(a.data.binary(scalar: s, .add), .addScalar, a)
+        record(a.withData { $0.binary(scalar: s, .add) }, .addScalar, a)
     }
 }
 
@@ -71,19 +71,19 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        record(a.data.binary(.sub, b.data), .sub, a, b, Saved(shapes: (a.shape, b.shape)))
+        record(Tensor.withData(a, b) { $0.binary(.sub, $1) }, .sub, a, b, Saved(shapes: (a.shape, b.shape)))
     }
     /// `a - s` for every element (SubBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (a: Tensor, s: Scalar) -> Tensor {
-        record(a.data.binary(.sub, scalar: s), .subScalar, a)
+        record(a.withData { $0.binary(.sub, scalar: s) }, .subScalar, a)
     }
     /// `s - a` for every element (RsubBackward1).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (s: Scalar, a: Tensor) -> Tensor {
-        record(a.data.binary(scalar: s, .sub), .rsubScalar, a)
+        record(a.withData { $0.binary(scalar: s, .sub) }, .rsubScalar, a)
     }
 }
 
@@ -131,21 +131,21 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         if a === b {   // both edges lead to `a`: recorded with one input, the derivative sums both
-            return record(a.data.binary(.mul, a.data), .mul, a, nil, Saved(tensors: (a.data, nil)))
+            return record(a.withData { $0.binary(.mul, $0) }, .mul, a, nil, Saved(tensors: (a.data, nil)))
         }
-        return record(a.data.binary(.mul, b.data), .mul, a, b, Saved(tensors: (a.data, b.data)))
+        return record(Tensor.withData(a, b) { $0.binary(.mul, $1) }, .mul, a, b, Saved(tensors: (a.data, b.data)))
     }
     /// `a * s` for every element (MulBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (a: Tensor, s: Scalar) -> Tensor {
-        record(a.data.binary(.mul, scalar: s), .mulScalar, a, nil, Saved(scalar: Double(s)))
+        record(a.withData { $0.binary(.mul, scalar: s) }, .mulScalar, a, nil, Saved(scalar: Double(s)))
     }
     /// `s * a` for every element (MulBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (s: Scalar, a: Tensor) -> Tensor {
-        record(a.data.binary(scalar: s, .mul), .mulScalar, a, nil, Saved(scalar: Double(s)))
+        record(a.withData { $0.binary(scalar: s, .mul) }, .mulScalar, a, nil, Saved(scalar: Double(s)))
     }
 }
 
@@ -189,19 +189,19 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        record(a.data.binary(.div, b.data), .div, a, b, Saved(tensors: (a.data, b.data)))
+        record(Tensor.withData(a, b) { $0.binary(.div, $1) }, .div, a, b, Saved(tensors: (a.data, b.data)))
     }
     /// `a / s` for every element (DivBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (a: Tensor, s: Scalar) -> Tensor {
-        record(a.data.binary(.div, scalar: s), .divScalar, a, nil, Saved(scalar: Double(s)))
+        record(a.withData { $0.binary(.div, scalar: s) }, .divScalar, a, nil, Saved(scalar: Double(s)))
     }
     /// `s / a` for every element (MulBackward0, as PyTorch computes `reciprocal(a) * s`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (s: Scalar, a: Tensor) -> Tensor {
-        let reciprocal = a.data.binary(scalar: 1, .div)
+        let reciprocal = a.withData { $0.binary(scalar: 1, .div) }
         return record(reciprocal.binary(.mul, scalar: s), .scalarDiv, a, nil,
                       Saved(tensors: (reciprocal, nil), scalar: Double(s)))
     }
@@ -221,6 +221,6 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static prefix func - (a: Tensor) -> Tensor {
-        record(a.data.unary(.neg), .neg, a)
+        record(a.withData { $0.unary(.neg) }, .neg, a)
     }
 }

@@ -17,7 +17,7 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func pow(_ exponent: Scalar) -> Tensor {
-        Tensor.record(data.pow(exponent), .pow, self, nil, Saved(tensors: (data, nil), scalar: Double(exponent)))
+        Tensor.record(withData { $0.pow(exponent) }, .pow, self, nil, Saved(tensors: (data, nil), scalar: Double(exponent)))
     }
 }
 
@@ -49,20 +49,20 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func exp() -> Tensor {
-        let y = data.unary(.exp)
+        let y = withData { $0.unary(.exp) }
         return Tensor.record(y, .exp, self, nil, Saved(tensors: (y, nil)))
     }
     /// The natural logarithm, elementwise (LogBackward0); `-inf` at 0 and NaN below, as PyTorch.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func log() -> Tensor {
-        Tensor.record(data.unary(.log), .log, self, nil, Saved(tensors: (data, nil)))
+        Tensor.record(withData { $0.unary(.log) }, .log, self, nil, Saved(tensors: (data, nil)))
     }
     /// The square root, elementwise (SqrtBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sqrt() -> Tensor {
-        let y = data.unary(.sqrt)
+        let y = withData { $0.unary(.sqrt) }
         return Tensor.record(y, .sqrt, self, nil, Saved(tensors: (y, nil)))
     }
 }
@@ -88,13 +88,13 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func abs() -> Tensor {
-        Tensor.record(data.unary(.abs), .abs, self, nil, Saved(tensors: (data, nil)))
+        Tensor.record(withData { $0.unary(.abs) }, .abs, self, nil, Saved(tensors: (data, nil)))
     }
     /// `max(x, 0)`, elementwise (ReluBackward0). The derivative at 0 is 0, as in PyTorch.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func relu() -> Tensor {
-        let y = data.unary(.relu)
+        let y = withData { $0.unary(.relu) }
         return Tensor.record(y, .relu, self, nil, Saved(tensors: (y, nil)))
     }
 }
@@ -120,14 +120,14 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sigmoid() -> Tensor {
-        let y = data.unary(.sigmoid)
+        let y = withData { $0.unary(.sigmoid) }
         return Tensor.record(y, .sigmoid, self, nil, Saved(tensors: (y, nil)))
     }
     /// The hyperbolic tangent, elementwise (TanhBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func tanh() -> Tensor {
-        let y = data.unary(.tanh)
+        let y = withData { $0.unary(.tanh) }
         return Tensor.record(y, .tanh, self, nil, Saved(tensors: (y, nil)))
     }
 }

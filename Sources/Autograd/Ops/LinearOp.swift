@@ -36,7 +36,7 @@ public func linear<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Te
     if let bias {
         precondition(bias.shape == [weight.shape[0]], "linear: bias of shape \(bias.shape) for \(weight.shape[0]) outputs")
     }
-    let value = x.data.linear(weight: weight.data, bias: bias?.data)
+    let value = Tensor.withData(x, weight) { $0.linear(weight: $1, bias: bias?.data) }
     guard let bias, bias.requiresGrad else {
         return Tensor.record(value, .linear, x, weight, Saved(tensors: (x.data, weight.data)))
     }

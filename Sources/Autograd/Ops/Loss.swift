@@ -40,7 +40,7 @@ public func crossEntropy<Scalar>(logits: Tensor<Scalar>, targets: [Int]) -> Tens
     precondition(batch == targets.count,
                  "Expected input batch_size (\(batch)) to match target batch_size (\(targets.count)).")
     for t in targets where t < 0 || t >= classes { preconditionFailure("Target \(t) is out of bounds.") }
-    let logProbabilities = logits.data.logSoftmax(dim: -1)
+    let logProbabilities = logits.withData { $0.logSoftmax(dim: -1) }
     var total: Scalar = 0
     logProbabilities.storage.read { p in
         for (row, t) in targets.enumerated() { total -= p[row * classes + t] }
@@ -68,7 +68,7 @@ enum MseLoss: OpDefinition {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func mseLoss<Scalar>(_ input: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Tensor<Scalar> {
-    let diff = input.data.binary(.sub, target.data)
+    let diff = Tensor.withData(input, target) { $0.binary(.sub, $1) }
     let loss = diff.pow(2).mean()
     return Tensor.record(loss, .mseLoss, input, target,
                          Saved(tensors: (diff, nil), shapes: (input.shape, target.shape)))

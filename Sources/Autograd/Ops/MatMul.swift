@@ -42,8 +42,8 @@ extension Tensor {
         precondition(rank == 2 && (other.rank == 2 || other.rank == 1),
                      "matmul supports 2-D × 2-D and 2-D × 1-D, got \(rank)-D × \(other.rank)-D")
         if other.rank == 1 {
-            return Tensor.record(data.matvec(other.data), .mv, self, other, Saved(tensors: (data, other.data)))
+            return Tensor.record(Tensor.withData(self, other) { $0.matvec($1) }, .mv, self, other, Saved(tensors: (data, other.data)))
         }
-        return Tensor.record(data.matmul(other.data), .mm, self, other, Saved(tensors: (data, other.data)))
+        return Tensor.record(Tensor.withData(self, other) { $0.matmul($1) }, .mm, self, other, Saved(tensors: (data, other.data)))
     }
 }

@@ -41,13 +41,13 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sum() -> Tensor {
-        Tensor.record(data.sum(), .sum, self, nil, Saved(shapes: (shape, nil)))
+        Tensor.record(withData { $0.sum() }, .sum, self, nil, Saved(shapes: (shape, nil)))
     }
     /// The sum along `dim`; negative dims count from the end (SumBackward1).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sum(dim: Int, keepDim: Bool = false) -> Tensor {
-        Tensor.record(data.sum(dim: dim, keepDim: keepDim), .sumDim, self, nil,
+        Tensor.record(withData { $0.sum(dim: dim, keepDim: keepDim) }, .sumDim, self, nil,
                       Saved(shapes: (shape, nil), dim: dim, keepDim: keepDim))
     }
 }
@@ -80,13 +80,13 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func mean() -> Tensor {
-        Tensor.record(data.mean(), .mean, self, nil, Saved(shapes: (shape, nil)))
+        Tensor.record(withData { $0.mean() }, .mean, self, nil, Saved(shapes: (shape, nil)))
     }
     /// The mean along `dim`; negative dims count from the end (MeanBackward1).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func mean(dim: Int, keepDim: Bool = false) -> Tensor {
-        Tensor.record(data.mean(dim: dim, keepDim: keepDim), .meanDim, self, nil,
+        Tensor.record(withData { $0.mean(dim: dim, keepDim: keepDim) }, .meanDim, self, nil,
                       Saved(shapes: (shape, nil), dim: dim, keepDim: keepDim))
     }
 }
@@ -118,14 +118,14 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func max() -> Tensor {
-        let m = data.max()
+        let m = withData { $0.max() }
         return Tensor.record(m, .max, self, nil, Saved(tensors: (data, nil), scalar: Double(m.scalar!)))
     }
     /// The largest elements along `dim` (the values; MaxBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func max(dim: Int, keepDim: Bool = false) -> Tensor {
-        let (values, indices) = data.max(dim: dim, keepDim: keepDim)
+        let (values, indices) = withData { $0.max(dim: dim, keepDim: keepDim) }
         return Tensor.record(values, .maxDim, self, nil,
                              Saved(shapes: (shape, nil), indices: indices, dim: dim, keepDim: keepDim))
     }

@@ -45,13 +45,13 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func transposed() -> Tensor {
         precondition(rank <= 2, "t() expects a tensor with <= 2 dimensions, but self is \(rank)D")
-        return Tensor.record(rank < 2 ? data : data.transposed(0, 1), .t, self)
+        return Tensor.record(rank < 2 ? data : withData { $0.transposed(0, 1) }, .t, self)
     }
     /// `self` with dimensions `d0` and `d1` swapped (TransposeBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func transposed(_ d0: Int, _ d1: Int) -> Tensor {
-        Tensor.record(data.transposed(d0, d1), .transpose, self, nil, Saved(dim: d0, dim2: d1))
+        Tensor.record(withData { $0.transposed(d0, d1) }, .transpose, self, nil, Saved(dim: d0, dim2: d1))
     }
 }
 

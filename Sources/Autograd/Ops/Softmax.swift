@@ -29,7 +29,7 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func softmax(dim: Int) -> Tensor {
-        let y = data.softmax(dim: dim)
+        let y = withData { $0.softmax(dim: dim) }
         return Tensor.record(y, .softmax, self, nil, Saved(tensors: (y, nil), dim: dim))
     }
 
@@ -37,7 +37,7 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func logSoftmax(dim: Int) -> Tensor {
-        let y = data.logSoftmax(dim: dim)
+        let y = withData { $0.logSoftmax(dim: dim) }
         return Tensor.record(y, .logSoftmax, self, nil, Saved(tensors: (y, nil), dim: dim))
     }
 }
