@@ -63,12 +63,13 @@ extension Graph {
         // The sweep succeeded: now, and only now, write the gradients users can see.
         // A gradient still sharing the seed's storage (passed through by additions, reshapes)
         // is copied, so that no `grad` aliases the caller's `gradient` tensor.
-        func own(_ grad: DenseTensor<Scalar>) -> DenseTensor<Scalar> {
-            grad.storage === seed.storage ? grad.copied() : grad
+        func own(_ grad: consuming DenseTensor<Scalar>) -> DenseTensor<Scalar> {
+            if grad.storage === seed.storage { return grad.copied() }
+            return grad
         }
         for (segment, _) in walked {
             for slot in segment.leaves.indices {
-                if let grad = segment.leafGrads[slot] { segment.leaves[slot].accumulateGrad(own(grad)) }
+                if let grad = segment.leafGrads[slot].take() { segment.leaves[slot].accumulateGrad(own(grad)) }
             }
         }
         for (tensor, grad) in retainedGrads { tensor.accumulateGrad(own(grad)) }

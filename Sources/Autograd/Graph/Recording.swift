@@ -34,15 +34,17 @@ extension Tensor {
     /// Appends the node for `op` to `segment` and wraps `value` with its history.
     @inline(__always)
     private static func recordNode(
-        _ value: __owned DenseTensor<Scalar>, _ op: OpKind, _ a: Tensor, _ b: Tensor?, _ s: Saved<Scalar>,
+        _ value: __owned DenseTensor<Scalar>, _ op: OpKind, _ a: Tensor, _ b: Tensor?, _ s: consuming Saved<Scalar>,
         in segment: Segment<Scalar>
     ) -> Tensor {
         var node = Node(op: op, inputs: (edge(to: a, from: segment), b.map { edge(to: $0, from: segment) } ?? .none))
-        if let t = s.tensors.0 { node.saved.0 = segment.save(t) }
-        if let t = s.tensors.1 { node.saved.1 = segment.save(t) }
-        if let t = s.shapes.0 { node.shapes.0 = Int32(segment.shapes.count); segment.shapes.append(t) }
-        if let t = s.shapes.1 { node.shapes.1 = Int32(segment.shapes.count); segment.shapes.append(t) }
-        if let t = s.indices { node.indices = Int32(segment.indices.count); segment.indices.append(t) }
+        // Moved into the tables (`take`): copying them out of `s` and then dropping `s` cost an
+        // atomic retain and release for each saved storage and shape.
+        if let t = s.tensors.0.take() { node.saved.0 = segment.save(t) }
+        if let t = s.tensors.1.take() { node.saved.1 = segment.save(t) }
+        if let t = s.shapes.0.take() { node.shapes.0 = Int32(segment.shapes.count); segment.shapes.append(t) }
+        if let t = s.shapes.1.take() { node.shapes.1 = Int32(segment.shapes.count); segment.shapes.append(t) }
+        if let t = s.indices.take() { node.indices = Int32(segment.indices.count); segment.indices.append(t) }
         node.scalar = s.scalar
         node.dim = Int32(truncatingIfNeeded: s.dim)
         node.dim2 = Int32(truncatingIfNeeded: s.dim2)

@@ -150,9 +150,9 @@ final class Segment<Scalar: TensorScalar> {
 
     /// Saves a value for a derivative and returns its position.
     @inline(__always)
-    func save(_ value: DenseTensor<Scalar>) -> Int32 {
-        saved.append(value)
+    func save(_ value: __owned DenseTensor<Scalar>) -> Int32 {
         savedVersions.append(value.storage.version)
+        saved.append(consume value)
         return Int32(saved.count - 1)
     }
 
