@@ -39,7 +39,8 @@ extension Tensor {
         }
         // The graph went with the thread that recorded it (a result that outlived its thread).
         guard let graph = history.segment.graph else { throw .graphFreed }
-        try graph.backward(from: history, seed: seed, retainGraph: retainGraph)
+        try graph.backward(from: history, seed: seed, callerGradient: gradient.map { ObjectIdentifier($0.data.storage) },
+                           retainGraph: retainGraph)
     }
 
     /// Keeps this non-leaf's gradient in ``grad`` after backward (PyTorch's `retain_grad()`).

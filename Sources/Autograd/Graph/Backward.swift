@@ -6,7 +6,12 @@
 extension Graph {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func backward(from root: History<Scalar>, seed: DenseTensor<Scalar>, retainGraph: Bool) throws(AutogradError) {
+    /// `callerGradient`: the storage of the gradient the caller passed (`backward(gradient:)`),
+    /// which no `grad` may share; `nil` for the implicit seed of a scalar output.
+    func backward(
+        from root: History<Scalar>, seed: consuming DenseTensor<Scalar>, callerGradient: ObjectIdentifier?,
+        retainGraph: Bool
+    ) throws(AutogradError) {
         guard root.isLive else { throw .graphFreed }
         // The segment lists are the graph's, borrowed for the sweep and handed back emptied with
         // their capacity, so that a training step's backward allocates no bookkeeping. A sweep
@@ -18,7 +23,7 @@ extension Graph {
         pending.append(rootSegment)
         var retainedGrads: [(Tensor<Scalar>, DenseTensor<Scalar>)] = []
         rootSegment.prepareSweep()
-        rootSegment.grads[Int(root.index)] = seed
+        rootSegment.grads[Int(root.index)] = consume seed
         var top = Int(root.index)
         // Whatever happens, no segment keeps gradient buffers (or a stale "prepared" state).
         defer {
@@ -61,10 +66,11 @@ extension Graph {
         }
 
         // The sweep succeeded: now, and only now, write the gradients users can see.
-        // A gradient still sharing the seed's storage (passed through by additions, reshapes)
-        // is copied, so that no `grad` aliases the caller's `gradient` tensor.
+        // A gradient still sharing the caller's gradient storage (passed through by additions,
+        // reshapes) is copied, so that no `grad` aliases the caller's `gradient` tensor. (The
+        // caller's tensor keeps that storage alive, so its identity can't be reused meanwhile.)
         func own(_ grad: consuming DenseTensor<Scalar>) -> DenseTensor<Scalar> {
-            if grad.storage === seed.storage { return grad.copied() }
+            if let callerGradient, ObjectIdentifier(grad.storage) == callerGradient { return grad.copied() }
             return grad
         }
         for (segment, _) in walked {
@@ -129,7 +135,7 @@ extension Graph {
 
 extension Tensor {
     /// `grad += g`, creating `grad` on first use (PyTorch's AccumulateGrad).
-    func accumulateGrad(_ g: DenseTensor<Scalar>) {
+    func accumulateGrad(_ g: __owned DenseTensor<Scalar>) {
         if let grad {
             grad.data = grad.data.binary(.add, g)
         } else {
