@@ -15,20 +15,24 @@ extension Graph {
         guard root.isLive else { throw .graphFreed }
         // The segment lists are the graph's, borrowed for the sweep and handed back emptied with
         // their capacity, so that a training step's backward allocates no bookkeeping. A sweep
-        // runs no user code, so it never nests.
-        var pending = ContiguousArray<Segment<Scalar>>(), walked = ContiguousArray<(segment: Segment<Scalar>, generation: UInt32)>()
+        // runs no user code, so it never nests. They hold the segments unmanaged (the graph owns
+        // them): each strong entry cost atomic retains and releases as it was added and read.
+        var pending = ContiguousArray<Unmanaged<Segment<Scalar>>>()
+        var walked = ContiguousArray<(segment: Unmanaged<Segment<Scalar>>, generation: UInt32)>()
         swap(&pending, &sweepPending)
         swap(&walked, &sweepWalked)
-        let rootSegment = root.segment
-        pending.append(rootSegment)
+        pending.append(root.unmanagedSegment)
         var retainedGrads: [(Tensor<Scalar>, DenseTensor<Scalar>)] = []
-        rootSegment.prepareSweep()
-        rootSegment.grads[Int(root.index)] = consume seed
+        var seed = Optional(seed)
+        root.withSegment { segment in
+            segment.prepareSweep()
+            segment.grads[Int(root.index)] = seed.take()
+        }
         var top = Int(root.index)
         // Whatever happens, no segment keeps gradient buffers (or a stale "prepared" state).
         defer {
-            for segment in pending { segment.clearSweepState() }
-            for entry in walked { entry.segment.clearSweepState() }
+            for segment in pending { segment._withUnsafeGuaranteedRef { $0.clearSweepState() } }
+            for entry in walked { entry.segment._withUnsafeGuaranteedRef { $0.clearSweepState() } }
             pending.removeAllInPlace()
             walked.removeAllInPlace()
             swap(&pending, &sweepPending)
@@ -37,10 +41,13 @@ extension Graph {
 
         while !pending.isEmpty {
             var newest = 0
-            for i in pending.indices where pending[i].sequence > pending[newest].sequence { newest = i }
-            let segment = pending.remove(at: newest)
-            walked.append((segment, segment.generation))
-            if segment !== rootSegment { top = segment.nodes.count - 1 }
+            for i in pending.indices where pending[i]._withUnsafeGuaranteedRef({ a in
+                pending[newest]._withUnsafeGuaranteedRef { b in a.sequence > b.sequence }
+            }) { newest = i }
+            let unmanaged = pending.remove(at: newest)
+            let segment = unmanaged.takeUnretainedValue()
+            walked.append((unmanaged, segment.generation))
+            if unmanaged.toOpaque() != root.unmanagedSegment.toOpaque() { top = segment.nodes.count - 1 }
             for index in stride(from: top, through: 0, by: -1) {
                 // Moved out of the table and into the context (`take`, `consume`), not copied:
                 // each copy of a gradient is two atomic reference-count operations.
@@ -73,16 +80,20 @@ extension Graph {
             if let callerGradient, ObjectIdentifier(grad.storage) == callerGradient { return grad.copied() }
             return grad
         }
-        for (segment, _) in walked {
-            for slot in segment.leaves.indices {
-                if let grad = segment.leafGrads[slot].take() { segment.leaves[slot].accumulateGrad(own(grad)) }
+        for (unmanaged, _) in walked {
+            unmanaged._withUnsafeGuaranteedRef { segment in
+                for slot in segment.leaves.indices {
+                    if let grad = segment.leafGrads[slot].take() { segment.leaves[slot].accumulateGrad(own(grad)) }
+                }
             }
         }
         for (tensor, grad) in retainedGrads { tensor.accumulateGrad(own(grad)) }
         if !retainGraph {
             // Freeing one segment can free an older one through its parent reference: free each once.
-            for (segment, generation) in walked where segment.generation == generation {
-                segment.free()
+            for (unmanaged, generation) in walked {
+                unmanaged._withUnsafeGuaranteedRef { segment in
+                    if segment.generation == generation { segment.free() }
+                }
             }
         }
     }
@@ -98,7 +109,7 @@ extension Graph {
 
     /// Adds `grad` to what `edge`'s node or leaf has received so far (ggml's `add_or_set`).
     private func accumulate(
-        _ grad: __owned DenseTensor<Scalar>, into edge: Edge, pending: inout ContiguousArray<Segment<Scalar>>
+        _ grad: __owned DenseTensor<Scalar>, into edge: Edge, pending: inout ContiguousArray<Unmanaged<Segment<Scalar>>>
     ) throws(AutogradError) {
         guard edge.kind != .none else { return }
         // The segment borrowed (a strong local cost an atomic retain and release per gradient),
@@ -109,7 +120,7 @@ extension Graph {
             guard segment.generation == edge.generation else { return false }
             if !segment.sweepPrepared {
                 segment.prepareSweep()
-                pending.append(segment)
+                pending.append(.passUnretained(segment))
             }
             let index = Int(edge.index)
             switch edge.kind {

@@ -9,8 +9,9 @@ final class Graph<Scalar: TensorScalar> {
     @exclusivity(unchecked) var freeList: ContiguousArray<Segment<Scalar>> = []
     @exclusivity(unchecked) var sequence = 0
     /// A backward sweep's segment lists, kept between sweeps for their capacity (see `backward`).
-    @exclusivity(unchecked) var sweepPending: ContiguousArray<Segment<Scalar>> = []
-    @exclusivity(unchecked) var sweepWalked: ContiguousArray<(segment: Segment<Scalar>, generation: UInt32)> = []
+    /// Unmanaged: the graph owns every segment (`segments`) for as long as it lives.
+    @exclusivity(unchecked) var sweepPending: ContiguousArray<Unmanaged<Segment<Scalar>>> = []
+    @exclusivity(unchecked) var sweepWalked: ContiguousArray<(segment: Unmanaged<Segment<Scalar>>, generation: UInt32)> = []
 
     deinit {
         for segment in segments { segment.orphan() }
