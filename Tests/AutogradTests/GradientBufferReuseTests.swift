@@ -10,18 +10,21 @@ import Foundation
 final class GradientBufferReuseTests: XCTestCase {
     private let values: [Float] = [-1.5, -0.25, 0.5, 2]
 
-    /// sum → relu → ·3 → exp: the backward takes two buffers, the seed (a 0-d one) and the sum's
-    /// gradient; the three derivatives after it and the leaf's `grad` reuse the latter (five
+    /// sum → sigmoid → ·3 → exp: the backward takes two buffers, the seed (a 0-d one) and the
+    /// sum's gradient; the three derivatives after it and the leaf's `grad` reuse the latter (five
     /// buffers when each derivative takes its own).
     func testAChainOfElementwiseDerivativesTakesOneBuffer() throws {
         let x = Tensor<Float>(values, requiresGrad: true)
-        let out = ((x.exp() * 3).relu()).sum()
+        let out = ((x.exp() * 3).sigmoid()).sum()
         let before = BufferCache.statistics
         try out.backward()
         let after = BufferCache.statistics
         XCTAssertEqual((after.hits + after.misses) - (before.hits + before.misses), 2)
-        XCTAssertEqual(x.grad!.scalars, values.map { 3 * Float(Foundation.exp(Double($0))) },
-                       accuracy: 1e-6)
+        let expected = values.map { v -> Float in
+            let e = Foundation.exp(Double(v)), s = 1 / (1 + Foundation.exp(-3 * e))
+            return Float(s * (1 - s) * 3 * e)
+        }
+        XCTAssertEqual(x.grad!.scalars, expected, accuracy: 1e-5)
     }
 
     /// A retained gradient is also handed to the node's derivative: that derivative must not
@@ -39,8 +42,11 @@ final class GradientBufferReuseTests: XCTestCase {
     /// must leave it for the second.
     func testAGradientSharedByTwoEdgesIsNotOverwritten() throws {
         let x = Tensor<Float>(values, requiresGrad: true)
-        try (x.exp() + x.relu()).sum().backward()
-        let expected = values.map { Float(Foundation.exp(Double($0))) + ($0 > 0 ? 1 : 0) }
+        try (x.exp() + x.sigmoid()).sum().backward()
+        let expected = values.map { v -> Float in
+            let s = 1 / (1 + Foundation.exp(-Double(v)))
+            return Float(Foundation.exp(Double(v)) + s * (1 - s))
+        }
         XCTAssertEqual(x.grad!.scalars, expected, accuracy: 1e-6)
     }
 
@@ -48,9 +54,13 @@ final class GradientBufferReuseTests: XCTestCase {
     func testTheCallersGradientIsNotOverwritten() throws {
         let x = Tensor<Float>(values, requiresGrad: true)
         let g = Tensor<Float>([1, 2, 3, 4])
-        try (x * 2).relu().backward(gradient: g)
+        try (x * 2).sigmoid().backward(gradient: g)
         XCTAssertEqual(g.scalars, [1, 2, 3, 4])
-        XCTAssertEqual(x.grad!.scalars, [0, 0, 6, 8])
+        let expected = zip(values, [1, 2, 3, 4] as [Double]).map { v, gi -> Float in
+            let s = 1 / (1 + Foundation.exp(-2 * Double(v)))
+            return Float(2 * gi * s * (1 - s))
+        }
+        XCTAssertEqual(x.grad!.scalars, expected, accuracy: 1e-6)
     }
 }
 

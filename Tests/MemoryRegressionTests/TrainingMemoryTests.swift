@@ -223,9 +223,12 @@ final class TrainingMemoryTests: XCTestCase {
                 XCTAssertEqual(storage, expected, "storage other than parameters, gradients and momentum is alive")
                 if Allocator.hasStatistics {
                     // Storage is counted exactly above; what else jemalloc holds is bounded by the graph's
-                    // kept chunks and a little bookkeeping, far less than one hidden activation (32 KiB).
+                    // kept chunks and some bookkeeping, less than one hidden activation (32 KiB). The
+                    // bookkeeping is ~3.6 KB, but one full-suite run in about ten showed 16 KiB more on
+                    // this fresh thread (36,392 B instead of 19,992 B; never when these tests run alone),
+                    // so the bound is the activation, not the usual figure.
                     XCTAssertGreaterThanOrEqual(overhead, graph.bytesReserved)
-                    XCTAssertLessThan(overhead, graph.bytesReserved + 16 * 1024)
+                    XCTAssertLessThan(overhead, graph.bytesReserved + 32 * 1024)
                 }
             }
             XCTAssertEqual(BufferCache.liveBytes, storageBefore, "storage outlived the model and its optimizer")

@@ -46,7 +46,10 @@ struct BackwardContext<Scalar: TensorScalar> {
 
     /// `grad ⊙ other` (`other` broadcast to the gradient's shape), written over the gradient's
     /// buffer when the sweep owns it: a chain of elementwise derivatives then reuses one buffer
-    /// instead of taking a new one per node. Only for a derivative that reads `grad` once.
+    /// instead of taking a new one per node. Only for a derivative that reads `grad` once, and
+    /// not for one that keeps some of the gradient's elements as they are (ReLU's, abs's): LLVM
+    /// turns `g[i] = x[i] <= 0 ? 0 : g[i]` into a conditional store, a scalar loop with a branch
+    /// per element, 8× slower than writing a new buffer (the mlp-large step, `perf annotate`).
     /// Consuming, so that the gradient moves through to the result unretained.
     @inline(__always)
     consuming func gradBinary(_ op: BinaryOp, _ other: DenseTensor<Scalar>) -> DenseTensor<Scalar> {

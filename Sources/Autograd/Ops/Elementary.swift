@@ -73,14 +73,14 @@ enum Abs: OpDefinition {
     static let name = "AbsBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.absBackward, c.saved0), nil) }  // g · sign(x)
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.absBackward, c.saved0), nil) }  // g · sign(x)
 }
 
 enum ReluOp: OpDefinition {
     static let name = "ReluBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.reluBackward, c.saved0), nil) }  // y <= 0 ? 0 : g (g at NaN)
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.reluBackward, c.saved0), nil) }  // y <= 0 ? 0 : g (g at NaN)
 }
 
 extension Tensor {

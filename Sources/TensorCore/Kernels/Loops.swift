@@ -52,6 +52,13 @@ import RealModule
     @usableFromInline enum SquareBackward: ElementFunction2 { @inlinable @inline(__always) static func apply<S: TensorScalar>(_ x: S, _ g: S) -> S { 2 * x * g } }
 }
 
+// Note [In-place loops]: LLVM vectorizes `out[i] = f(a[i], b[i])` behind a run-time check that
+// `out` overlaps neither input, and runs the scalar loop when it does. Written in place
+// (`out == a`: `+=`, and a derivative writing over the gradient it received) the check always
+// failed: ReLU's derivative ran 8× slower in place than into a new buffer (the mlp-large step on
+// 2 threads, `perf record`). The in-place case reads and writes through one pointer, which
+// needs no check.
+
 // MARK: - Contiguous loops, split across cores for large counts (Note [Parallel kernels]),
 // streaming their output above `streamingFillBytes` (`DenseTensor.streamingStore`)
 
@@ -59,9 +66,12 @@ import RealModule
 @inlinable @inline(__always)
 func mapLoop<S: TensorScalar, F: ElementFunction1>(_: F.Type, _ a: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int) {
     let streaming = n &* MemoryLayout<S>.stride >= DenseTensor<S>.streamingFillBytes
+    let inPlace = UnsafePointer(out) == a
     Parallel.forEachBlock(n) { r in
         if streaming {
             DenseTensor<S>.streamingStore(out, r) { o, c in for i in c { o[i] = F.apply(a[i]) } }
+        } else if inPlace {   // Note [In-place loops]
+            for i in r { out[i] = F.apply(out[i]) }
         } else {
             for i in r { out[i] = F.apply(a[i]) }
         }
@@ -74,9 +84,12 @@ func zipLoop<S: TensorScalar, F: ElementFunction2>(
     _: F.Type, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int
 ) {
     let streaming = n &* MemoryLayout<S>.stride >= DenseTensor<S>.streamingFillBytes
+    let inPlace = UnsafePointer(out) == a
     Parallel.forEachBlock(n) { r in
         if streaming {
             DenseTensor<S>.streamingStore(out, r) { o, c in for i in c { o[i] = F.apply(a[i], b[i]) } }
+        } else if inPlace {   // Note [In-place loops]
+            for i in r { out[i] = F.apply(out[i], b[i]) }
         } else {
             for i in r { out[i] = F.apply(a[i], b[i]) }
         }
@@ -89,9 +102,12 @@ func zipLoop<S: TensorScalar, F: ElementFunction2>(
     _: F.Type, _ a: UnsafePointer<S>, scalar b: S, _ out: UnsafeMutablePointer<S>, _ n: Int
 ) {
     let streaming = n &* MemoryLayout<S>.stride >= DenseTensor<S>.streamingFillBytes
+    let inPlace = UnsafePointer(out) == a
     Parallel.forEachBlock(n) { r in
         if streaming {
             DenseTensor<S>.streamingStore(out, r) { o, c in for i in c { o[i] = F.apply(a[i], b) } }
+        } else if inPlace {   // Note [In-place loops]
+            for i in r { out[i] = F.apply(out[i], b) }
         } else {
             for i in r { out[i] = F.apply(a[i], b) }
         }
@@ -104,9 +120,12 @@ func zipLoop<S: TensorScalar, F: ElementFunction2>(
     _: F.Type, scalar a: S, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int
 ) {
     let streaming = n &* MemoryLayout<S>.stride >= DenseTensor<S>.streamingFillBytes
+    let inPlace = UnsafePointer(out) == b
     Parallel.forEachBlock(n) { r in
         if streaming {
             DenseTensor<S>.streamingStore(out, r) { o, c in for i in c { o[i] = F.apply(a, b[i]) } }
+        } else if inPlace {   // Note [In-place loops]
+            for i in r { out[i] = F.apply(a, out[i]) }
         } else {
             for i in r { out[i] = F.apply(a, b[i]) }
         }
