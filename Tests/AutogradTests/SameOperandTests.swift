@@ -1,5 +1,5 @@
 import XCTest
-import Autograd
+@testable import Autograd
 
 /// An op whose two operands are one tensor: its data is lent once and copied for the second
 /// operand (`Tensor.withData(_:_:_:)`, Note [Lending data]), and both edges lead to the same leaf.
@@ -21,5 +21,14 @@ final class SameOperandTests: XCTestCase {
             try y.sum().backward()
             XCTAssertEqual(a.grad!.scalars, grad, name)
         }
+    }
+
+    /// Tensors lend their data through the address `tensorDataOffset` gives; it must be the
+    /// stored property's for Double tensors too (it is measured on a Float one).
+    func testTheDataOffsetHoldsForEveryScalarType() {
+        let d = Tensor<Double>([1, 2], requiresGrad: true) * 2   // with history: lent by address
+        let object = UnsafeRawPointer(Unmanaged.passUnretained(d).toOpaque())
+        XCTAssertEqual(withUnsafeMutablePointer(to: &d.data) { UnsafeRawPointer($0) - object }, tensorDataOffset)
+        XCTAssertEqual(d.withData { $0.scalars }, [2, 4])
     }
 }
