@@ -124,8 +124,10 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     @inlinable
     public func binary(_ op: BinaryOp, _ other: DenseTensor) -> DenseTensor {
-        let outShape = shape == other.shape ? shape : Shape.broadcast(shape, other.shape)
-        let out = shape == other.shape ? uninitializedLike() : DenseTensor(uninitializedShape: outShape)
+        // One comparison of the shapes: each is a loop over two arrays, on every op.
+        let sameShape = shape == other.shape
+        let outShape = sameShape ? shape : Shape.broadcast(shape, other.shape)
+        let out = sameShape ? uninitializedLike() : DenseTensor(uninitializedShape: outShape)
         zip(op, other, outShape: outShape, into: out.storage.base)
         return out
     }
