@@ -2,6 +2,7 @@
 // streaming (non-temporal) stores.
 #ifndef CTENSORCORESHIMS_H
 #define CTENSORCORESHIMS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,22 @@ void _tensorcore_copy_streaming_unfenced_f32(float *_Nonnull dst, const float *_
 void _tensorcore_copy_streaming_unfenced_f64(double *_Nonnull dst, const double *_Nonnull src, size_t n);
 /// Orders the streaming stores before it with every later store (they are weakly ordered).
 void _tensorcore_store_fence(void);
+
+/// Whether this CPU runs `_tensorcore_sgemm` (AVX-512F and FMA; false off x86-64).
+bool _tensorcore_sgemm_available(void);
+/// Whether the kernel was compiled with optimization (a debug build's -O0 copy is many times
+/// slower than OpenBLAS, so it is off by default there).
+bool _tensorcore_sgemm_optimized(void);
+/// Floats `_tensorcore_sgemm_pack_b` writes for a k×n op(B).
+long _tensorcore_sgemm_packed_count(long k, long n);
+/// Packs op(B) (k×n; B itself n×k when `transB`, row stride `ldb`) into `dst`, which holds
+/// `_tensorcore_sgemm_packed_count(k, n)` floats.
+void _tensorcore_sgemm_pack_b(bool transB, long k, long n, const float *_Nonnull b, long ldb, float *_Nonnull dst);
+/// `C = alpha · op(A) · op(B) + beta · C`, row-major, op(A) m×k, op(B) k×n. `b` is either op(B) = B
+/// itself (row stride `ldb`) or, when `bPacked`, what `_tensorcore_sgemm_pack_b` wrote (ldb unused).
+/// `beta == 0` never reads C. Only when `_tensorcore_sgemm_available()`; k ≥ 1.
+void _tensorcore_sgemm(bool transA, long m, long n, long k, float alpha, const float *_Nonnull a, long lda,
+                       const float *_Nonnull b, long ldb, bool bPacked, float beta, float *_Nonnull c, long ldc);
 
 #if defined(__x86_64__)
 #include <cpuid.h>

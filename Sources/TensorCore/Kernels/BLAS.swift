@@ -1,7 +1,8 @@
 import COpenBLAS
 
-// Matrix products go to OpenBLAS: a tuned GEMM beats anything we would write by hand, and
-// transposes are passed as flags (CblasTrans), never materialized. See Note [BLAS kernels].
+// Matrix products go to OpenBLAS, but for single-precision ones small enough that its packing
+// and set-up dominate (SGemmKernel, Note [Own sgemm kernel]). Transposes are passed as flags,
+// never materialized. See Note [BLAS kernels].
 
 /// The BLAS routines for one scalar type (`sgemm`/`dgemm` and `sgemv`/`dgemv`).
 public protocol BLASScalar {
@@ -56,15 +57,16 @@ private func blockedGemm<S>(
 
 /// How many blocks a product of `work` multiply-adds is split into (1: OpenBLAS runs it as is).
 @inline(__always)
-private func gemmParts(work: Int, m: Int, n: Int) -> Int {
+func gemmParts(work: Int, m: Int, n: Int) -> Int {
     let threads = BLASLibrary.maxThreads
     guard threads > 1, work >= BLASLibrary.singleThreadBelow else { return 1 }
     return Swift.min(threads, Swift.max(m, n) / 16, 8)
 }
 
 extension Float: BLASScalar {
-    /// `C = alpha · op(A) · op(B) + beta · C` in single precision, by OpenBLAS's `cblas_sgemm`
-    /// (row-major; a transpose is a flag, never a copy).
+    /// `C = alpha · op(A) · op(B) + beta · C` in single precision, by ``SGemmKernel`` up to its
+    /// ``SGemmKernel/maximumWork`` and OpenBLAS's `cblas_sgemm` above (row-major; a transpose is a
+    /// flag, never a copy).
     ///
     /// `op(A)` is m×k and `op(B)` k×n; `lda`, `ldb`, `ldc` are the row strides of the matrices as
     /// stored. Nothing is checked: the pointers must cover those extents, and a size that does not
@@ -76,6 +78,10 @@ extension Float: BLASScalar {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        if SGemmKernel.takes(m: m, n: n, k: k) {
+            return SGemmKernel.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
         blockedGemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) {
             $0.sgemm(CblasRowMajor, flag(transA), flag(transB), blasint($1), blasint($2), blasint(k),
                     alpha, $3, blasint(lda), $4, blasint(ldb), beta, $5, blasint(ldc))

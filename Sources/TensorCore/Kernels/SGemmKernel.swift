@@ -1,0 +1,109 @@
+import Arena
+import CTensorCoreShims
+import Synchronization
+
+/// The library's own single-precision GEMM (AVX-512), used instead of OpenBLAS for the products
+/// where OpenBLAS's packing and set-up cost more than the arithmetic saves: see Note [Own sgemm
+/// kernel] in `sgemm_avx512.c`.
+///
+/// Products of at most ``maximumWork`` multiply-adds (m·n·k) go to it when the CPU has AVX-512F;
+/// larger ones, double precision and CPUs without AVX-512 go to OpenBLAS. Set
+/// `TENSORCORE_SGEMM=openblas` in the environment (or ``isEnabled`` to `false`) to send every
+/// product to OpenBLAS, e.g. to compare the two:
+///
+/// ```swift
+/// SGemmKernel.isEnabled = false   // OpenBLAS for every product from here on
+/// ```
+public enum SGemmKernel {
+    /// Whether this CPU can run the kernel (x86-64 with AVX-512F and FMA).
+    public static let isAvailable: Bool = _tensorcore_sgemm_available()
+
+    /// Whether products go to the kernel at all. Default: ``isAvailable`` in an optimized build,
+    /// unless the environment sets `TENSORCORE_SGEMM=openblas`; off in a debug build, whose
+    /// unoptimized C kernel is many times slower than OpenBLAS (tests turn it on). Setting `true`
+    /// on a CPU without AVX-512 has no effect.
+    public static var isEnabled: Bool {
+        get { enabledSetting.load(ordering: .relaxed) }
+        set { enabledSetting.store(newValue && isAvailable, ordering: .relaxed) }
+    }
+
+    /// The smallest product (m·n·k multiply-adds) the kernel takes: 2¹⁹ (64·128·64). Below it both
+    /// take a few microseconds and OpenBLAS is as fast or faster (64³: 0.89–0.93×).
+    public static var minimumWork: Int {
+        get { minimumSetting.load(ordering: .relaxed) }
+        set { minimumSetting.store(newValue, ordering: .relaxed) }
+    }
+
+    /// The largest product the kernel takes: 2²⁵ (a bit over 322³). Measured against OpenBLAS
+    /// 0.3.21 (SkylakeX kernels) side by side on one core, it runs n = 128 at 1.16–1.23× and
+    /// n = 192–256 at 0.97–1.07× OpenBLAS's speed, but 384–512 at 0.86–0.99× and the 256×512×512
+    /// products of a 512-wide layer at 0.86–0.94×: above this size OpenBLAS's packing pays.
+    /// Products with fewer than 32 columns (n) always go to OpenBLAS: the 32-wide tile would run
+    /// mostly masked (64×10×128: 0.42×).
+    public static var maximumWork: Int {
+        get { maximumSetting.load(ordering: .relaxed) }
+        set { maximumSetting.store(newValue, ordering: .relaxed) }
+    }
+
+    private static let enabledSetting = Atomic<Bool>(
+        isAvailable && _tensorcore_sgemm_optimized() && getenv("TENSORCORE_SGEMM").map { String(cString: $0) } != "openblas")
+    private static let minimumSetting = Atomic<Int>(1 << 19)
+    private static let maximumSetting = Atomic<Int>(1 << 25)
+
+    @inline(__always)
+    static func takes(m: Int, n: Int, k: Int) -> Bool {
+        guard n >= 32, k > 0, isEnabled else { return false }
+        let work = m &* n &* k
+        return work >= minimumWork && work <= maximumWork
+    }
+
+    /// `C = alpha · op(A) · op(B) + beta · C` (row-major, as ``BLASScalar/gemm``), split by rows of
+    /// C across threads when large enough; `op(B) = Bᵀ` is packed once and shared by the threads.
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let parts = gemmParts(work: m * n * k, m: m, n: n)
+        guard transB else {
+            return run(parts: parts, transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                       b: b, ldb: ldb, packed: false, beta: beta, c: c, ldc: ldc)
+        }
+        let count = _tensorcore_sgemm_packed_count(k, n)
+        let bytes = count * MemoryLayout<Float>.stride
+        let packed = BufferCache.allocate(byteCount: bytes).bindMemory(to: Float.self, capacity: count)
+        defer { BufferCache.deallocate(packed, byteCount: bytes) }
+        _tensorcore_sgemm_pack_b(true, k, n, b, ldb, packed)
+        run(parts: parts, transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+            b: packed, ldb: 0, packed: true, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// One call per block of C's rows (or, for unpacked B and a wide C, of its columns, cut at
+    /// multiples of the tile's 32 columns).
+    @inline(__always)
+    private static func run(
+        parts: Int, transA: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, packed: Bool,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if parts <= 1 {
+            return _tensorcore_sgemm(transA, m, n, k, alpha, a, lda, b, ldb, packed, beta, c, ldc)
+        }
+        if m >= n || packed {
+            let step = (m + parts - 1) / parts
+            Parallel.forEachPart(parts) { part in
+                let lo = part * step, hi = Swift.min(m, lo + step)
+                guard lo < hi else { return }
+                _tensorcore_sgemm(transA, hi - lo, n, k, alpha, transA ? a + lo : a + lo * lda, lda,
+                                  b, ldb, packed, beta, c + lo * ldc, ldc)
+            }
+        } else {
+            let step = ((n + parts - 1) / parts + 31) & ~31
+            Parallel.forEachPart(parts) { part in
+                let lo = part * step, hi = Swift.min(n, lo + step)
+                guard lo < hi else { return }
+                _tensorcore_sgemm(transA, m, hi - lo, k, alpha, a, lda, b + lo, ldb, false, beta, c + lo, ldc)
+            }
+        }
+    }
+}
