@@ -41,5 +41,11 @@ if [ "$fmas" -ge 24 ]; then
 else
   echo "check-vectorized: sgemm 12×32 tile has $fmas zmm FMAs, expected at least 24 (rolled loops?)"; status=1
 fi
+shuffles=$(awk '/^[0-9a-f]+ <_tensorcore_transpose_f32>:/ {on=1; next} on && /^$/ {on=0} on' "$asm" | grep -cE 'v(unpck[lh]p[sd]|shufp[sd]|shuf[fi](32x4|64x2)|perm[a-z0-9]*).*zmm' || true)
+if [ "$shuffles" -ge 64 ]; then
+  echo "check-vectorized: AVX-512 16×16 transpose: $shuffles zmm shuffles"
+else
+  echo "check-vectorized: AVX-512 transpose has $shuffles zmm shuffles, expected at least 64"; status=1
+fi
 rm -f "$asm"
 exit $status

@@ -103,7 +103,7 @@ static inline __mmask16 tc_mask(long count) {
     return count >= 16 ? (__mmask16)0xffff : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
 }
 
-bool _tensorcore_sgemm_available(void) {
+bool _tensorcore_avx512_available(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
 }
@@ -181,7 +181,7 @@ void _tensorcore_sgemm(bool transA, long m, long n, long k, float alpha, const f
 
 #else
 
-bool _tensorcore_sgemm_available(void) { return false; }
+bool _tensorcore_avx512_available(void) { return false; }
 bool _tensorcore_sgemm_optimized(void) { return false; }
 long _tensorcore_sgemm_packed_count(long k, long n) { return 0; }
 void _tensorcore_sgemm_pack_b(bool transB, long k, long n, const float *b, long ldb, float *dst) {

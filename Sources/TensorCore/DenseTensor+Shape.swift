@@ -1,3 +1,5 @@
+import CTensorCoreShims
+
 /// Shape operations. Reshapes share storage (the data is contiguous); transposes and expands copy.
 extension DenseTensor {
     /// The same scalars under `newShape` (whose count must match; see ``Shape/inferReshape(_:count:)``).
@@ -21,9 +23,10 @@ extension DenseTensor {
     }
 
     /// The transpose of a matrix: 64×64 tiles, each moved as 4×4 blocks (four rows loaded as
-    /// vectors, written back as four columns). The strided gather it replaces read one element
-    /// per cache line and ran at ~4 cycles an element: the transposes of the plain MLP's weights
-    /// (`w.t()` and its derivative) were a fifth of its training step (`perf record`).
+    /// vectors, written back as four columns), or for Float on an AVX-512 CPU as 16×16 blocks
+    /// (Note [AVX-512 transpose]). The strided gather these replaced read one
+    /// element per cache line and ran at ~4 cycles an element: the transposes of the plain MLP's
+    /// weights (`w.t()` and its derivative) were a fifth of its training step (`perf record`).
     @inlinable
     func transposedMatrix() -> DenseTensor {
         let (rows, cols) = (shape[0], shape[1])
@@ -35,10 +38,18 @@ extension DenseTensor {
         // 512×784 weight transposes were a tenth of its 2-thread step, all on one core).
         let rowTiles = (rows &+ tile &- 1) / tile
         let parts = rows &* cols >= Parallel.minimumElements ? Swift.min(Parallel.threads, rowTiles) : 1
+        let avx512 = Scalar.self == Float.self && SGemmKernel.isAvailable
         Parallel.forEachPart(parts) { part in
             let band = (rowTiles &+ parts &- 1) / parts
             let lo = part &* band &* tile, hi = Swift.min(rows, (part &+ 1) &* band &* tile)
-            if lo < hi { Self.transposeTiles(s, o, rows: rows, cols: cols, rowRange: lo..<hi) }
+            guard lo < hi else { return }
+            if avx512 {   // Note [AVX-512 transpose]: 16×16 blocks in registers
+                _tensorcore_transpose_f32(UnsafeRawPointer(s).assumingMemoryBound(to: Float.self),
+                                          UnsafeMutableRawPointer(o).assumingMemoryBound(to: Float.self),
+                                          rows, cols, lo, hi)
+            } else {
+                Self.transposeTiles(s, o, rows: rows, cols: cols, rowRange: lo..<hi)
+            }
         }
         return out
     }

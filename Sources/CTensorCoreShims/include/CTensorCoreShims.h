@@ -20,8 +20,12 @@ void _tensorcore_copy_streaming_unfenced_f64(double *_Nonnull dst, const double 
 /// Orders the streaming stores before it with every later store (they are weakly ordered).
 void _tensorcore_store_fence(void);
 
-/// Whether this CPU runs `_tensorcore_sgemm` (AVX-512F and FMA; false off x86-64).
-bool _tensorcore_sgemm_available(void);
+/// Whether this CPU runs the AVX-512 kernels `_tensorcore_sgemm*` and `_tensorcore_transpose_f32`
+/// (AVX-512F and FMA; false off x86-64).
+bool _tensorcore_avx512_available(void);
+/// Rows `rowLo..<rowHi` of the `rows`×`cols` matrix at `s` written transposed into `o` (`cols`×`rows`).
+/// Only when `_tensorcore_avx512_available()`.
+void _tensorcore_transpose_f32(const float *_Nonnull s, float *_Nonnull o, long rows, long cols, long rowLo, long rowHi);
 /// Whether the kernel was compiled with optimization (a debug build's -O0 copy is many times
 /// slower than OpenBLAS, so it is off by default there).
 bool _tensorcore_sgemm_optimized(void);
@@ -32,7 +36,7 @@ long _tensorcore_sgemm_packed_count(long k, long n);
 void _tensorcore_sgemm_pack_b(bool transB, long k, long n, const float *_Nonnull b, long ldb, float *_Nonnull dst);
 /// `C = alpha · op(A) · op(B) + beta · C`, row-major, op(A) m×k, op(B) k×n. `b` is either op(B) = B
 /// itself (row stride `ldb`) or, when `bPacked`, what `_tensorcore_sgemm_pack_b` wrote (ldb unused).
-/// `beta == 0` never reads C. Only when `_tensorcore_sgemm_available()`; k ≥ 1.
+/// `beta == 0` never reads C. Only when `_tensorcore_avx512_available()`; k ≥ 1.
 void _tensorcore_sgemm(bool transA, long m, long n, long k, float alpha, const float *_Nonnull a, long lda,
                        const float *_Nonnull b, long ldb, bool bPacked, float beta, float *_Nonnull c, long ldc);
 

@@ -16,7 +16,7 @@ import Synchronization
 /// ```
 public enum SGemmKernel {
     /// Whether this CPU can run the kernel (x86-64 with AVX-512F and FMA).
-    public static let isAvailable: Bool = _tensorcore_sgemm_available()
+    public static let isAvailable: Bool = _tensorcore_avx512_available()
 
     /// Whether products go to the kernel at all. Default: ``isAvailable`` in an optimized build,
     /// unless the environment sets `TENSORCORE_SGEMM=openblas`; off in a debug build, whose
