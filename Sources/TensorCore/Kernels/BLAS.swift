@@ -78,7 +78,8 @@ extension Float: BLASScalar {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        if SGemmKernel.takes(m: m, n: n, k: k) {
+        // transB packs by gathers whose lane offsets (up to 31 rows of B) must fit in Int32.
+        if SGemmKernel.takes(m: m, n: n, k: k), !transB || ldb < 1 << 26 {
             return SGemmKernel.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }
