@@ -9,7 +9,7 @@ import Synchronization
 /// Products of at most ``maximumWork`` multiply-adds (m·n·k) go to it when the CPU has AVX-512F;
 /// larger ones, double precision and CPUs without AVX-512 go to OpenBLAS. Set
 /// `TENSORCORE_SGEMM=openblas` in the environment (or ``isEnabled`` to `false`) to send every
-/// product to OpenBLAS, e.g. to compare the two:
+/// product to OpenBLAS, e.g. to compare the two (see ``isEnabled``):
 ///
 /// ```swift
 /// SGemmKernel.isEnabled = false   // OpenBLAS for every product from here on
@@ -18,10 +18,10 @@ public enum SGemmKernel {
     /// Whether this CPU can run the kernel (x86-64 with AVX-512F and FMA).
     public static let isAvailable: Bool = _tensorcore_avx512_available()
 
-    /// Whether products go to the kernel at all. Default: ``isAvailable`` in an optimized build,
-    /// unless the environment sets `TENSORCORE_SGEMM=openblas`; off in a debug build, whose
-    /// unoptimized C kernel is many times slower than OpenBLAS (tests turn it on). Setting `true`
-    /// on a CPU without AVX-512 has no effect.
+    /// Whether products go to the kernel at all. Default: ``isAvailable`` in an optimized build;
+    /// off in a debug build, whose unoptimized C kernel is many times slower than OpenBLAS. The
+    /// environment overrides it: `TENSORCORE_SGEMM=openblas` turns it off, `TENSORCORE_SGEMM=own`
+    /// on (debug builds too). Setting `true` on a CPU without AVX-512 has no effect.
     public static var isEnabled: Bool {
         get { enabledSetting.load(ordering: .relaxed) }
         set { enabledSetting.store(newValue && isAvailable, ordering: .relaxed) }
@@ -45,8 +45,13 @@ public enum SGemmKernel {
         set { maximumSetting.store(newValue, ordering: .relaxed) }
     }
 
-    private static let enabledSetting = Atomic<Bool>(
-        isAvailable && _tensorcore_sgemm_optimized() && getenv("TENSORCORE_SGEMM").map { String(cString: $0) } != "openblas")
+    private static let enabledSetting: Atomic<Bool> = {
+        switch getenv("TENSORCORE_SGEMM").map({ String(cString: $0) }) {
+        case "openblas": return Atomic(false)
+        case "own": return Atomic(isAvailable)   // also in a debug build: the test suite runs with it once
+        default: return Atomic(isAvailable && _tensorcore_sgemm_optimized())
+        }
+    }()
     private static let minimumSetting = Atomic<Int>(1 << 19)
     private static let maximumSetting = Atomic<Int>(1 << 25)
 
