@@ -6,8 +6,9 @@ import Synchronization
 /// where OpenBLAS's packing and set-up cost more than the arithmetic saves: see Note [Own sgemm
 /// kernel] in `sgemm_avx512.c`.
 ///
-/// Products of at most ``maximumWork`` multiply-adds (m·n·k) go to it when the CPU has AVX-512F;
-/// larger ones, double precision and CPUs without AVX-512 go to OpenBLAS. Set
+/// Products of ``minimumWork`` to ``maximumWork`` multiply-adds (m·n·k) with at least 32 columns
+/// go to it when the CPU has AVX-512F; other products, double precision and CPUs without AVX-512
+/// go to OpenBLAS. Set
 /// `TENSORCORE_SGEMM=openblas` in the environment (or ``isEnabled`` to `false`) to send every
 /// product to OpenBLAS, e.g. to compare the two (see ``isEnabled``):
 ///
