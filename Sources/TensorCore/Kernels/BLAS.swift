@@ -40,18 +40,30 @@ private func blockedGemm<S>(
 ) {
     let parts = gemmParts(work: m * n * k, m: m, n: n)
     let blas = BLASLibrary.prepareThreads(forWork: parts > 1 ? 0 : m * n * k)
-    if parts <= 1 { return gemm(blas, m, n, a, b, c) }
-    let byRows = m >= n
-    let extent = byRows ? m : n
-    let step = (extent + parts - 1) / parts
+    forEachOutputBlock(parts: parts, m: m, n: n) { rows, columns in
+        gemm(blas, rows.count, columns.count, transA ? a + rows.lowerBound : a + rows.lowerBound * lda,
+             transB ? b + columns.lowerBound * ldb : b + columns.lowerBound,
+             c + rows.lowerBound * ldc + columns.lowerBound)
+    }
+}
+
+/// Calls `block(rows, columns)` once for the whole m×n output of a product when `parts` ≤ 1, else
+/// once per block of its rows, or of its columns when it is wider than tall and `splitColumns`,
+/// concurrently (Note [Splitting products]). Column blocks start at multiples of `columnAlignment`.
+@inline(__always)
+func forEachOutputBlock(
+    parts: Int, m: Int, n: Int, splitColumns: Bool = true, columnAlignment: Int = 1,
+    _ block: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void
+) {
+    if parts <= 1 { return block(0..<m, 0..<n) }
+    let byRows = m >= n || !splitColumns
+    let step = byRows
+        ? (m + parts - 1) / parts
+        : ((n + parts - 1) / parts + columnAlignment - 1) / columnAlignment * columnAlignment
     Parallel.forEachPart(parts) { part in
-        let lo = part * step, hi = Swift.min(extent, lo + step)
+        let lo = part * step, hi = Swift.min(byRows ? m : n, lo + step)
         guard lo < hi else { return }
-        if byRows {
-            gemm(blas, hi - lo, n, transA ? a + lo : a + lo * lda, b, c + lo * ldc)
-        } else {
-            gemm(blas, m, hi - lo, a, transB ? b + lo * ldb : b + lo, c + lo)
-        }
+        block(byRows ? lo..<hi : 0..<m, byRows ? 0..<n : lo..<hi)
     }
 }
 

@@ -93,24 +93,12 @@ public enum SGemmKernel {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, packed: Bool,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        if parts <= 1 {
-            return _tensorcore_sgemm(transA, m, n, k, alpha, a, lda, b, ldb, packed, beta, c, ldc)
-        }
-        if m >= n || packed {
-            let step = (m + parts - 1) / parts
-            Parallel.forEachPart(parts) { part in
-                let lo = part * step, hi = Swift.min(m, lo + step)
-                guard lo < hi else { return }
-                _tensorcore_sgemm(transA, hi - lo, n, k, alpha, transA ? a + lo : a + lo * lda, lda,
-                                  b, ldb, packed, beta, c + lo * ldc, ldc)
-            }
-        } else {
-            let step = ((n + parts - 1) / parts + 31) & ~31
-            Parallel.forEachPart(parts) { part in
-                let lo = part * step, hi = Swift.min(n, lo + step)
-                guard lo < hi else { return }
-                _tensorcore_sgemm(transA, m, hi - lo, k, alpha, a, lda, b + lo, ldb, false, beta, c + lo, ldc)
-            }
+        // A packed B is whole panels of 32 columns: it splits by rows only.
+        forEachOutputBlock(parts: parts, m: m, n: n, splitColumns: !packed, columnAlignment: 32) { rows, columns in
+            _tensorcore_sgemm(transA, rows.count, columns.count, k, alpha,
+                              transA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda,
+                              packed ? b : b + columns.lowerBound, ldb, packed, beta,
+                              c + rows.lowerBound * ldc + columns.lowerBound, ldc)
         }
     }
 }
