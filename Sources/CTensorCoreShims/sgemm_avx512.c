@@ -1,4 +1,5 @@
 #include "CTensorCoreShims.h"
+#include "avx512.h"
 
 // Note [Own sgemm kernel]: single-precision products up to a few hundred rows, where OpenBLAS
 // spends much of its time packing operands and setting up (n=128: 32 µs for its call, 26 µs
@@ -8,18 +9,17 @@
 // both FMA ports stay busy. op(A) is read where it lies (rows or, for Aᵀ, columns: one
 // specialization each), and so is op(B) = B; a 32-column micro-panel of B (kc × 128 B, KC bounding
 // it at 32 KB) stays in L1 while the tile walks down MC rows of A. op(B) = Bᵀ is first packed into
-// contiguous 32-column panels (one gathering pass), which callers can share across threads. Edges
+// contiguous 32-column panels (one gathering pass), which callers can share across threads.
+// (Packing B itself too, and copying or packing A, measured no faster at these sizes.) Edges
 // use masked loads and stores, so nothing past an operand is read or written. Every output element
 // is one FMA chain over k in order, whatever the thread split: results do not depend on it.
 
 #if defined(__x86_64__)
-#include <immintrin.h>
 
 #define TC_MR 12
 #define TC_NR 32
 #define TC_KC 256
 #define TC_MC 192
-#define TC_TARGET __attribute__((target("avx512f,avx2,fma")))
 // The tile's loops over its rows are unrolled explicitly: at SwiftPM's -O2 they otherwise stay
 // loops, the accumulators go to memory, and the kernel runs at 40 % of its speed (measured).
 
@@ -99,9 +99,8 @@ static const tc_tile_fn tc_tiles_cols[TC_MR + 1] = {0,
     tc_tile_cols_1, tc_tile_cols_2, tc_tile_cols_3, tc_tile_cols_4, tc_tile_cols_5, tc_tile_cols_6,
     tc_tile_cols_7, tc_tile_cols_8, tc_tile_cols_9, tc_tile_cols_10, tc_tile_cols_11, tc_tile_cols_12};
 
-static inline __mmask16 tc_mask(long count) {
-    return count >= 16 ? (__mmask16)0xffff : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
-}
+/// n rounded up to whole 32-column panels: the packed Bᵀ's row length.
+static inline long tc_padded(long n) { return (n + TC_NR - 1) / TC_NR * TC_NR; }
 
 bool _tensorcore_avx512_available(void) {
     __builtin_cpu_init();
@@ -116,17 +115,13 @@ bool _tensorcore_sgemm_optimized(void) {
 #endif
 }
 
-long _tensorcore_sgemm_packed_count(long k, long n) {
-    return k * ((n + TC_NR - 1) / TC_NR * TC_NR);
-}
+long _tensorcore_sgemm_packed_count(long k, long n) { return k * tc_padded(n); }
 
-// Packed op(B): for each block of TC_KC rows of k, for each panel of 32 columns, kc rows of 32
-// floats (zero past column n). A panel is then one contiguous 32 KB run, which no stride of B can
-// make conflict in L1, and op(B) = Bᵀ costs one transposing pass here instead of a strided kernel.
-TC_TARGET void _tensorcore_sgemm_pack_b(bool transB, long k, long n, const float *b, long ldb, float *dst) {
-    const long npad = (n + TC_NR - 1) / TC_NR * TC_NR;
-    // op(B)[p, j + q] sits at b[p * ldb + j + q], or at b[(j + q) * ldb + p] when transposed: the
-    // gather indices step one row of B per lane.
+// Packed Bᵀ: for each block of TC_KC rows of k, for each panel of 32 columns, kc rows of 32
+// floats (zero past column n), gathered from B's rows: the tile then reads it like a B in place.
+TC_TARGET void _tensorcore_sgemm_pack_bt(long k, long n, const float *b, long ldb, float *dst) {
+    const long npad = tc_padded(n);
+    // Bᵀ[p, j + q] sits at b[(j + q) * ldb + p]: the gather indices step one row of B per lane.
     const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     const __m512i rows0 = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)ldb));
     const __m512i rows1 = _mm512_add_epi32(rows0, _mm512_set1_epi32((int)(16 * ldb)));
@@ -135,20 +130,12 @@ TC_TARGET void _tensorcore_sgemm_pack_b(bool transB, long k, long n, const float
         for (long j = 0; j < n; j += TC_NR) {
             const __mmask16 m0 = tc_mask(n - j), m1 = tc_mask(n - j - 16);
             float *panel = dst + pc * npad + j * kc;
-            if (!transB) {
-                for (long p = 0; p < kc; p++) {
-                    const float *src = b + (pc + p) * ldb + j;
-                    _mm512_storeu_ps(panel + p * TC_NR, _mm512_maskz_loadu_ps(m0, src));
-                    _mm512_storeu_ps(panel + p * TC_NR + 16, _mm512_maskz_loadu_ps(m1, src + 16));
-                }
-            } else {
-                const float *src = b + j * ldb + pc;
-                for (long p = 0; p < kc; p++) {
-                    _mm512_storeu_ps(panel + p * TC_NR,
-                        _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m0, rows0, src + p, 4));
-                    _mm512_storeu_ps(panel + p * TC_NR + 16,
-                        _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m1, rows1, src + p, 4));
-                }
+            const float *src = b + j * ldb + pc;
+            for (long p = 0; p < kc; p++) {
+                _mm512_storeu_ps(panel + p * TC_NR,
+                    _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m0, rows0, src + p, 4));
+                _mm512_storeu_ps(panel + p * TC_NR + 16,
+                    _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m1, rows1, src + p, 4));
             }
         }
     }
@@ -159,7 +146,7 @@ void _tensorcore_sgemm(bool transA, long m, long n, long k, float alpha, const f
     const tc_tile_fn *tiles = transA ? tc_tiles_cols : tc_tiles_rows;
     // op(A)[i, p] is a[i * ars + p * aks]
     const long ars = transA ? 1 : lda, aks = transA ? lda : 1;
-    const long npad = (n + TC_NR - 1) / TC_NR * TC_NR;
+    const long npad = tc_padded(n);
     for (long pc = 0; pc < k; pc += TC_KC) {
         const long kc = k - pc < TC_KC ? k - pc : TC_KC;
         const float blockBeta = pc == 0 ? beta : 1;   // later k-blocks add onto the first's result
@@ -184,7 +171,7 @@ void _tensorcore_sgemm(bool transA, long m, long n, long k, float alpha, const f
 bool _tensorcore_avx512_available(void) { return false; }
 bool _tensorcore_sgemm_optimized(void) { return false; }
 long _tensorcore_sgemm_packed_count(long k, long n) { return 0; }
-void _tensorcore_sgemm_pack_b(bool transB, long k, long n, const float *b, long ldb, float *dst) {
+void _tensorcore_sgemm_pack_bt(long k, long n, const float *b, long ldb, float *dst) {
     __builtin_trap();
 }
 void _tensorcore_sgemm(bool transA, long m, long n, long k, float alpha, const float *a, long lda,

@@ -1,4 +1,5 @@
 #include "CTensorCoreShims.h"
+#include "avx512.h"
 
 // Note [AVX-512 transpose]: a 16×16 block moves as 16 row loads, 64 in-register shuffles and 16
 // row stores, every cache line read and written whole. For Float it replaces the 4×4-block Swift
@@ -7,18 +8,10 @@
 // through the L3 costs. Partial blocks at the edges use masked loads and stores.
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define TC_TARGET __attribute__((target("avx512f")))
-
-static inline __mmask16 tc_lanes(long count) {
-    return count >= 16 ? (__mmask16)0xffff : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
-}
-
 // Rows `nr` (≤ 16) of the block at s (row stride lds), `nc` (≤ 16) columns each, written as `nc`
 // rows of `nr` at o (row stride ldo).
 TC_TARGET static inline void tc_transpose16(const float *s, long lds, float *o, long ldo, long nr, long nc) {
-    const __mmask16 colMask = tc_lanes(nc), rowMask = tc_lanes(nr);
+    const __mmask16 colMask = tc_mask(nc), rowMask = tc_mask(nr);
     __m512 r[16], t[16];
     for (int i = 0; i < 16; i++) r[i] = i < nr ? _mm512_maskz_loadu_ps(colMask, s + i * lds) : _mm512_setzero_ps();
     // Within each 128-bit lane L: pairs of rows interleaved, then four rows gathered, so that

@@ -38,7 +38,7 @@ extension DenseTensor {
         // 512×784 weight transposes were a tenth of its 2-thread step, all on one core).
         let rowTiles = (rows &+ tile &- 1) / tile
         let parts = rows &* cols >= Parallel.minimumElements ? Swift.min(Parallel.threads, rowTiles) : 1
-        let avx512 = Scalar.self == Float.self && SGemmKernel.isAvailable
+        let avx512 = Scalar.self == Float.self && avx512KernelsAvailable
         Parallel.forEachPart(parts) { part in
             let band = (rowTiles &+ parts &- 1) / parts
             let lo = part &* band &* tile, hi = Swift.min(rows, (part &+ 1) &* band &* tile)

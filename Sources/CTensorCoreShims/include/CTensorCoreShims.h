@@ -29,13 +29,13 @@ void _tensorcore_transpose_f32(const float *_Nonnull s, float *_Nonnull o, long 
 /// Whether the kernel was compiled with optimization (a debug build's -O0 copy is many times
 /// slower than OpenBLAS, so it is off by default there).
 bool _tensorcore_sgemm_optimized(void);
-/// Floats `_tensorcore_sgemm_pack_b` writes for a k×n op(B).
+/// Floats `_tensorcore_sgemm_pack_bt` writes for a k×n Bᵀ.
 long _tensorcore_sgemm_packed_count(long k, long n);
-/// Packs op(B) (k×n; B itself n×k when `transB`, row stride `ldb`) into `dst`, which holds
-/// `_tensorcore_sgemm_packed_count(k, n)` floats.
-void _tensorcore_sgemm_pack_b(bool transB, long k, long n, const float *_Nonnull b, long ldb, float *_Nonnull dst);
+/// Packs Bᵀ (k×n; B is n×k with row stride `ldb` < 2²⁶, the gathers' offsets being Int32) into
+/// `dst`, which holds `_tensorcore_sgemm_packed_count(k, n)` floats.
+void _tensorcore_sgemm_pack_bt(long k, long n, const float *_Nonnull b, long ldb, float *_Nonnull dst);
 /// `C = alpha · op(A) · op(B) + beta · C`, row-major, op(A) m×k, op(B) k×n. `b` is either op(B) = B
-/// itself (row stride `ldb`) or, when `bPacked`, what `_tensorcore_sgemm_pack_b` wrote (ldb unused).
+/// itself (row stride `ldb`) or, when `bPacked`, Bᵀ as `_tensorcore_sgemm_pack_bt` wrote it (ldb unused).
 /// `beta == 0` never reads C. Only when `_tensorcore_avx512_available()`; k ≥ 1.
 void _tensorcore_sgemm(bool transA, long m, long n, long k, float alpha, const float *_Nonnull a, long lda,
                        const float *_Nonnull b, long ldb, bool bPacked, float beta, float *_Nonnull c, long ldc);

@@ -90,8 +90,7 @@ extension Float: BLASScalar {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        // transB packs by gathers whose lane offsets (up to 31 rows of B) must fit in Int32.
-        if SGemmKernel.takes(m: m, n: n, k: k), !transB || ldb < 1 << 26 {
+        if SGemmKernel.takes(m: m, n: n, k: k, transB: transB, ldb: ldb) {
             return SGemmKernel.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }

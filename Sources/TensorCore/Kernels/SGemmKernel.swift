@@ -17,7 +17,7 @@ import Synchronization
 /// ```
 public enum SGemmKernel {
     /// Whether this CPU can run the kernel (x86-64 with AVX-512F and FMA).
-    public static let isAvailable: Bool = _tensorcore_avx512_available()
+    public static var isAvailable: Bool { avx512KernelsAvailable }
 
     /// Whether products go to the kernel at all. Default: ``isAvailable`` in an optimized build;
     /// off in a debug build, whose unoptimized C kernel is many times slower than OpenBLAS. The
@@ -57,9 +57,11 @@ public enum SGemmKernel {
     private static let minimumSetting = Atomic<Int>(1 << 19)
     private static let maximumSetting = Atomic<Int>(1 << 25)
 
+    /// Whether `Float.gemm` sends this product here. Bᵀ is packed by gathers whose lane offsets (up
+    /// to 31 rows of B) are Int32, so a Bᵀ with a row stride from 2²⁶ goes to OpenBLAS.
     @inline(__always)
-    static func takes(m: Int, n: Int, k: Int) -> Bool {
-        guard n >= 32, k > 0, isEnabled else { return false }
+    static func takes(m: Int, n: Int, k: Int, transB: Bool = false, ldb: Int = 0) -> Bool {
+        guard n >= 32, k > 0, !transB || ldb < 1 << 26, isEnabled else { return false }
         let work = m &* n &* k
         return work >= minimumWork && work <= maximumWork
     }
@@ -80,7 +82,7 @@ public enum SGemmKernel {
         let bytes = count * MemoryLayout<Float>.stride
         let packed = BufferCache.allocate(byteCount: bytes).bindMemory(to: Float.self, capacity: count)
         defer { BufferCache.deallocate(packed, byteCount: bytes) }
-        _tensorcore_sgemm_pack_b(true, k, n, b, ldb, packed)
+        _tensorcore_sgemm_pack_bt(k, n, b, ldb, packed)
         run(parts: parts, transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
             b: packed, ldb: 0, packed: true, beta: beta, c: c, ldc: ldc)
     }
