@@ -10,8 +10,10 @@ public enum AutogradError: Error, Equatable, CustomStringConvertible {
     case doesNotRequireGrad
     /// A `gradient:` whose shape differs from the output's.
     case gradientShapeMismatch(gradient: [Int], output: [Int])
-    /// A value saved for the derivative of `op` was modified in place after it was saved.
-    case savedTensorModified(tensor: String, op: String, version: Int, expected: Int)
+    /// A value saved for a derivative was modified in place after it was saved. `tensor` is its
+    /// type and shape as PyTorch prints them (`[torch.FloatTensor [2, 3]]`); `outputOf` the
+    /// `grad_fn` of the tensor that value belongs to, `nil` for a leaf or a constant.
+    case savedTensorModified(tensor: String, outputOf: String?, version: Int, expected: Int)
 
     /// PyTorch's `RuntimeError` message for the same failure, word for word, so logs and tests can
     /// be compared with PyTorch's (shapes are spelled `torch.Size([2, 3])`).
@@ -25,8 +27,10 @@ public enum AutogradError: Error, Equatable, CustomStringConvertible {
             return "element 0 of tensors does not require grad and does not have a grad_fn"
         case let .gradientShapeMismatch(gradient, output):
             return "Mismatch in shape: grad_output[0] has a shape of \(torchSize(gradient)) and output[0] has a shape of \(torchSize(output))."
-        case let .savedTensorModified(tensor, op, version, expected):
-            return "one of the variables needed for gradient computation has been modified by an inplace operation: \(tensor), which is saved by \(op), is at version \(version); expected version \(expected) instead. Hint: the backtrace further above can show the operation that failed to compute its gradient."
+        case let .savedTensorModified(tensor, outputOf, version, expected):
+            // PyTorch's hint without anomaly mode, which this library does not have.
+            let producer = outputOf.map { ", which is output 0 of \($0)," } ?? ""
+            return "one of the variables needed for gradient computation has been modified by an inplace operation: \(tensor)\(producer) is at version \(version); expected version \(expected) instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
         }
     }
 }

@@ -3,7 +3,7 @@
 /// - On a leaf that requires grad, they trap while grad mode is on (the change could not be
 ///   differentiated); inside `withNoGrad`, where optimizers update parameters, they are allowed.
 /// - They write into the storage and bump its version: a node that saved this storage for its
-///   derivative makes a later backward throw ``AutogradError/savedTensorModified(tensor:op:version:expected:)``
+///   derivative makes a later backward throw ``AutogradError/savedTensorModified(tensor:outputOf:version:expected:)``
 ///   instead of computing a silently wrong gradient.
 /// - On a tensor with history, with grad mode on, the operation is recorded like its
 ///   out-of-place form and the tensor takes the result's history (and new storage). Unlike

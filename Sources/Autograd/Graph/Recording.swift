@@ -8,6 +8,17 @@ struct Saved<Scalar: TensorScalar> {
     var dim = 0
     var dim2 = 0
     var keepDim = false
+
+    /// What a product of `a` and `b` (elementwise, matrix, linear) keeps: each factor only for the
+    /// other's gradient, as PyTorch does, so that changing a factor whose partner needs no
+    /// gradient is no error, and nothing is kept for nothing. Where a factor is not kept, its
+    /// shape is, for the sum over broadcast dimensions.
+    @inline(__always)
+    static func forProduct(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Saved {
+        let (needA, needB) = (b.requiresGrad, a.requiresGrad)
+        return Saved(tensors: (needA ? a.data : nil, needB ? b.data : nil),
+                     shapes: (needA ? nil : a.shape, needB ? nil : b.shape))
+    }
 }
 
 extension Tensor {

@@ -159,12 +159,13 @@ final class Segment<Scalar: TensorScalar> {
     /// Throws if a value `node` saved was overwritten in place since.
     @inline(__always)
     func checkSavedVersions(_ node: Node) throws(AutogradError) {
-        try checkSavedVersion(node.saved.0, node)
-        try checkSavedVersion(node.saved.1, node)
+        try checkSavedVersion(node.saved.0, node, input: node.inputs.0)
+        try checkSavedVersion(node.saved.1, node, input: node.inputs.1)
     }
 
+    /// `input`: the edge to the input whose value sits at `position`, unless the op saved its output.
     @inline(__always)
-    private func checkSavedVersion(_ position: Int32, _ node: Node) throws(AutogradError) {
+    private func checkSavedVersion(_ position: Int32, _ node: Node, input: Edge) throws(AutogradError) {
         guard position >= 0 else { return }
         let value = saved[Int(position)]
         let expected = savedVersions[Int(position)]
@@ -172,7 +173,20 @@ final class Segment<Scalar: TensorScalar> {
         let type = Scalar.self == Double.self ? "torch.DoubleTensor" : "torch.FloatTensor"
         throw .savedTensorModified(
             tensor: "[\(type) [\(value.shape.map(String.init).joined(separator: ", "))]]",
-            op: node.op.name, version: value.storage.version, expected: expected)
+            outputOf: producer(ofSavedBy: node, input: input)?.reportedName,
+            version: value.storage.version, expected: expected)
+    }
+
+    /// The op that made a value `node` saved: `node`'s own when it saves its output, else the
+    /// node behind the input's edge (`nil` for a leaf or a value that needs no gradient). An
+    /// in-place change under no-grad leaves a tensor's history as it was, so this is the
+    /// `grad_fn` the tensor still shows.
+    private func producer(ofSavedBy node: Node, input: Edge) -> OpKind? {
+        if node.op.definition.savesOutput { return node.op }
+        guard input.kind == .node, let graph else { return nil }
+        let owner = graph.segment(input.segment)
+        guard owner.generation == input.generation else { return nil }
+        return owner.nodes[Int(input.index)].pointee.op
     }
 
     /// The slot of `leaf` in this segment's leaf table, adding it if needed.

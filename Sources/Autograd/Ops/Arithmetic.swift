@@ -94,16 +94,17 @@ enum Mul: OpDefinition {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        // `x * x` (one saved value, see `*`): both products are g·x and go to one place, so
-        // their sum is formed in one pass.
-        if c.node.saved.1 < 0 {
+        // `x * x` (one input edge and `x` saved, see `*`): both products are g·x and go to one
+        // place, so their sum is formed in one pass. (A product with one input edge saves only
+        // the other factor, never its own input.)
+        if c.node.inputs.1.kind == .none && c.node.saved.0 >= 0 {
             guard c.needs.0 else { return (nil, nil) }
             let (partial, x) = (c.partials.0, c.saved0)
             return (BackwardContext.adding(partial, to: c.gradBinary(.selfProductBackward, x)), nil)
         }
         // Mul accumulates itself (`OpKind.fusesAccumulation`): partial + g·other.
-        return (c.first { product(c, c.saved1, shape: c.saved0.shape, partial: c.partials.0) },
-                c.second { product(c, c.saved0, shape: c.saved1.shape, partial: c.partials.1) })
+        return (c.first { product(c, c.saved1, shape: c.inputShape0, partial: c.partials.0) },
+                c.second { product(c, c.saved0, shape: c.inputShape1, partial: c.partials.1) })
     }
 
     /// `partial + g · other`, summed to `shape` when broadcast; one pass when nothing broadcasts.
@@ -133,7 +134,7 @@ extension Tensor {
         if a === b {   // both edges lead to `a`: recorded with one input, the derivative sums both
             return record(a.withData { $0.binary(.mul, $0) }, .mul, a, nil, Saved(tensors: (a.data, nil)))
         }
-        return record(Tensor.withData(a, b) { $0.binary(.mul, $1) }, .mul, a, b, Saved(tensors: (a.data, b.data)))
+        return record(Tensor.withData(a, b) { $0.binary(.mul, $1) }, .mul, a, b, .forProduct(a, b))
     }
     /// `a * s` for every element (MulBackward0).
     @_specialize(where Scalar == Float)
@@ -156,12 +157,12 @@ enum Div: OpDefinition {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        let (a, b) = (c.saved0, c.saved1)
         // d(a/b)/db = -a / b², computed as PyTorch computes it, -g · ((a / b) / b): forming b²
         // first underflows or overflows where the result does not (Float a = b = 1e-30 gave
-        // -inf for -1e30; b = 1e20 gave 0 for -1e-20).
-        return (c.first { c.grad.binary(.div, b).sum(toShape: a.shape) },
-                c.second { c.grad.binary(.mul, a.binary(.div, b).binary(.div, b)).unary(.neg).sum(toShape: b.shape) })
+        // -inf for -1e30; b = 1e20 gave 0 for -1e-20). `a` is saved only for that one.
+        let b = c.saved1
+        return (c.first { c.grad.binary(.div, b).sum(toShape: c.inputShape0) },
+                c.second { c.grad.binary(.mul, c.saved0.binary(.div, b).binary(.div, b)).unary(.neg).sum(toShape: b.shape) })
     }
 }
 
@@ -189,7 +190,8 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        record(Tensor.withData(a, b) { $0.binary(.div, $1) }, .div, a, b, Saved(tensors: (a.data, b.data)))
+        record(Tensor.withData(a, b) { $0.binary(.div, $1) }, .div, a, b,
+               Saved(tensors: (b.requiresGrad ? a.data : nil, b.data), shapes: (b.requiresGrad ? nil : a.shape, nil)))
     }
     /// `a / s` for every element (DivBackward0).
     @_specialize(where Scalar == Float)

@@ -6,6 +6,18 @@ protocol OpDefinition {
     /// The gradients for the node's inputs, given the gradient of its output. An input whose
     /// `needs` flag is false gets `nil` and costs nothing.
     static func backward<Scalar: TensorScalar>(_ c: consuming BackwardContext<Scalar>) -> InputGrads<Scalar>
+    /// Whether the op saves its output (`saved0`) rather than its inputs (`saved0` is input 0's
+    /// value, `saved1` input 1's). Only the error for a saved value changed in place reads it,
+    /// to name the node that made that value, as PyTorch does.
+    static var savesOutput: Bool { get }
+    /// Whether PyTorch returns a view here (the result aliases the input's storage there, even
+    /// where ours is a copy, as for `t()`): a modified view is reported as `AsStridedBackward0`'s.
+    static var isView: Bool { get }
+}
+
+extension OpDefinition {
+    static var savesOutput: Bool { false }
+    static var isView: Bool { false }
 }
 
 typealias InputGrads<Scalar: TensorScalar> = (DenseTensor<Scalar>?, DenseTensor<Scalar>?)
@@ -30,6 +42,10 @@ struct BackwardContext<Scalar: TensorScalar> {
     var saved0: DenseTensor<Scalar> { segment._withUnsafeGuaranteedRef { $0.saved[Int(node.saved.0)] } }
     var saved1: DenseTensor<Scalar> { segment._withUnsafeGuaranteedRef { $0.saved[Int(node.saved.1)] } }
     var shape0: [Int] { segment._withUnsafeGuaranteedRef { $0.shapes[Int(node.shapes.0)] } }
+    /// The shape of input 0 / input 1 of a product (`Saved.forProduct`): its saved value's, or
+    /// the shape kept in its place.
+    var inputShape0: [Int] { node.saved.0 >= 0 ? saved0.shape : shape0 }
+    var inputShape1: [Int] { node.saved.1 >= 0 ? saved1.shape : shape1 }
     var shape1: [Int] { segment._withUnsafeGuaranteedRef { $0.shapes[Int(node.shapes.1)] } }
     var indices: [Int] { segment._withUnsafeGuaranteedRef { $0.indices[Int(node.indices)] } }
     var scalar: Scalar { Scalar(node.scalar) }

@@ -25,6 +25,7 @@ extension Tensor {
 
 enum Exp: OpDefinition {
     static let name = "ExpBackward0"
+    static let savesOutput = true
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.mul, c.saved0), nil) }  // g · eˣ
@@ -39,6 +40,7 @@ enum Log: OpDefinition {
 
 enum Sqrt: OpDefinition {
     static let name = "SqrtBackward0"
+    static let savesOutput = true
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.sqrtBackward, c.saved0), nil) }  // g / 2√x
@@ -78,6 +80,7 @@ enum Abs: OpDefinition {
 
 enum ReluOp: OpDefinition {
     static let name = "ReluBackward0"
+    static let savesOutput = true
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.reluBackward, c.saved0), nil) }  // y <= 0 ? 0 : g (g at NaN)
@@ -103,6 +106,7 @@ extension Tensor {
 
 enum SigmoidOp: OpDefinition {
     static let name = "SigmoidBackward0"
+    static let savesOutput = true
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.sigmoidBackward, c.saved0), nil) }  // g · y(1 - y)
@@ -110,6 +114,7 @@ enum SigmoidOp: OpDefinition {
 
 enum TanhOp: OpDefinition {
     static let name = "TanhBackward0"
+    static let savesOutput = true
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.tanhBackward, c.saved0), nil) }  // g · (1 - y²)

@@ -8,9 +8,8 @@ enum LinearOp: OpDefinition {
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         // Inputs: 0 = x [N, in], 1 = weight [out, in]; the bias's gradient goes through `bias`.
-        let (x, w) = (c.saved0, c.saved1)
-        return (c.first { c.grad.matmul(w) },                  // ∂/∂x = G · W
-                c.second { c.grad.matmul(x, transposeA: true) })  // ∂/∂W = Gᵀ · x
+        (c.first { c.grad.matmul(c.saved1) },                  // ∂/∂x = G · W
+         c.second { c.grad.matmul(c.saved0, transposeA: true) })  // ∂/∂W = Gᵀ · x
     }
 }
 
@@ -38,10 +37,10 @@ public func linear<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Te
     }
     let value = Tensor.withData(x, weight) { $0.linear(weight: $1, bias: bias?.data) }
     guard let bias, bias.requiresGrad else {
-        return Tensor.record(value, .linear, x, weight, Saved(tensors: (x.data, weight.data)))
+        return Tensor.record(value, .linear, x, weight, .forProduct(x, weight))
     }
     // Two nodes when the bias needs a gradient: the product, then the bias on top. The value is
     // computed once; the inner node's output is never materialized separately.
-    let product = Tensor.record(value, .linear, x, weight, Saved(tensors: (x.data, weight.data)))
+    let product = Tensor.record(value, .linear, x, weight, .forProduct(x, weight))
     return Tensor.record(value, .linearBias, product, bias)
 }

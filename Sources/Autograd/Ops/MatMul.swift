@@ -8,9 +8,8 @@ enum Mm: OpDefinition {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        let (a, b) = (c.saved0, c.saved1)
-        return (c.first { c.grad.matmul(b, transposeB: true) },   // ∂/∂A = G · Bᵀ
-                c.second { a.matmul(c.grad, transposeA: true) })  // ∂/∂B = Aᵀ · G
+        (c.first { c.grad.matmul(c.saved1, transposeB: true) },   // ∂/∂A = G · Bᵀ
+         c.second { c.saved0.matmul(c.grad, transposeA: true) })  // ∂/∂B = Aᵀ · G
     }
 }
 
@@ -21,9 +20,8 @@ enum Mv: OpDefinition {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        let (a, v) = (c.saved0, c.saved1)
-        return (c.first { c.grad.outer(v) },                 // ∂/∂A = g ⊗ v
-                c.second { a.matvec(c.grad, transpose: true) })  // ∂/∂v = Aᵀ · g
+        (c.first { c.grad.outer(c.saved1) },                    // ∂/∂A = g ⊗ v
+         c.second { c.saved0.matvec(c.grad, transpose: true) })  // ∂/∂v = Aᵀ · g
     }
 }
 
@@ -42,8 +40,8 @@ extension Tensor {
         precondition(rank == 2 && (other.rank == 2 || other.rank == 1),
                      "matmul supports 2-D × 2-D and 2-D × 1-D, got \(rank)-D × \(other.rank)-D")
         if other.rank == 1 {
-            return Tensor.record(Tensor.withData(self, other) { $0.matvec($1) }, .mv, self, other, Saved(tensors: (data, other.data)))
+            return Tensor.record(Tensor.withData(self, other) { $0.matvec($1) }, .mv, self, other, .forProduct(self, other))
         }
-        return Tensor.record(Tensor.withData(self, other) { $0.matmul($1) }, .mm, self, other, Saved(tensors: (data, other.data)))
+        return Tensor.record(Tensor.withData(self, other) { $0.matmul($1) }, .mm, self, other, .forProduct(self, other))
     }
 }

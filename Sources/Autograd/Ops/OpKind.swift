@@ -54,6 +54,11 @@ enum OpKind: UInt8, CaseIterable, Sendable {
 
     var name: String { definition.name }
 
+    /// The `grad_fn` PyTorch reports for an output of this op once its storage was changed in
+    /// place: a view's is regenerated as `AsStridedBackward0` (PyTorch 2.11, checked by the
+    /// errors fixture).
+    var reportedName: String { definition.isView ? "AsStridedBackward0" : name }
+
     /// Whether the derivative adds its inputs' partial gradients itself (`BackwardContext.partials`).
     /// The product's does: `partial + g·b` in one pass instead of a product and then a sum, a
     /// whole pass over the data saved whenever a factor is also used elsewhere (`a * b + a`).

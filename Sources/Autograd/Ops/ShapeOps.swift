@@ -4,6 +4,7 @@
 
 enum Reshape: OpDefinition {
     static let name = "ViewBackward0"
+    static let isView = true
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
@@ -25,6 +26,7 @@ extension Tensor {
 
 enum T: OpDefinition {
     static let name = "TBackward0"
+    static let isView = true
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
@@ -34,6 +36,7 @@ enum T: OpDefinition {
 
 enum Transpose: OpDefinition {
     static let name = "TransposeBackward0"
+    static let isView = true
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.transposed(c.dim, c.dim2), nil) }
@@ -59,6 +62,7 @@ extension Tensor {
 
 enum Unsqueeze: OpDefinition {
     static let name = "UnsqueezeBackward0"
+    static let isView = true
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
@@ -80,6 +84,7 @@ extension Tensor {
 
 enum Expand: OpDefinition {
     static let name = "ExpandBackward0"
+    static let isView = true
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.sum(toShape: c.shape0), nil) }

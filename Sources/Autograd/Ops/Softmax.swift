@@ -3,6 +3,7 @@
 
 enum SoftmaxOp: OpDefinition {
     static let name = "SoftmaxBackward0"
+    static let savesOutput = true
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
@@ -15,6 +16,7 @@ enum SoftmaxOp: OpDefinition {
 
 enum LogSoftmaxOp: OpDefinition {
     static let name = "LogSoftmaxBackward0"
+    static let savesOutput = true
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
