@@ -27,8 +27,11 @@
 // These objects are thread-confined and their properties are never
 // passed `inout` across a call that could reach them again, which is what the check guards.
 public final class Tensor<Scalar: TensorScalar> {
-    /// The values (shared with views and with ``detached()``).
-    @exclusivity(unchecked) public internal(set) var data: DenseTensor<Scalar>
+    /// The values, or, while `pendingTranspose` is set, the matrix whose transpose they are
+    /// (Note [Lazy transpose]). Read through ``data`` or `withData`, which settle that first.
+    @exclusivity(unchecked) var storedData: DenseTensor<Scalar>
+    /// Whether `storedData` still holds the untransposed input of a recorded `t()`.
+    @exclusivity(unchecked) var pendingTranspose = false
     /// The node that made this tensor; `nil` for leaves.
     @exclusivity(unchecked) var history: History<Scalar>?
     @exclusivity(unchecked) var leafRequiresGrad: Bool
@@ -42,13 +45,13 @@ public final class Tensor<Scalar: TensorScalar> {
 
     /// Wraps `data` as a leaf.
     public init(data: __owned DenseTensor<Scalar>, requiresGrad: Bool = false) {
-        self.data = data
+        self.storedData = data
         self.leafRequiresGrad = requiresGrad
     }
 
     /// Wraps the result of a recorded operation.
     init(data: __owned DenseTensor<Scalar>, history: History<Scalar>) {
-        self.data = data
+        self.storedData = data
         self.history = history
         self.leafRequiresGrad = false
         history.withSegment { $0.retainTensor() }
@@ -56,7 +59,7 @@ public final class Tensor<Scalar: TensorScalar> {
 
     /// Calls `body` with `data` lent in place, for the kernel call of an op's forward.
     ///
-    /// Note [Lending data]: reading the stored `data` to pass it to a call copies it (the
+    /// Note [Lending data]: reading the stored value to pass it to a call copies it (the
     /// property could be reassigned during the call), and so does passing it `borrowing`: an
     /// atomic retain and release of both its storage and its shape, four atomic operations
     /// (~7 ns each here) per operand of every op. Passed `inout`, the value is lent from its
@@ -68,6 +71,7 @@ public final class Tensor<Scalar: TensorScalar> {
     /// `body` only reads the value (the kernels).
     @inline(__always)
     func withData<R>(_ body: (inout DenseTensor<Scalar>) throws -> R) rethrows -> R {
+        if pendingTranspose { settleTranspose() }
         if history == nil {
             var copy = data
             return try body(&copy)
@@ -89,6 +93,39 @@ public final class Tensor<Scalar: TensorScalar> {
         return try a.withData { x in try b.withData { y in try body(&x, &y) } }
     }
 
+    /// The values (shared with views and with ``detached()``).
+    public internal(set) var data: DenseTensor<Scalar> {
+        get {
+            if pendingTranspose { settleTranspose() }
+            return storedData
+        }
+        set {
+            storedData = newValue
+            pendingTranspose = false
+        }
+        // In place, so that the in-place ops' `data.formBinary(...)` works on the stored value.
+        _modify {
+            if pendingTranspose { settleTranspose() }
+            yield &storedData
+        }
+    }
+
+    /// Note [Lazy transpose]: PyTorch's `t()` is a view, and `x.matmul(w.t())`, the way users write
+    /// a layer by hand, hands BLAS `w` with a transpose flag. Ours materialized the transpose, and
+    /// its derivative another: two copies of every weight per step, 9 % of the plain mlp-large
+    /// step (perf). So a recorded `t()` of a matrix keeps its input's data and this flag, and the
+    /// transpose is made only when something reads `data`. `matmul` reads `storedData` instead
+    /// (MmTransposedRight), and so does its derivative, which hands its gradient straight to the
+    /// transpose's input. Only tensors with history are deferred: they belong to one thread,
+    /// whereas leaves and results made without recording may be read by several at once.
+    /// Until it is settled, the value follows changes made to the input in place, as PyTorch's
+    /// view would.
+    @inline(never)
+    func settleTranspose() {
+        storedData = storedData.transposed(0, 1)
+        pendingTranspose = false
+    }
+
     deinit {
         if let history { history.withSegment { $0.releaseTensor(generation: history.generation) } }
     }
@@ -96,11 +133,11 @@ public final class Tensor<Scalar: TensorScalar> {
     // MARK: Reading
 
     /// The size of each dimension; `[]` for a 0-d tensor.
-    public var shape: [Int] { data.shape }
+    public var shape: [Int] { pendingTranspose ? [storedData.shape[1], storedData.shape[0]] : storedData.shape }
     /// The number of dimensions.
-    public var rank: Int { data.rank }
+    public var rank: Int { storedData.rank }
     /// The number of elements.
-    public var count: Int { data.count }
+    public var count: Int { storedData.count }
     /// A row-major copy of the elements.
     public var scalars: [Scalar] { data.scalars }
     /// The value of a one-element tensor, else `nil`.
@@ -147,10 +184,10 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
-/// The byte offset of the stored `data` in a tensor object (Note [Lending data]): the same for
-/// every scalar type (`data` is the first stored property; `SameOperandTests` checks Double's).
+/// The byte offset of `storedData` in a tensor object (Note [Lending data]): the same for every
+/// scalar type (it is the first stored property; `SameOperandTests` checks Double's).
 let tensorDataOffset: Int = {
     let probe = Tensor<Float>(data: DenseTensor(0))
     let object = UnsafeRawPointer(Unmanaged.passUnretained(probe).toOpaque())
-    return withUnsafeMutablePointer(to: &probe.data) { UnsafeRawPointer($0) - object }
+    return withUnsafeMutablePointer(to: &probe.storedData) { UnsafeRawPointer($0) - object }
 }()

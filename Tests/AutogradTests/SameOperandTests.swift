@@ -28,7 +28,7 @@ final class SameOperandTests: XCTestCase {
     func testTheDataOffsetHoldsForEveryScalarType() {
         let d = Tensor<Double>([1, 2], requiresGrad: true) * 2   // with history: lent by address
         let object = UnsafeRawPointer(Unmanaged.passUnretained(d).toOpaque())
-        XCTAssertEqual(withUnsafeMutablePointer(to: &d.data) { UnsafeRawPointer($0) - object }, tensorDataOffset)
+        XCTAssertEqual(withUnsafeMutablePointer(to: &d.storedData) { UnsafeRawPointer($0) - object }, tensorDataOffset)
         XCTAssertEqual(d.withData { $0.scalars }, [2, 4])
     }
 }

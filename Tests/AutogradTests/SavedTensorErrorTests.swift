@@ -167,6 +167,13 @@ final class SavedTensorErrorTests: XCTestCase {
             withNoGrad { a += 1 }
             return AnyLoss(loss)
         },
+        "transposedWeightUpdatedBeforeBackward": {
+            let (a, w) = (rows(Array(repeating: [1, 2, 3, 4], count: 3), requiresGrad: true),
+                          rows(Array(repeating: [1, 0, 0, 1], count: 5), requiresGrad: true))
+            let loss = a.matmul(w.transposed()).sum()   // w.t() is not made: the product reads w
+            withNoGrad { w += 1 }
+            return AnyLoss(loss)
+        },
         "linearWeightUpdatedBeforeBackward": {
             let x = rows(Array(repeating: [1, 2, 3], count: 4))
             let (w, b) = (rows([[1, 0, -1], [0.5, 0.5, 0.5]], requiresGrad: true), F([0, 1], requiresGrad: true))

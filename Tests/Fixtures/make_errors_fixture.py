@@ -208,6 +208,14 @@ def linear_weight_updated_before_backward():
     return loss
 
 
+def transposed_weight_updated_before_backward():
+    a, w = rg([[1.0, 2.0, 3.0, 4.0]] * 3), rg([[1.0, 0.0, 0.0, 1.0]] * 5)
+    loss = a.mm(w.t()).sum()
+    with torch.no_grad():
+        w.add_(1)
+    return loss
+
+
 PROGRAMS = {
     "savedConstant": saved_constant,
     "savedOutputThroughDetachedAlias": saved_output_through_detached_alias,
@@ -235,6 +243,7 @@ PROGRAMS = {
     "divNumeratorChangedWithoutDenominatorGrad": div_numerator_changed_without_denominator_grad,
     "mvVectorNotNeeded": mv_vector_not_needed,
     "linearWeightUpdatedBeforeBackward": linear_weight_updated_before_backward,
+    "transposedWeightUpdatedBeforeBackward": transposed_weight_updated_before_backward,
 }
 
 

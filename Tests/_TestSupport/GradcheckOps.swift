@@ -4,11 +4,14 @@ import Autograd
 /// differentiable functions that have no golden file entry yet:
 ///
 /// - `linear`: `linear(x, weight: w, bias: b)` (AddmmBackward0), inputs `[x, w]` or `[x, w, b]`.
+/// - `matmulTransposedRight`: `a.matmul(w.transposed())` (MmBackward0 over a pending transpose,
+///   Note [Lazy transpose]), inputs `[a, w]` with `w` `[m, k]` for `a` `[n, k]`.
 ///
 /// Returns nil for an op this build does not have.
 public func gradcheckOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ params: [String: Any]) -> Tensor<S>? {
     switch op {
     case "linear": return linear(xs[0], weight: xs[1], bias: xs.count > 2 ? xs[2] : nil)
+    case "matmulTransposedRight": return xs[0].matmul(xs[1].transposed())
     default: return applyGoldenOp(op, xs, params)
     }
 }

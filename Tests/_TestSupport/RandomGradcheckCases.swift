@@ -12,7 +12,7 @@ public enum RandomGradcheckCases {
         "sum", "sumDim", "mean", "meanDim", "max", "maxDim",
         "reshaped", "transposed", "transposedDims", "unsqueezed", "expanded",
         "matmul", "softmax", "logSoftmax", "crossEntropy", "mseLoss",
-        "linear",
+        "linear", "matmulTransposedRight",
     ]
 
     /// The cases for `op`, drawn from `generator`.
@@ -127,6 +127,11 @@ public enum RandomGradcheckCases {
                 let (n, input, output) = (size(using: &g), size(using: &g), size(using: &g))
                 let shapes = i == 1 ? [[n, input], [output, input]] : [[n, input], [output, input], [output]]
                 return GradcheckCase(op, shapes, requiresGrad: i == 2 ? [true, true, false] : (i == 3 ? [false, true, true] : nil))
+            }
+        case "matmulTransposedRight":
+            return (0..<4).map { i in
+                let (n, k, m) = (size(using: &g), size(using: &g), size(using: &g))
+                return GradcheckCase(op, [[n, k], [m, k]], requiresGrad: i == 2 ? [false, true] : (i == 3 ? [true, false] : nil))
             }
         default:
             preconditionFailure("RandomGradcheckCases: no generator for op \(op)")

@@ -61,14 +61,15 @@ extension Graph {
                 let partials = node.op.fusesAccumulation
                     ? (takePartial(node.inputs.0), node.inputs.1 == node.inputs.0 ? nil : takePartial(node.inputs.1))
                     : (nil, nil)
+                let past = node.op == .mmTransposedRight ? edgePastTranspose(node.inputs.1) : nil
                 // Consumed by the derivative, so that a gradient it writes over moves through.
                 let context = BackwardContext(grad: consume grad, node: node, segment: .passUnretained(segment),
-                                              partials: partials, ownsGrad: owned)
+                                              partials: partials, ownsGrad: owned, passesTranspose: past != nil)
                 // Taken out of the result (`take`): `if let g = consume g0` on a destructured
                 // tuple copied each gradient and released the original (two atomic operations).
                 var grads = node.op.backward(consume context)
                 if let g = grads.0.take() { try accumulate(g, into: node.inputs.0, pending: &pending) }
-                if let g = grads.1.take() { try accumulate(g, into: node.inputs.1, pending: &pending) }
+                if let g = grads.1.take() { try accumulate(g, into: past ?? node.inputs.1, pending: &pending) }
             }
         }
 
@@ -95,6 +96,19 @@ extension Graph {
                     if segment.generation == generation { segment.free() }
                 }
             }
+        }
+    }
+
+    /// The input edge of the `t()` node `edge` leads to, when a product's gradient may skip that
+    /// node (Note [Lazy transpose]): the sum reaching its input is the same, and only a retained
+    /// gradient of the transpose itself would see the difference. `nil` when it retains one.
+    private func edgePastTranspose(_ edge: Edge) -> Edge? {
+        guard edge.kind == .node else { return nil }
+        return withSegment(edge.segment) { segment in
+            guard segment.generation == edge.generation else { return nil }
+            let node = segment.nodes[Int(edge.index)].pointee
+            assert(node.op == .t, "MmTransposedRight's second input is a t()")
+            return node.retainsGrad ? nil : node.inputs.0
         }
     }
 

@@ -171,8 +171,10 @@ final class Segment<Scalar: TensorScalar> {
         let expected = savedVersions[Int(position)]
         guard value.storage.version != expected else { return }
         let type = Scalar.self == Double.self ? "torch.DoubleTensor" : "torch.FloatTensor"
+        // A pending transpose's product saved the untransposed matrix; PyTorch saved the view.
+        let shape = node.op == .mmTransposedRight && position == node.saved.1 ? value.shape.reversed() : value.shape
         throw .savedTensorModified(
-            tensor: "[\(type) [\(value.shape.map(String.init).joined(separator: ", "))]]",
+            tensor: "[\(type) [\(shape.map(String.init).joined(separator: ", "))]]",
             outputOf: producer(ofSavedBy: node, input: input)?.reportedName,
             version: value.storage.version, expected: expected)
     }

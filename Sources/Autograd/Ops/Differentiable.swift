@@ -36,6 +36,9 @@ struct BackwardContext<Scalar: TensorScalar> {
     /// Whether the sweep holds the only reference to `grad`'s storage (no other edge, retained
     /// gradient or caller's tensor shares it), so that a derivative may write over it.
     let ownsGrad: Bool
+    /// For MmTransposedRight: whether input 1's gradient goes past the pending transpose's node
+    /// straight to its input (Note [Lazy transpose]), so must be formed for that input's shape.
+    var passesTranspose = false
 
     /// Whether input 0 / input 1 needs a gradient.
     var needs: (Bool, Bool) { (node.inputs.0.kind != .none, node.inputs.1.kind != .none) }

@@ -6,7 +6,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     case pow, exp, log, sqrt, abs, relu, sigmoid, tanh
     case sum, sumDim, mean, meanDim, max, maxDim
     case reshape, t, transpose, unsqueeze, expand
-    case mm, mv, softmax, logSoftmax, crossEntropy, mseLoss, linear, linearBias
+    case mm, mmTransposedRight, mv, softmax, logSoftmax, crossEntropy, mseLoss, linear, linearBias
 
     /// The op's definition (the one switch over op kinds: everything else goes through here).
     var definition: any OpDefinition.Type {
@@ -42,6 +42,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .unsqueeze: Unsqueeze.self
         case .expand: Expand.self
         case .mm: Mm.self
+        case .mmTransposedRight: MmTransposedRight.self
         case .mv: Mv.self
         case .softmax: SoftmaxOp.self
         case .logSoftmax: LogSoftmaxOp.self
@@ -102,6 +103,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .unsqueeze: Unsqueeze.backward(consume c)
         case .expand: Expand.backward(consume c)
         case .mm: Mm.backward(consume c)
+        case .mmTransposedRight: MmTransposedRight.backward(consume c)
         case .mv: Mv.backward(consume c)
         case .softmax: SoftmaxOp.backward(consume c)
         case .logSoftmax: LogSoftmaxOp.backward(consume c)

@@ -48,7 +48,14 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func transposed() -> Tensor {
         precondition(rank <= 2, "t() expects a tensor with <= 2 dimensions, but self is \(rank)D")
-        return Tensor.record(rank < 2 ? data : withData { $0.transposed(0, 1) }, .t, self)
+        if rank < 2 { return Tensor.record(data, .t, self) }
+        if requiresGrad && GradMode.isEnabled {
+            // Recorded: made when first read, and never by a product (Note [Lazy transpose]).
+            let result = Tensor.record(data, .t, self)
+            result.pendingTranspose = true
+            return result
+        }
+        return Tensor.record(withData { $0.transposed(0, 1) }, .t, self)
     }
     /// `self` with dimensions `d0` and `d1` swapped (TransposeBackward0).
     @_specialize(where Scalar == Float)
