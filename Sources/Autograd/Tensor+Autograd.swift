@@ -68,6 +68,8 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func detach() {
+        // A leaf may be read by several threads at once: nothing may be left to make on reading.
+        if pendingTranspose { settleTranspose() }
         if let history { history.segment.releaseTensor(generation: history.generation) }
         history = nil
         leafRequiresGrad = false

@@ -41,6 +41,11 @@ final class LazyTransposeTests: XCTestCase {
         // Not recorded (no grad needed, or no-grad mode): made at once, as before.
         XCTAssertFalse(matrix(2, 3, from: 0, requiresGrad: false).transposed().pendingTranspose)
         XCTAssertFalse(withNoGrad { w.transposed() }.pendingTranspose)
+        // Detached in place, it becomes a leaf other threads may read: made at once.
+        let cut = w.transposed()
+        cut.detach()
+        XCTAssertFalse(cut.pendingTranspose)
+        XCTAssertEqual(cut.scalars, [1, 2.5, 1.5, 3, 2, 3.5])
     }
 
     /// The transpose's own gradient, retained, sees the product's part: the sweep then sends
