@@ -31,6 +31,15 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(total.value.load(ordering: .relaxed), 4 * 500 * 3 * 2)
     }
 
+    /// OpenBLAS is loaded without threads of its own (Note [One thread pool]): products are split
+    /// on this pool, and an idle OpenBLAS thread spun beside its workers.
+    func testOpenBLASIsLoadedWithoutAPoolOfItsOwn() throws {
+        _ = BLASLibrary.coreName   // loads OpenBLAS
+        let value = try XCTUnwrap(getenv("OPENBLAS_NUM_THREADS").map { String(cString: $0) },
+                                  "the library sets OPENBLAS_NUM_THREADS before loading OpenBLAS")
+        try XCTSkipIf(value != "1", "this run's environment set OPENBLAS_NUM_THREADS=\(value), which wins")
+    }
+
     /// Split kernels and split products give the bits of the unsplit ones.
     func testSplitWorkGivesTheSameBits() throws {
         let a = DenseTensor<Float>.randn([300, 200], using: &generator)

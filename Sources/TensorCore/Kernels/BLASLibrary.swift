@@ -13,6 +13,15 @@ import Synchronization
 /// AVX2/AVX-512 ones. Linking it would load it before any of our code runs, so instead it is
 /// `dlopen`ed on first use, after `OPENBLAS_CORETYPE` is set from the CPU's features — unless
 /// the environment already sets it, which always wins.
+///
+/// Note [One thread pool]: large products are split across our own worker pool (Note [Splitting
+/// products]), each block a one-thread OpenBLAS call, so OpenBLAS's own threads have nothing to
+/// do. Started anyway (one per core), an idle one kept spinning in `sched_yield` beside ours: in
+/// `perf record` of the plain mlp-large step on 2 threads it took 7.5 % of the samples, and our
+/// main thread spent 16.8 % waiting in `WorkerPool.run` for the worker that shared a vCPU with it
+/// (4.5 % once it was gone, the two sgemm halves then 31 % and 32 %). So OpenBLAS is loaded with
+/// `OPENBLAS_NUM_THREADS=1`, unless the environment sets it; it still starts a thread if a product
+/// ever asks for more (``maxThreads``, a product too narrow to split).
 public enum BLASLibrary {
     // C function types can't be generic: one per scalar type, matching cblas.h.
     typealias SGemm = @convention(c) (
@@ -106,6 +115,7 @@ public enum BLASLibrary {
             setenv("OPENBLAS_CORETYPE", core, 0)
             chosen = core
         }
+        setenv("OPENBLAS_NUM_THREADS", "1", 0)   // Note [One thread pool]
         var handle: UnsafeMutableRawPointer?
         for name in ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"] {
             handle = dlopen(name, RTLD_NOW | RTLD_GLOBAL)
