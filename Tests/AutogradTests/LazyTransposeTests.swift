@@ -90,6 +90,25 @@ final class LazyTransposeTests: XCTestCase {
         XCTAssertEqual(wT.scalars, [1, 2, 1.5, 2.5])
     }
 
+    /// `transposed(0, 1)` (PyTorch's `transpose(0, 1)`, also a view there) of a matrix is the same
+    /// swap: not made by a product, TransposeBackward0 as its node, the same gradients as `t()`.
+    func testTransposedDimsOfAMatrixIsPendingToo() throws {
+        let (a, w) = (matrix(3, 4, from: -1), matrix(5, 4, from: 0.25))
+        let swapped = w.transposed(-1, 0)
+        XCTAssertTrue(swapped.pendingTranspose)
+        XCTAssertEqual(swapped.shape, [4, 5])
+        XCTAssertEqual(swapped.gradFn?.name, "TransposeBackward0")
+        let y = a.matmul(swapped)
+        XCTAssertTrue(swapped.pendingTranspose)
+        try (y * y).sum().backward()
+        let g = withNoGrad { a.matmul(w.transposed()) * 2 }   // made at once: no history
+        XCTAssertEqual(a.grad?.scalars, withNoGrad { g.matmul(w.detached()) }.scalars)
+        XCTAssertEqual(w.grad?.scalars, withNoGrad { g.transposed().matmul(a.detached()) }.scalars)
+        XCTAssertEqual(w.transposed(1, 0).scalars, w.transposed().scalars)
+        XCTAssertFalse(w.transposed(0, 0).pendingTranspose, "the same dimension twice is a copy")
+        XCTAssertFalse(matrix(2, 3, from: 0).unsqueezed(dim: 0).transposed(1, 2).pendingTranspose, "only matrices")
+    }
+
     func testDoubleAndAMatrixTimesItsOwnTranspose() throws {
         let x = try Tensor<Double>([1, 2, 3, 4, 5, 6], shape: [2, 3], requiresGrad: true)
         let gram = x.matmul(x.transposed())            // X·Xᵀ

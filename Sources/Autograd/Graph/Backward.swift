@@ -99,15 +99,16 @@ extension Graph {
         }
     }
 
-    /// The input edge of the `t()` node `edge` leads to, when a product's gradient may skip that
-    /// node (Note [Lazy transpose]): the sum reaching its input is the same, and only a retained
-    /// gradient of the transpose itself would see the difference. `nil` when it retains one.
+    /// The input edge of the transpose node `edge` leads to (`t()`, or a matrix's
+    /// `transposed(0, 1)`), when a product's gradient may skip that node (Note [Lazy transpose]):
+    /// the sum reaching its input is the same, and only a retained gradient of the transpose
+    /// itself would see the difference. `nil` when it retains one.
     private func edgePastTranspose(_ edge: Edge) -> Edge? {
         guard edge.kind == .node else { return nil }
         return withSegment(edge.segment) { segment in
             guard segment.generation == edge.generation else { return nil }
             let node = segment.nodes[Int(edge.index)].pointee
-            assert(node.op == .t, "MmTransposedRight's second input is a t()")
+            assert(node.op == .t || node.op == .transpose, "MmTransposedRight's second input is a pending transpose")
             return node.retainsGrad ? nil : node.inputs.0
         }
     }

@@ -49,19 +49,25 @@ extension Tensor {
     public func transposed() -> Tensor {
         precondition(rank <= 2, "t() expects a tensor with <= 2 dimensions, but self is \(rank)D")
         if rank < 2 { return Tensor.record(data, .t, self) }
-        if requiresGrad && GradMode.isEnabled {
-            // Recorded: made when first read, and never by a product (Note [Lazy transpose]).
-            let result = Tensor.record(data, .t, self)
-            result.pendingTranspose = true
-            return result
-        }
+        if requiresGrad && GradMode.isEnabled { return recordedPendingTranspose(.t) }
         return Tensor.record(withData { $0.transposed(0, 1) }, .t, self)
+    }
+    /// The transpose of this matrix as a recorded op, made only when first read, and never by a
+    /// product (Note [Lazy transpose]). Only when the op records: then the result has history.
+    private func recordedPendingTranspose(_ op: OpKind, _ saved: Saved<Scalar> = Saved()) -> Tensor {
+        let result = Tensor.record(data, op, self, nil, saved)
+        result.pendingTranspose = true
+        return result
     }
     /// `self` with dimensions `d0` and `d1` swapped (TransposeBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func transposed(_ d0: Int, _ d1: Int) -> Tensor {
-        Tensor.record(withData { $0.transposed(d0, d1) }, .transpose, self, nil, Saved(dim: d0, dim2: d1))
+        if rank == 2 && Shape.normalize(dim: d0, rank: 2) != Shape.normalize(dim: d1, rank: 2)
+            && requiresGrad && GradMode.isEnabled {
+            return recordedPendingTranspose(.transpose, Saved(dim: d0, dim2: d1))   // a matrix's `t()`
+        }
+        return Tensor.record(withData { $0.transposed(d0, d1) }, .transpose, self, nil, Saved(dim: d0, dim2: d1))
     }
 }
 
