@@ -23,19 +23,16 @@ extension Tensor {
     }
 
     /// Whether this tensor shares its storage with a leaf that requires grad through a chain of
-    /// view ops (reshape, unsqueeze, and `t()`/`expanded(to:)` where they return the same
-    /// storage). In grad mode an in-place op here would be recorded out of place (see `rebase`)
-    /// and leave the leaf silently unchanged; PyTorch refuses it, and so do we.
+    /// view ops (`OpDefinition.isView`; the storage is compared at the end, as our `t()` and
+    /// `transposed` may be copies). In grad mode an in-place op here would be recorded out of
+    /// place (see `rebase`) and leave the leaf silently unchanged; PyTorch refuses it, and so do we.
     func isViewOfLeafRequiringGrad() -> Bool {
         guard let history, history.isLive, let graph = history.segment.graph else { return false }
         var segment = history.segment
         var index = Int(history.index)
         while true {
             let node = segment.nodes[index].pointee
-            switch node.op {
-            case .reshape, .unsqueeze, .t, .expand: break
-            default: return false
-            }
+            guard node.op.definition.isView else { return false }
             let edge = node.inputs.0
             switch edge.kind {
             case .none:

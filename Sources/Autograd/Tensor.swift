@@ -114,8 +114,8 @@ public final class Tensor<Scalar: TensorScalar> {
     /// a layer by hand, hands BLAS `w` with a transpose flag. Ours materialized the transpose, and
     /// its derivative another: two copies of every weight per step, 9 % of the plain mlp-large
     /// step (perf). So a recorded `t()` of a matrix (or `transposed(0, 1)`, the same swap) keeps
-    /// its input's data and this flag, and the
-    /// transpose is made only when something reads `data`. `matmul` reads `storedData` instead
+    /// its input's data and this flag, and the transpose is made only when something reads
+    /// `data`. `matmul` reads `storedData` instead
     /// (MmTransposedRight), and so does its derivative, which hands its gradient straight to the
     /// transpose's input. Only tensors with history are deferred: they belong to one thread,
     /// whereas leaves and results made without recording may be read by several at once.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Autograd
+import _TestSupport
 
 /// Saving and loading parameters in the safetensors format: round trips, the golden files that
 /// Python's `safetensors` wrote (`Tests/Fixtures/make_safetensors_fixture.py`), and every kind of
@@ -8,8 +9,7 @@ import Autograd
 final class CheckpointTests: XCTestCase {
     // MARK: Helpers
 
-    private static let fixtures = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+    private static let fixtures = Fixtures.directory
 
     /// Linear(3, 4) → ReLU → Linear(4, 2), the model of the golden files.
     private func mlp<S: TensorScalar>(_: S.Type = Float.self, seed: UInt64) -> Sequential<S> {

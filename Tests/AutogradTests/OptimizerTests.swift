@@ -1,15 +1,14 @@
 import Foundation
 import XCTest
 import Autograd
+import _TestSupport
 
 /// SGD and Adam replayed against torch.optim: `Tests/Fixtures/optim.json`, written by
 /// `Tests/Fixtures/make_optim_fixture.py`, holds two parameters (`w` [3, 4], `b` [4]), fixed
 /// gradients set before every step, and the parameters torch.optim (single-tensor path) computed
 /// after 1 and after 3 steps for each configuration.
 final class OptimizerTests: XCTestCase {
-    private static let fixtureURL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures").appendingPathComponent("optim.json")
+    private static let fixtureURL = Fixtures.url("optim.json")
 
     private struct Fixture: Decodable {
         struct Record: Decodable {

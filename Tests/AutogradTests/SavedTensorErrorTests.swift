@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Autograd
+import _TestSupport
 
 /// A value saved for backward, then changed in place: replayed against PyTorch's own messages.
 ///
@@ -9,9 +10,7 @@ import Autograd
 /// PyTorch computed the gradient (a product keeps a factor only for the other factor's gradient).
 /// The programs here are the script's, id for id.
 final class SavedTensorErrorTests: XCTestCase {
-    private static let fixtureURL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures").appendingPathComponent("errors.json")
+    private static let fixtureURL = Fixtures.url("errors.json")
 
     private struct Fixture: Decodable {
         struct Case: Decodable {

@@ -61,7 +61,7 @@ extension Graph {
                 let partials = node.op.fusesAccumulation
                     ? (takePartial(node.inputs.0), node.inputs.1 == node.inputs.0 ? nil : takePartial(node.inputs.1))
                     : (nil, nil)
-                let past = node.op == .mmTransposedRight ? edgePastTranspose(node.inputs.1) : nil
+                let past = node.op.readsInput1Untransposed ? edgePastTranspose(node.inputs.1) : nil
                 // Consumed by the derivative, so that a gradient it writes over moves through.
                 let context = BackwardContext(grad: consume grad, node: node, segment: .passUnretained(segment),
                                               partials: partials, ownsGrad: owned, passesTranspose: past != nil)

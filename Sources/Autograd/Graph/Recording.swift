@@ -11,13 +11,18 @@ struct Saved<Scalar: TensorScalar> {
 
     /// What a product of `a` and `b` (elementwise, matrix, linear) keeps: each factor only for the
     /// other's gradient, as PyTorch does, so that changing a factor whose partner needs no
-    /// gradient is no error, and nothing is kept for nothing. Where a factor is not kept, its
-    /// shape is, for the sum over broadcast dimensions.
+    /// gradient is no error, and nothing is kept for nothing.
     @inline(__always)
     static func forProduct(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Saved {
-        let (needA, needB) = (b.requiresGrad, a.requiresGrad)
-        return Saved(tensors: (needA ? a.data : nil, needB ? b.data : nil),
-                     shapes: (needA ? nil : a.shape, needB ? nil : b.shape))
+        inputs(a, keeping: b.requiresGrad, b, keeping: a.requiresGrad)
+    }
+
+    /// The values of the inputs that a derivative needs; where one is not kept, its shape is
+    /// (`BackwardContext.inputShape0`), for the sum over broadcast dimensions.
+    @inline(__always)
+    static func inputs(_ a: Tensor<Scalar>, keeping keepA: Bool, _ b: Tensor<Scalar>, keeping keepB: Bool) -> Saved {
+        Saved(tensors: (keepA ? a.data : nil, keepB ? b.data : nil),
+              shapes: (keepA ? nil : a.shape, keepB ? nil : b.shape))
     }
 }
 

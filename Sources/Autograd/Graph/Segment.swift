@@ -171,8 +171,8 @@ final class Segment<Scalar: TensorScalar> {
         let expected = savedVersions[Int(position)]
         guard value.storage.version != expected else { return }
         let type = Scalar.self == Double.self ? "torch.DoubleTensor" : "torch.FloatTensor"
-        // A pending transpose's product saved the untransposed matrix; PyTorch saved the view.
-        let shape = node.op == .mmTransposedRight && position == node.saved.1 ? value.shape.reversed() : value.shape
+        // PyTorch saved the transpose (a view) where ours kept the matrix.
+        let shape = node.op.readsInput1Untransposed && position == node.saved.1 ? value.shape.reversed() : value.shape
         throw .savedTensorModified(
             tensor: "[\(type) [\(shape.map(String.init).joined(separator: ", "))]]",
             outputOf: producer(ofSavedBy: node, input: input)?.reportedName,

@@ -190,8 +190,8 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        record(Tensor.withData(a, b) { $0.binary(.div, $1) }, .div, a, b,
-               Saved(tensors: (b.requiresGrad ? a.data : nil, b.data), shapes: (b.requiresGrad ? nil : a.shape, nil)))
+        // Both derivatives divide by b; only b's reads a.
+        record(Tensor.withData(a, b) { $0.binary(.div, $1) }, .div, a, b, .inputs(a, keeping: b.requiresGrad, b, keeping: true))
     }
     /// `a / s` for every element (DivBackward0).
     @_specialize(where Scalar == Float)

@@ -60,6 +60,11 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     /// errors fixture).
     var reportedName: String { definition.isView ? "AsStridedBackward0" : name }
 
+    /// Whether input 1 is a pending transpose (Note [Lazy transpose]) whose untransposed matrix the
+    /// node saved: the sweep may send that input's gradient past the transpose's node, and a
+    /// changed saved value is reported with the transpose's shape.
+    var readsInput1Untransposed: Bool { self == .mmTransposedRight }
+
     /// Whether the derivative adds its inputs' partial gradients itself (`BackwardContext.partials`).
     /// The product's does: `partial + g·b` in one pass instead of a product and then a sum, a
     /// whole pass over the data saved whenever a factor is also used elsewhere (`a * b + a`).
