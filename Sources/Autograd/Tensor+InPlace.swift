@@ -8,8 +8,9 @@
 /// - On a tensor with history, with grad mode on, the operation is recorded like its
 ///   out-of-place form and the tensor takes the result's history (and new storage). Unlike
 ///   PyTorch, other views of the old storage (`reshaped`, `detached()`) do not see that write;
-///   on a view of a leaf that requires grad, where the leaf would silently keep its values, the
-///   op traps as PyTorch's does ("a view of a leaf Variable ...").
+///   on a view of a leaf that requires grad (anything PyTorch returns as a view: reshape,
+///   unsqueeze, expand, transposes), where the leaf would silently keep its values, the op traps
+///   as PyTorch's does ("a view of a leaf Variable ...").
 extension Tensor {
     @inline(__always)
     func checkInPlaceAllowed() {
@@ -22,10 +23,10 @@ extension Tensor {
         }
     }
 
-    /// Whether this tensor shares its storage with a leaf that requires grad through a chain of
-    /// view ops (`OpDefinition.isView`; the storage is compared at the end, as our `t()` and
-    /// `transposed` may be copies). In grad mode an in-place op here would be recorded out of
-    /// place (see `rebase`) and leave the leaf silently unchanged; PyTorch refuses it, and so do we.
+    /// Whether this tensor comes from a leaf that requires grad through a chain of ops that return
+    /// views in PyTorch (`OpDefinition.isView`), whether or not ours copied (a transpose, once
+    /// made, is a copy). In grad mode an in-place op here would be recorded out of place (see
+    /// `rebase`) and leave the leaf silently unchanged; PyTorch refuses it, and so do we.
     func isViewOfLeafRequiringGrad() -> Bool {
         guard let history, history.isLive, let graph = history.segment.graph else { return false }
         var segment = history.segment
@@ -40,8 +41,7 @@ extension Tensor {
             case .leaf:
                 let owner = graph.segment(edge.segment)
                 guard owner.generation == edge.generation else { return false }
-                let leaf = owner.leaves[Int(edge.index)]
-                return leaf.leafRequiresGrad && leaf.data.storage === data.storage
+                return owner.leaves[Int(edge.index)].leafRequiresGrad
             case .node:
                 segment = graph.segment(edge.segment)
                 guard segment.generation == edge.generation else { return false }

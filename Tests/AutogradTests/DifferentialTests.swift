@@ -106,13 +106,12 @@ struct RandomProgram: CustomStringConvertible {
             }
         }
 
-        /// Whether the result may share its input's storage (no in-place op on it then: in grad
-        /// mode an in-place op is recorded out of place, so an alias would not see it).
-        func mayAlias(inputShape: [Int]) -> Bool {
+        /// Whether the result may share its input's storage, or is a view in PyTorch (no in-place
+        /// op on it then: in grad mode an in-place op is recorded out of place, so an alias would
+        /// not see it, and on a view of a leaf that requires grad it traps, as PyTorch's does).
+        var mayAlias: Bool {
             switch self {
-            case .reshape, .unsqueeze, .detach: return true
-            case .t: return inputShape.count < 2
-            case .expand(let shape): return shape.count == inputShape.count
+            case .reshape, .unsqueeze, .detach, .t, .transpose, .expand: return true
             default: return false
             }
         }
@@ -172,7 +171,7 @@ struct RandomProgram: CustomStringConvertible {
             for _ in 0..<40 {
                 guard var step = propose(using: &g, base: &base) else { continue }
                 if g.next() % 10 == 0 { step.noGrad = true }
-                if g.next() % 4 == 0, !step.op.mayAlias(inputShape: shapes[step.args[0]]) {
+                if g.next() % 4 == 0, !step.op.mayAlias {
                     step.inPlace = proposeInPlace(for: step.shape, index: values.count, using: &g, base: &base)
                 }
                 guard let value = Self.evaluate(step, index: values.count, base), Self.isTame(value) else { continue }

@@ -278,12 +278,31 @@ final class InPlaceTests: XCTestCase {
             let w = Tensor<Double>.ones([3], requiresGrad: true)
             w.transposed() *= 2
         }
-        // A copy is not a view: transposing a matrix copies, so this one is fine.
+        // PyTorch's transposes and expand are views, whatever ours do (PyTorch 2.11 traps on
+        // each of these): a matrix's t(), transpose(0, 1), transpose(0, 0), expand, t().t().
+        expectTrap("transposedMatrix", message: message) {
+            try! Tensor<Float>([[1, 2], [3, 4]], requiresGrad: true).transposed() += 1
+        }
+        expectTrap("transposedDims", message: message) {
+            try! Tensor<Float>([[1, 2], [3, 4]], requiresGrad: true).transposed(0, 1) *= 2
+        }
+        expectTrap("transposedSameDim", message: message) {
+            try! Tensor<Float>([[1, 2], [3, 4]], requiresGrad: true).transposed(0, 0).fill(0)
+        }
+        expectTrap("expanded", message: message) {
+            Tensor<Float>.ones([1, 2], requiresGrad: true).expanded(to: [2, 2]) -= 1
+        }
+        expectTrap("transposedTwice", message: message) {
+            try! Tensor<Float>([[1, 2], [3, 4]], requiresGrad: true).transposed().transposed() += 1
+        }
+        // A view of a value computed from the leaf is not a view of the leaf: recorded, and the
+        // leaf keeps its values (PyTorch: the same).
         let w = try Tensor<Float>([[1, 2], [3, 4]], requiresGrad: true)
-        let t = w.transposed()
+        let t = (w * 1).transposed()
         t += 1
         XCTAssertEqual(w.scalars, [1, 2, 3, 4])
         XCTAssertEqual(t.scalars, [2, 4, 3, 5])
+        XCTAssertEqual(t.gradFn?.name, "AddBackward0")
     }
 
     /// `backward(gradient:)` does not copy the gradient up front; a `grad` that would share its
