@@ -177,6 +177,7 @@ def parser(description, workloads):
     p.add_argument("--threads", type=int, default=1, help="threads the library may use")
     p.add_argument("--json", help="write the results as JSON to this file")
     p.add_argument("--max-size", type=int, help="skip cases whose size is larger")
+    p.add_argument("--size", type=int, help="only cases of this size")
     p.add_argument("--case", help="only cases whose name contains this text")
     p.add_argument("--quick", action="store_true", help="tiny blocks, no retries: a smoke test")
     return p
@@ -190,6 +191,7 @@ def run(args, library, machine, all_workloads):
     names = args.workloads or list(all_workloads)
     cases = [c for w in all_workloads if w in names for c in all_workloads[w](args.threads)]
     cases = [c for c in cases if (args.max_size is None or c.size <= args.max_size)
+             and (args.size is None or c.size == args.size)
              and (args.case is None or args.case in c.name)]
     policy = Policy(args.quick)
     tty = sys.stderr.isatty()

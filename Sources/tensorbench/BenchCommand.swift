@@ -39,6 +39,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Skip cases whose size is larger than this.")
     var maxSize: Int?
 
+    @Option(help: "Only cases of this size (perf/compare --interleave runs one size at a time).")
+    var size: Int?
+
     @Option(help: "Only cases whose name contains this text.")
     var `case`: String?
 
@@ -64,7 +67,8 @@ struct BenchCommand: ParsableCommand {
 
         let selected = workloads.isEmpty ? allWorkloads : allWorkloads.filter { workloads.contains($0.name) }
         let cases = selected.flatMap { $0.cases(settings) }.filter { c in
-            (maxSize.map { c.size <= $0 } ?? true) && (self.case.map { c.name.contains($0) } ?? true)
+            (maxSize.map { c.size <= $0 } ?? true) && (size.map { c.size == $0 } ?? true)
+                && (self.case.map { c.name.contains($0) } ?? true)
         }
         if list {
             for w in selected {
