@@ -15,7 +15,7 @@ extension DenseTensor {
     /// `sumKernel` over blocks on several cores for large counts, partial sums added in order.
     @inlinable
     static func parallelSum(_ p: UnsafePointer<Scalar>?, _ n: Int) -> Scalar {
-        guard let p, n >= Parallel.minimumElements, Parallel.threads > 1 else { return sumKernel(p, n) }
+        guard let p, n >= Parallel.minimumStreamElements, Parallel.threads > 1 else { return sumKernel(p, n) }
         let parts = Swift.min(Parallel.threads, 64)
         var partials = (0..<parts).map { _ in Scalar.zero }
         let step = ((n + parts - 1) / parts + 15) & ~15

@@ -13,7 +13,7 @@ extension DenseTensor {
     static func initialize(_ p: UnsafeMutablePointer<Scalar>, repeating value: Scalar, count n: Int) {
         guard n > 0 else { return }
         let streaming = n &* MemoryLayout<Scalar>.stride >= streamingFillBytes
-        if n < Parallel.neverSplitBelow || (!streaming && n < Parallel.minimumElements) {
+        if n < Parallel.neverSplitBelow || (!streaming && n < Parallel.minimumStreamElements) {
             p.initialize(repeating: value, count: n)
             return
         }
@@ -40,7 +40,7 @@ extension DenseTensor {
     static func copy(_ dst: UnsafeMutablePointer<Scalar>, from src: UnsafePointer<Scalar>, count n: Int) {
         guard n > 0 else { return }
         let streaming = n &* MemoryLayout<Scalar>.stride >= streamingFillBytes
-        if n < Parallel.neverSplitBelow || (!streaming && n < Parallel.minimumElements) {
+        if n < Parallel.neverSplitBelow || (!streaming && n < Parallel.minimumStreamElements) {
             dst.update(from: src, count: n)
             return
         }
