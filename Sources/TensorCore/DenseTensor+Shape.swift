@@ -37,7 +37,7 @@ extension DenseTensor {
         // Large transposes split by bands of tile rows, one band per thread (the plain MLP's
         // 512×784 weight transposes were a tenth of its 2-thread step, all on one core).
         let rowTiles = (rows &+ tile &- 1) / tile
-        let parts = rows &* cols >= Parallel.minimumElements ? Swift.min(Parallel.threads, rowTiles) : 1
+        let parts = rows &* cols >= Parallel.minimumStreamElements ? Swift.min(Parallel.threads, rowTiles) : 1
         let avx512 = Scalar.self == Float.self && avx512KernelsAvailable
         Parallel.forEachPart(parts) { part in
             let band = (rowTiles &+ parts &- 1) / parts

@@ -18,7 +18,7 @@ final class TransposeTests: XCTestCase {
         XCTAssertEqual(DenseTensor<Float>(uninitializedShape: [0, 5]).transposed(0, 1).shape, [5, 0])
     }
 
-    /// Above `Parallel.minimumElements` the tiles are split into bands of rows, one per thread;
+    /// From `Parallel.minimumStreamElements` the tiles are split into bands of rows, one per thread;
     /// uneven bands (11 row tiles over 3 threads) and more threads than tiles must cover every row once.
     func testSplitTransposeEqualsTheGather() {
         let (savedThreads, savedMinimum) = (Parallel.threads, Parallel.minimumElements)

@@ -64,6 +64,21 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(serial.1[0], split.1[0], accuracy: 1e-3, "partial sums add in another order")
     }
 
+    /// `minimumElements = Int.max` turns splitting off for sums, fills and copies too: four times
+    /// it once wrapped around to a negative threshold, which split every sum.
+    func testHugeMinimumSplitsNothing() {
+        let a = DenseTensor<Float>.randn([300, 200], using: &generator)
+        let (threads, minimum) = (Parallel.threads, Parallel.minimumElements)
+        defer { Parallel.threads = threads; Parallel.minimumElements = minimum }
+        Parallel.threads = 1
+        let serial = a.sum().scalars
+        Parallel.threads = 3; Parallel.minimumElements = .max
+        XCTAssertEqual(Parallel.minimumStreamElements, .max)
+        XCTAssertEqual(a.sum().scalars, serial)
+        Parallel.minimumElements = 64
+        XCTAssertEqual(Parallel.minimumStreamElements, 256)
+    }
+
     private var generator = RandomGenerator(seed: 7)
 }
 

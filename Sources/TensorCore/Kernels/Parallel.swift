@@ -15,7 +15,8 @@ import Synchronization
 /// and at 16K they lose (`a + b` 2.7 → 3.3 µs). A sum, a fill or a copy moves a third of the bytes
 /// an element that a binary op does, at up to 120 GB/s: split from 64K, sums of 65,536 floats went
 /// 2.5 → 2.9 µs and sum forward+backward 10.6 → 11.7 µs, so those split from
-/// ``minimumStreamElements``, four times as many (at 200,000 they gain: 6.6 → 4.8 µs).
+/// ``minimumStreamElements``, four times as many (at 200,000 they gain: 6.6 → 4.8 µs), and so do
+/// matrix transposes, which were not measured below 256K.
 public enum Parallel {
     /// The most threads a kernel uses (default: the number of online cores).
     public static var threads: Int {
@@ -29,9 +30,13 @@ public enum Parallel {
         set { minimumSetting.store(Swift.max(1, newValue), ordering: .relaxed) }
     }
 
-    /// The fewest elements a sum, fill or copy must have before it is split: four times
-    /// ``minimumElements`` (256K by default), since each element is a third of the work.
-    @inlinable public static var minimumStreamElements: Int { minimumElements &* 4 }
+    /// The fewest elements a sum, fill, copy or matrix transpose must have before it is split:
+    /// four times ``minimumElements`` (256K by default), since each element is a third of the
+    /// work; `Int.max` when ``minimumElements`` is above a quarter of it (no split).
+    @inlinable public static var minimumStreamElements: Int {
+        let (product, overflow) = minimumElements.multipliedReportingOverflow(by: 4)
+        return overflow ? .max : product
+    }
 
     /// Below this many elements nothing is split or streamed, whatever the settings: the
     /// small tensors of a training step's bookkeeping skip reading them.
