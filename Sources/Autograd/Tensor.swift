@@ -115,8 +115,8 @@ public final class Tensor<Scalar: TensorScalar> {
     /// its derivative another: two copies of every weight per step, 9 % of the plain mlp-large
     /// step (perf). So a recorded `t()` of a matrix (or `transposed(0, 1)`, the same swap) keeps
     /// its input's data and this flag, and the transpose is made only when something reads
-    /// `data`. `matmul` reads `storedData` instead
-    /// (MmTransposedRight), and so does its derivative, which hands its gradient straight to the
+    /// `data`. `matmul` reads `storedData` instead (MmTransposedRight), and so does its
+    /// derivative, which hands its gradient straight to the
     /// transpose's input. Only tensors with history are deferred: they belong to one thread,
     /// whereas leaves and results made without recording may be read by several at once.
     /// Until it is settled, the value follows changes made to the input in place, as PyTorch's

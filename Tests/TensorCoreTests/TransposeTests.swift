@@ -24,10 +24,13 @@ final class TransposeTests: XCTestCase {
         let (savedThreads, savedMinimum) = (Parallel.threads, Parallel.minimumElements)
         defer { Parallel.threads = savedThreads; Parallel.minimumElements = savedMinimum }
         var generator = RandomGenerator(seed: 12)
-        for (shape, minimum) in [([650, 401], 1 << 18), ([70, 3], 16), ([5, 300], 16)] {
+        // Thresholds low enough that every shape splits: 650×401 (260,650 elements) was once run with
+        // a threshold above its size, so its uneven bands were never tested.
+        for (shape, minimum) in [([650, 401], 1 << 14), ([70, 3], 16), ([5, 300], 16)] {
             let a = DenseTensor<Float>.randn(shape, using: &generator)
             let expected = a.gather([shape[1], shape[0]], [1, shape[1]]).scalars
             Parallel.minimumElements = minimum
+            XCTAssertGreaterThanOrEqual(shape[0] * shape[1], Parallel.minimumStreamElements, "\(shape) splits")
             for threads in [1, 2, 3] {
                 Parallel.threads = threads
                 XCTAssertEqual(a.transposed(0, 1).scalars, expected, "\(shape), \(threads) threads")
