@@ -47,5 +47,21 @@ if [ "$shuffles" -ge 64 ]; then
 else
   echo "check-vectorized: AVX-512 transpose has $shuffles zmm shuffles, expected at least 64"; status=1
 fi
-rm -f "$asm"
+# The tile must keep its 24 accumulators in registers whatever CPU the C is tuned for: a user's
+# `-Xcc -march=native` reaches this target too, and on AMD (znver4/znver5) the cost model once
+# unrolled the k loop and spilled accumulators to the stack (0.35–0.66× the speed). Compiled here
+# with the toolchain's clang for each tuning; any zmm load or store against the stack fails.
+obj=$(mktemp)
+for tuning in "" -march=x86-64-v4 -march=skylake-avx512 -march=sapphirerapids -march=znver4 -march=znver5; do
+  clang -O2 $tuning -c -ISources/CTensorCoreShims/include -ISources/CTensorCoreShims \
+    Sources/CTensorCoreShims/sgemm_avx512.c -o "$obj"
+  spills=$(objdump -d --no-show-raw-insn "$obj" | awk '/^[0-9a-f]+ <tc_tile_/ {on=1; next} on && /^$/ {on=0} on' \
+    | grep -E 'zmm' | grep -c '(%rsp)' || true)
+  if [ "$spills" -eq 0 ]; then
+    echo "check-vectorized: sgemm tiles, clang -O2 ${tuning:-(no -march)}: accumulators in registers"
+  else
+    echo "check-vectorized: sgemm tiles, clang -O2 ${tuning:-(no -march)}: $spills zmm stack accesses (spilled accumulators)"; status=1
+  fi
+done
+rm -f "$asm" "$obj"
 exit $status

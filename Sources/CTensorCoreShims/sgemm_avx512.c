@@ -30,8 +30,12 @@ tc_accumulate(const int mr, long kc, const float *a, long ars, long aks, const f
     _Pragma("clang loop unroll(full)")
     for (int r = 0; r < mr; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
     // Aᵀ's 12 broadcasts per k are contiguous, so unrolled by 4 they share addresses; A's are 12 rows
-    // apart, and unrolling that loop made the compiler spill an accumulator (measured slower).
+    // apart, and unrolling that loop made the compiler spill an accumulator (measured slower). Its
+    // unrolling is forbidden, not left to the cost model: `-march=znver4`/`znver5` (what
+    // `-Xcc -march=native` means on AMD) unrolled it by 2, spilled 89 zmm values to the stack and
+    // ran the kernel at 0.35–0.66× OpenBLAS's speed (scripts/check-vectorized.sh checks each tuning).
     if (aks == 1) {
+#pragma clang loop unroll(disable)
         for (long k = 0; k < kc; k++) {
             __m512 b0 = _mm512_maskz_loadu_ps(m0, b + k * ldb);
             __m512 b1 = _mm512_maskz_loadu_ps(m1, b + k * ldb + 16);
