@@ -53,7 +53,7 @@ fi
 # with the toolchain's clang for each tuning; any zmm load or store against the stack fails.
 obj=$(mktemp)
 for tuning in "" -march=x86-64-v4 -march=skylake-avx512 -march=sapphirerapids -march=znver4 -march=znver5; do
-  clang -O2 $tuning -c -ISources/CTensorCoreShims/include -ISources/CTensorCoreShims \
+  clang -O2 $tuning -c -ISources/CTensorCoreShims/include \
     Sources/CTensorCoreShims/sgemm_avx512.c -o "$obj"
   spills=$(objdump -d --no-show-raw-insn "$obj" | awk '/^[0-9a-f]+ <tc_tile_/ {on=1; next} on && /^$/ {on=0} on' \
     | grep -E 'zmm' | grep -c '(%rsp)' || true)
