@@ -39,7 +39,8 @@ public enum SGemmKernel {
     /// The largest product the kernel takes: 2²⁵ (a bit over 322³). Measured against OpenBLAS
     /// 0.3.21 (SkylakeX kernels) side by side on one core, it runs n = 128 at 1.16–1.23× and
     /// n = 192–256 at 0.97–1.07× OpenBLAS's speed, but 384–512 at 0.86–0.99× and the 256×512×512
-    /// products of a 512-wide layer at 0.86–0.94×: above this size OpenBLAS's packing pays.
+    /// products of a 512-wide layer at 0.86–0.94×: above this size OpenBLAS's packing pays. (That
+    /// was an Intel Xeon; on an AMD Zen 4, n = 128, 256 and 512 ran at 1.12×, 1.05× and 0.99×.)
     /// Products with fewer than 32 columns (n) always go to OpenBLAS: the 32-wide tile would run
     /// mostly masked (64×10×128: 0.42×).
     public static var maximumWork: Int {
