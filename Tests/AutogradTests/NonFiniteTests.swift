@@ -173,12 +173,16 @@ final class NonFiniteTests: XCTestCase {
         XCTAssertTrue(model.parameters.contains { $0.scalars.contains(where: \.isNaN) })
     }
 
+    /// -3e-39, a subnormal Float, by its bits: a literal below `Float.leastNormalMagnitude` draws a
+    /// compiler warning (and 7e-46, which these lists held before, silently rounded to zero).
+    private let subnormal = Float(bitPattern: 0x8020_AAC8)
+
     /// `x * x` takes a one-pass derivative (`t + t`, `t = g·x`); it must give exactly the bits of
     /// the general path, which forms both products and adds them, as PyTorch does. The values
     /// sit where the shortcuts one might write instead (`2·g·x`) round differently: near the top
     /// of the range, where `2x` overflows, and where `g·x` is subnormal.
     func testSelfProductGradientMatchesTheTwoProductPathBitForBit() throws {
-        let values: [Float] = [3e38, -2.5e38, 1e-30, -3e-39, 1.5, 0, .infinity, .nan, 7e-46, 1.7e38]
+        let values: [Float] = [3e38, -2.5e38, 1e-30, subnormal, 1.5, 0, .infinity, .nan, .leastNonzeroMagnitude, 1.7e38]
         let upstream: [Float] = [0.75, 0.3, 1e-10, 0.7, -2, 1, 0.5, 1, 3, 1.999]
         let x = Tensor<Float>(values, requiresGrad: true)
         try (x * x).backward(gradient: Tensor(upstream))
@@ -193,7 +197,7 @@ final class NonFiniteTests: XCTestCase {
     /// multiply-add), including where the product overflows or is subnormal.
     func testProductAddingToAPartialGradientMatchesSeparateOperationsBitForBit() throws {
         // Element 6: g·b + g rounds differently when fused (found by search; see the last check).
-        let av: [Float] = [3e38, -2.5e38, 1e-30, -3e-39, 1.5, 0, 0.3, 0.3, 7e-46, 1.7e38]
+        let av: [Float] = [3e38, -2.5e38, 1e-30, subnormal, 1.5, 0, 0.3, 0.3, .leastNonzeroMagnitude, 1.7e38]
         let bv: [Float] = [2, 0.3, 1e-10, 0.7, -2, 1, 0.7766830921173096, 0.1, 3, 1.999]
         let gv: [Float] = [0.75, 1.25, 1e-9, 0.7, -2, 1, 0.6234897375106812, 0.7, 3, 1.5]
         let a = Tensor<Float>(av, requiresGrad: true), b = Tensor<Float>(bv, requiresGrad: true)
