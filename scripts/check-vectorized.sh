@@ -49,8 +49,9 @@ else
 fi
 # The tile must keep its 24 accumulators in registers whatever CPU the C is tuned for: a user's
 # `-Xcc -march=native` reaches this target too, and on AMD (znver4/znver5) the cost model once
-# unrolled the k loop and spilled accumulators to the stack (0.35–0.66× the speed). Compiled here
-# with the toolchain's clang for each tuning; any zmm load or store against the stack fails.
+# unrolled the k loop and spilled accumulators to the stack (0.32–0.59× OpenBLAS's speed).
+# Compiled here with the toolchain's clang for each tuning; any zmm load or store against the
+# stack fails.
 obj=$(mktemp)
 for tuning in "" -march=x86-64-v4 -march=skylake-avx512 -march=sapphirerapids -march=znver4 -march=znver5; do
   clang -O2 $tuning -c -ISources/CTensorCoreShims/include \

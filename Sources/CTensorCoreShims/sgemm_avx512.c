@@ -32,8 +32,9 @@ tc_accumulate(const int mr, long kc, const float *a, long ars, long aks, const f
     // Aᵀ's 12 broadcasts per k are contiguous, so unrolled by 4 they share addresses; A's are 12 rows
     // apart, and unrolling that loop made the compiler spill an accumulator (measured slower). Its
     // unrolling is forbidden, not left to the cost model: `-march=znver4`/`znver5` (what
-    // `-Xcc -march=native` means on AMD) unrolled it by 2, spilled 89 zmm values to the stack and
-    // ran the kernel at 0.35–0.66× OpenBLAS's speed (scripts/check-vectorized.sh checks each tuning).
+    // `-Xcc -march=native` means on AMD) unrolled it by 2, spilled accumulators (89 zmm loads and
+    // stores against the stack in the 12-row tile) and ran the kernel at 0.32–0.59× OpenBLAS's
+    // speed (scripts/check-vectorized.sh checks each tuning).
     if (aks == 1) {
 #pragma clang loop unroll(disable)
         for (long k = 0; k < kc; k++) {
