@@ -9,9 +9,13 @@ swift build -c release --product tensorbench >/dev/null || { echo 'check-vectori
 asm=$(mktemp)
 objdump -d --no-show-raw-insn .build/release/tensorbench > "$asm"
 
+bodies() {  # $1: disassembly file, $2: symbol regex: the instructions of every matching function
+  awk -v pat="$2" '$0 ~ "^[0-9a-f]+ <" && $0 ~ pat {on=1; next} on && /^$/ {on=0} on' "$1"
+}
+
 check() {  # $1: description, $2: symbol regex, $3: packed-instruction regex
   local body
-  body=$(awk -v pat="$2" '$0 ~ "^[0-9a-f]+ <" && $0 ~ pat {on=1; next} on && /^$/ {on=0} on' "$asm")
+  body=$(bodies "$asm" "$2")
   if [ -z "$body" ]; then echo "check-vectorized: no symbol for $1 ($2)"; return 1; fi
   local count
   count=$(grep -cE "$3" <<< "$body" || true)
@@ -35,13 +39,13 @@ check "a + b loop (plain and streamed)" 'zipLoopyyq_m_SPyxGACSpyxGSitAA0A6Scalar
 check "matrix transpose (4×4 blocks)" 'DenseA0V14transposeTiles.*Sf_T[a-z0-9]*5>' '\b(v?unpcklps|v?unpckhps|v?shufps|v?insertps|v?movlhps|v?movhlps|v?permps|v?vpermt2ps|v?blendps)\b' || status=1
 # The AVX-512 sgemm tile (Note [Own sgemm kernel]): 12 rows × 2 vectors = 24 zmm FMAs per step
 # of k. At SwiftPM's -O2 its row loops stayed rolled until unrolled by pragma (40 % of the speed).
-fmas=$(awk '/^[0-9a-f]+ <tc_tile_rows_12>:/ {on=1; next} on && /^$/ {on=0} on' "$asm" | grep -cE 'vfmadd231ps.*zmm' || true)
+fmas=$(bodies "$asm" '<tc_tile_rows_12>:' | grep -cE 'vfmadd231ps.*zmm' || true)
 if [ "$fmas" -ge 24 ]; then
   echo "check-vectorized: sgemm 12×32 tile: $fmas zmm FMAs (unrolled)"
 else
   echo "check-vectorized: sgemm 12×32 tile has $fmas zmm FMAs, expected at least 24 (rolled loops?)"; status=1
 fi
-shuffles=$(awk '/^[0-9a-f]+ <_tensorcore_transpose_f32>:/ {on=1; next} on && /^$/ {on=0} on' "$asm" | grep -cE 'v(unpck[lh]p[sd]|shufp[sd]|shuf[fi](32x4|64x2)|perm[a-z0-9]*).*zmm' || true)
+shuffles=$(bodies "$asm" '<_tensorcore_transpose_f32>:' | grep -cE 'v(unpck[lh]p[sd]|shufp[sd]|shuf[fi](32x4|64x2)|perm[a-z0-9]*).*zmm' || true)
 if [ "$shuffles" -ge 64 ]; then
   echo "check-vectorized: AVX-512 16×16 transpose: $shuffles zmm shuffles"
 else
@@ -56,8 +60,8 @@ obj=$(mktemp)
 for tuning in "" -march=x86-64-v4 -march=skylake-avx512 -march=sapphirerapids -march=znver4 -march=znver5; do
   clang -O2 $tuning -c -ISources/CTensorCoreShims/include \
     Sources/CTensorCoreShims/sgemm_avx512.c -o "$obj"
-  spills=$(objdump -d --no-show-raw-insn "$obj" | awk '/^[0-9a-f]+ <tc_tile_/ {on=1; next} on && /^$/ {on=0} on' \
-    | grep -E 'zmm' | grep -c '(%rsp)' || true)
+  objdump -d --no-show-raw-insn "$obj" > "$asm"
+  spills=$(bodies "$asm" '<tc_tile_' | grep -E 'zmm' | grep -c '(%rsp)' || true)
   if [ "$spills" -eq 0 ]; then
     echo "check-vectorized: sgemm tiles, clang -O2 ${tuning:-(no -march)}: accumulators in registers"
   else
