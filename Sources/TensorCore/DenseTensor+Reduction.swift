@@ -12,21 +12,41 @@ extension DenseTensor {
         DenseTensor(storage.read { Self.parallelSum($0.baseAddress, count) })
     }
 
-    /// `sumKernel` over blocks on several cores for large counts, partial sums added in order.
+    /// The elements a sum adds up per block (Note [Sums in fixed blocks]).
+    @inlinable static var sumBlockElements: Int { 1 << 14 }
+
+    // Note [Sums in fixed blocks]: a sum's result must not depend on the thread count, and a
+    // split across threads adds its partial sums in another order than one loop does. So a sum
+    // of more than `sumBlockElements` elements always runs as blocks of that size, each summed by
+    // `sumKernel` and the block sums added left to right: on one thread in one pass, on several
+    // each thread summing a run of whole blocks into its own slots. 16K elements keep two
+    // threads' shares within a block of each other from the split threshold on (256K: 16 blocks),
+    // and cost one more fold of the accumulators per 64 KB, which does not show.
+
+    /// `sumKernel` over fixed blocks, the block sums added in order, the blocks spread over the
+    /// cores for large counts: the same bits on any number of threads.
     @inlinable
     static func parallelSum(_ p: UnsafePointer<Scalar>?, _ n: Int) -> Scalar {
-        guard let p, n >= Parallel.minimumStreamElements, Parallel.threads > 1 else { return sumKernel(p, n) }
-        let parts = Swift.min(Parallel.threads, 64)
-        var partials = (0..<parts).map { _ in Scalar.zero }
-        let step = ((n + parts - 1) / parts + 15) & ~15
-        partials.withUnsafeMutableBufferPointer { out in
+        let block = sumBlockElements
+        guard let p, n > block else { return sumKernel(p, n) }
+        let blocks = (n + block - 1) / block
+        @inline(__always) func blockSum(_ j: Int) -> Scalar { sumKernel(p + j &* block, Swift.min(block, n &- j &* block)) }
+        let parts = n >= Parallel.minimumStreamElements ? Swift.min(Parallel.threads, blocks, 64) : 1
+        var total: Scalar = 0
+        guard parts > 1 else {
+            for j in 0..<blocks { total += blockSum(j) }
+            return total
+        }
+        var sums = [Scalar](repeating: 0, count: blocks)
+        sums.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
+            let perPart = (blocks + parts - 1) / parts
             Parallel.forEachPart(parts) { part in
-                let lo = part * step, hi = Swift.min(n, lo + step)
-                out[part] = lo < hi ? sumKernel(p + lo, hi - lo) : 0
+                for j in part &* perPart ..< Swift.min(blocks, (part &+ 1) &* perPart) { out[j] = blockSum(j) }
             }
         }
-        return partials.reduce(0, +)
+        for value in sums { total += value }
+        return total
     }
 
     /// The mean of all elements (NaN for an empty tensor, as PyTorch).

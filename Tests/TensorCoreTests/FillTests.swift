@@ -1,4 +1,5 @@
 import XCTest
+import _TestSupport
 @testable import TensorCore
 
 /// Fills above `streamingFillBytes` take the streaming-store path (C, vector blocks plus a
@@ -55,10 +56,10 @@ final class FillTests: XCTestCase {
         let (x, y) = (a.scalars, b.scalars)
         for threads in [1, 2, 3] {
             Parallel.threads = threads
-            XCTAssertEqual(a.binary(.add, b).scalars, zip(x, y).map { $0 + $1 }, "a + b, \(threads) threads")
-            XCTAssertEqual(a.binary(.mul, scalar: 3).scalars, x.map { $0 * 3 }, "a * 3, \(threads) threads")
-            XCTAssertEqual(a.binary(scalar: 1, .sub).scalars, x.map { 1 - $0 }, "1 - a, \(threads) threads")
-            XCTAssertEqual(a.unary(.neg).scalars, x.map { -$0 }, "-a, \(threads) threads")
+            XCTAssertSameBits(a.binary(.add, b).scalars, zip(x, y).map { $0 + $1 }, "a + b, \(threads) threads")
+            XCTAssertSameBits(a.binary(.mul, scalar: 3).scalars, x.map { $0 * 3 }, "a * 3, \(threads) threads")
+            XCTAssertSameBits(a.binary(scalar: 1, .sub).scalars, x.map { 1 - $0 }, "1 - a, \(threads) threads")
+            XCTAssertSameBits(a.unary(.neg).scalars, x.map { -$0 }, "-a, \(threads) threads")
         }
         let m = DenseTensor<Double>.streamingFillBytes / 8 + 5
         let d = DenseTensor<Double>(shape: [m], repeating: 0.5)

@@ -1,4 +1,5 @@
 import XCTest
+import _TestSupport
 @testable import TensorCore
 
 /// The AVX-512 single-precision GEMM (Note [Own sgemm kernel]) against a double-precision loop:
@@ -114,8 +115,8 @@ final class SGemmKernelTests: XCTestCase {
                 results.append(product(transA: false, transB: transB, m: m, n: n, k: 77, alpha: 1, beta: 0,
                                        using: &generator).c)
             }
-            XCTAssertEqual(results[1].map(\.bitPattern), results[0].map(\.bitPattern), "\(m)×\(n) transB \(transB), 2 threads")
-            XCTAssertEqual(results[2].map(\.bitPattern), results[0].map(\.bitPattern), "\(m)×\(n) transB \(transB), 3 threads")
+            XCTAssertSameBits(results[1], results[0], "\(m)×\(n) transB \(transB), 2 threads")
+            XCTAssertSameBits(results[2], results[0], "\(m)×\(n) transB \(transB), 3 threads")
         }
     }
 
@@ -137,6 +138,6 @@ final class SGemmKernelTests: XCTestCase {
         SGemmKernel.isEnabled = false
         let theirs = a.matmul(b, transposeB: true).scalars
         XCTAssertEqual(ours.count, 128 * 80)
-        for (x, y) in zip(ours, theirs) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(y))) }
+        XCTAssertAllClose(ours, theirs, atol: 1e-4, rtol: 1e-4, "own kernel vs OpenBLAS")
     }
 }

@@ -1,4 +1,5 @@
 import XCTest
+import _TestSupport
 @testable import TensorCore
 
 /// The tiled matrix transpose (64×64 tiles of 4×4 blocks, scalar edges) against the general
@@ -10,11 +11,11 @@ final class TransposeTests: XCTestCase {
             let a = DenseTensor<Float>.randn(shape, using: &generator)
             let expected = a.gather([shape[1], shape[0]], [1, shape[1]])
             XCTAssertEqual(a.transposed(0, 1).shape, [shape[1], shape[0]])
-            XCTAssertEqual(a.transposed(0, 1).scalars, expected.scalars, "\(shape)")
-            XCTAssertEqual(a.transposed(-1, -2).scalars, expected.scalars, "\(shape), negative dims")
+            XCTAssertSameBits(a.transposed(0, 1).scalars, expected.scalars, "\(shape)")
+            XCTAssertSameBits(a.transposed(-1, -2).scalars, expected.scalars, "\(shape), negative dims")
         }
         let d = DenseTensor<Double>.randn([67, 9], using: &generator)
-        XCTAssertEqual(d.transposed(1, 0).scalars, d.gather([9, 67], [1, 9]).scalars)
+        XCTAssertSameBits(d.transposed(1, 0).scalars, d.gather([9, 67], [1, 9]).scalars)
         XCTAssertEqual(DenseTensor<Float>(uninitializedShape: [0, 5]).transposed(0, 1).shape, [5, 0])
     }
 
@@ -33,7 +34,7 @@ final class TransposeTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(shape[0] * shape[1], Parallel.minimumStreamElements, "\(shape) splits")
             for threads in [1, 2, 3] {
                 Parallel.threads = threads
-                XCTAssertEqual(a.transposed(0, 1).scalars, expected, "\(shape), \(threads) threads")
+                XCTAssertSameBits(a.transposed(0, 1).scalars, expected, "\(shape), \(threads) threads")
             }
         }
     }

@@ -20,8 +20,9 @@ import Synchronization
 /// `perf record` of the plain mlp-large step on 2 threads it took 7.5 % of the samples, and our
 /// main thread spent 16.8 % waiting in `WorkerPool.run` for the worker that shared a vCPU with it
 /// (4.5 % once it was gone, the two sgemm halves then 31 % and 32 %). So OpenBLAS is loaded with
-/// `OPENBLAS_NUM_THREADS=1`, unless the environment sets it; it still starts a thread if a product
-/// ever asks for more (``maxThreads``, a product too narrow to split).
+/// `OPENBLAS_NUM_THREADS=1`, unless the environment sets it, and told to use one thread: its
+/// threaded products and gemvs sum in another order than its one-thread ones, and a result must
+/// not depend on the thread count (Note [Exact splits]).
 public enum BLASLibrary {
     // C function types can't be generic: one per scalar type, matching cblas.h.
     typealias SGemm = @convention(c) (
@@ -61,6 +62,7 @@ public enum BLASLibrary {
 
     /// The most threads a product may use (default: every core). Products smaller than
     /// ``singleThreadBelow`` multiply-adds run on one thread: waking a second costs more there.
+    /// Whatever the setting, a product's result is the same to the last bit (Note [Exact splits]).
     public static var maxThreads: Int {
         get { maxThreadsSetting.load(ordering: .relaxed) }
         set { maxThreadsSetting.store(Swift.max(1, newValue), ordering: .relaxed) }
@@ -74,18 +76,28 @@ public enum BLASLibrary {
 
     private static let maxThreadsSetting = Atomic<Int>(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     private static let singleThreadSetting = Atomic<Int>(1 << 20)
-    private static let currentThreads = Atomic<Int>(0)
 
-    /// Sets OpenBLAS's thread count for a product of `m·n·k` multiply-adds (only when it changes).
-    @inline(__always)
-    static func prepareThreads(forWork work: Int) -> Symbols {
-        let s = symbols
-        let wanted = work < singleThreadBelow ? 1 : maxThreads
-        if currentThreads.exchange(wanted, ordering: .relaxed) != wanted { s.setThreads(Int32(wanted)) }
-        return s
+    /// Where OpenBLAS's kernels for `S` may split a product (Note [Exact splits]).
+    static func split<S>(for _: S.Type) -> ExactSplit {
+        S.self == Double.self ? splits.double : splits.float
     }
 
-    /// The kernel set for this CPU: AVX-512 (F, BW, DQ, VL) → SkylakeX, AVX2 + FMA → Haswell.
+    /// The splits of the family OpenBLAS runs, read once it is loaded.
+    static let splits: (float: ExactSplit, double: ExactSplit) = {
+        switch coreName {
+        case "Haswell":
+            return (ExactSplit(rowAlignment: 12, columnAlignment: nil, minimumBlockWork: 0, isMeasured: true),
+                    ExactSplit(rowAlignment: 4, columnAlignment: 8, minimumBlockWork: 0, isMeasured: true))
+        case "SkylakeX":
+            return (ExactSplit(rowAlignment: 1, columnAlignment: 1, minimumBlockWork: 1_000_001, isMeasured: true),
+                    ExactSplit(rowAlignment: 12, columnAlignment: nil, minimumBlockWork: 1_000_001, isMeasured: true))
+        default:
+            return (.unmeasured, .unmeasured)
+        }
+    }()
+
+    /// The kernel set for this CPU: AVX-512 (F, BW, DQ, VL) → SkylakeX, AVX2 + FMA → Haswell
+    /// (also on an AVX-512 CPU when `TENSORCORE_ISA=avx2`, see ``InstructionSet``).
     static func coreTypeForThisCPU() -> String? {
         #if arch(x86_64)
         func cpuid(_ leaf: UInt32, _ sub: UInt32) -> (UInt32, UInt32, UInt32, UInt32) {
@@ -103,7 +115,7 @@ public enum BLASLibrary {
         let (_, b7, _, _) = cpuid(7, 0)
         let avx2 = b7 & (1 << 5) != 0
         let avx512 = [16, 17, 30, 31].allSatisfy { b7 & (1 << $0) != 0 }  // F, DQ, BW, VL
-        if avx512 && xcr0 & 0xE0 == 0xE0 { return "SkylakeX" }
+        if avx512 && xcr0 & 0xE0 == 0xE0 && !InstructionSet.avx512Disabled { return "SkylakeX" }
         if avx2 && fma { return "Haswell" }
         #endif
         return nil
@@ -128,11 +140,13 @@ public enum BLASLibrary {
             guard let p = dlsym(handle, name) else { fatalError("TensorCore: OpenBLAS lacks \(name)") }
             return unsafeBitCast(p, to: T.self)
         }
-        return Symbols(
+        let symbols = Symbols(
             sgemm: symbol("cblas_sgemm", SGemm.self), dgemm: symbol("cblas_dgemm", DGemm.self),
             sgemv: symbol("cblas_sgemv", SGemv.self), dgemv: symbol("cblas_dgemv", DGemv.self),
             setThreads: symbol("openblas_set_num_threads", (@convention(c) (Int32) -> Void).self),
             coreName: symbol("openblas_get_corename", (@convention(c) () -> UnsafeMutablePointer<CChar>?).self),
             coreTypeChosen: chosen)
+        symbols.setThreads(1)   // Note [One thread pool]
+        return symbols
     }
 }

@@ -74,9 +74,8 @@ public enum SGemmKernel {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        let parts = gemmParts(work: m * n * k, m: m, n: n)
         guard transB else {
-            return run(parts: parts, transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+            return run(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                        b: b, ldb: ldb, packed: false, beta: beta, c: c, ldc: ldc)
         }
         let count = _tensorcore_sgemm_packed_count(k, n)
@@ -84,7 +83,7 @@ public enum SGemmKernel {
         let packed = BufferCache.allocate(byteCount: bytes).bindMemory(to: Float.self, capacity: count)
         defer { BufferCache.deallocate(packed, byteCount: bytes) }
         _tensorcore_sgemm_pack_bt(k, n, b, ldb, packed)
-        run(parts: parts, transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+        run(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
             b: packed, ldb: 0, packed: true, beta: beta, c: c, ldc: ldc)
     }
 
@@ -92,12 +91,12 @@ public enum SGemmKernel {
     /// multiples of the tile's 32 columns).
     @inline(__always)
     private static func run(
-        parts: Int, transA: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        transA: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, packed: Bool,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         // A packed B is whole panels of 32 columns: it splits by rows only.
-        forEachOutputBlock(parts: parts, m: m, n: n, splitColumns: !packed, columnAlignment: 32) { rows, columns in
+        forEachOutputBlock(packed ? .ownKernelPackedB : .ownKernel, m: m, n: n, k: k) { rows, columns in
             _tensorcore_sgemm(transA, rows.count, columns.count, k, alpha,
                               transA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda,
                               packed ? b : b + columns.lowerBound, ldb, packed, beta,

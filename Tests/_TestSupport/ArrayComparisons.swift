@@ -1,0 +1,66 @@
+import XCTest
+import TensorCore
+
+// Comparisons of whole arrays that fail with one short line: how many elements differ, the
+// first of them with both values, and the largest difference. Never the arrays themselves: a
+// 45,000-element array printed twice per failure made a 2.9 MB log.
+
+/// Asserts that two arrays hold the same values bit for bit (NaNs included),.
+public func XCTAssertSameBits<S: TensorScalar>(
+    _ actual: [S], _ expected: [S], _ what: @autoclosure () -> String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    if let difference = bitDifference(actual, expected) {
+        XCTFail("\(what()): \(difference)", file: file, line: line)
+    }
+}
+
+/// `nil` when `actual` and `expected` are the same bits, else a one-line account of how they differ.
+public func bitDifference<S: TensorScalar>(_ actual: [S], _ expected: [S]) -> String? {
+    guard actual.count == expected.count else {
+        return "\(actual.count) elements, expected \(expected.count)"
+    }
+    var differing = 0, first = -1
+    var largest: S = 0
+    for i in actual.indices where !actual[i].hasSameBits(as: expected[i]) {
+        differing += 1
+        if first < 0 { first = i }
+        let gap = abs(actual[i] - expected[i])
+        if gap > largest || gap.isNaN { largest = gap }
+    }
+    guard differing > 0 else { return nil }
+    return "\(differing) of \(actual.count) elements differ; first at index \(first): \(actual[first]) "
+        + "(expected \(expected[first])); largest difference \(largest)"
+}
+
+/// Asserts that `|actual − expected| ≤ atol + rtol·|expected|` element by element (NaN only
+/// where NaN is expected), as `torch.allclose`.
+public func XCTAssertAllClose<S: TensorScalar>(
+    _ actual: [S], _ expected: [S], atol: Double, rtol: Double = 0, _ what: @autoclosure () -> String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    guard actual.count == expected.count else {
+        return XCTFail("\(what()): \(actual.count) elements, expected \(expected.count)", file: file, line: line)
+    }
+    var differing = 0, first = -1
+    var largest = 0.0
+    for i in actual.indices {
+        let (x, y) = (Double(actual[i]), Double(expected[i]))
+        let close = x.isNaN ? y.isNaN : (x == y || abs(x - y) <= atol + rtol * abs(y))
+        guard !close else { continue }
+        differing += 1
+        if first < 0 { first = i }
+        largest = Swift.max(largest, abs(x - y))
+    }
+    guard differing > 0 else { return }
+    XCTFail("\(what()): \(differing) of \(actual.count) elements beyond atol \(atol) rtol \(rtol); first at index "
+            + "\(first): \(actual[first]) (expected \(expected[first])); largest difference \(largest)", file: file, line: line)
+}
+
+extension BinaryFloatingPoint {
+    /// Whether `self` and `other` are the same bits (sign, exponent and significand fields).
+    func hasSameBits(as other: Self) -> Bool {
+        sign == other.sign && exponentBitPattern == other.exponentBitPattern
+            && significandBitPattern == other.significandBitPattern
+    }
+}
