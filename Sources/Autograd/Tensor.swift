@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A multi-dimensional array that records the operations done to it, so that one call to
 /// ``backward(gradient:retainGraph:)`` computes the gradient of a result with respect to every
 /// tensor that requires grad (PyTorch's `torch.Tensor` with autograd, on the CPU).
@@ -36,8 +38,10 @@ public final class Tensor<Scalar: TensorScalar> {
     @exclusivity(unchecked) var history: History<Scalar>?
     @exclusivity(unchecked) var leafRequiresGrad: Bool
     @exclusivity(unchecked) var retainsGrad = false
-    /// Where this leaf was last given a slot in a segment's leaf table (a cache, see `Segment.slot`).
-    @exclusivity(unchecked) var leafSlot: (segment: UInt16, generation: UInt32, slot: UInt32)?
+    /// The slot this leaf was last given in a segment's leaf table: a hint, checked before use
+    /// (`Segment.slot`). Atomic because a leaf is shared: threads recording with it at once each
+    /// write their own segment's slot here (Note [Leaves shared by threads]).
+    let leafSlotHint = Atomic<UInt32>(.max)
 
     /// The gradient accumulated by backward passes: set on leaves that require grad, and on
     /// non-leaves after ``retainGrad()``; `nil` otherwise or after ``zeroGrad()``.

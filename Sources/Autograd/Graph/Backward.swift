@@ -160,12 +160,16 @@ extension Graph {
 }
 
 extension Tensor {
-    /// `grad += g`, creating `grad` on first use (PyTorch's AccumulateGrad).
+    /// `grad += g`, creating `grad` on first use (PyTorch's AccumulateGrad), under the leaf's
+    /// lock: threads may backward into one leaf at once (Note [Leaves shared by threads]).
     func accumulateGrad(_ g: __owned DenseTensor<Scalar>) {
-        if let grad {
-            grad.data = grad.data.binary(.add, g)
-        } else {
-            grad = Tensor(data: g)
+        var moving: DenseTensor<Scalar>? = consume g
+        LeafGradLock.withLock(for: self) {
+            if let grad {
+                grad.data = grad.data.binary(.add, moving.take()!)
+            } else {
+                grad = Tensor(data: moving.take()!)
+            }
         }
     }
 }

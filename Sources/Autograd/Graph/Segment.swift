@@ -42,6 +42,8 @@ final class Segment<Scalar: TensorScalar> {
     @exclusivity(unchecked) var shapes: ContiguousArray<[Int]> = []
     @exclusivity(unchecked) var indices: ContiguousArray<[Int]> = []
     @exclusivity(unchecked) var leaves: ContiguousArray<Tensor<Scalar>> = []
+    /// `leaves`' identities, for `slot(for:)`'s check without a retain and release per read.
+    @exclusivity(unchecked) var leafIDs: ContiguousArray<ObjectIdentifier> = []
     /// Older segments this one has edges into, each holding one reference there.
     @exclusivity(unchecked) var parents: ContiguousArray<(segment: Segment<Scalar>, generation: UInt32)> = []
     /// Non-leaf tensors that asked for their gradient (`retainGrad()`), by node index.
@@ -117,6 +119,7 @@ final class Segment<Scalar: TensorScalar> {
         // only free older segments, never this one: both arrays are emptied in place, keeping
         // their capacity, so a steady training loop allocates nothing here.
         leaves.removeAllInPlace()
+        leafIDs.removeAllInPlace()
         graph?.segmentFreed(self)
         for parent in parents where parent.segment.generation == parent.generation {
             parent.segment.release()
@@ -192,14 +195,19 @@ final class Segment<Scalar: TensorScalar> {
     }
 
     /// The slot of `leaf` in this segment's leaf table, adding it if needed.
+    ///
+    /// The leaf's hint is the slot it last got anywhere, so it is trusted only when that slot
+    /// of this table holds this very leaf (`leafIDs`, compared without touching reference
+    /// counts): another thread's segment, an older generation or a torn-free but stale hint all
+    /// miss and append. A leaf twice in one table is harmless: its two gradients are summed.
     @inline(__always)
     func slot(for leaf: Tensor<Scalar>) -> UInt32 {
-        if let cached = leaf.leafSlot, cached.segment == id, cached.generation == generation {
-            return cached.slot
-        }
+        let hint = leaf.leafSlotHint.load(ordering: .relaxed)
+        if Int(hint) < leafIDs.count && leafIDs[Int(hint)] == ObjectIdentifier(leaf) { return hint }
         leaves.append(leaf)
+        leafIDs.append(ObjectIdentifier(leaf))
         let slot = UInt32(leaves.count - 1)
-        leaf.leafSlot = (id, generation, slot)
+        leaf.leafSlotHint.store(slot, ordering: .relaxed)
         return slot
     }
 
