@@ -16,7 +16,8 @@ import Synchronization
 /// SGemmKernel.isEnabled = false   // OpenBLAS for every product from here on
 /// ```
 public enum SGemmKernel {
-    /// Whether this CPU can run the kernel (x86-64 with AVX-512F and FMA).
+    /// Whether this CPU can run the kernel (x86-64 with AVX-512F and FMA) and the environment does
+    /// not ask for the AVX2 paths (`TENSORCORE_ISA=avx2`).
     public static var isAvailable: Bool { avx512KernelsAvailable }
 
     /// Whether products go to the kernel at all. Default: ``isAvailable`` in an optimized build;
