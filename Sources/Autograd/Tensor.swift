@@ -39,9 +39,27 @@ public final class Tensor<Scalar: TensorScalar> {
     /// Where this leaf was last given a slot in a segment's leaf table (a cache, see `Segment.slot`).
     @exclusivity(unchecked) var leafSlot: (segment: UInt16, generation: UInt32, slot: UInt32)?
 
+    /// What ``grad`` reads; the sweep writes it directly (`accumulateGrad`), past the setter's checks.
+    @exclusivity(unchecked) var storedGrad: Tensor?
+
     /// The gradient accumulated by backward passes: set on leaves that require grad, and on
     /// non-leaves after ``retainGrad()``; `nil` otherwise or after ``zeroGrad()``.
-    @exclusivity(unchecked) public var grad: Tensor?
+    ///
+    /// Assigning a tensor of another shape, or the tensor itself, traps with PyTorch's message
+    /// (a property setter can't throw, and either is a programmer error: the next backward would
+    /// add a gradient of this tensor's shape to it, or write the gradient into the values).
+    public var grad: Tensor? {
+        get { storedGrad }
+        set {
+            if let newValue {
+                if newValue === self { fatalError("can't assign Variable as its own grad") }
+                if newValue.shape != shape {
+                    fatalError("attempting to assign a gradient of size '\(newValue.shape)' to a tensor of size '\(shape)'. Please ensure that the gradient and the tensor are the same size")
+                }
+            }
+            storedGrad = newValue
+        }
+    }
 
     /// Wraps `data` as a leaf.
     public init(data: __owned DenseTensor<Scalar>, requiresGrad: Bool = false) {

@@ -162,10 +162,10 @@ extension Graph {
 extension Tensor {
     /// `grad += g`, creating `grad` on first use (PyTorch's AccumulateGrad).
     func accumulateGrad(_ g: __owned DenseTensor<Scalar>) {
-        if let grad {
+        if let grad = storedGrad {
             grad.data = grad.data.binary(.add, g)
         } else {
-            grad = Tensor(data: g)
+            storedGrad = Tensor(data: g)
         }
     }
 }

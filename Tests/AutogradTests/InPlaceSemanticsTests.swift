@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+import Autograd
+import _TestSupport
+
+/// In-place ops in grad mode, replayed against PyTorch: `grad` assignment, `retainGrad()` of a
+/// tensor changed in place, writes into shared storage, saved values changed or detached in
+/// place, views taken before their base required grad.
+///
+/// `Tests/Fixtures/inplace.json`, written by `Tests/Fixtures/make_inplace_fixture.py` with torch
+/// 2.11.0, holds for each program the values and gradients it read (`results`) and the message
+/// of the RuntimeError it raised (`error`, or `null`). The programs here are the script's, id for
+/// id; where PyTorch raises at an assignment or an in-place op, ours traps with the same message
+/// (`expectTrap`, in a child process).
+final class InPlaceSemanticsTests: XCTestCase {
+    private typealias F = Tensor<Float>
+
+    private struct Case {
+        let results: [String: Any]
+        let error: String?
+    }
+
+    /// Read at each use (a static stored value would have to be `Sendable`); the file is small.
+    private static var fixture: [String: Case] {
+        let data = try! Data(contentsOf: Fixtures.url("inplace.json"))
+        let root = try! JSONSerialization.jsonObject(with: data) as! [String: Any]
+        var cases: [String: Case] = [:]
+        for c in root["cases"] as! [[String: Any]] {
+            cases[c["id"] as! String] = Case(results: c["results"] as! [String: Any], error: c["error"] as? String)
+        }
+        return cases
+    }
+
+    /// What a program read: float lists (`NSNull` for an unset gradient, as JSON's `null`),
+    /// names, numbers.
+    private typealias Results = [String: Any]
+
+    private static func flat(_ t: F?) -> Any { t.map { $0.scalars.map(Double.init) } ?? NSNull() }
+
+    /// Runs program `id` and compares what it read, and what its backward threw, with PyTorch's.
+    private func check(_ id: String, file: StaticString = #filePath, line: UInt = #line,
+                       _ program: (inout Results) throws -> Void) {
+        guard let expected = Self.fixture[id] else { return XCTFail("\(id): not in inplace.json", file: file, line: line) }
+        var results: Results = [:]
+        var thrown: String?
+        do { try program(&results) } catch { thrown = "\(error)" }
+        XCTAssertEqual(thrown, expected.error, "\(id): the error", file: file, line: line)
+        XCTAssertEqual(Set(results.keys), Set(expected.results.keys), "\(id): what was read", file: file, line: line)
+        for (key, value) in expected.results {
+            guard let ours = results[key] else { continue }
+            switch (value, ours) {
+            case (is NSNull, is NSNull):
+                break
+            case let (theirs as [Double], ours as [Double]):
+                XCTAssertEqual(ours.count, theirs.count, "\(id).\(key)", file: file, line: line)
+                for (a, b) in zip(ours, theirs) where Swift.abs(a - b) > 1e-6 * Swift.max(1, Swift.abs(b)) {
+                    XCTFail("\(id).\(key): \(ours), PyTorch \(theirs)", file: file, line: line)
+                    break
+                }
+            case let (theirs as String, ours as String):
+                XCTAssertEqual(ours, theirs, "\(id).\(key)", file: file, line: line)
+            case let (theirs as Int, ours as Int):
+                XCTAssertEqual(ours, theirs, "\(id).\(key)", file: file, line: line)
+            default:
+                XCTFail("\(id).\(key): \(String(describing: ours)), PyTorch \(value)", file: file, line: line)
+            }
+        }
+    }
+
+    private func message(_ id: String) -> String { Self.fixture[id]!.error! }
+
+    // MARK: - grad assignment
+
+    /// The next backward would add a gradient of `x`'s shape to it, or write into `x` itself:
+    /// PyTorch refuses the assignment; a setter can't throw, so ours traps with its message.
+    func testAssigningAGradOfAnotherShapeOrTheTensorItselfTraps() {
+        expectTrap("gradOfAnotherShape", message: message("gradOfAnotherShape")) {
+            F([1, 2], requiresGrad: true).grad = F.ones([3])
+        }
+        expectTrap("gradOfAnotherRank", message: message("gradOfAnotherRank")) {
+            F([1, 2], requiresGrad: true).grad = F.ones([1, 2])
+        }
+        expectTrap("gradIsItself", message: message("gradIsItself")) {
+            let x = F([1, 2], requiresGrad: true)
+            x.grad = x
+        }
+        // A gradient of the right shape, and nil, are taken.
+        let x = F([1, 2], requiresGrad: true)
+        x.grad = F([3, 4])
+        XCTAssertEqual(x.grad?.scalars, [3, 4])
+        x.grad = nil
+        XCTAssertNil(x.grad)
+    }
+}
