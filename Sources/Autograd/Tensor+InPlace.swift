@@ -9,8 +9,9 @@
 ///   out-of-place form and the tensor takes the result's history (and new storage). Unlike
 ///   PyTorch, other views of the old storage (`reshaped`, `detached()`) do not see that write;
 ///   on a view of a leaf that requires grad (anything PyTorch returns as a view: reshape,
-///   unsqueeze, expand, transposes), where the leaf would silently keep its values, the op traps
-///   as PyTorch's does ("a view of a leaf Variable ...").
+///   unsqueeze, expand, transposes; also one taken before the leaf was made to require grad),
+///   where the leaf would silently change or keep its values, the op traps as PyTorch's does
+///   ("a view of a leaf Variable ...").
 extension Tensor {
     @inline(__always)
     func checkInPlaceAllowed() {
@@ -18,35 +19,9 @@ extension Tensor {
         if history == nil && leafRequiresGrad {
             preconditionFailure("a leaf Variable that requires grad is being used in an in-place operation.")
         }
-        if history != nil && isViewOfLeafRequiringGrad() {
-            preconditionFailure("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-        }
-    }
-
-    /// Whether this tensor comes from a leaf that requires grad through a chain of ops that return
-    /// views in PyTorch (`OpDefinition.isView`), whether or not ours copied (a transpose, once
-    /// made, is a copy). In grad mode an in-place op here would be recorded out of place (see
-    /// `rebase`) and leave the leaf silently unchanged; PyTorch refuses it, and so do we.
-    func isViewOfLeafRequiringGrad() -> Bool {
-        guard let history, history.isLive, let graph = history.segment.graph else { return false }
-        var segment = history.segment
-        var index = Int(history.index)
-        while true {
-            let node = segment.nodes[index].pointee
-            guard node.op.definition.isView else { return false }
-            let edge = node.inputs.0
-            switch edge.kind {
-            case .none:
-                return false
-            case .leaf:
-                let owner = graph.segment(edge.segment)
-                guard owner.generation == edge.generation else { return false }
-                return owner.leaves[Int(edge.index)].leafRequiresGrad
-            case .node:
-                segment = graph.segment(edge.segment)
-                guard segment.generation == edge.generation else { return false }
-                index = Int(edge.index)
-            }
+        // Also a view taken before its base was made to require grad (PyTorch's `_base`).
+        if let viewBase, viewBase.history == nil && viewBase.leafRequiresGrad {
+            fatalError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         }
     }
 

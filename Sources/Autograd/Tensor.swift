@@ -38,6 +38,10 @@ public final class Tensor<Scalar: TensorScalar> {
     @exclusivity(unchecked) var retainsGrad = false
     /// Where this leaf was last given a slot in a segment's leaf table (a cache, see `Segment.slot`).
     @exclusivity(unchecked) var leafSlot: (segment: UInt16, generation: UInt32, slot: UInt32)?
+    /// For a result of a view op (reshape, unsqueeze, expand, the transposes: the ops PyTorch
+    /// returns views from, whether ours shares storage or copies), the tensor the chain of views
+    /// started from; `nil` otherwise (PyTorch's `_base`). `detached()` results are no views.
+    @exclusivity(unchecked) var viewBase: Tensor?
 
     /// What ``grad`` reads; the sweep writes it directly (`accumulateGrad`), past the setter's checks.
     @exclusivity(unchecked) var storedGrad: Tensor?

@@ -91,4 +91,46 @@ final class InPlaceSemanticsTests: XCTestCase {
         x.grad = nil
         XCTAssertNil(x.grad)
     }
+
+    // MARK: - Views taken before their base required grad
+
+    /// A view made while its base needed no gradient still is a view of a leaf that requires
+    /// grad once the base does: in place on it traps with PyTorch's message in grad mode (it
+    /// would change the leaf behind autograd's back). A `detached()` alias is no view.
+    func testInPlaceOnAViewTakenBeforeItsBaseRequiredGradTraps() throws {
+        let views: [(String, (F) -> F)] = [
+            ("reshape", { $0.reshaped([4]) }), ("view", { $0.reshaped([4]) }), ("unsqueeze", { $0.unsqueezed(dim: 0) }),
+            ("t", { $0.transposed() }), ("transpose", { $0.transposed(0, 1) }), ("expand", { $0.expanded(to: [2, 2]) }),
+            ("reshapeTwice", { $0.reshaped([4]).reshaped([2, 2]) }),
+        ]
+        let ops: [(String, (F) -> Void)] = [
+            ("mul", { $0 *= 2 }), ("add", { $0 += 1 }), ("fill", { $0.fill(3) }), ("zero", { $0.zero() }),
+            ("copy", { $0.copy(from: F.ones($0.shape)) }),
+        ]
+        for (view, makeView) in views {
+            for (op, apply) in ops {
+                let id = "viewBeforeRequiresGrad.\(view).\(op)"
+                expectTrap(id, message: message(id)) {
+                    let x = F.ones([2, 2])
+                    let v = makeView(x)
+                    x.requiresGrad = true
+                    apply(v)
+                }
+            }
+        }
+        check("detachedBeforeRequiresGrad") { r in
+            let x = F.ones([2, 2])
+            let v = x.detached()
+            x.requiresGrad = true
+            v *= 2
+            r["x"] = Self.flat(x); r["requires_grad"] = x.requiresGrad ? "True" : "False"; r["is_leaf"] = x.isLeaf ? "True" : "False"
+        }
+        check("viewBeforeRequiresGradUnderNoGrad") { r in
+            let x = F.ones([2, 2])
+            let v = x.reshaped([4])
+            x.requiresGrad = true
+            withNoGrad { v *= 2 }
+            r["x"] = Self.flat(x)
+        }
+    }
 }
