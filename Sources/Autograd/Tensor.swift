@@ -36,6 +36,9 @@ public final class Tensor<Scalar: TensorScalar> {
     @exclusivity(unchecked) var history: History<Scalar>?
     @exclusivity(unchecked) var leafRequiresGrad: Bool
     @exclusivity(unchecked) var retainsGrad = false
+    /// Whether a view with history was taken of this tensor (which has history too): an in-place
+    /// op recorded here then gives it new storage (Note [In-place on views]).
+    @exclusivity(unchecked) var hasTrackedViews = false
     /// Where this leaf was last given a slot in a segment's leaf table (a cache, see `Segment.slot`).
     @exclusivity(unchecked) var leafSlot: (segment: UInt16, generation: UInt32, slot: UInt32)?
     /// For a result of a view op (reshape, unsqueeze, expand, the transposes: the ops PyTorch
@@ -141,8 +144,9 @@ public final class Tensor<Scalar: TensorScalar> {
     /// derivative, which hands its gradient straight to the
     /// transpose's input. Only tensors with history are deferred: they belong to one thread,
     /// whereas leaves and results made without recording may be read by several at once.
-    /// Until it is settled, the value follows changes made to the input in place, as PyTorch's
-    /// view would.
+    /// Until it is settled, the value follows changes written into the input's storage in place,
+    /// as PyTorch's view would (a recorded in-place op on the input gives it new storage instead,
+    /// Note [In-place on views]).
     @inline(never)
     func settleTranspose() {
         storedData = storedData.transposed(0, 1)

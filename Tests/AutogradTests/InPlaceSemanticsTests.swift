@@ -92,6 +92,139 @@ final class InPlaceSemanticsTests: XCTestCase {
         XCTAssertNil(x.grad)
     }
 
+    // MARK: - In place on a non-leaf
+
+    /// `z = x * 1.5; z op= rhs` writes into z's storage: an alias from `detached()` and a reshape
+    /// taken under no-grad see the new values; z's storage is at version 1; the gradients are
+    /// PyTorch's. `z *= z` and `z /= z` save the z they overwrite, and backward throws.
+    func testInPlaceOnANonLeafWritesIntoItsStorage() {
+        let ops: [(String, (F, F) -> Void, (F, Float) -> Void)] = [
+            ("add", { $0 += $1 }, { $0 += $1 }), ("sub", { $0 -= $1 }, { $0 -= $1 }),
+            ("mul", { $0 *= $1 }, { $0 *= $1 }), ("div", { $0 /= $1 }, { $0 /= $1 }),
+        ]
+        for (name, tensorOp, scalarOp) in ops {
+            for rhs in ["tensor", "constant", "scalar", "self"] {
+                check("nonLeaf.\(name).\(rhs)") { r in
+                    let (x, y) = (F([1, 2, -3], requiresGrad: true), F([0.5, -1, 2], requiresGrad: true))
+                    let z = x * 1.5
+                    let alias = z.detached()
+                    let view = withNoGrad { z.reshaped([3, 1]) }
+                    switch rhs {
+                    case "tensor": tensorOp(z, y)
+                    case "constant": tensorOp(z, F([0.5, -1, 2]))
+                    case "scalar": scalarOp(z, 2)
+                    default: tensorOp(z, z)
+                    }
+                    r["z"] = Self.flat(z); r["alias"] = Self.flat(alias); r["view"] = Self.flat(view)
+                    r["grad_fn"] = z.gradFn?.name ?? "NoneType"; r["version"] = z.data.storage.version
+                    try (z * F([1, 2, 3])).sum().backward()
+                    r["x_grad"] = Self.flat(x.grad); r["y_grad"] = Self.flat(y.grad)
+                }
+            }
+        }
+        check("selfTimesSelf") { r in
+            let x = F([1, 2, -3], requiresGrad: true)
+            let z = x * 1
+            z *= z
+            r["z"] = Self.flat(z)
+            try z.sum().backward()
+            r["x_grad"] = Self.flat(x.grad)
+        }
+    }
+
+    /// fill, zero and copy(from:) are recorded (FillBackward2, ZeroBackward0, CopyBackwards):
+    /// the tensor keeps requiring grad, no gradient reaches the overwritten value, a copied
+    /// source gets its gradient summed to its shape.
+    func testFillZeroAndCopyOnANonLeaf() {
+        check("nonLeafFill") { r in
+            let x = F([1, 2], requiresGrad: true)
+            let z = x * 2
+            let alias = z.detached()
+            z.fill(3)
+            r["z"] = Self.flat(z); r["alias"] = Self.flat(alias); r["grad_fn"] = z.gradFn?.name ?? "NoneType"
+            r["requires_grad"] = z.requiresGrad ? "True" : "False"
+            try (z * x).sum().backward()
+            r["x_grad"] = Self.flat(x.grad)
+        }
+        check("nonLeafZero") { r in
+            let x = F([1, 2], requiresGrad: true)
+            let z = x * 2
+            z.zero()
+            r["z"] = Self.flat(z); r["grad_fn"] = z.gradFn?.name ?? "NoneType"
+            try (z + x).sum().backward()
+            r["x_grad"] = Self.flat(x.grad)
+        }
+        check("nonLeafCopyConstant") { r in
+            let x = F([1, 2], requiresGrad: true)
+            let z = x * 2
+            z.copy(from: F([5, 6]))
+            r["z"] = Self.flat(z); r["grad_fn"] = z.gradFn?.name ?? "NoneType"
+            try (z * x).sum().backward()
+            r["x_grad"] = Self.flat(x.grad)
+        }
+        check("constantCopyBroadcast") { r in
+            let y = F([1, 2, 3], requiresGrad: true)
+            let c = F.zeros([2, 3])
+            c.copy(from: y * 2)
+            r["c"] = Self.flat(c); r["grad_fn"] = c.gradFn?.name ?? "NoneType"
+            try (c * F([[1, 2, 3], [4, 5, 6]])).sum().backward()
+            r["y_grad"] = Self.flat(y.grad)
+        }
+    }
+
+    /// A constant takes history from a right-hand side that requires grad; a leaf that requires
+    /// grad changes under no-grad and stays a leaf.
+    func testMixedCases() {
+        check("constantTimesRequiresGrad") { r in
+            let y = F([1, -2, 3], requiresGrad: true)
+            let c = F.ones([3])
+            c *= y
+            r["c"] = Self.flat(c); r["grad_fn"] = c.gradFn?.name ?? "NoneType"; r["is_leaf"] = c.isLeaf ? "True" : "False"
+            try (c * c).sum().backward()
+            r["y_grad"] = Self.flat(y.grad)
+        }
+        check("leafUnderNoGrad") { r in
+            let (x, y) = (F([1, 2], requiresGrad: true), F([3, 4], requiresGrad: true))
+            withNoGrad { x += y }
+            r["x"] = Self.flat(x); r["is_leaf"] = x.isLeaf ? "True" : "False"; r["x_grad_before"] = Self.flat(x.grad)
+            try (x * y).sum().backward()
+            r["x_grad"] = Self.flat(x.grad); r["y_grad"] = Self.flat(y.grad)
+        }
+    }
+
+    // MARK: - Saved values changed by a recorded in-place op
+
+    /// The message names the changed tensor's `grad_fn` now (the in-place op's), or, for a saved
+    /// output, the node that saved it, as PyTorch 2.11 does.
+    func testASavedValueChangedInPlaceInGradModeIsReported() {
+        check("savedNonLeafThenAdd") { _ in
+            let (x, y) = (F([1, 1], requiresGrad: true), F([2, 3], requiresGrad: true))
+            let z = x * 1
+            let w = z * y
+            z += 2
+            try w.backward(gradient: F.ones([2]))
+        }
+        check("savedNonLeafThenFill") { _ in
+            let z = F([1, 1], requiresGrad: true) * 1
+            let w = z * z
+            z.fill(3)
+            try w.sum().backward()
+        }
+        check("savedOutputThenAdd") { _ in
+            let z = F([1, 1], requiresGrad: true).exp()
+            z += 1
+            try z.sum().backward()
+        }
+        check("savedNonLeafThenMulTwice") { _ in
+            let (x, y) = (F([1, 1], requiresGrad: true), F([2, 3], requiresGrad: true))
+            let z = x * 1
+            let w = z * y
+            z += 2
+            z *= y
+            try w.sum().backward()
+        }
+    }
+
     // MARK: - Views taken before their base required grad
 
     /// A view made while its base needed no gradient still is a view of a leaf that requires

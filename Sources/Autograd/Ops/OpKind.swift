@@ -7,6 +7,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     case sum, sumDim, mean, meanDim, max, maxDim
     case reshape, t, transpose, unsqueeze, expand
     case mm, mmTransposedRight, mv, softmax, logSoftmax, crossEntropy, mseLoss, linear, linearBias
+    case fill, zero, copy
 
     /// The op's definition (the one switch over op kinds: everything else goes through here).
     var definition: any OpDefinition.Type {
@@ -50,6 +51,9 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .mseLoss: MseLoss.self
         case .linear: LinearOp.self
         case .linearBias: LinearBias.self
+        case .fill: Fill.self
+        case .zero: Zero.self
+        case .copy: Copy.self
         }
     }
 
@@ -116,6 +120,9 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .mseLoss: MseLoss.backward(consume c)
         case .linear: LinearOp.backward(consume c)
         case .linearBias: LinearBias.backward(consume c)
+        case .fill: Fill.backward(consume c)
+        case .zero: Zero.backward(consume c)
+        case .copy: Copy.backward(consume c)
         }
     }
 }

@@ -116,10 +116,15 @@ extension Tensor {
 }
 
 extension Tensor {
-    /// Marks this result of a view op on `input` as a view of `input`'s base (`viewBase`).
+    /// Marks this result of a view op on `input` as a view of `input`'s base (`viewBase`), and
+    /// that base as having a view with history when both have one (Note [In-place on views]).
+    /// Only a base with history is written to: it belongs to this thread, whereas a leaf may be
+    /// read by several threads at once.
     @inline(__always)
     func view(of input: Tensor) -> Tensor {
-        viewBase = input.viewBase ?? input
+        let base = input.viewBase ?? input
+        viewBase = base
+        if history != nil && base.history != nil { base.hasTrackedViews = true }
         return self
     }
 }
