@@ -10,7 +10,8 @@
 ///   mode is on, with PyTorch's message: the change could not be differentiated. Inside
 ///   `withNoGrad`, where optimizers update parameters, they are allowed.
 /// - On a tensor with history (or with a right-hand side that requires grad), in grad mode, the
-///   operation is recorded like its out-of-place form and the tensor becomes that node's output.
+///   operation is recorded like its out-of-place form and the tensor becomes that node's output:
+///   its ``grad`` after ``retainGrad()`` is the gradient of its newest value, as in PyTorch.
 ///   When the node needs the old value (`y *= x` with `x` requiring grad needs `y` for `x`'s
 ///   gradient) it saves a copy, as PyTorch saves a clone, so that the write does not fail the
 ///   op's own backward (`y *= y` does fail, as in PyTorch).
@@ -67,9 +68,17 @@ extension Tensor {
         // The new reference first: when both are in one segment, dropping the old one first
         // could free it under the new one.
         if let h = history { h.segment.retainTensor() }
-        if inPlace, let old, old.isLive, let new = history {
-            old.segment.successors[old.index] = Edge(kind: .node, segment: new.segmentID, generation: new.generation, index: new.index)
+        if let old, old.isLive, let new = history {
+            if inPlace {
+                old.segment.successors[old.index] = Edge(kind: .node, segment: new.segmentID, generation: new.generation, index: new.index)
+            }
+            if retainsGrad {
+                old.segment.nodes[Int(old.index)].pointee.retainsGrad = false
+                old.segment.retained[old.index] = nil
+            }
         }
+        // The gradient a user retained is the newest value's (PyTorch moves the hook).
+        if retainsGrad && history != nil { retainGrad() }
         if let old { old.segment.releaseTensor(generation: old.generation) }
     }
 

@@ -92,6 +92,54 @@ final class InPlaceSemanticsTests: XCTestCase {
         XCTAssertNil(x.grad)
     }
 
+    // MARK: - retainGrad, then in place
+
+    /// The retained gradient is the one of the tensor's newest value, as in PyTorch.
+    func testRetainedGradIsTheNewestValuesAfterAnInPlaceOp() {
+        check("retainedThenMul") { r in
+            let x = F([1], requiresGrad: true)
+            let a = x * 1
+            a.retainGrad()
+            a *= 2
+            try a.sum().backward()
+            r["a_grad"] = Self.flat(a.grad); r["x_grad"] = Self.flat(x.grad)
+        }
+        check("retainedThenMulTwice") { r in
+            let x = F([1], requiresGrad: true)
+            let a = x * 1
+            a.retainGrad()
+            a *= 2
+            a *= 2
+            try a.sum().backward()
+            r["a_grad"] = Self.flat(a.grad); r["x_grad"] = Self.flat(x.grad)
+        }
+        check("retainedThenAddTensor") { r in
+            let (x, y) = (F([1, 2], requiresGrad: true), F([3, -1], requiresGrad: true))
+            let a = x * 2
+            a.retainGrad()
+            a += y
+            try (a * a).sum().backward()
+            r["a_grad"] = Self.flat(a.grad); r["x_grad"] = Self.flat(x.grad); r["y_grad"] = Self.flat(y.grad)
+        }
+        check("retainedThenFill") { r in
+            let x = F([1, 2], requiresGrad: true)
+            let a = x * 1
+            a.retainGrad()
+            a.fill(2)
+            try (a * 3).sum().backward()
+            r["a_grad"] = Self.flat(a.grad); r["x_grad"] = Self.flat(x.grad)
+        }
+        // Through a view: the view's retained gradient is its newest value's too.
+        check("retainedViewThenMul") { r in
+            let x = try F([[1, 2], [3, 4]], requiresGrad: true)
+            let v = (x * 1).reshaped([4])
+            v.retainGrad()
+            v *= 2
+            try (v * 3).sum().backward()
+            r["v_grad"] = Self.flat(v.grad); r["x_grad"] = Self.flat(x.grad)
+        }
+    }
+
     // MARK: - In place on a non-leaf
 
     /// `z = x * 1.5; z op= rhs` writes into z's storage: an alias from `detached()` and a reshape
