@@ -273,6 +273,60 @@ final class InPlaceSemanticsTests: XCTestCase {
         }
     }
 
+    // MARK: - detach() of a saved tensor
+
+    /// A saved non-leaf detached in place (PyTorch's `detach_()`) can't be used by backward;
+    /// a saved output, a leaf or a constant can. Nothing is written when backward throws.
+    func testASavedNonLeafDetachedInPlaceIsReported() {
+        XCTAssertEqual(AutogradError.savedTensorDetached.description, message("detachedSavedInput"))
+        // a = x * 1 is saved by a * x (or a * a), then detached in place, then `then(a)`.
+        func detachedSaved(_ id: String, square: Bool = false, then: (F) -> Void = { _ in }) {
+            check(id) { _ in
+                let x = F([1, 1], requiresGrad: true)
+                let a = x * 1
+                let b = a * (square ? a : x)
+                a.detach()
+                then(a)
+                defer { XCTAssertNil(x.grad, "\(id): a thrown backward writes no gradient") }
+                try b.sum().backward()
+            }
+        }
+        detachedSaved("detachedSavedInput")
+        detachedSaved("detachedSavedSquare", square: true)
+        detachedSaved("detachedThenRequiresGrad") { $0.requiresGrad = true }
+        detachedSaved("detachedThenModified") { $0 += 1 }
+        check("detachedNotSaved") { r in
+            let x = F([1, 2], requiresGrad: true)
+            let a = x * 1
+            let b = a + x
+            a.detach()
+            try b.sum().backward()
+            r["x_grad"] = Self.flat(x.grad)
+        }
+        check("detachedSavedOutput") { r in
+            let x = F([0, 1], requiresGrad: true)
+            let a = x.exp()
+            let b = a.exp().sum()
+            a.detach()
+            try b.backward()
+            r["x_grad"] = Self.flat(x.grad)
+        }
+        check("detachedConstant") { r in
+            let (x, c) = (F([1, 2], requiresGrad: true), F([3, 4]))
+            let b = x * c
+            c.detach()
+            try b.sum().backward()
+            r["x_grad"] = Self.flat(x.grad)
+        }
+        check("detachedLeaf") { r in
+            let x = F([1, 2], requiresGrad: true)
+            let b = x * x
+            x.detach()
+            try b.sum().backward()
+            r["x_grad"] = Self.flat(x.grad); r["requires_grad"] = x.requiresGrad ? "True" : "False"
+        }
+    }
+
     // MARK: - Views taken before their base required grad
 
     /// A view made while its base needed no gradient still is a view of a leaf that requires

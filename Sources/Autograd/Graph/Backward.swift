@@ -84,7 +84,11 @@ extension Graph {
         for (unmanaged, _) in walked {
             unmanaged._withUnsafeGuaranteedRef { segment in
                 for slot in segment.leaves.indices {
-                    if let grad = segment.leafGrads[slot].take() { segment.leaves[slot].accumulateGrad(own(grad)) }
+                    // Not into a leaf that stopped requiring grad since (detached in place, or
+                    // `requiresGrad = false`): PyTorch's AccumulateGrad skips it too.
+                    if let grad = segment.leafGrads[slot].take(), segment.leaves[slot].requiresGrad {
+                        segment.leaves[slot].accumulateGrad(own(grad))
+                    }
                 }
             }
         }

@@ -161,7 +161,8 @@ final class Segment<Scalar: TensorScalar> {
         return Int32(saved.count - 1)
     }
 
-    /// Throws if a value `node` saved was overwritten in place since.
+    /// Throws if a value node `index` saved was overwritten in place since, or belongs to a
+    /// tensor detached in place since.
     @inline(__always)
     func checkSavedVersions(_ node: Node) throws(AutogradError) {
         try checkSavedVersion(node.saved.0, node, input: node.inputs.0)
@@ -172,6 +173,12 @@ final class Segment<Scalar: TensorScalar> {
     @inline(__always)
     private func checkSavedVersion(_ position: Int32, _ node: Node, input: Edge) throws(AutogradError) {
         guard position >= 0 else { return }
+        // Only after a detach of a live non-leaf on this thread: the sweep need not look at
+        // every input's node otherwise.
+        if !orphaned && owner.outputsDetached, input.kind == .node, node.op.savesInputValues,
+           producerNode(input)?.outputDetached == true {
+            throw .savedTensorDetached
+        }
         let value = saved[Int(position)]
         let expected = savedVersions[Int(position)]
         guard value.storage.version != expected else { return }
@@ -182,6 +189,13 @@ final class Segment<Scalar: TensorScalar> {
             tensor: "[\(type) [\(shape.map(String.init).joined(separator: ", "))]]",
             outputOf: producerName(ofSavedBy: node, input: input),
             version: value.storage.version, expected: expected)
+    }
+
+    /// The node behind `edge`, if its segment still holds it.
+    private func producerNode(_ edge: Edge) -> Node? {
+        owner.withSegment(edge.segment) { segment in
+            segment.generation == edge.generation ? segment.nodes[Int(edge.index)].pointee : nil
+        }
     }
 
     /// The `grad_fn` named in the message for a changed value `node` saved. For a saved output,

@@ -64,6 +64,13 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     /// errors fixture).
     var reportedName: String { definition.isView ? "AsStridedBackward0" : name }
 
+    /// Whether the values the node saved are its inputs' own (at the positions of their edges),
+    /// not its output or something it computed (a reciprocal, log-probabilities): only such a
+    /// value belongs to the tensor behind the edge, for the check of a detached saved tensor.
+    /// (mseLoss keeps its input's difference to the target where PyTorch keeps the input itself:
+    /// counted as the input's, so that it fails where PyTorch's does.)
+    var savesInputValues: Bool { !definition.savesOutput && self != .scalarDiv && self != .crossEntropy }
+
     /// Whether input 1 is a pending transpose (Note [Lazy transpose]) whose untransposed matrix the
     /// node saved: the sweep may send that input's gradient past the transpose's node, and a
     /// changed saved value is reported with the transpose's shape.
