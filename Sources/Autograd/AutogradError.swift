@@ -3,6 +3,11 @@
 /// A thrown backward leaves every gradient and the graph as they were before the call.
 public enum AutogradError: Error, Equatable, CustomStringConvertible {
     /// A backward through a graph that was already freed by an earlier backward.
+    ///
+    /// Unlike PyTorch, this is thrown even when the graph saved no tensor (`c = b + 1`, then
+    /// `c.backward()` twice): PyTorch frees only the saved tensors and can walk such a graph
+    /// again, whereas here backward frees the whole graph's memory (nodes included) in O(1), so
+    /// that a training loop's graph memory does not grow. Pass `retainGraph: true` to walk it again.
     case graphFreed
     /// `backward()` without `gradient:` on a tensor with more than one element.
     case nonScalarOutput

@@ -368,4 +368,42 @@ final class InPlaceSemanticsTests: XCTestCase {
             r["x"] = Self.flat(x)
         }
     }
+
+    // MARK: - Documented differences
+
+    /// A second backward through a graph that saved nothing: PyTorch walks it again; here the
+    /// first backward freed the whole graph, and the second throws `graphFreed` (README,
+    /// "Differences from PyTorch").
+    func testSecondBackwardThroughAGraphThatSavedNothingThrows() throws {
+        let theirs = try XCTUnwrap(Self.fixture["secondBackwardWithoutSavedValues"])
+        XCTAssertNil(theirs.error)
+        XCTAssertEqual(theirs.results["x_grad"] as? [Double], [2, 2])
+        let x = F([1, 2], requiresGrad: true)
+        let c = x + 1
+        try c.backward(gradient: F.ones([2]))
+        XCTAssertThrowsError(try c.backward(gradient: F.ones([2]))) { XCTAssertEqual($0 as? AutogradError, .graphFreed) }
+        XCTAssertEqual(x.grad?.scalars, [1, 1])
+    }
+
+    /// An in-place op recorded on a view (of a non-leaf) gives the view new storage: its base
+    /// keeps its values (PyTorch writes through and rebases the base, CopySlices). The view's
+    /// gradients are PyTorch's (`retainedViewThenMul` above); the base's values are not.
+    func testRecordedInPlaceOnAViewLeavesItsBase() throws {
+        let x = try F([[1, 2], [3, 4]], requiresGrad: true)
+        let a = x * 1
+        let v = a.reshaped([4])
+        v *= 2
+        XCTAssertEqual(v.scalars, [2, 4, 6, 8])
+        XCTAssertEqual(a.scalars, [1, 2, 3, 4])   // PyTorch: [[2, 4], [6, 8]]
+        // And on a base that has a view with history: the view keeps the old values (PyTorch's
+        // view would see the new ones).
+        let b = x * 1
+        let w = b.reshaped([4])
+        b += 1
+        XCTAssertEqual(b.scalars, [2, 3, 4, 5])
+        XCTAssertEqual(w.scalars, [1, 2, 3, 4])   // PyTorch: [2, 3, 4, 5]
+        try ((v * 3).sum() + (w * b.reshaped([4])).sum()).backward()
+        // d/dx of 3·2x + x·(x + 1) = 6 + 2x + 1
+        XCTAssertEqual(x.grad?.scalars, [9, 11, 13, 15])
+    }
 }
