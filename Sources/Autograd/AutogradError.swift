@@ -3,6 +3,11 @@
 /// A thrown backward leaves every gradient and the graph as they were before the call.
 public enum AutogradError: Error, Equatable, CustomStringConvertible {
     /// A backward through a graph that was already freed by an earlier backward.
+    ///
+    /// Unlike PyTorch, this is thrown even when the graph saved no tensor (`c = b + 1`, then
+    /// `c.backward()` twice): PyTorch frees only the saved tensors and can walk such a graph
+    /// again, whereas here backward frees the whole graph's memory (nodes included) in O(1), so
+    /// that a training loop's graph memory does not grow. Pass `retainGraph: true` to walk it again.
     case graphFreed
     /// `backward()` without `gradient:` on a tensor with more than one element.
     case nonScalarOutput
@@ -14,6 +19,9 @@ public enum AutogradError: Error, Equatable, CustomStringConvertible {
     /// type and shape as PyTorch prints them (`[torch.FloatTensor [2, 3]]`); `outputOf` the
     /// `grad_fn` of the tensor that value belongs to, `nil` for a leaf or a constant.
     case savedTensorModified(tensor: String, outputOf: String?, version: Int, expected: Int)
+    /// A value saved for a derivative belongs to a non-leaf that was then detached in place
+    /// (``Tensor/detach()``, PyTorch's `detach_()`): its node no longer leads anywhere.
+    case savedTensorDetached
 
     /// PyTorch's `RuntimeError` message for the same failure, word for word, so logs and tests can
     /// be compared with PyTorch's (shapes are spelled `torch.Size([2, 3])`).
@@ -31,6 +39,9 @@ public enum AutogradError: Error, Equatable, CustomStringConvertible {
             // PyTorch's hint without anomaly mode, which this library does not have.
             let producer = outputOf.map { ", which is output 0 of \($0)," } ?? ""
             return "one of the variables needed for gradient computation has been modified by an inplace operation: \(tensor)\(producer) is at version \(version); expected version \(expected) instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+        case .savedTensorDetached:
+            // PyTorch's text, missing space after the first sentence included (torch 2.11).
+            return "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This is not supported, please use out-of-place `.detach()` instead"
         }
     }
 }

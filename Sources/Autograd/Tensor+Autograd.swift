@@ -65,9 +65,21 @@ extension Tensor {
 
     /// Cuts this tensor from its history in place, making it a leaf that does not require grad
     /// (PyTorch's `detach_()`).
+    ///
+    /// A node that saved this tensor's value for its derivative can't use it any more: a later
+    /// backward through that node throws ``AutogradError/savedTensorDetached``, as PyTorch raises.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func detach() {
+        if let history, history.isLive {
+            history.segment.nodes[Int(history.index)].pointee.outputDetached = true
+            history.segment.graph?.outputsDetached = true
+        }
+        releaseHistory()
+    }
+
+    /// Makes this tensor a leaf that does not require grad.
+    func releaseHistory() {
         // A leaf may be read by several threads at once: nothing may be left to make on reading.
         if pendingTranspose { settleTranspose() }
         if let history { history.segment.releaseTensor(generation: history.generation) }

@@ -1,16 +1,32 @@
 /// In-place operations, with PyTorch's rules.
 ///
-/// - On a leaf that requires grad, they trap while grad mode is on (the change could not be
-///   differentiated); inside `withNoGrad`, where optimizers update parameters, they are allowed.
-/// - They write into the storage and bump its version: a node that saved this storage for its
-///   derivative makes a later backward throw ``AutogradError/savedTensorModified(tensor:outputOf:version:expected:)``
-///   instead of computing a silently wrong gradient.
-/// - On a tensor with history, with grad mode on, the operation is recorded like its
-///   out-of-place form and the tensor takes the result's history (and new storage). Unlike
-///   PyTorch, other views of the old storage (`reshaped`, `detached()`) do not see that write;
-///   on a view of a leaf that requires grad (anything PyTorch returns as a view: reshape,
-///   unsqueeze, expand, transposes), where the leaf would silently keep its values, the op traps
-///   as PyTorch's does ("a view of a leaf Variable ...").
+/// - They write into the tensor's storage and bump its version, so every alias of that storage
+///   (``detached()`` results, `reshaped` and `unsqueezed` results) sees the change, and a node
+///   that saved the old value makes a later backward throw
+///   ``AutogradError/savedTensorModified(tensor:outputOf:version:expected:)`` instead of computing
+///   a gradient from values that are gone.
+/// - On a leaf that requires grad, or a view of one (a result of reshape, unsqueeze, expand or a
+///   transpose, even one taken before the leaf was made to require grad), they trap while grad
+///   mode is on, with PyTorch's message: the change could not be differentiated. Inside
+///   `withNoGrad`, where optimizers update parameters, they are allowed.
+/// - On a tensor with history (or with a right-hand side that requires grad), in grad mode, the
+///   operation is recorded like its out-of-place form and the tensor becomes that node's output:
+///   its ``grad`` after ``retainGrad()`` is the gradient of its newest value, as in PyTorch.
+///   When the node needs the old value (`y *= x` with `x` requiring grad needs `y` for `x`'s
+///   gradient) it saves a copy, as PyTorch saves a clone, so that the write does not fail the
+///   op's own backward (`y *= y` does fail, as in PyTorch).
+/// - `fill`, `zero` and `copy(from:)` are recorded too (FillBackward2, ZeroBackward0,
+///   CopyBackwards): no gradient reaches the overwritten value, but the tensor keeps requiring grad.
+///
+/// Note [In-place on views]: PyTorch records an in-place op on a view as a change of the view's
+/// base (CopySlices) and gives the base's other views new history lazily. This library keeps no
+/// list of a tensor's views, so it cannot rewrite their history: where another tensor's history
+/// would go stale, a recorded in-place op gives the tensor new storage instead of writing into
+/// the shared one (the base and the other views keep their values, and their gradients stay
+/// right). That is when the tensor is a view, when a view with history was taken of it, or when
+/// it has no history and shares its storage (it may have views, which would not take its new
+/// history). Unrecorded in-place ops (under no-grad, or where nothing requires grad) always
+/// write into the shared storage.
 extension Tensor {
     @inline(__always)
     func checkInPlaceAllowed() {
@@ -18,46 +34,51 @@ extension Tensor {
         if history == nil && leafRequiresGrad {
             preconditionFailure("a leaf Variable that requires grad is being used in an in-place operation.")
         }
-        if history != nil && isViewOfLeafRequiringGrad() {
-            preconditionFailure("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        if let viewBase, viewBase.history == nil && viewBase.leafRequiresGrad {
+            fatalError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         }
     }
 
-    /// Whether this tensor comes from a leaf that requires grad through a chain of ops that return
-    /// views in PyTorch (`OpDefinition.isView`), whether or not ours copied (a transpose, once
-    /// made, is a copy). In grad mode an in-place op here would be recorded out of place (see
-    /// `rebase`) and leave the leaf silently unchanged; PyTorch refuses it, and so do we.
-    func isViewOfLeafRequiringGrad() -> Bool {
-        guard let history, history.isLive, let graph = history.segment.graph else { return false }
-        var segment = history.segment
-        var index = Int(history.index)
-        while true {
-            let node = segment.nodes[index].pointee
-            guard node.op.definition.isView else { return false }
-            let edge = node.inputs.0
-            switch edge.kind {
-            case .none:
-                return false
-            case .leaf:
-                let owner = graph.segment(edge.segment)
-                guard owner.generation == edge.generation else { return false }
-                return owner.leaves[Int(edge.index)].leafRequiresGrad
-            case .node:
-                segment = graph.segment(edge.segment)
-                guard segment.generation == edge.generation else { return false }
-                index = Int(edge.index)
-            }
-        }
+    /// Whether a recorded in-place op can write into this tensor's storage (Note [In-place on views]).
+    /// Not when its graph was freed: the copy of the old value (`snapshot`) could not point there.
+    private func writesInPlaceWhenRecorded() -> Bool {
+        if viewBase != nil || hasTrackedViews { return false }
+        if let history { return history.isLive }
+        return storedData.holdsUniqueStorage()
     }
 
-    /// Takes over `result`'s value and history (the in-place form of a recorded op).
-    func rebase(onto result: Tensor) {
+    /// A copy of this tensor's value under its (live) history, for a node that saves its first input.
+    private func snapshot() -> Tensor {
+        guard let history else { return Tensor(data: data.copied()) }
+        return Tensor(data: data.copied(), history: history)
+    }
+
+    /// Becomes the output of the recorded op that made `result`: its values are written into this
+    /// tensor's storage (`inPlace`) or replace it, and its node becomes this tensor's history.
+    func rebase(onto result: Tensor, inPlace: Bool) {
         let old = history
-        data = result.data
+        if inPlace {
+            data.copy(from: result.data)
+        } else {
+            data = result.data
+            viewBase = nil
+            hasTrackedViews = false
+        }
         history = result.history
         // The new reference first: when both are in one segment, dropping the old one first
         // could free it under the new one.
         if let h = history { h.segment.retainTensor() }
+        if let old, old.isLive, let new = history {
+            if inPlace {
+                old.segment.successors[old.index] = Edge(kind: .node, segment: new.segmentID, generation: new.generation, index: new.index)
+            }
+            if retainsGrad {
+                old.segment.nodes[Int(old.index)].pointee.retainsGrad = false
+                old.segment.retained[old.index] = nil
+            }
+        }
+        // The gradient a user retained is the newest value's (PyTorch moves the hook).
+        if retainsGrad && history != nil { retainGrad() }
         if let old { old.segment.releaseTensor(generation: old.generation) }
     }
 
@@ -97,7 +118,12 @@ extension Tensor {
         if mustRecord(rhs) {
             let target = Shape.broadcast(shape, rhs.shape)
             precondition(target == shape, "output with shape \(shape) doesn't match the broadcast shape \(target)")
-            rebase(onto: recorded(self, rhs))
+            let inPlace = writesInPlaceWhenRecorded()
+            // A product or quotient saves its first input for the other's gradient: that must be
+            // the old value, which the write overwrites. (`y *= y` saves `y` as the other factor
+            // too, which PyTorch does not clone: its backward raises, and so does ours.)
+            let savesSelf = (op == .mul || op == .div) && rhs.requiresGrad && rhs !== self
+            rebase(onto: recorded(inPlace && savesSelf ? snapshot() : self, rhs), inPlace: inPlace)
         } else {
             data.formBinary(op, rhs.data)
         }
@@ -105,22 +131,27 @@ extension Tensor {
 
     private func inPlace(_ op: BinaryOp, _ rhs: Scalar, _ recorded: (Tensor, Scalar) -> Tensor) {
         checkInPlaceAllowed()
-        if mustRecord() { rebase(onto: recorded(self, rhs)) } else { data.formBinary(op, scalar: rhs) }
+        if mustRecord() {
+            rebase(onto: recorded(self, rhs), inPlace: writesInPlaceWhenRecorded())
+        } else {
+            data.formBinary(op, scalar: rhs)
+        }
     }
 
     /// Sets every element to zero, in place (PyTorch's `zero_()`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func zero() { fill(0) }
+    public func zero() {
+        checkInPlaceAllowed()
+        if mustRecord() { rebase(onto: recordedFill(0, .zero), inPlace: writesInPlaceWhenRecorded()) } else { data.fill(0) }
+    }
 
     /// Sets every element to `value`, in place (PyTorch's `fill_()`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func fill(_ value: Scalar) {
         checkInPlaceAllowed()
-        // The old value no longer matters to the result: no gradient flows through a fill.
-        if history != nil && GradMode.isEnabled { detach(); data = data.copied() }
-        data.fill(value)
+        if mustRecord() { rebase(onto: recordedFill(value, .fill), inPlace: writesInPlaceWhenRecorded()) } else { data.fill(value) }
     }
 
     /// Copies `source`'s elements (broadcast to this shape) into this tensor, in place
@@ -129,12 +160,9 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func copy(from source: Tensor) {
         checkInPlaceAllowed()
-        if source.requiresGrad && GradMode.isEnabled {
-            let result = source.expanded(to: shape)
-            result.data = result.data.copied()   // an expand to the same shape shares `source`'s storage
-            rebase(onto: result)
+        if mustRecord(source) {
+            rebase(onto: recordedCopy(from: source), inPlace: writesInPlaceWhenRecorded())
         } else {
-            if history != nil && GradMode.isEnabled { detach(); data = data.copied() }
             data.copy(from: source.data)
         }
     }

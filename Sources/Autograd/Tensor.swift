@@ -38,14 +38,39 @@ public final class Tensor<Scalar: TensorScalar> {
     @exclusivity(unchecked) var history: History<Scalar>?
     @exclusivity(unchecked) var leafRequiresGrad: Bool
     @exclusivity(unchecked) var retainsGrad = false
+    /// Whether a view with history was taken of this tensor (which has history too): an in-place
+    /// op recorded here then gives it new storage (Note [In-place on views]).
+    @exclusivity(unchecked) var hasTrackedViews = false
     /// The slot this leaf was last given in a segment's leaf table: a hint, checked before use
     /// (`Segment.slot`). Atomic because a leaf is shared: threads recording with it at once each
     /// write their own segment's slot here (Note [Leaves shared by threads]).
     let leafSlotHint = Atomic<UInt32>(.max)
+    /// For a result of a view op (reshape, unsqueeze, expand, the transposes: the ops PyTorch
+    /// returns views from, whether ours shares storage or copies), the tensor the chain of views
+    /// started from; `nil` otherwise (PyTorch's `_base`). `detached()` results are no views.
+    @exclusivity(unchecked) var viewBase: Tensor?
+
+    /// What ``grad`` reads; the sweep writes it directly (`accumulateGrad`), past the setter's checks.
+    @exclusivity(unchecked) var storedGrad: Tensor?
 
     /// The gradient accumulated by backward passes: set on leaves that require grad, and on
     /// non-leaves after ``retainGrad()``; `nil` otherwise or after ``zeroGrad()``.
-    @exclusivity(unchecked) public var grad: Tensor?
+    ///
+    /// Assigning a tensor of another shape, or the tensor itself, traps with PyTorch's message
+    /// (a property setter can't throw, and either is a programmer error: the next backward would
+    /// add a gradient of this tensor's shape to it, or write the gradient into the values).
+    public var grad: Tensor? {
+        get { storedGrad }
+        set {
+            if let newValue {
+                if newValue === self { fatalError("can't assign Variable as its own grad") }
+                if newValue.shape != shape {
+                    fatalError("attempting to assign a gradient of size '\(newValue.shape)' to a tensor of size '\(shape)'. Please ensure that the gradient and the tensor are the same size")
+                }
+            }
+            storedGrad = newValue
+        }
+    }
 
     /// Wraps `data` as a leaf.
     public init(data: __owned DenseTensor<Scalar>, requiresGrad: Bool = false) {
@@ -123,8 +148,9 @@ public final class Tensor<Scalar: TensorScalar> {
     /// derivative, which hands its gradient straight to the
     /// transpose's input. Only tensors with history are deferred: they belong to one thread,
     /// whereas leaves and results made without recording may be read by several at once.
-    /// Until it is settled, the value follows changes made to the input in place, as PyTorch's
-    /// view would.
+    /// Until it is settled, the value follows changes written into the input's storage in place,
+    /// as PyTorch's view would (a recorded in-place op on the input gives it new storage instead,
+    /// Note [In-place on views]).
     @inline(never)
     func settleTranspose() {
         storedData = storedData.transposed(0, 1)

@@ -106,9 +106,20 @@ struct RandomProgram: CustomStringConvertible {
             }
         }
 
+        /// Whether the op's node saves its result for its derivative: an in-place op on that result
+        /// in grad mode makes backward throw (as PyTorch's raises), so none is proposed there.
+        var savesOutput: Bool {
+            switch self {
+            case .unary(let u): return [.exp, .sqrt, .relu, .sigmoid, .tanh].contains(u)
+            case .softmax, .logSoftmax: return true
+            default: return false
+            }
+        }
+
         /// Whether the result may share its input's storage, or is a view in PyTorch (no in-place
-        /// op on it then: in grad mode an in-place op is recorded out of place, so an alias would
-        /// not see it, and on a view of a leaf that requires grad it traps, as PyTorch's does).
+        /// op on it then: in grad mode an in-place op on a view takes new storage, so its base
+        /// would not see it (Note [In-place on views]), and on a view of a leaf that requires grad
+        /// it traps, as PyTorch's does).
         var mayAlias: Bool {
             switch self {
             case .reshape, .unsqueeze, .detach, .t, .transpose, .expand: return true
@@ -171,7 +182,7 @@ struct RandomProgram: CustomStringConvertible {
             for _ in 0..<40 {
                 guard var step = propose(using: &g, base: &base) else { continue }
                 if g.next() % 10 == 0 { step.noGrad = true }
-                if g.next() % 4 == 0, !step.op.mayAlias {
+                if g.next() % 4 == 0, !step.op.mayAlias, step.noGrad || !step.op.savesOutput {
                     step.inPlace = proposeInPlace(for: step.shape, index: values.count, using: &g, base: &base)
                 }
                 guard let value = Self.evaluate(step, index: values.count, base), Self.isTame(value) else { continue }
@@ -384,7 +395,9 @@ struct RandomProgram: CustomStringConvertible {
         switch g.next() % 8 {
         case 0..<3:
             let b = Binary.allCases[Int(g.next() % 4)]
-            if g.next() % 5 == 0 && b != .div { return .tensor(b, index) }   // x op= x
+            // x op= x; not `x *= x` (nor `x /= x`), whose node saves the x it overwrites: PyTorch's
+            // backward raises there, and so does ours.
+            if g.next() % 5 == 0 && (b == .add || b == .sub) { return .tensor(b, index) }
             let shapes = self.shapes
             let fits: (Int) -> Bool = { i in Self.broadcast(shape, shapes[i]) == shape }
             let rhs: Int

@@ -13,6 +13,7 @@ public enum RandomGradcheckCases {
         "reshaped", "transposed", "transposedDims", "unsqueezed", "expanded",
         "matmul", "softmax", "logSoftmax", "crossEntropy", "mseLoss",
         "linear", "matmulTransposedRight",
+        "fill", "zero", "copy",
     ]
 
     /// The cases for `op`, drawn from `generator`.
@@ -132,6 +133,13 @@ public enum RandomGradcheckCases {
             return (0..<4).map { i in
                 let (n, k, m) = (size(using: &g), size(using: &g), size(using: &g))
                 return GradcheckCase(op, [[n, k], [m, k]], requiresGrad: i == 2 ? [false, true] : (i == 3 ? [true, false] : nil))
+            }
+        case "fill", "zero":
+            return unaryShapes(using: &g).map { GradcheckCase(op, [$0], params: ["scalar": signedMagnitude(using: &g)]) }
+        case "copy":
+            let pairs: [([Int], [Int])] = [([2, 3], [3]), ([2, 3], [1, 3]), ([3], []), ([2, 2], [2, 2]), ([0, 2], [2])]
+            return pairs.enumerated().map { i, pair in
+                GradcheckCase(op, [pair.0, pair.1], requiresGrad: i == 1 ? [true, false] : (i == 2 ? [false, true] : nil))
             }
         default:
             preconditionFailure("RandomGradcheckCases: no generator for op \(op)")

@@ -84,7 +84,11 @@ extension Graph {
         for (unmanaged, _) in walked {
             unmanaged._withUnsafeGuaranteedRef { segment in
                 for slot in segment.leaves.indices {
-                    if let grad = segment.leafGrads[slot].take() { segment.leaves[slot].accumulateGrad(own(grad)) }
+                    // Not into a leaf that stopped requiring grad since (detached in place, or
+                    // `requiresGrad = false`): PyTorch's AccumulateGrad skips it too.
+                    if let grad = segment.leafGrads[slot].take(), segment.leaves[slot].requiresGrad {
+                        segment.leaves[slot].accumulateGrad(own(grad))
+                    }
                 }
             }
         }
@@ -165,10 +169,10 @@ extension Tensor {
     func accumulateGrad(_ g: __owned DenseTensor<Scalar>) {
         var moving: DenseTensor<Scalar>? = consume g
         LeafGradLock.withLock(for: self) {
-            if let grad {
+            if let grad = storedGrad {
                 grad.data = grad.data.binary(.add, moving.take()!)
             } else {
-                grad = Tensor(data: moving.take()!)
+                storedGrad = Tensor(data: moving.take()!)
             }
         }
     }

@@ -8,6 +8,9 @@ final class Graph<Scalar: TensorScalar> {
     @exclusivity(unchecked) var current: Segment<Scalar>?
     @exclusivity(unchecked) var freeList: ContiguousArray<Segment<Scalar>> = []
     @exclusivity(unchecked) var sequence = 0
+    /// Whether a tensor with live history was ever detached in place on this thread: only then
+    /// does the sweep look for saved values of such tensors (`Segment.checkSavedVersions`).
+    @exclusivity(unchecked) var outputsDetached = false
     /// A backward sweep's segment lists, kept between sweeps for their capacity (see `backward`).
     /// Unmanaged: the graph owns every segment (`segments`) for as long as it lives.
     @exclusivity(unchecked) var sweepPending: ContiguousArray<Unmanaged<Segment<Scalar>>> = []

@@ -24,6 +24,10 @@ struct Node {
     var op: OpKind
     var retainsGrad = false
     var keepDim = false
+    /// Whether the tensor this node made was detached in place (`detach()`) while the node was
+    /// live: a node that saved that tensor's value then refuses it, as PyTorch does. In the byte
+    /// that padded the flags before `inputs`, so the record stays 64 bytes.
+    var outputDetached = false
     var inputs: (Edge, Edge)
     /// Positions in the segment's `saved` table, -1 for none.
     var saved: (Int32, Int32) = (-1, -1)

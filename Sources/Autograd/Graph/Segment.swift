@@ -48,6 +48,10 @@ final class Segment<Scalar: TensorScalar> {
     @exclusivity(unchecked) var parents: ContiguousArray<(segment: Segment<Scalar>, generation: UInt32)> = []
     /// Non-leaf tensors that asked for their gradient (`retainGrad()`), by node index.
     @exclusivity(unchecked) var retained: [UInt32: WeakTensor<Scalar>] = [:]
+    /// The node whose output the tensor a node made became, when an in-place op recorded on it
+    /// wrote over its storage, by node index: only the message for a changed saved value reads
+    /// it, to name the tensor's current `grad_fn` as PyTorch does.
+    @exclusivity(unchecked) var successors: [UInt32: Edge] = [:]
 
     /// Gradients flowing during a backward, by node index and by leaf slot.
     @exclusivity(unchecked) var grads: ContiguousArray<DenseTensor<Scalar>?> = []
@@ -114,6 +118,7 @@ final class Segment<Scalar: TensorScalar> {
         shapes.removeAllInPlace()
         indices.removeAllInPlace()
         if !retained.isEmpty { retained.removeAll() }
+        if !successors.isEmpty { successors.removeAll() }
         clearSweepState()
         // The leaves' deinits touch no graph (leaves have no history), and releasing a parent can
         // only free older segments, never this one: both arrays are emptied in place, keeping
@@ -159,7 +164,8 @@ final class Segment<Scalar: TensorScalar> {
         return Int32(saved.count - 1)
     }
 
-    /// Throws if a value `node` saved was overwritten in place since.
+    /// Throws if a value node `index` saved was overwritten in place since, or belongs to a
+    /// tensor detached in place since.
     @inline(__always)
     func checkSavedVersions(_ node: Node) throws(AutogradError) {
         try checkSavedVersion(node.saved.0, node, input: node.inputs.0)
@@ -170,6 +176,12 @@ final class Segment<Scalar: TensorScalar> {
     @inline(__always)
     private func checkSavedVersion(_ position: Int32, _ node: Node, input: Edge) throws(AutogradError) {
         guard position >= 0 else { return }
+        // Only after a detach of a live non-leaf on this thread: the sweep need not look at
+        // every input's node otherwise.
+        if !orphaned && owner.outputsDetached, input.kind == .node, node.op.savesInputValues,
+           producerNode(input)?.outputDetached == true {
+            throw .savedTensorDetached
+        }
         let value = saved[Int(position)]
         let expected = savedVersions[Int(position)]
         guard value.storage.version != expected else { return }
@@ -178,20 +190,30 @@ final class Segment<Scalar: TensorScalar> {
         let shape = node.op.readsInput1Untransposed && position == node.saved.1 ? value.shape.reversed() : value.shape
         throw .savedTensorModified(
             tensor: "[\(type) [\(shape.map(String.init).joined(separator: ", "))]]",
-            outputOf: producer(ofSavedBy: node, input: input)?.reportedName,
+            outputOf: producerName(ofSavedBy: node, input: input),
             version: value.storage.version, expected: expected)
     }
 
-    /// The op that made a value `node` saved: `node`'s own when it saves its output, else the
-    /// node behind the input's edge (`nil` for a leaf or a value that needs no gradient). An
-    /// in-place change under no-grad leaves a tensor's history as it was, so this is the
-    /// `grad_fn` the tensor still shows.
-    private func producer(ofSavedBy node: Node, input: Edge) -> OpKind? {
-        if node.op.definition.savesOutput { return node.op }
-        guard input.kind == .node, let graph else { return nil }
-        let owner = graph.segment(input.segment)
-        guard owner.generation == input.generation else { return nil }
-        return owner.nodes[Int(input.index)].pointee.op
+    /// The node behind `edge`, if its segment still holds it.
+    private func producerNode(_ edge: Edge) -> Node? {
+        owner.withSegment(edge.segment) { segment in
+            segment.generation == edge.generation ? segment.nodes[Int(edge.index)].pointee : nil
+        }
+    }
+
+    /// The `grad_fn` named in the message for a changed value `node` saved. For a saved output,
+    /// `node`'s own (whatever the tensor became since: PyTorch 2.11 names the saving node).
+    /// For a saved input, the `grad_fn` the input shows now: the node behind the edge (`nil` for
+    /// a leaf or a value that needs no gradient), or the newest in-place op recorded on it since
+    /// (`successors`); an in-place change under no-grad leaves its history as it was.
+    private func producerName(ofSavedBy node: Node, input: Edge) -> String? {
+        if node.op.definition.savesOutput { return node.op.reportedName }
+        guard input.kind == .node, let graph, graph.segment(input.segment).generation == input.generation else { return nil }
+        var (segment, position) = (graph.segment(input.segment), input.index)
+        while let next = segment.successors[position], graph.segment(next.segment).generation == next.generation {
+            (segment, position) = (graph.segment(next.segment), next.index)
+        }
+        return segment.nodes[Int(position)].pointee.op.reportedName
     }
 
     /// The slot of `leaf` in this segment's leaf table, adding it if needed.

@@ -7,6 +7,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     case sum, sumDim, mean, meanDim, max, maxDim
     case reshape, t, transpose, unsqueeze, expand
     case mm, mmTransposedRight, mv, softmax, logSoftmax, crossEntropy, mseLoss, linear, linearBias
+    case fill, zero, copy
 
     /// The op's definition (the one switch over op kinds: everything else goes through here).
     var definition: any OpDefinition.Type {
@@ -50,6 +51,9 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .mseLoss: MseLoss.self
         case .linear: LinearOp.self
         case .linearBias: LinearBias.self
+        case .fill: Fill.self
+        case .zero: Zero.self
+        case .copy: Copy.self
         }
     }
 
@@ -59,6 +63,13 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     /// place: a view's is regenerated as `AsStridedBackward0` (PyTorch 2.11, checked by the
     /// errors fixture).
     var reportedName: String { definition.isView ? "AsStridedBackward0" : name }
+
+    /// Whether the values the node saved are its inputs' own (at the positions of their edges),
+    /// not its output or something it computed (a reciprocal, log-probabilities): only such a
+    /// value belongs to the tensor behind the edge, for the check of a detached saved tensor.
+    /// (mseLoss keeps its input's difference to the target where PyTorch keeps the input itself:
+    /// counted as the input's, so that it fails where PyTorch's does.)
+    var savesInputValues: Bool { !definition.savesOutput && self != .scalarDiv && self != .crossEntropy }
 
     /// Whether input 1 is a pending transpose (Note [Lazy transpose]) whose untransposed matrix the
     /// node saved: the sweep may send that input's gradient past the transpose's node, and a
@@ -116,6 +127,9 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .mseLoss: MseLoss.backward(consume c)
         case .linear: LinearOp.backward(consume c)
         case .linearBias: LinearBias.backward(consume c)
+        case .fill: Fill.backward(consume c)
+        case .zero: Zero.backward(consume c)
+        case .copy: Copy.backward(consume c)
         }
     }
 }

@@ -18,7 +18,7 @@ extension Tensor {
     public func reshaped(_ shape: [Int]) -> Tensor {
         let resolved: [Int]
         do { resolved = try Shape.inferReshape(shape, count: count) } catch { preconditionFailure(error.description) }
-        return Tensor.record(data.reshaped(resolved), .reshape, self, nil, Saved(shapes: (self.shape, nil)))
+        return Tensor.record(data.reshaped(resolved), .reshape, self, nil, Saved(shapes: (self.shape, nil))).view(of: self)
     }
 }
 
@@ -48,9 +48,9 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func transposed() -> Tensor {
         precondition(rank <= 2, "t() expects a tensor with <= 2 dimensions, but self is \(rank)D")
-        if rank < 2 { return Tensor.record(data, .t, self) }
-        if requiresGrad && GradMode.isEnabled { return recordedPendingTranspose(.t) }
-        return Tensor.record(withData { $0.transposed(0, 1) }, .t, self)
+        if rank < 2 { return Tensor.record(data, .t, self).view(of: self) }
+        if requiresGrad && GradMode.isEnabled { return recordedPendingTranspose(.t).view(of: self) }
+        return Tensor.record(withData { $0.transposed(0, 1) }, .t, self).view(of: self)
     }
     /// The transpose of this matrix as a recorded op, made only when first read, and never by a
     /// product (Note [Lazy transpose]). Only when the op records: then the result has history.
@@ -65,9 +65,9 @@ extension Tensor {
     public func transposed(_ d0: Int, _ d1: Int) -> Tensor {
         if rank == 2 && Shape.normalize(dim: d0, rank: 2) != Shape.normalize(dim: d1, rank: 2)
             && requiresGrad && GradMode.isEnabled {
-            return recordedPendingTranspose(.transpose, Saved(dim: d0, dim2: d1))   // a matrix's `t()`
+            return recordedPendingTranspose(.transpose, Saved(dim: d0, dim2: d1)).view(of: self)   // a matrix's `t()`
         }
-        return Tensor.record(withData { $0.transposed(d0, d1) }, .transpose, self, nil, Saved(dim: d0, dim2: d1))
+        return Tensor.record(withData { $0.transposed(d0, d1) }, .transpose, self, nil, Saved(dim: d0, dim2: d1)).view(of: self)
     }
 }
 
@@ -89,7 +89,7 @@ extension Tensor {
         let axis = Shape.normalize(dim: dim, rank: rank + 1)
         var newShape = shape
         newShape.insert(1, at: axis)
-        return Tensor.record(data.reshaped(newShape), .unsqueeze, self, nil, Saved(shapes: (shape, nil)))
+        return Tensor.record(data.reshaped(newShape), .unsqueeze, self, nil, Saved(shapes: (shape, nil))).view(of: self)
     }
 }
 
@@ -111,6 +111,20 @@ extension Tensor {
         var target = shape
         let lead = shape.count - rank
         for i in 0..<shape.count where shape[i] == -1 && i >= lead { target[i] = self.shape[i - lead] }
-        return Tensor.record(data.expanded(to: target), .expand, self, nil, Saved(shapes: (self.shape, nil)))
+        return Tensor.record(data.expanded(to: target), .expand, self, nil, Saved(shapes: (self.shape, nil))).view(of: self)
+    }
+}
+
+extension Tensor {
+    /// Marks this result of a view op on `input` as a view of `input`'s base (`viewBase`), and
+    /// that base as having a view with history when both have one (Note [In-place on views]).
+    /// Only a base with history is written to: it belongs to this thread, whereas a leaf may be
+    /// read by several threads at once.
+    @inline(__always)
+    func view(of input: Tensor) -> Tensor {
+        let base = input.viewBase ?? input
+        viewBase = base
+        if history != nil && base.history != nil { base.hasTrackedViews = true }
+        return self
     }
 }

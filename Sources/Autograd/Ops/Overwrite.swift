@@ -1,0 +1,49 @@
+// fill, zero and copy(from:) recorded on a tensor with history, or copying a value that requires
+// grad. Their forwards are the in-place ops (Tensor+InPlace.swift); the node only carries the
+// gradient: none reaches the overwritten value (zeros, as PyTorch sends, so that the sweep still
+// checks the values the older nodes saved), and a copy's source gets the output's gradient.
+
+// MARK: - fill, zero
+
+enum Fill: OpDefinition {
+    static let name = "FillBackward2"   // fill_ with a number (FillBackward3 takes a 0-d tensor)
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+        (c.first { DenseTensor(shape: c.grad.shape, repeating: 0) }, nil)
+    }
+}
+
+enum Zero: OpDefinition {
+    static let name = "ZeroBackward0"
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+        (c.first { DenseTensor(shape: c.grad.shape, repeating: 0) }, nil)
+    }
+}
+
+// MARK: - copy
+
+enum Copy: OpDefinition {
+    static let name = "CopyBackwards"   // PyTorch's spelling, without a number
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+        (c.first { DenseTensor(shape: c.grad.shape, repeating: 0) }, c.second { c.grad.sum(toShape: c.shape1) })
+    }
+}
+
+extension Tensor {
+    /// The value `fill(value)` (or `zero()`, `op` `.zero`) leaves, recorded as an op on `self`.
+    func recordedFill(_ value: Scalar, _ op: OpKind) -> Tensor {
+        Tensor.record(DenseTensor(shape: shape, repeating: value), op, self)
+    }
+
+    /// The value `copy(from: source)` leaves, recorded as an op on `self` and `source`.
+    func recordedCopy(from source: Tensor) -> Tensor {
+        let value = DenseTensor<Scalar>(uninitializedShape: shape)
+        value.copy(from: source.data)   // traps with PyTorch's message unless `source` broadcasts to `shape`
+        return Tensor.record(value, .copy, self, source, Saved(shapes: (nil, source.shape)))
+    }
+}
