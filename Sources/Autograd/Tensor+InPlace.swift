@@ -1,3 +1,5 @@
+import Arena
+
 /// In-place operations, with PyTorch's rules.
 ///
 /// - On a leaf that requires grad, they trap while grad mode is on (the change could not be
@@ -16,10 +18,10 @@ extension Tensor {
     func checkInPlaceAllowed() {
         guard GradMode.isEnabled else { return }
         if history == nil && leafRequiresGrad {
-            preconditionFailure("a leaf Variable that requires grad is being used in an in-place operation.")
+            trap("a leaf Variable that requires grad is being used in an in-place operation.")
         }
         if history != nil && isViewOfLeafRequiringGrad() {
-            preconditionFailure("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+            trap("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         }
     }
 
@@ -96,7 +98,7 @@ extension Tensor {
         checkInPlaceAllowed()
         if mustRecord(rhs) {
             let target = Shape.broadcast(shape, rhs.shape)
-            precondition(target == shape, "output with shape \(shape) doesn't match the broadcast shape \(target)")
+            trapUnless(target == shape, "output with shape \(shape) doesn't match the broadcast shape \(target)")
             rebase(onto: recorded(self, rhs))
         } else {
             data.formBinary(op, rhs.data)

@@ -1,3 +1,5 @@
+import Arena
+
 /// A multi-dimensional array that records the operations done to it, so that one call to
 /// ``backward(gradient:retainGraph:)`` computes the gradient of a result with respect to every
 /// tensor that requires grad (PyTorch's `torch.Tensor` with autograd, on the CPU).
@@ -152,7 +154,7 @@ public final class Tensor<Scalar: TensorScalar> {
         get { history != nil || leafRequiresGrad }
         set {
             if history != nil {
-                precondition(newValue,
+                trapUnless(newValue,
                     "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
                 return
             }
