@@ -21,7 +21,7 @@ public enum Allocator {
     /// A zero-byte request still returns a unique, freeable pointer.
     @inlinable
     public static func allocate(byteCount: Int, alignment: Int = Allocator.alignment) -> UnsafeMutableRawPointer {
-        precondition(byteCount >= 0, "Allocator: negative byte count \(byteCount)")
+        trapUnless(byteCount >= 0, "Allocator: negative byte count \(byteCount)")
         var raw: UnsafeMutableRawPointer?
         // Large blocks are aligned to a huge page and asked to be backed by huge pages: a fresh
         // 64 MB buffer then faults in 32 times instead of 16,384 (THP is `madvise`-only here).

@@ -33,7 +33,7 @@ public final class Arena {
 
     /// Creates an empty arena; no memory is taken until the first allocation.
     public init(chunkByteCount: Int = 64 * 1024) {
-        precondition(chunkByteCount >= 64, "Arena: a chunk must hold at least 64 bytes")
+        trapUnless(chunkByteCount >= 64, "Arena: a chunk must hold at least 64 bytes")
         self.chunkByteCount = chunkByteCount
     }
 
@@ -46,9 +46,9 @@ public final class Arena {
     /// Never fails for lack of room: a full arena chains a new chunk. Not `@inlinable`: code
     /// inlined into another module would check exclusivity on every field it touches.
     public func allocate(byteCount: Int, alignment: Int = 16) -> UnsafeMutableRawPointer {
-        precondition(byteCount >= 0, "Arena: negative byte count \(byteCount)")
-        precondition(alignment > 0 && alignment & (alignment - 1) == 0 && alignment <= Allocator.alignment,
-                     "Arena: alignment \(alignment) is not a power of two up to \(Allocator.alignment)")
+        trapUnless(byteCount >= 0, "Arena: negative byte count \(byteCount)")
+        trapUnless(alignment > 0 && alignment & (alignment - 1) == 0 && alignment <= Allocator.alignment,
+                   "Arena: alignment \(alignment) is not a power of two up to \(Allocator.alignment)")
         if current < chunks.count {
             let start = (offset + alignment - 1) & ~(alignment - 1)
             if start + byteCount <= chunks[current].byteCount {

@@ -190,6 +190,6 @@ private let cacheKey: pthread_key_t = {
         swiftautograd_set_buffer_cache(nil)
         Unmanaged<_Cache>.fromOpaque(raw).release()
     }
-    precondition(status == 0, "Arena: cannot create the buffer cache's thread-local key (\(status))")
+    trapUnless(status == 0, "Arena: cannot create the buffer cache's thread-local key (\(status))")
     return key
 }()

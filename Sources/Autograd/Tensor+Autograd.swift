@@ -1,3 +1,5 @@
+import Arena
+
 /// Backward passes and the autograd state a user can change.
 extension Tensor {
     /// Computes the gradient of this tensor with respect to every leaf that requires grad and
@@ -49,7 +51,7 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func retainGrad() {
         guard let history else { return }
-        precondition(history.isLive, "can't retain_grad on a tensor whose graph was already freed")
+        trapUnless(history.isLive, "can't retain_grad on a tensor whose graph was already freed")
         retainsGrad = true
         history.segment.nodes[Int(history.index)].pointee.retainsGrad = true
         history.segment.retained[history.index] = WeakTensor(self)

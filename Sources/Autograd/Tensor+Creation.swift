@@ -1,3 +1,5 @@
+import Arena
+
 /// Making tensors: from scalars, nested arrays, factories and random numbers.
 extension Tensor {
     /// A 0-d tensor holding `scalar` (PyTorch's `torch.tensor(2.)`).
@@ -54,6 +56,6 @@ extension Tensor {
     }
 
     static func checkFactoryShape(_ shape: [Int]) {
-        do { _ = try Shape.checkedCount(shape) } catch { preconditionFailure(error.description) }
+        do { _ = try Shape.checkedCount(shape) } catch { trap(error.description) }
     }
 }

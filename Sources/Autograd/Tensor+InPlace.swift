@@ -1,3 +1,5 @@
+import Arena
+
 /// In-place operations, with PyTorch's rules.
 ///
 /// - They write into the tensor's storage and bump its version, so every alias of that storage
@@ -32,10 +34,10 @@ extension Tensor {
     func checkInPlaceAllowed() {
         guard GradMode.isEnabled else { return }
         if history == nil && leafRequiresGrad {
-            preconditionFailure("a leaf Variable that requires grad is being used in an in-place operation.")
+            trap("a leaf Variable that requires grad is being used in an in-place operation.")
         }
         if let viewBase, viewBase.history == nil && viewBase.leafRequiresGrad {
-            fatalError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+            trap("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         }
     }
 
@@ -117,7 +119,7 @@ extension Tensor {
         checkInPlaceAllowed()
         if mustRecord(rhs) {
             let target = Shape.broadcast(shape, rhs.shape)
-            precondition(target == shape, "output with shape \(shape) doesn't match the broadcast shape \(target)")
+            trapUnless(target == shape, "output with shape \(shape) doesn't match the broadcast shape \(target)")
             let inPlace = writesInPlaceWhenRecorded()
             // A product or quotient saves its first input for the other's gradient: that must be
             // the old value, which the write overwrites. (`y *= y` saves `y` as the other factor

@@ -1,3 +1,4 @@
+import Arena
 import Synchronization
 
 /// A multi-dimensional array that records the operations done to it, so that one call to
@@ -63,9 +64,9 @@ public final class Tensor<Scalar: TensorScalar> {
         get { storedGrad }
         set {
             if let newValue {
-                if newValue === self { fatalError("can't assign Variable as its own grad") }
+                if newValue === self { trap("can't assign Variable as its own grad") }
                 if newValue.shape != shape {
-                    fatalError("attempting to assign a gradient of size '\(newValue.shape)' to a tensor of size '\(shape)'. Please ensure that the gradient and the tensor are the same size")
+                    trap("attempting to assign a gradient of size '\(newValue.shape)' to a tensor of size '\(shape)'. Please ensure that the gradient and the tensor are the same size")
                 }
             }
             storedGrad = newValue
@@ -182,7 +183,7 @@ public final class Tensor<Scalar: TensorScalar> {
         get { history != nil || leafRequiresGrad }
         set {
             if history != nil {
-                precondition(newValue,
+                trapUnless(newValue,
                     "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
                 return
             }

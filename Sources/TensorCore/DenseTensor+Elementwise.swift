@@ -1,3 +1,4 @@
+import Arena
 import RealModule
 
 /// Elementwise functions of one tensor.
@@ -160,8 +161,8 @@ extension DenseTensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func multiplied(by other: DenseTensor, adding addend: DenseTensor) -> DenseTensor {
-        precondition(shape == other.shape && shape == addend.shape,
-                     "multiplied(by:adding:) needs one shape, got \(shape), \(other.shape), \(addend.shape)")
+        trapUnless(shape == other.shape && shape == addend.shape,
+                   "multiplied(by:adding:) needs one shape, got \(shape), \(other.shape), \(addend.shape)")
         let out = uninitializedLike()
         let n = count
         guard n > 0 else { return out }
@@ -215,7 +216,7 @@ extension DenseTensor {
         case .sub: zip(Fn.Sub.self, scalar: s, onLeft: onLeft, into: out)
         case .mul: zip(Fn.Mul.self, scalar: s, onLeft: onLeft, into: out)
         case .div: zip(Fn.Div.self, scalar: s, onLeft: onLeft, into: out)
-        default: preconditionFailure("no scalar kernel for \(op)")
+        default: trap("no scalar kernel for \(op)")
         }
     }
 

@@ -1,3 +1,5 @@
+import Arena
+
 /// In-place writes. Each one bumps the storage's version, so that a value saved for a
 /// derivative can tell it was overwritten (PyTorch's version counter).
 extension DenseTensor {
@@ -8,7 +10,7 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     public func formBinary(_ op: BinaryOp, _ other: DenseTensor) {
         let target = Shape.broadcast(shape, other.shape)
-        precondition(target == shape,
+        trapUnless(target == shape,
             "output with shape \(shape) doesn't match the broadcast shape \(target)")
         let n = count
         storage.version += 1
@@ -55,7 +57,7 @@ extension DenseTensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func formAdd(_ other: DenseTensor, scaledBy alpha: Scalar) {
-        precondition(other.shape == shape, "output with shape \(shape) doesn't match the shape \(other.shape)")
+        trapUnless(other.shape == shape, "output with shape \(shape) doesn't match the shape \(other.shape)")
         let n = count
         storage.version += 1
         guard n > 0 else { return }
@@ -79,7 +81,7 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     public func copy(from source: DenseTensor) {
         let target = Shape.broadcast(shape, source.shape)
-        precondition(target == shape, "output with shape \(shape) doesn't match the broadcast shape \(target)")
+        trapUnless(target == shape, "output with shape \(shape) doesn't match the broadcast shape \(target)")
         let values = source.count == count ? source.copied() : source.expanded(to: shape)
         storage.version += 1
         storage.update { dst in values.storage.read { src in

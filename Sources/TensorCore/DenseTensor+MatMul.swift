@@ -1,3 +1,5 @@
+import Arena
+
 /// Matrix products through BLAS. `transposeA`/`transposeB` read an operand as its transpose
 /// without copying it, which is what the derivatives of a product need.
 extension DenseTensor {
@@ -5,10 +7,10 @@ extension DenseTensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func matmul(_ other: DenseTensor, transposeA: Bool = false, transposeB: Bool = false) -> DenseTensor {
-        precondition(rank == 2 && other.rank == 2, "matmul expects 2-D operands, got \(shape) and \(other.shape)")
+        trapUnless(rank == 2 && other.rank == 2, "matmul expects 2-D operands, got \(shape) and \(other.shape)")
         let (m, k) = transposeA ? (shape[1], shape[0]) : (shape[0], shape[1])
         let (k2, n) = transposeB ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
-        precondition(k == k2,
+        trapUnless(k == k2,
             "mat1 and mat2 shapes cannot be multiplied (\(m)x\(k) and \(k2)x\(n))")
         let out = DenseTensor(uninitializedShape: [m, n])
         if m == 0 || n == 0 { return out }
@@ -30,8 +32,8 @@ extension DenseTensor {
     ) -> DenseTensor {
         let (m, k) = transposeA ? (shape[1], shape[0]) : (shape[0], shape[1])
         let (k2, n) = transposeB ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
-        precondition(k == k2, "mat1 and mat2 shapes cannot be multiplied (\(m)x\(k) and \(k2)x\(n))")
-        precondition(accumulator.shape == [m, n], "matmul: accumulator of shape \(accumulator.shape) for [\(m), \(n)]")
+        trapUnless(k == k2, "mat1 and mat2 shapes cannot be multiplied (\(m)x\(k) and \(k2)x\(n))")
+        trapUnless(accumulator.shape == [m, n], "matmul: accumulator of shape \(accumulator.shape) for [\(m), \(n)]")
         if m == 0 || n == 0 || k == 0 { return accumulator }
         storage.read { a in other.storage.read { b in accumulator.storage.update { c in
             Scalar.gemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: 1,
@@ -55,10 +57,10 @@ extension DenseTensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func matvec(_ vector: DenseTensor, transpose: Bool = false) -> DenseTensor {
-        precondition(rank == 2 && vector.rank == 1, "mv expects a 2-D matrix and a 1-D vector, got \(shape) and \(vector.shape)")
+        trapUnless(rank == 2 && vector.rank == 1, "mv expects a 2-D matrix and a 1-D vector, got \(shape) and \(vector.shape)")
         let (m, n) = (shape[0], shape[1])
         let (rows, cols) = transpose ? (n, m) : (m, n)
-        precondition(cols == vector.shape[0],
+        trapUnless(cols == vector.shape[0],
             "size mismatch, got input (\(rows)), mat (\(rows)x\(cols)), vec (\(vector.shape[0]))")
         if rows == 0 { return DenseTensor(uninitializedShape: [0]) }
         if cols == 0 { return DenseTensor(shape: [rows], repeating: 0) }

@@ -1,3 +1,5 @@
+import Arena
+
 /// Sums, means and maxima, over everything or along one dimension.
 ///
 /// Sums run on four SIMD16 accumulators: a scalar float sum is never vectorized (its order is
@@ -147,7 +149,7 @@ extension DenseTensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func max() -> DenseTensor {
-        precondition(count > 0,
+        trapUnless(count > 0,
             "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
         return DenseTensor(storage.read { p in
             var best = p[0]
@@ -165,7 +167,7 @@ extension DenseTensor {
     public func max(dim: Int, keepDim: Bool) -> (values: DenseTensor, indices: [Int]) {
         let axis = Shape.normalize(dim: dim, rank: rank)
         let resultShape = reducedShape(axis, keepDim: keepDim)
-        precondition(rank == 0 || shape[axis] > 0 || resultShape.contains(0),
+        trapUnless(rank == 0 || shape[axis] > 0 || resultShape.contains(0),
             "max(): Expected reduction dim \(axis) to have non-zero size.")
         let values = DenseTensor(uninitializedShape: resultShape)
         // An empty result: return before `split`, whose products may overflow for an empty

@@ -1,3 +1,4 @@
+import Arena
 import CTensorCoreShims
 
 /// Shape operations. Reshapes share storage (the data is contiguous); transposes and expands copy.
@@ -142,13 +143,13 @@ extension DenseTensor {
     /// The rows of a 2-D tensor at `indices`, in that order (PyTorch's `index_select(0, indices)`),
     /// copied straight into the result. Traps on an index out of range.
     public func rows(_ indices: some Collection<Int>) -> DenseTensor {
-        precondition(rank == 2, "rows(_:) expects a 2-D tensor, got \(shape)")
+        trapUnless(rank == 2, "rows(_:) expects a 2-D tensor, got \(shape)")
         let (count, width) = (shape[0], shape[1])
         let out = DenseTensor(uninitializedShape: [indices.count, width])
         guard width > 0 else { return out }
         storage.read { all in out.storage.update { dst in
             for (r, i) in indices.enumerated() {
-                precondition(i >= 0 && i < count, "index \(i) is out of bounds for dimension 0 with size \(count)")
+                trapUnless(i >= 0 && i < count, "index \(i) is out of bounds for dimension 0 with size \(count)")
                 (dst.baseAddress! + r * width).update(from: all.baseAddress! + i * width, count: width)
             }
         } }

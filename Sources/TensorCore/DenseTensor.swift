@@ -1,3 +1,5 @@
+import Arena
+
 /// A dense, row-major, contiguous array of scalars with a shape: the values a tensor holds.
 ///
 /// `DenseTensor` is the numeric core under the autograd `Tensor`: it knows shapes, kernels and
@@ -36,7 +38,7 @@ public struct DenseTensor<Scalar: TensorScalar> {
         if count != 0 {
             for size in shape {
                 let (product, overflow) = count.multipliedReportingOverflow(by: size)
-                precondition(size >= 0 && !overflow, "can't allocate memory: a tensor of shape \(shape) has too many elements")
+                trapUnless(size >= 0 && !overflow, "can't allocate memory: a tensor of shape \(shape) has too many elements")
                 count = product
             }
         }

@@ -1,3 +1,5 @@
+import Arena
+
 /// Shape arithmetic: element counts, row-major strides, broadcasting and `dim` normalization.
 ///
 /// Validation that can fail on outside data throws ``TensorError``; the checks an operator makes on
@@ -49,7 +51,7 @@ public enum Shape {
             } else if sa == 1 {
                 out[i] = sb
             } else {
-                preconditionFailure(
+                trap(
                     "The size of tensor a (\(sa)) must match the size of tensor b (\(sb)) at non-singleton dimension \(i)")
             }
         }
@@ -59,13 +61,13 @@ public enum Shape {
     /// Whether `shape` can be expanded to `target` (PyTorch's `expand` rules).
     @inlinable
     public static func checkExpand(_ shape: [Int], to target: [Int]) {
-        precondition(
+        trapUnless(
             target.count >= shape.count,
             "expand: the number of sizes provided (\(target.count)) must be greater or equal to the number of dimensions in the tensor (\(shape.count))"
         )
         let lead = target.count - shape.count
         for i in 0..<shape.count where shape[i] != target[lead + i] && shape[i] != 1 {
-            preconditionFailure(
+            trap(
                 "The expanded size of the tensor (\(target[lead + i])) must match the existing size (\(shape[i])) at non-singleton dimension \(lead + i).  Target sizes: \(target).  Tensor sizes: \(shape)"
             )
         }
@@ -78,7 +80,7 @@ public enum Shape {
     public static func normalize(dim: Int, rank: Int) -> Int {
         let effective = Swift.max(rank, 1)
         guard dim >= -effective && dim < effective else {
-            preconditionFailure(
+            trap(
                 "Dimension out of range (expected to be in range of [\(-effective), \(effective - 1)], but got \(dim))")
         }
         return dim < 0 ? dim + effective : dim

@@ -25,12 +25,12 @@ public final class TensorStorage<Scalar: TensorScalar> {
     /// Uninitialized storage for `count` scalars; the caller must write every element.
     @inlinable
     init(uninitializedCount count: Int) {
-        precondition(count >= 0, "negative storage size \(count)")
+        trapUnless(count >= 0, "negative storage size \(count)")
         // Checked: a valid shape such as [2^62 + 1, 0] reduced along its zero-size dim asks for
         // 2^62 + 1 scalars, whose byte count wraps around to a few bytes, and the kernel then
         // wrote far past them. Now such a request traps before anything is written.
         let (byteCount, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
-        precondition(!overflow, "can't allocate memory: \(count) scalars of \(MemoryLayout<Scalar>.stride) bytes overflow the address space")
+        trapUnless(!overflow, "can't allocate memory: \(count) scalars of \(MemoryLayout<Scalar>.stride) bytes overflow the address space")
         self.count = count
         let raw = BufferCache.allocate(byteCount: byteCount)
         base = raw.bindMemory(to: Scalar.self, capacity: count)

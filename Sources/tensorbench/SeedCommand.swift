@@ -7,62 +7,70 @@ struct SeedCommand: ParsableCommand {
         commandName: "seed", abstract: "Run PyTorch's autograd tutorial in Swift and print each step.")
 
     func run() throws {
-        func step(_ code: String) { print("\n>>> \(code)") }
+        /// Echoes the Swift that runs next, one `>>> ` line per source line, the way a REPL shows
+        /// what it runs; the output follows. Each string is the source line below it, character for
+        /// character (SeedDemoTests checks), so that the transcript can be pasted and run.
+        func step(_ lines: String...) {
+            print()
+            for line in lines { print(">>> \(line)") }
+        }
 
-        step("let x = Tensor<Float>.ones([2, 2], requiresGrad: true); print(x)")
+        step("let x = Tensor<Float>.ones([2, 2], requiresGrad: true)", "print(x)")
         let x = Tensor<Float>.ones([2, 2], requiresGrad: true)
         print(x)
 
-        step("let y = x + 2; print(y)")
+        step("let y = x + 2", "print(y)")
         let y = x + 2
         print(y)
         step("print(y.gradFn!)")
         print(y.gradFn!)
 
-        step("let z = y * y * 3; let out = z.mean(); print(z, out)")
+        step("let z = y * y * 3", "let out = z.mean()", "print(z, out)")
         let z = y * y * 3
         let out = z.mean()
         print(z, out)
 
-        step("let a = try Tensor<Float>([[2, -1], [0.5, 3]]); a = (a * 3) / (a - 1)")
+        step("var a = try Tensor<Float>([[2, -1], [0.5, 3]])", "a = (a * 3) / (a - 1)", "print(a.requiresGrad)")
         var a = try Tensor<Float>([[2, -1], [0.5, 3]])
         a = (a * 3) / (a - 1)
         print(a.requiresGrad)
-        step("a.requiresGrad = true; print(a.requiresGrad)")
+        step("a.requiresGrad = true", "print(a.requiresGrad)")
         a.requiresGrad = true
         print(a.requiresGrad)
-        step("let b = (a * a).sum(); print(b.gradFn!)")
+        step("let b = (a * a).sum()", "print(b.gradFn!)")
         let b = (a * a).sum()
         print(b.gradFn!)
 
-        step("try out.backward(); print(x.grad!)")
+        step("try out.backward()", "print(x.grad!)")
         try out.backward()
         print(x.grad!)
         step("print(y.grad as Any)   // a non-leaf keeps no gradient")
-        print(y.grad as Any)
+        print(y.grad as Any)   // a non-leaf keeps no gradient
 
-        step("try out.backward()     // the graph was freed by the first backward")
-        do {
-            try out.backward()
-        } catch {
-            print("AutogradError: \(error)")
-        }
+        step(#"do { try out.backward() } catch { print("AutogradError:", error) }   // the first backward freed the graph"#)
+        do { try out.backward() } catch { print("AutogradError:", error) }   // the first backward freed the graph
 
-        step("var v = Tensor<Float>.randn([3]) * 2, doubled while its norm < 1000; v.backward(gradient:)")
+        step(
+            "Tensor<Float>.manualSeed(0)",
+            "let w = Tensor<Float>.randn([3], requiresGrad: true)",
+            "var v = w * 2",
+            "while (v * v).sum().sqrt().scalar! < 1000 { v = v * 2 }",
+            "print(v)")
         Tensor<Float>.manualSeed(0)
         let w = Tensor<Float>.randn([3], requiresGrad: true)
         var v = w * 2
         while (v * v).sum().sqrt().scalar! < 1000 { v = v * 2 }
         print(v)
-        let g = Tensor<Float>([0.1, 1.0, 0.0001])
-        try v.backward(gradient: g)
+        step("try v.backward(gradient: Tensor<Float>([0.1, 1.0, 0.0001]))", "print(w.grad!)")
+        try v.backward(gradient: Tensor<Float>([0.1, 1.0, 0.0001]))
         print(w.grad!)
 
-        step("print(x.pow(2).requiresGrad); print(withNoGrad { x.pow(2).requiresGrad })")
+        step("print(x.pow(2).requiresGrad)")
         print(x.pow(2).requiresGrad)
+        step("print(withNoGrad { x.pow(2).requiresGrad })")
         print(withNoGrad { x.pow(2).requiresGrad })
 
-        step("let d = x.detached(); print(d.requiresGrad, d.scalars == x.scalars)")
+        step("let d = x.detached()", "print(d.requiresGrad, d.scalars == x.scalars)")
         let d = x.detached()
         print(d.requiresGrad, d.scalars == x.scalars)
 

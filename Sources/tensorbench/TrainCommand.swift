@@ -39,9 +39,10 @@ struct TrainCommand: ParsableCommand {
             ? SGD(model.parameters, lr: learningRate, momentum: momentum)
             : Adam(model.parameters, lr: learningRate)
         if !quiet {
-            print("digits: \(digits.train.count) train / \(digits.test.count) test rows; MLP 64-\(hidden)-10, \(model.parameterCount) parameters")
-            print("BLAS: OpenBLAS \(BLASLibrary.coreName) kernels\(BLASLibrary.chosenCoreType != nil ? " (chosen for this CPU)" : ""), up to \(BLASLibrary.maxThreads) threads")
-            print("\(optimizer.rawValue) lr \(learningRate)\(momentum != 0 ? " momentum \(momentum)" : ""), batch \(batchSize), \(epochs) epochs, seed \(seed)")
+            print("digits: \(digits.train.count) train / \(digits.test.count) test rows; MLP \(digits.train.featureCount)-\(hidden)-10, \(counted(model.parameterCount, "parameter"))")
+            print("BLAS: OpenBLAS \(BLASLibrary.coreName) kernels\(BLASLibrary.chosenCoreType != nil ? " (chosen for this CPU)" : ""), up to \(counted(BLASLibrary.maxThreads, "thread"))"
+                  + (SGemmKernel.isEnabled ? "; the library's own AVX-512 sgemm for mid-size products" : ""))
+            print("\(optimizer.rawValue) lr \(learningRate)\(momentum != 0 ? " momentum \(momentum)" : ""), batch \(batchSize), \(counted(epochs, "epoch")), seed \(seed)")
         }
 
         let clock = ContinuousClock()
@@ -72,8 +73,13 @@ struct TrainCommand: ParsableCommand {
         let (_, testAccuracy) = evaluate(model, digits)
         let correct = Int((testAccuracy * Double(digits.test.count)).rounded())
         let ms = milliseconds(trainingTime)
-        print(String(format: "test accuracy %.2f%% (%d/%d), final train loss %.4f, training %.1f ms (%.1f µs/step, %d steps)",
-                     testAccuracy * 100, correct, digits.test.count, lastLoss, ms, steps > 0 ? ms * 1000 / Double(steps) : 0, steps))
+        let accuracyText = String(format: "test accuracy %.2f%% (%d/%d)", testAccuracy * 100, correct, digits.test.count)
+        if steps == 0 {
+            print(accuracyText + ", untrained (0 epochs)")
+        } else {
+            print(accuracyText + String(format: ", final train loss %.4f, training %.1f ms (%.1f µs/step, ", lastLoss, ms, ms * 1000 / Double(steps))
+                  + counted(steps, "step") + ")")
+        }
     }
 
     private func evaluate(_ model: Sequential<Float>, _ digits: DigitsData) -> (train: Double, test: Double) {
@@ -82,6 +88,11 @@ struct TrainCommand: ParsableCommand {
              accuracy(logits: model(Tensor(data: digits.test.features)), labels: digits.test.labels))
         }
     }
+}
+
+/// `1 epoch`, `20 epochs`.
+func counted(_ count: Int, _ noun: String) -> String {
+    "\(count) \(noun)\(count == 1 ? "" : "s")"
 }
 
 func milliseconds(_ d: Duration) -> Double {

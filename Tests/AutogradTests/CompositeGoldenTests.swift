@@ -233,11 +233,10 @@ final class CompositeGoldenTests: XCTestCase {
         let y = Tensor<Float>.ones([2, 2], requiresGrad: true) * 2
         assertThrows(try y.backward(gradient: Tensor<Float>.ones([3])), g["gradientShapeMismatch"])
 
-        // broadcastPrecondition, matmulPrecondition and dimPrecondition are precondition failures
-        // (API.md: they stop the program, as PyTorch's operator errors would be bugs). A trap cannot
-        // be caught in-process and the library exposes no function that returns these messages
-        // (they are built inline in Shape.broadcast, DenseTensor.matmul and Shape.normalize), so
-        // they are not checked here.
+        // broadcastPrecondition, matmulPrecondition and dimPrecondition are traps (API.md: they
+        // stop the program, as PyTorch's operator errors would be bugs). A trap cannot be caught
+        // in-process, so they are checked in a child process: PreconditionTests (expectTrap), and
+        // scripts/check-client-package.sh from a separate package's release build.
         for key in ["broadcastPrecondition", "matmulPrecondition", "dimPrecondition"] {
             XCTAssertNotNil(g[key] as? String, "composite.json errors: no \(key)")
         }

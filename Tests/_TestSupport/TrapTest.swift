@@ -6,7 +6,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Testing that a call traps (a precondition failure, as an operator's programmer errors do).
+/// Testing that a call traps (as an operator's programmer errors do, through the libraries' `trap`
+/// and `trapUnless`, Note [Traps keep their message] in Sources/Arena/Trap.swift).
 ///
 /// A trap ends the process, so it can't be caught in the test: ``XCTestCase/expectTrap(_:message:file:line:function:_:)``
 /// re-runs the current test binary (`/proc/self/exe`, else `CommandLine.arguments[0]`) in a child
@@ -18,8 +19,9 @@ import Darwin
 /// signal, or with a sanitizer's non-zero exit status) and that its standard error holds
 /// `message`.
 ///
-/// The message check needs a debug build: in release (`-O`), a precondition failure traps
-/// without printing its message (only `fatalError` prints), so there only the trap is checked.
+/// The libraries print a trap's message in every build, release (`-O`) included, so the message
+/// is checked in every build. (Swift's own `precondition` would trap silently under `-O`: a body
+/// that traps through it fails the message check there.)
 ///
 /// Run one trap case by hand:
 ///
@@ -34,15 +36,6 @@ public enum TrapTest {
     /// The trap case this process was started for, or `nil` in the parent test run.
     public static var currentCase: String? {
         getenv(environmentKey).map { String(cString: $0) }
-    }
-
-    /// Whether the libraries print a precondition's message when it fails (debug builds).
-    public static var messagesArePrinted: Bool {
-        #if DEBUG
-        return true
-        #else
-        return false
-        #endif
     }
 
     /// How a child ended.
@@ -117,8 +110,8 @@ public enum TrapTest {
 }
 
 extension XCTestCase {
-    /// Asserts that `body` traps, and (in debug builds) that the trap's message contains
-    /// `message`. See ``TrapTest`` for how: the body runs in a child process. `label` names the
+    /// Asserts that `body` traps, and that the trap's message contains `message` (in every
+    /// build). See ``TrapTest`` for how: the body runs in a child process. `label` names the
     /// case and must be unique within the calling test method.
     ///
     /// ```swift
@@ -151,7 +144,7 @@ extension XCTestCase {
             XCTFail("trap case \(label): did not trap; \(outcome)", file: file, line: line)
             return
         }
-        if let message, TrapTest.messagesArePrinted, !outcome.standardError.contains(message) {
+        if let message, !outcome.standardError.contains(message) {
             XCTFail("trap case \(label): trapped, but stderr lacks \"\(message)\"; \(outcome)", file: file, line: line)
         }
     }

@@ -1,3 +1,4 @@
+import Arena
 import Foundation
 
 /// Rows of features with a class label each, in memory: what a classifier trains on.
@@ -106,7 +107,7 @@ public struct LabeledDataset<Scalar: TensorScalar> {
     }
 
     private func batches(size: Int, order: [Int]) -> [Batch] {
-        precondition(size > 0, "batch size must be positive, got \(size)")
+        trapUnless(size > 0, "batch size must be positive, got \(size)")
         return stride(from: 0, to: count, by: size).map { start in
             let rows = gatherRows(order[start..<Swift.min(start + size, count)])
             return Batch(features: Tensor(data: rows.features), labels: rows.labels)
@@ -171,8 +172,8 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
 
 /// The fraction of rows whose largest logit is at their label.
 public func accuracy<Scalar>(logits: Tensor<Scalar>, labels: [Int]) -> Double {
-    precondition(logits.rank == 2 && logits.shape[0] == labels.count,
-                 "accuracy: logits \(logits.shape) for \(labels.count) labels")
+    trapUnless(logits.rank == 2 && logits.shape[0] == labels.count,
+               "accuracy: logits \(logits.shape) for \(labels.count) labels")
     guard !labels.isEmpty else { return 0 }
     let predicted = logits.data.max(dim: 1, keepDim: false).indices
     return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)

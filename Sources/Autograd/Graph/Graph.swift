@@ -1,3 +1,5 @@
+import Arena
+
 /// A thread's graph for one scalar type: its segments, the one being recorded into, and the
 /// segments free for reuse. See Note [Segments].
 final class Graph<Scalar: TensorScalar> {
@@ -38,7 +40,7 @@ final class Graph<Scalar: TensorScalar> {
         if let reused = freeList.popLast() {
             segment = reused
         } else {
-            precondition(segments.count < Int(UInt16.max), "Autograd: too many live graphs on one thread")
+            trapUnless(segments.count < Int(UInt16.max), "Autograd: too many live graphs on one thread")
             segment = Segment(id: UInt16(segments.count), graph: self)
             segments.append(segment)
             segmentRefs.append(.passUnretained(segment))

@@ -1,3 +1,4 @@
+import Arena
 import CThreadLocal
 #if canImport(Glibc)
 import Glibc
@@ -69,6 +70,6 @@ private let threadContextKey: pthread_key_t = {
         swiftautograd_set_thread_context(nil)
         Unmanaged<ThreadContext>.fromOpaque(raw).release()
     }
-    precondition(status == 0, "Autograd: cannot create the thread-local key (\(status))")
+    trapUnless(status == 0, "Autograd: cannot create the thread-local key (\(status))")
     return key
 }()

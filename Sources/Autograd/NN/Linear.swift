@@ -1,3 +1,5 @@
+import Arena
+
 /// A fully connected layer, `y = x · Wᵀ + b` (PyTorch's `nn.Linear`).
 ///
 /// `weight` is `[outFeatures, inFeatures]` and `bias` `[outFeatures]`, PyTorch's layout, both
@@ -25,7 +27,7 @@ public final class Linear<Scalar: TensorScalar>: Module {
 
     /// A layer with PyTorch's default initialization from `generator`.
     public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, using generator: inout RandomGenerator) {
-        precondition(inFeatures >= 0 && outFeatures >= 0, "Linear: negative size \(inFeatures) → \(outFeatures)")
+        trapUnless(inFeatures >= 0 && outFeatures >= 0, "Linear: negative size \(inFeatures) → \(outFeatures)")
         let bound = inFeatures > 0 ? 1 / Scalar(inFeatures).squareRoot() : 0
         weight = Tensor(data: .rand([outFeatures, inFeatures], low: -bound, high: bound, using: &generator),
                         requiresGrad: true)
@@ -36,7 +38,7 @@ public final class Linear<Scalar: TensorScalar>: Module {
 
     /// A layer with the given parameters (`weight` `[out, in]`, `bias` `[out]`), which train.
     public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>?) {
-        precondition(weight.rank == 2, "Linear: weight must be 2-D, got \(weight.shape)")
+        trapUnless(weight.rank == 2, "Linear: weight must be 2-D, got \(weight.shape)")
         self.weight = weight
         self.bias = bias
         weight.requiresGrad = true

@@ -1,3 +1,5 @@
+import Arena
+
 // The affine map of a linear layer, `x · Wᵀ + b`, as one node: one GEMM forward (the bias is
 // written first and GEMM adds onto it), and two GEMMs plus a column sum backward.
 
@@ -29,11 +31,11 @@ enum LinearBias: OpDefinition {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func linear<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>?) -> Tensor<Scalar> {
-    precondition(x.rank == 2 && weight.rank == 2, "linear expects a 2-D input and weight, got \(x.shape) and \(weight.shape)")
-    precondition(x.shape[1] == weight.shape[1],
-                 "mat1 and mat2 shapes cannot be multiplied (\(x.shape[0])x\(x.shape[1]) and \(weight.shape[1])x\(weight.shape[0]))")
+    trapUnless(x.rank == 2 && weight.rank == 2, "linear expects a 2-D input and weight, got \(x.shape) and \(weight.shape)")
+    trapUnless(x.shape[1] == weight.shape[1],
+               "mat1 and mat2 shapes cannot be multiplied (\(x.shape[0])x\(x.shape[1]) and \(weight.shape[1])x\(weight.shape[0]))")
     if let bias {
-        precondition(bias.shape == [weight.shape[0]], "linear: bias of shape \(bias.shape) for \(weight.shape[0]) outputs")
+        trapUnless(bias.shape == [weight.shape[0]], "linear: bias of shape \(bias.shape) for \(weight.shape[0]) outputs")
     }
     let value = Tensor.withData(x, weight) { $0.linear(weight: $1, bias: bias?.data) }
     guard let bias, bias.requiresGrad else {

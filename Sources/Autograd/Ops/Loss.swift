@@ -1,3 +1,5 @@
+import Arena
+
 // Loss functions (mean reduction), each one node.
 
 // MARK: - cross-entropy
@@ -33,13 +35,13 @@ enum CrossEntropy: OpDefinition {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func crossEntropy<Scalar>(logits: Tensor<Scalar>, targets: [Int]) -> Tensor<Scalar> {
-    precondition(logits.rank == 1 || logits.rank == 2,
-                 "cross_entropy expects logits of shape [N, C] or [C], got \(logits.shape)")
+    trapUnless(logits.rank == 1 || logits.rank == 2,
+               "cross_entropy expects logits of shape [N, C] or [C], got \(logits.shape)")
     let batch = logits.rank == 2 ? logits.shape[0] : 1
     let classes = logits.shape.last!
-    precondition(batch == targets.count,
-                 "Expected input batch_size (\(batch)) to match target batch_size (\(targets.count)).")
-    for t in targets where t < 0 || t >= classes { preconditionFailure("Target \(t) is out of bounds.") }
+    trapUnless(batch == targets.count,
+               "Expected input batch_size (\(batch)) to match target batch_size (\(targets.count)).")
+    for t in targets where t < 0 || t >= classes { trap("Target \(t) is out of bounds.") }
     let logProbabilities = logits.withData { $0.logSoftmax(dim: -1) }
     var total: Scalar = 0
     logProbabilities.storage.read { p in

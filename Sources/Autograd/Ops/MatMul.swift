@@ -1,3 +1,5 @@
+import Arena
+
 // Matrix products. The derivatives are products too, run through the same BLAS calls with
 // transpose flags: no transposed copy is ever made.
 
@@ -53,8 +55,8 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func matmul(_ other: Tensor) -> Tensor {
-        precondition(rank == 2 && (other.rank == 2 || other.rank == 1),
-                     "matmul supports 2-D × 2-D and 2-D × 1-D, got \(rank)-D × \(other.rank)-D")
+        trapUnless(rank == 2 && (other.rank == 2 || other.rank == 1),
+                   "matmul supports 2-D × 2-D and 2-D × 1-D, got \(rank)-D × \(other.rank)-D")
         if other.rank == 1 {
             return Tensor.record(Tensor.withData(self, other) { $0.matvec($1) }, .mv, self, other, .forProduct(self, other))
         }

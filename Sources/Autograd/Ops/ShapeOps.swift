@@ -1,3 +1,5 @@
+import Arena
+
 // Reshape, transpose, unsqueeze, expand. Their derivatives undo the layout change.
 
 // MARK: - reshape
@@ -17,7 +19,7 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func reshaped(_ shape: [Int]) -> Tensor {
         let resolved: [Int]
-        do { resolved = try Shape.inferReshape(shape, count: count) } catch { preconditionFailure(error.description) }
+        do { resolved = try Shape.inferReshape(shape, count: count) } catch { trap(error.description) }
         return Tensor.record(data.reshaped(resolved), .reshape, self, nil, Saved(shapes: (self.shape, nil))).view(of: self)
     }
 }
@@ -47,7 +49,7 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func transposed() -> Tensor {
-        precondition(rank <= 2, "t() expects a tensor with <= 2 dimensions, but self is \(rank)D")
+        trapUnless(rank <= 2, "t() expects a tensor with <= 2 dimensions, but self is \(rank)D")
         if rank < 2 { return Tensor.record(data, .t, self).view(of: self) }
         if requiresGrad && GradMode.isEnabled { return recordedPendingTranspose(.t).view(of: self) }
         return Tensor.record(withData { $0.transposed(0, 1) }, .t, self).view(of: self)

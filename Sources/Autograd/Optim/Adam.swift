@@ -1,3 +1,4 @@
+import Arena
 import RealModule
 
 /// Adam with PyTorch's defaults and update rule (`torch.optim.Adam`, `amsgrad=False`):
@@ -49,11 +50,11 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         _ parameters: [Tensor<Scalar>], lr: Scalar = 1e-3, betas: (Scalar, Scalar) = (0.9, 0.999),
         eps: Scalar = 1e-8, weightDecay: Scalar = 0
     ) {
-        precondition(lr >= 0, "Invalid learning rate: \(lr)")
-        precondition(eps >= 0, "Invalid epsilon value: \(eps)")
-        precondition(betas.0 >= 0 && betas.0 < 1, "Invalid beta parameter at index 0: \(betas.0)")
-        precondition(betas.1 >= 0 && betas.1 < 1, "Invalid beta parameter at index 1: \(betas.1)")
-        precondition(weightDecay >= 0, "Invalid weight_decay value: \(weightDecay)")
+        trapUnless(lr >= 0, "Invalid learning rate: \(lr)")
+        trapUnless(eps >= 0, "Invalid epsilon value: \(eps)")
+        trapUnless(betas.0 >= 0 && betas.0 < 1, "Invalid beta parameter at index 0: \(betas.0)")
+        trapUnless(betas.1 >= 0 && betas.1 < 1, "Invalid beta parameter at index 1: \(betas.1)")
+        trapUnless(weightDecay >= 0, "Invalid weight_decay value: \(weightDecay)")
         self.parameters = parameters
         self.lr = lr
         self.beta1 = betas.0

@@ -1,3 +1,5 @@
+import Arena
+
 /// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight
 /// decay, with PyTorch's update rule (`torch.optim.SGD`):
 ///
@@ -45,10 +47,10 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         _ parameters: [Tensor<Scalar>], lr: Scalar, momentum: Scalar = 0, dampening: Scalar = 0,
         weightDecay: Scalar = 0, nesterov: Bool = false
     ) {
-        precondition(lr >= 0, "Invalid learning rate: \(lr)")
-        precondition(momentum >= 0, "Invalid momentum value: \(momentum)")
-        precondition(weightDecay >= 0, "Invalid weight_decay value: \(weightDecay)")
-        precondition(!nesterov || (momentum > 0 && dampening == 0), "Nesterov momentum requires a momentum and zero dampening")
+        trapUnless(lr >= 0, "Invalid learning rate: \(lr)")
+        trapUnless(momentum >= 0, "Invalid momentum value: \(momentum)")
+        trapUnless(weightDecay >= 0, "Invalid weight_decay value: \(weightDecay)")
+        trapUnless(!nesterov || (momentum > 0 && dampening == 0), "Nesterov momentum requires a momentum and zero dampening")
         self.parameters = parameters
         self.lr = lr
         self.momentum = momentum

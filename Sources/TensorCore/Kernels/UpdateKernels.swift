@@ -1,3 +1,5 @@
+import Arena
+
 // The optimizers' parameter updates as single fused passes: one read of each buffer, one write,
 // and no temporary tensor, so that a training step's update allocates nothing. The arithmetic
 // follows torch.optim's single-tensor code path operation by operation.
@@ -11,7 +13,7 @@ extension DenseTensor {
         grad: DenseTensor, momentumBuffer: DenseTensor?, isFirstStep: Bool,
         lr: Scalar, momentum: Scalar, dampening: Scalar, weightDecay: Scalar, nesterov: Bool
     ) {
-        precondition(grad.shape == shape, "SGD: gradient of shape \(grad.shape) for a parameter of shape \(shape)")
+        trapUnless(grad.shape == shape, "SGD: gradient of shape \(grad.shape) for a parameter of shape \(shape)")
         storage.version += 1
         let n = count
         storage.update { p in grad.storage.read { g in
@@ -46,7 +48,7 @@ extension DenseTensor {
         weight1: Scalar, beta2: Scalar, weight2: Scalar, eps: Scalar, weightDecay: Scalar,
         stepSize: Scalar, correction2Sqrt: Scalar
     ) {
-        precondition(grad.shape == shape, "Adam: gradient of shape \(grad.shape) for a parameter of shape \(shape)")
+        trapUnless(grad.shape == shape, "Adam: gradient of shape \(grad.shape) for a parameter of shape \(shape)")
         storage.version += 1
         let n = count
         storage.update { p in grad.storage.read { g in m.storage.update { m in v.storage.update { v in

@@ -1,3 +1,4 @@
+import Arena
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -98,7 +99,7 @@ final class WorkerPool: @unchecked Sendable {
             let status = pthread_create(&thread, nil, { raw in
                 Unmanaged<WorkerPool>.fromOpaque(raw!).takeRetainedValue().workerLoop()
             }, context)
-            precondition(status == 0, "TensorCore: cannot start a worker thread (\(status))")
+            trapUnless(status == 0, "TensorCore: cannot start a worker thread (\(status))")
             pthread_detach(thread)
         }
     }

@@ -1,3 +1,4 @@
+import Arena
 #if canImport(Darwin)
 import Darwin
 #elseif canImport(Glibc)
@@ -34,7 +35,7 @@ func printfFormat(_ value: Double, precision: Int, _ conversion: PrintfConversio
                 spec.withCString { vsnprintf(out.baseAddress!, capacity, $0, arguments) }
             }
         })
-        precondition(needed >= 0, "vsnprintf failed for \(spec)")
+        trapUnless(needed >= 0, "vsnprintf failed for \(spec)")
         if needed < capacity {
             return String(decoding: buffer[..<needed].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
