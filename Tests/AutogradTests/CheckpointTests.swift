@@ -153,7 +153,7 @@ final class CheckpointTests: XCTestCase {
         for (key, tensor) in model.namedParameters {
             let e = try XCTUnwrap(expected[key])
             XCTAssertEqual(tensor.shape, e.shape, key)
-            XCTAssertEqual(tensor.scalars, e.values.map { S(Double($0)!) }, key)
+            XCTAssertSameBits(tensor.scalars, e.values.map { S(Double($0)!) }, key)
         }
         // Written back, the bytes are the reference implementation's, byte for byte.
         XCTAssertEqual(try model.safetensorsBytes(), Array(try Data(contentsOf: url)), name)
@@ -168,7 +168,7 @@ final class CheckpointTests: XCTestCase {
         let named = expected.map { ($0.key, Tensor<Float>.zeros($0.value.shape)) }
         try loadSafetensors(into: named, from: Self.fixtures.appendingPathComponent(name))
         for (key, tensor) in named {
-            XCTAssertEqual(tensor.scalars.map(\.bitPattern), expected[key]!.values.map { Float($0)!.bitPattern }, key)
+            XCTAssertSameBits(tensor.scalars, expected[key]!.values.map { Float($0)! }, key)
         }
         XCTAssertTrue(named.contains { $0.0 == "na\u{EF}ve \"q\" \\ \t\u{01}" })
         XCTAssertEqual(try encodeSafetensors(named), Array(try Data(contentsOf: Self.fixtures.appendingPathComponent(name))))

@@ -188,7 +188,7 @@ final class NonFiniteTests: XCTestCase {
         try (x * x).backward(gradient: Tensor(upstream))
         let y = Tensor<Float>(values, requiresGrad: true)
         try (y * y.reshaped([values.count])).backward(gradient: Tensor(upstream))   // two edges: general path
-        XCTAssertEqual(x.grad!.scalars.map(\.bitPattern), y.grad!.scalars.map(\.bitPattern))
+        XCTAssertSameBits(x.grad!.scalars, y.grad!.scalars)
         XCTAssertTrue(x.grad!.scalars[1].isFinite, "2·x overflows here, g·x + g·x does not")
     }
 
@@ -203,8 +203,8 @@ final class NonFiniteTests: XCTestCase {
         let a = Tensor<Float>(av, requiresGrad: true), b = Tensor<Float>(bv, requiresGrad: true)
         try (a * b + a).backward(gradient: Tensor(gv))
         let g = Tensor<Float>(gv).data, gb = g.binary(.mul, Tensor<Float>(bv).data)
-        XCTAssertEqual(a.grad!.scalars.map(\.bitPattern), g.binary(.add, gb).scalars.map(\.bitPattern))
-        XCTAssertEqual(b.grad!.scalars.map(\.bitPattern), g.binary(.mul, Tensor<Float>(av).data).scalars.map(\.bitPattern))
+        XCTAssertSameBits(a.grad!.scalars, g.binary(.add, gb).scalars)
+        XCTAssertSameBits(b.grad!.scalars, g.binary(.mul, Tensor<Float>(av).data).scalars)
         // Here the partial is g itself: g + g·b, which one fused rounding would change.
         XCTAssertNotEqual(a.grad!.scalars[6], gv[6].addingProduct(gv[6], bv[6]), "fused multiply-add crept in")
 

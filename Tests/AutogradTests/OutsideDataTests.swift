@@ -52,7 +52,7 @@ final class OutsideDataTests: XCTestCase {
         let fromFile = try LabeledDataset<Double>(csvAt: url, scale: 2)
         let fromMemory = try LabeledDataset<Double>(csv: text, scale: 2)
         XCTAssertEqual(fromFile.labels, fromMemory.labels)
-        XCTAssertEqual(fromFile.features.scalars, fromMemory.features.scalars)
+        XCTAssertSameBits(fromFile.features.scalars, fromMemory.features.scalars)
         XCTAssertThrowsError(try LabeledDataset<Double>(csvAt: url.appendingPathExtension("missing")))
     }
 
