@@ -33,8 +33,9 @@ public func bitDifference<S: TensorScalar>(_ actual: [S], _ expected: [S]) -> St
         + "(expected \(expected[first])); largest difference \(largest)"
 }
 
-/// Asserts that `|actual − expected| ≤ atol + rtol·|expected|` element by element (NaN only
-/// where NaN is expected), as `torch.allclose`.
+/// Asserts that every element is ``goldenClose(_:_:atol:rtol:)`` to its expected value
+/// (`|actual − expected| ≤ atol + rtol·|expected|`, NaN only where NaN is expected), as
+/// `torch.allclose`.
 public func XCTAssertAllClose<S: TensorScalar>(
     _ actual: [S], _ expected: [S], atol: Double, rtol: Double = 0, _ what: @autoclosure () -> String = "",
     file: StaticString = #filePath, line: UInt = #line
@@ -46,8 +47,7 @@ public func XCTAssertAllClose<S: TensorScalar>(
     var largest = 0.0
     for i in actual.indices {
         let (x, y) = (Double(actual[i]), Double(expected[i]))
-        let close = x.isNaN ? y.isNaN : (x == y || abs(x - y) <= atol + rtol * abs(y))
-        guard !close else { continue }
+        guard !goldenClose(x, y, atol: atol, rtol: rtol) else { continue }
         differing += 1
         if first < 0 { first = i }
         largest = Swift.max(largest, abs(x - y))

@@ -16,11 +16,8 @@ enum Fill: OpDefinition {
 
 enum Zero: OpDefinition {
     static let name = "ZeroBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        (c.first { DenseTensor(shape: c.grad.shape, repeating: 0) }, nil)
-    }
+    /// `fill(0)`'s: a zero gradient for the overwritten value.
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { Fill.backward(c) }
 }
 
 // MARK: - copy
