@@ -164,8 +164,8 @@ final class Segment<Scalar: TensorScalar> {
         return Int32(saved.count - 1)
     }
 
-    /// Throws if a value node `index` saved was overwritten in place since, or belongs to a
-    /// tensor detached in place since.
+    /// Throws if a value `node` saved was overwritten in place since, or belongs to a tensor
+    /// detached in place since.
     @inline(__always)
     func checkSavedVersions(_ node: Node) throws(AutogradError) {
         try checkSavedVersion(node.saved.0, node, input: node.inputs.0)
@@ -178,7 +178,7 @@ final class Segment<Scalar: TensorScalar> {
         guard position >= 0 else { return }
         // Only after a detach of a live non-leaf on this thread: the sweep need not look at
         // every input's node otherwise.
-        if !orphaned && owner.outputsDetached, input.kind == .node, node.op.savesInputValues,
+        if !orphaned && owner.outputsDetached, node.op.savesInputValues,
            producerNode(input)?.outputDetached == true {
             throw .savedTensorDetached
         }
@@ -194,11 +194,16 @@ final class Segment<Scalar: TensorScalar> {
             version: value.storage.version, expected: expected)
     }
 
+    /// The segment and index of the node behind `edge`, if its segment still holds it.
+    private func live(_ edge: Edge) -> (segment: Segment<Scalar>, index: UInt32)? {
+        guard edge.kind == .node, let graph else { return nil }
+        let segment = graph.segment(edge.segment)
+        return segment.generation == edge.generation ? (segment, edge.index) : nil
+    }
+
     /// The node behind `edge`, if its segment still holds it.
     private func producerNode(_ edge: Edge) -> Node? {
-        owner.withSegment(edge.segment) { segment in
-            segment.generation == edge.generation ? segment.nodes[Int(edge.index)].pointee : nil
-        }
+        live(edge).map { $0.segment.nodes[Int($0.index)].pointee }
     }
 
     /// The `grad_fn` named in the message for a changed value `node` saved. For a saved output,
@@ -208,20 +213,17 @@ final class Segment<Scalar: TensorScalar> {
     /// (`successors`); an in-place change under no-grad leaves its history as it was.
     private func producerName(ofSavedBy node: Node, input: Edge) -> String? {
         if node.op.definition.savesOutput { return node.op.reportedName }
-        guard input.kind == .node, let graph, graph.segment(input.segment).generation == input.generation else { return nil }
-        var (segment, position) = (graph.segment(input.segment), input.index)
-        while let next = segment.successors[position], graph.segment(next.segment).generation == next.generation {
-            (segment, position) = (graph.segment(next.segment), next.index)
-        }
-        return segment.nodes[Int(position)].pointee.op.reportedName
+        guard var current = live(input) else { return nil }
+        while let next = current.segment.successors[current.index].flatMap(live) { current = next }
+        return current.segment.nodes[Int(current.index)].pointee.op.reportedName
     }
 
     /// The slot of `leaf` in this segment's leaf table, adding it if needed.
     ///
     /// The leaf's hint is the slot it last got anywhere, so it is trusted only when that slot
     /// of this table holds this very leaf (`leafIDs`, compared without touching reference
-    /// counts): another thread's segment, an older generation or a torn-free but stale hint all
-    /// miss and append. A leaf twice in one table is harmless: its two gradients are summed.
+    /// counts): another thread's segment, an older generation or any other stale hint all miss and
+    /// append. A leaf twice in one table is harmless: its two gradients are summed.
     @inline(__always)
     func slot(for leaf: Tensor<Scalar>) -> UInt32 {
         let hint = leaf.leafSlotHint.load(ordering: .relaxed)
