@@ -82,8 +82,6 @@ extension Tensor {
 
     /// Makes this tensor a leaf that does not require grad.
     func releaseHistory() {
-        // A leaf may be read by several threads at once: nothing may be left to make on reading.
-        if pendingTranspose { settleTranspose() }
         if let history { history.segment.releaseTensor(generation: history.generation) }
         history = nil
         leafRequiresGrad = false

@@ -30,11 +30,8 @@ import Synchronization
 // These objects are thread-confined and their properties are never
 // passed `inout` across a call that could reach them again, which is what the check guards.
 public final class Tensor<Scalar: TensorScalar> {
-    /// The values, or, while `pendingTranspose` is set, the matrix whose transpose they are
-    /// (Note [Lazy transpose]). Read through ``data`` or `withData`, which settle that first.
+    /// The values. Read through ``data`` or `withData` (Note [Lending data]).
     @exclusivity(unchecked) var storedData: DenseTensor<Scalar>
-    /// Whether `storedData` still holds the untransposed input of a recorded `t()`.
-    @exclusivity(unchecked) var pendingTranspose = false
     /// The node that made this tensor; `nil` for leaves.
     @exclusivity(unchecked) var history: History<Scalar>?
     @exclusivity(unchecked) var leafRequiresGrad: Bool
@@ -101,7 +98,6 @@ public final class Tensor<Scalar: TensorScalar> {
     /// `body` only reads the value (the kernels).
     @inline(__always)
     func withData<R>(_ body: (inout DenseTensor<Scalar>) throws -> R) rethrows -> R {
-        if pendingTranspose { settleTranspose() }
         if history == nil {
             var copy = data
             return try body(&copy)
@@ -125,37 +121,10 @@ public final class Tensor<Scalar: TensorScalar> {
 
     /// The values (shared with views and with ``detached()``).
     public internal(set) var data: DenseTensor<Scalar> {
-        get {
-            if pendingTranspose { settleTranspose() }
-            return storedData
-        }
-        set {
-            storedData = newValue
-            pendingTranspose = false
-        }
+        get { storedData }
+        set { storedData = newValue }
         // In place, so that the in-place ops' `data.formBinary(...)` works on the stored value.
-        _modify {
-            if pendingTranspose { settleTranspose() }
-            yield &storedData
-        }
-    }
-
-    /// Note [Lazy transpose]: PyTorch's `t()` is a view, and `x.matmul(w.t())`, the way users write
-    /// a layer by hand, hands BLAS `w` with a transpose flag. Ours materialized the transpose, and
-    /// its derivative another: two copies of every weight per step, 9 % of the plain mlp-large
-    /// step (perf). So a recorded `t()` of a matrix (or `transposed(0, 1)`, the same swap) keeps
-    /// its input's data and this flag, and the transpose is made only when something reads
-    /// `data`. `matmul` reads `storedData` instead (MmTransposedRight), and so does its
-    /// derivative, which hands its gradient straight to the
-    /// transpose's input. Only tensors with history are deferred: they belong to one thread,
-    /// whereas leaves and results made without recording may be read by several at once.
-    /// Until it is settled, the value follows changes written into the input's storage in place,
-    /// as PyTorch's view would (a recorded in-place op on the input gives it new storage instead,
-    /// Note [In-place on views]).
-    @inline(never)
-    func settleTranspose() {
-        storedData = storedData.transposed(0, 1)
-        pendingTranspose = false
+        _modify { yield &storedData }
     }
 
     deinit {
@@ -165,7 +134,7 @@ public final class Tensor<Scalar: TensorScalar> {
     // MARK: Reading
 
     /// The size of each dimension; `[]` for a 0-d tensor.
-    public var shape: [Int] { pendingTranspose ? [storedData.shape[1], storedData.shape[0]] : storedData.shape }
+    public var shape: [Int] { storedData.shape }
     /// The number of dimensions.
     public var rank: Int { storedData.rank }
     /// The number of elements.
@@ -223,3 +192,19 @@ let tensorDataOffset: Int = {
     let object = UnsafeRawPointer(Unmanaged.passUnretained(probe).toOpaque())
     return withUnsafeMutablePointer(to: &probe.storedData) { UnsafeRawPointer($0) - object }
 }()
+
+// MARK: Layout
+
+extension Tensor {
+    /// The distance in storage between neighbours along each dimension, in elements (PyTorch's
+    /// `stride()`): `[3, 1]` for a row-major 2×3 matrix, `[1, 3]` for its transpose, 0 along an
+    /// expanded dimension.
+    public var strides: [Int] { storedData.strides }
+
+    /// Whether the elements lie in row-major order in storage (PyTorch's `is_contiguous()`).
+    public var isContiguous: Bool { storedData.isContiguous }
+
+    /// The count of in-place changes to this tensor's storage, shared with every view of it
+    /// (PyTorch's `_version`).
+    public var version: Int { storedData.storage.version }
+}

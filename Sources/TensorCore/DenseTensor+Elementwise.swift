@@ -58,10 +58,12 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     @inlinable
     public func unary(_ op: UnaryOp) -> DenseTensor {
-        let out = uninitializedLike()
+        // A transposed or permuted operand is walked in memory order, its result laid out alike.
+        guard isNonOverlappingAndDense else { return contiguous().unary(op) }
+        let out = uninitializedLikeLayout()
         let n = count
         guard n > 0 else { return out }
-        let a = UnsafePointer(storage.base), o = out.storage.base
+        let a = UnsafePointer(start), o = out.start
         switch op {
         case .neg: mapLoop(Fn.Neg.self, a, o, n)
         case .abs: mapLoop(Fn.Abs.self, a, o, n)
@@ -79,10 +81,11 @@ extension DenseTensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func pow(_ exponent: Scalar) -> DenseTensor {
-        let out = uninitializedLike()
+        guard isNonOverlappingAndDense else { return contiguous().pow(exponent) }
+        let out = uninitializedLikeLayout()
         let n = count
         guard n > 0 else { return out }
-        let a = UnsafePointer(storage.base), o = out.storage.base
+        let a = UnsafePointer(start), o = out.start
         if exponent == 2 {
             mapLoop(Fn.Square.self, a, o, n)
         } else if exponent == 1 {
@@ -100,16 +103,18 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     public func powBackward(grad: DenseTensor, exponent: Scalar) -> DenseTensor {
         if exponent == 0 { return DenseTensor(shape: shape, repeating: 0) }
+        guard isContiguous, grad.isContiguous else {
+            return contiguous().powBackward(grad: grad.contiguous(), exponent: exponent)
+        }
         let out = uninitializedLike()
         let n = count
-        storage.read { x in grad.storage.read { g in out.storage.update { o in
-            let x = x.baseAddress!, g = g.baseAddress!, o = o.baseAddress!
-            if exponent == 2 {
-                zipLoop(Fn.SquareBackward.self, x, g, o, n)
-            } else {
-                for i in 0..<n { o[i] = g[i] * exponent * Self.power(x[i], exponent - 1) }
-            }
-        } } }
+        guard n > 0 else { return out }
+        let x = UnsafePointer(start), g = UnsafePointer(grad.start), o = out.start
+        if exponent == 2 {
+            zipLoop(Fn.SquareBackward.self, x, g, o, n)
+        } else {
+            for i in 0..<n { o[i] = g[i] * exponent * Self.power(x[i], exponent - 1) }
+        }
         return out
     }
 
@@ -127,9 +132,15 @@ extension DenseTensor {
     public func binary(_ op: BinaryOp, _ other: DenseTensor) -> DenseTensor {
         // One comparison of the shapes: each is a loop over two arrays, on every op.
         let sameShape = shape == other.shape
+        if sameShape && !(isContiguous && other.isContiguous) && strides == other.strides && isNonOverlappingAndDense {
+            // Transposed or permuted alike: one walk in memory order, the result laid out alike.
+            let out = uninitializedLikeLayout()
+            zip(op, other, outShape: [count], into: out.start, inMemoryOrder: true)
+            return out
+        }
         let outShape = sameShape ? shape : Shape.broadcast(shape, other.shape)
         let out = sameShape ? uninitializedLike() : DenseTensor(uninitializedShape: outShape)
-        zip(op, other, outShape: outShape, into: out.storage.base)
+        zip(op, other, outShape: outShape, into: out.start)
         return out
     }
 
@@ -147,10 +158,11 @@ extension DenseTensor {
     public consuming func binary(_ op: BinaryOp, _ other: DenseTensor, overwriting: Bool) -> DenseTensor {
         // `other` may share our storage only element for element (the loops read index i of
         // both before writing index i).
-        guard overwriting, other.storage !== storage || other.shape == shape,
+        guard overwriting, isContiguous,
+              other.storage !== storage || (other.shape == shape && other.offset == offset && other.isContiguous),
               shape == other.shape || Shape.broadcast(shape, other.shape) == shape
         else { return binary(op, other) }
-        zip(op, other, outShape: shape, into: storage.base)
+        zip(op, other, outShape: shape, into: start)
         return self
     }
 
@@ -163,11 +175,14 @@ extension DenseTensor {
     public func multiplied(by other: DenseTensor, adding addend: DenseTensor) -> DenseTensor {
         trapUnless(shape == other.shape && shape == addend.shape,
                    "multiplied(by:adding:) needs one shape, got \(shape), \(other.shape), \(addend.shape)")
+        guard isContiguous, other.isContiguous, addend.isContiguous else {
+            return contiguous().multiplied(by: other.contiguous(), adding: addend.contiguous())
+        }
         let out = uninitializedLike()
         let n = count
         guard n > 0 else { return out }
-        let a = UnsafePointer(storage.base), b = UnsafePointer(other.storage.base)
-        let c = UnsafePointer(addend.storage.base), o = out.storage.base
+        let a = UnsafePointer(start), b = UnsafePointer(other.start)
+        let c = UnsafePointer(addend.start), o = out.start
         Parallel.forEachBlock(n) { r in
             for i in r { o[i] = c[i] + a[i] * b[i] }
         }
@@ -180,8 +195,9 @@ extension DenseTensor {
     @inlinable
     public func binary(_ op: BinaryOp, scalar: Scalar) -> DenseTensor {
         guard op.hasScalarKernel else { return binary(op, DenseTensor(scalar)) }
-        let out = uninitializedLike()
-        zip(op, scalar: scalar, onLeft: false, into: out.storage.base)
+        guard isNonOverlappingAndDense else { return contiguous().binary(op, scalar: scalar) }
+        let out = uninitializedLikeLayout()
+        zip(op, scalar: scalar, onLeft: false, into: out.start)
         return out
     }
 
@@ -191,8 +207,8 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     @inlinable
     public consuming func binary(_ op: BinaryOp, scalar: Scalar, overwriting: Bool) -> DenseTensor {
-        guard overwriting, op.hasScalarKernel else { return binary(op, scalar: scalar) }
-        zip(op, scalar: scalar, onLeft: false, into: storage.base)
+        guard overwriting, isContiguous, op.hasScalarKernel else { return binary(op, scalar: scalar) }
+        zip(op, scalar: scalar, onLeft: false, into: start)
         return self
     }
 
@@ -202,12 +218,14 @@ extension DenseTensor {
     @inlinable
     public func binary(scalar: Scalar, _ op: BinaryOp) -> DenseTensor {
         guard op.hasScalarKernel else { return DenseTensor(scalar).binary(op, self) }
-        let out = uninitializedLike()
-        zip(op, scalar: scalar, onLeft: true, into: out.storage.base)
+        guard isNonOverlappingAndDense else { return contiguous().binary(scalar: scalar, op) }
+        let out = uninitializedLikeLayout()
+        zip(op, scalar: scalar, onLeft: true, into: out.start)
         return out
     }
 
-    /// `op(self, s)` or `op(s, self)` into `out` (this tensor's count of elements), for the four
+    /// `op(self, s)` or `op(s, self)` into `out` (this tensor's count of elements, in memory
+    /// order: `self` is non-overlapping and dense, `out` laid out alike), for the four
     /// ops with a scalar kernel (`BinaryOp.hasScalarKernel`).
     @inlinable @inline(__always)
     func zip(_ op: BinaryOp, scalar s: Scalar, onLeft: Bool, into out: UnsafeMutablePointer<Scalar>) {
@@ -220,20 +238,21 @@ extension DenseTensor {
         }
     }
 
-    /// `op(self, other)` into `out`, which holds `outShape` (the broadcast shape).
+    /// `op(self, other)` into `out`, which holds `outShape` (the broadcast shape) row-major; or,
+    /// `inMemoryOrder`, both operands' spans walked in memory order (one shape, one dense layout).
     @inlinable @inline(__always)
-    func zip(_ op: BinaryOp, _ other: DenseTensor, outShape: [Int], into out: UnsafeMutablePointer<Scalar>) {
+    func zip(_ op: BinaryOp, _ other: DenseTensor, outShape: [Int], into out: UnsafeMutablePointer<Scalar>, inMemoryOrder: Bool = false) {
         switch op {
-        case .add: zip(Fn.Add.self, other, outShape: outShape, into: out)
-        case .sub: zip(Fn.Sub.self, other, outShape: outShape, into: out)
-        case .mul: zip(Fn.Mul.self, other, outShape: outShape, into: out)
-        case .div: zip(Fn.Div.self, other, outShape: outShape, into: out)
-        case .reluBackward: zip(Fn.ReluBackward.self, other, outShape: outShape, into: out)
-        case .sigmoidBackward: zip(Fn.SigmoidBackward.self, other, outShape: outShape, into: out)
-        case .tanhBackward: zip(Fn.TanhBackward.self, other, outShape: outShape, into: out)
-        case .absBackward: zip(Fn.AbsBackward.self, other, outShape: outShape, into: out)
-        case .sqrtBackward: zip(Fn.SqrtBackward.self, other, outShape: outShape, into: out)
-        case .selfProductBackward: zip(Fn.SelfProductBackward.self, other, outShape: outShape, into: out)
+        case .add: zip(Fn.Add.self, other, outShape: outShape, into: out, inMemoryOrder: inMemoryOrder)
+        case .sub: zip(Fn.Sub.self, other, outShape: outShape, into: out, inMemoryOrder: inMemoryOrder)
+        case .mul: zip(Fn.Mul.self, other, outShape: outShape, into: out, inMemoryOrder: inMemoryOrder)
+        case .div: zip(Fn.Div.self, other, outShape: outShape, into: out, inMemoryOrder: inMemoryOrder)
+        case .reluBackward: zip(Fn.ReluBackward.self, other, outShape: outShape, into: out, inMemoryOrder: inMemoryOrder)
+        case .sigmoidBackward: zip(Fn.SigmoidBackward.self, other, outShape: outShape, into: out, inMemoryOrder: inMemoryOrder)
+        case .tanhBackward: zip(Fn.TanhBackward.self, other, outShape: outShape, into: out, inMemoryOrder: inMemoryOrder)
+        case .absBackward: zip(Fn.AbsBackward.self, other, outShape: outShape, into: out, inMemoryOrder: inMemoryOrder)
+        case .sqrtBackward: zip(Fn.SqrtBackward.self, other, outShape: outShape, into: out, inMemoryOrder: inMemoryOrder)
+        case .selfProductBackward: zip(Fn.SelfProductBackward.self, other, outShape: outShape, into: out, inMemoryOrder: inMemoryOrder)
         }
     }
 
@@ -242,36 +261,53 @@ extension DenseTensor {
     func zip<F: ElementFunction2>(_ f: F.Type, scalar s: Scalar, onLeft: Bool, into o: UnsafeMutablePointer<Scalar>) {
         let n = count
         guard n > 0 else { return }
-        let a = UnsafePointer(storage.base)
+        let a = UnsafePointer(start)
         if onLeft { zipLoop(f, scalar: s, a, o, n) } else { zipLoop(f, a, scalar: s, o, n) }
     }
 
     /// The broadcasting driver: picks the contiguous, scalar-operand or strided loop, writing `o`
-    /// (which holds `outShape`).
+    /// (which holds `outShape` row-major, or see `inMemoryOrder` above).
     @inlinable @inline(__always)
-    func zip<F: ElementFunction2>(_ f: F.Type, _ other: DenseTensor, outShape: [Int], into o: UnsafeMutablePointer<Scalar>) {
-        let n = Shape.count(outShape)
+    func zip<F: ElementFunction2>(
+        _ f: F.Type, _ other: DenseTensor, outShape: [Int], into o: UnsafeMutablePointer<Scalar>, inMemoryOrder: Bool
+    ) {
+        let n = inMemoryOrder ? count : Shape.count(outShape)
         guard n > 0 else { return }
-        let a = UnsafePointer(storage.base), b = UnsafePointer(other.storage.base)
-        if shape == other.shape {
+        let a = UnsafePointer(start), b = UnsafePointer(other.start)
+        let contiguous = isContiguous && other.isContiguous
+        if inMemoryOrder || (contiguous && shape == other.shape) {
             zipLoop(f, a, b, o, n)
-        } else if other.count == 1 && count == n {
+        } else if other.count == 1 && count == n && isContiguous {
             zipLoop(f, a, scalar: b[0], o, n)
-        } else if count == 1 && other.count == n {
+        } else if count == 1 && other.count == n && other.isContiguous {
             zipLoop(f, scalar: a[0], b, o, n)
         } else {
-            let sa = broadcastStrides(shape, to: outShape)
-            let sb = broadcastStrides(other.shape, to: outShape)
+            let sa = operandStrides(to: outShape)
+            let sb = other.operandStrides(to: outShape)
             let inner = outShape.last!
             let ia = sa.last!, ib = sb.last!
             forEachRow(shape: outShape, stridesA: sa, stridesB: sb) { offA, offB, offO in
                 switch (ia, ib) {
                 case (1, 1): zipLoop(f, a + offA, b + offB, o + offO, inner)
-                case (1, _): zipLoop(f, a + offA, scalar: b[offB], o + offO, inner)
-                case (_, 1): zipLoop(f, scalar: a[offA], b + offB, o + offO, inner)
-                default: (o + offO).update(repeating: F.apply(a[offA], b[offB]), count: inner)
+                case (1, 0): zipLoop(f, a + offA, scalar: b[offB], o + offO, inner)
+                case (0, 1): zipLoop(f, scalar: a[offA], b + offB, o + offO, inner)
+                case (0, 0): (o + offO).update(repeating: F.apply(a[offA], b[offB]), count: inner)
+                default:   // the general strided loop
+                    for k in 0..<inner { o[offO &+ k] = F.apply(a[offA &+ k &* ia], b[offB &+ k &* ib]) }
                 }
             }
         }
+    }
+
+    /// This tensor's strides read as if broadcast to `target` (0 on broadcast dimensions).
+    @inlinable
+    func operandStrides(to target: [Int]) -> [Int] {
+        let own = strides
+        let lead = target.count - rank
+        var out = [Int](repeating: 0, count: target.count)
+        for i in 0..<rank where shape[i] != 1 || target[lead + i] == 1 {
+            out[lead + i] = shape[i] == 1 ? 0 : own[i]
+        }
+        return out
     }
 }

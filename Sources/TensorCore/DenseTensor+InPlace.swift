@@ -1,55 +1,53 @@
 import Arena
 
 /// In-place writes. Each one bumps the storage's version, so that a value saved for a
-/// derivative can tell it was overwritten (PyTorch's version counter).
+/// derivative can tell it was overwritten (PyTorch's version counter), and writes through a
+/// view's strides, so that the base and every other view of the storage see it.
 extension DenseTensor {
     /// `self = op(self, other)` in place, `other` broadcast to `self`'s shape.
     ///
-    /// Traps with PyTorch's message when `other` would broadcast `self` to a larger shape.
+    /// Traps with PyTorch's message when `other` would broadcast `self` to a larger shape, or
+    /// when two elements of `self` share a storage position (an expanded view).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func formBinary(_ op: BinaryOp, _ other: DenseTensor) {
         let target = Shape.broadcast(shape, other.shape)
         trapUnless(target == shape,
             "output with shape \(shape) doesn't match the broadcast shape \(target)")
+        checkNoInternalOverlap()
         let n = count
         storage.version += 1
         guard n > 0 else { return }
+        guard isContiguous else { return assign(binary(op, other)) }
         // Read `other` first when it shares our storage, so the loop never reads what it wrote.
         let source = other.storage === storage ? other.copied() : other
-        let rhs = source.count == n ? source : source.expanded(to: shape)
-        storage.update { a in rhs.storage.read { b in
-            let a = a.baseAddress!, b = b.baseAddress!
-            switch op {
-            case .add: zipLoop(Fn.Add.self, UnsafePointer(a), b, a, n)
-            case .sub: zipLoop(Fn.Sub.self, UnsafePointer(a), b, a, n)
-            case .mul: zipLoop(Fn.Mul.self, UnsafePointer(a), b, a, n)
-            case .div: zipLoop(Fn.Div.self, UnsafePointer(a), b, a, n)
-            default:
-                let result = self.binary(op, rhs)
-                result.storage.read { r in a.update(from: r.baseAddress!, count: n) }
-            }
-        } }
+        let rhs = source.count == n && source.isContiguous ? source : source.expanded(to: shape).contiguous()
+        let a = start, b = UnsafePointer(rhs.start)
+        switch op {
+        case .add: zipLoop(Fn.Add.self, UnsafePointer(a), b, a, n)
+        case .sub: zipLoop(Fn.Sub.self, UnsafePointer(a), b, a, n)
+        case .mul: zipLoop(Fn.Mul.self, UnsafePointer(a), b, a, n)
+        case .div: zipLoop(Fn.Div.self, UnsafePointer(a), b, a, n)
+        default: assign(binary(op, rhs))
+        }
     }
 
     /// `self = op(self, scalar)` in place.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func formBinary(_ op: BinaryOp, scalar: Scalar) {
+        checkNoInternalOverlap()
         let n = count
         storage.version += 1
         guard n > 0 else { return }
-        storage.update { a in
-            let a = a.baseAddress!
-            switch op {
-            case .add: zipLoop(Fn.Add.self, UnsafePointer(a), scalar: scalar, a, n)
-            case .sub: zipLoop(Fn.Sub.self, UnsafePointer(a), scalar: scalar, a, n)
-            case .mul: zipLoop(Fn.Mul.self, UnsafePointer(a), scalar: scalar, a, n)
-            case .div: zipLoop(Fn.Div.self, UnsafePointer(a), scalar: scalar, a, n)
-            default:
-                let result = self.binary(op, scalar: scalar)
-                result.storage.read { r in a.update(from: r.baseAddress!, count: n) }
-            }
+        guard isContiguous else { return assign(binary(op, scalar: scalar)) }
+        let a = start
+        switch op {
+        case .add: zipLoop(Fn.Add.self, UnsafePointer(a), scalar: scalar, a, n)
+        case .sub: zipLoop(Fn.Sub.self, UnsafePointer(a), scalar: scalar, a, n)
+        case .mul: zipLoop(Fn.Mul.self, UnsafePointer(a), scalar: scalar, a, n)
+        case .div: zipLoop(Fn.Div.self, UnsafePointer(a), scalar: scalar, a, n)
+        default: assign(binary(op, scalar: scalar))
         }
     }
 
@@ -58,22 +56,28 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     public func formAdd(_ other: DenseTensor, scaledBy alpha: Scalar) {
         trapUnless(other.shape == shape, "output with shape \(shape) doesn't match the shape \(other.shape)")
+        checkNoInternalOverlap()
         let n = count
         storage.version += 1
         guard n > 0 else { return }
-        let source = other.storage === storage ? other.copied() : other
-        storage.update { a in source.storage.read { b in
-            let a = a.baseAddress!, b = b.baseAddress!
-            Parallel.forEachBlock(n) { r in for i in r { a[i] += alpha * b[i] } }
-        } }
+        let source = other.storage === storage || !other.isContiguous ? other.copied() : other
+        guard isContiguous else { return assign(source.binary(.mul, scalar: alpha).binary(.add, contiguous())) }
+        let a = start, b = UnsafePointer(source.start)
+        Parallel.forEachBlock(n) { r in for i in r { a[i] += alpha * b[i] } }
     }
 
     /// Sets every element to `value`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func fill(_ value: Scalar) {
+        checkNoInternalOverlap()
         storage.version += 1
-        storage.update { $0.update(repeating: value) }
+        guard count > 0 else { return }
+        if isContiguous { return start.update(repeating: value, count: count) }
+        let s = strides, inner = shape.last!, step = s.last!, base = start
+        forEachRow(shape: shape, stridesA: s, stridesB: s) { off, _, _ in
+            for k in 0..<inner { base[off &+ k &* step] = value }
+        }
     }
 
     /// Copies `source`'s elements (broadcast to `self`'s shape) into `self`.
@@ -82,10 +86,38 @@ extension DenseTensor {
     public func copy(from source: DenseTensor) {
         let target = Shape.broadcast(shape, source.shape)
         trapUnless(target == shape, "output with shape \(shape) doesn't match the broadcast shape \(target)")
-        let values = source.count == count ? source.copied() : source.expanded(to: shape)
+        checkNoInternalOverlap()
+        // A copy first: `source` may share our storage.
+        let values = source.count == count ? source.copied() : source.expanded(to: shape).contiguous()
         storage.version += 1
-        storage.update { dst in values.storage.read { src in
-            if count > 0 { dst.baseAddress!.update(from: src.baseAddress!, count: count) }
-        } }
+        assign(values)
+    }
+
+    /// Writes the row-major elements of `values` (of `self`'s shape, contiguous, not sharing the
+    /// positions being written) through `self`'s strides. No version bump: the callers count.
+    @inlinable
+    func assign(_ values: DenseTensor) {
+        let values = values.contiguous()
+        guard count > 0 else { return }
+        let src = UnsafePointer(values.start)
+        if isContiguous { return start.update(from: src, count: count) }
+        let s = strides, inner = shape.last!, step = s.last!, base = start
+        forEachRow(shape: shape, stridesA: s, stridesB: s) { off, _, offOut in
+            if step == 1 {
+                (base + off).update(from: src + offOut, count: inner)
+            } else {
+                for k in 0..<inner { base[off &+ k &* step] = src[offOut &+ k] }
+            }
+        }
+    }
+
+    /// Traps with PyTorch's message when two elements share a storage position (a dimension of
+    /// size > 1 with stride 0: an expanded view), which an in-place write can't serve.
+    @inlinable
+    public func checkNoInternalOverlap() {
+        guard let s = _layout?.strides else { return }
+        for i in 0..<rank where s[i] == 0 && shape[i] > 1 {
+            trap("unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation.")
+        }
     }
 }

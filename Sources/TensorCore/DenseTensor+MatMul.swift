@@ -1,8 +1,37 @@
 import Arena
 
 /// Matrix products through BLAS. `transposeA`/`transposeB` read an operand as its transpose
-/// without copying it, which is what the derivatives of a product need.
+/// without copying it, which is what the derivatives of a product need; so does an operand that
+/// is a transposed view (`w.transposed(0, 1)`), and one whose rows are a slice of longer rows.
+/// How a matrix lies in memory, for a gradient formed in its input's layout.
+public enum MatrixLayout: Sendable {
+    /// Rows one after another (a row-major matrix, or one whose rows are slices of longer rows).
+    case rowMajor
+    /// Columns one after another: the transpose of a row-major matrix (`w.transposed()`).
+    case columnMajor
+}
+
 extension DenseTensor {
+    /// How a 2-D tensor lies in memory: `.columnMajor` where BLAS reads it with a transpose flag.
+    @inlinable
+    public var matrixLayout: MatrixLayout { blasOperand().transposed ? .columnMajor : .rowMajor }
+
+    /// How BLAS reads this matrix without a copy: its memory as a row-major matrix (itself, or
+    /// its transpose when it is laid out column-major) with leading dimension `ld`. A layout
+    /// BLAS can't read (an expanded or doubly strided view) is copied first (`tensor`).
+    @inlinable
+    func blasOperand() -> (tensor: DenseTensor, transposed: Bool, ld: Int) {
+        let (rows, cols) = (shape[0], shape[1])
+        guard let s = _layout?.strides else { return (self, false, Swift.max(cols, 1)) }
+        if (cols == 1 || s[1] == 1) && (rows == 1 || s[0] >= Swift.max(cols, 1)) {
+            return (self, false, rows == 1 ? Swift.max(cols, 1) : s[0])
+        }
+        if (rows == 1 || s[0] == 1) && (cols == 1 || s[1] >= Swift.max(rows, 1)) {
+            return (self, true, cols == 1 ? Swift.max(rows, 1) : s[1])
+        }
+        return (contiguous(), false, Swift.max(cols, 1))
+    }
+
     /// `op(self) · op(other)` for 2-D tensors, `op` being the transpose when asked.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -15,11 +44,10 @@ extension DenseTensor {
         let out = DenseTensor(uninitializedShape: [m, n])
         if m == 0 || n == 0 { return out }
         if k == 0 { return DenseTensor(shape: [m, n], repeating: 0) }
-        storage.read { a in other.storage.read { b in out.storage.update { c in
-            Scalar.gemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: 1,
-                        a: a.baseAddress!, lda: shape[1], b: b.baseAddress!, ldb: other.shape[1],
-                        beta: 0, c: c.baseAddress!, ldc: n)
-        } } }
+        let a = blasOperand(), b = other.blasOperand()
+        Scalar.gemm(transA: transposeA != a.transposed, transB: transposeB != b.transposed, m: m, n: n, k: k, alpha: 1,
+                    a: a.tensor.start, lda: a.ld, b: b.tensor.start, ldb: b.ld, beta: 0, c: out.start, ldc: n)
+        withExtendedLifetime((a, b)) {}
         return out
     }
 
@@ -35,11 +63,11 @@ extension DenseTensor {
         trapUnless(k == k2, "mat1 and mat2 shapes cannot be multiplied (\(m)x\(k) and \(k2)x\(n))")
         trapUnless(accumulator.shape == [m, n], "matmul: accumulator of shape \(accumulator.shape) for [\(m), \(n)]")
         if m == 0 || n == 0 || k == 0 { return accumulator }
-        storage.read { a in other.storage.read { b in accumulator.storage.update { c in
-            Scalar.gemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: 1,
-                        a: a.baseAddress!, lda: shape[1], b: b.baseAddress!, ldb: other.shape[1],
-                        beta: 1, c: c.baseAddress!, ldc: n)
-        } } }
+        trapUnless(accumulator.isContiguous, "matmul: a strided accumulator")
+        let a = blasOperand(), b = other.blasOperand()
+        Scalar.gemm(transA: transposeA != a.transposed, transB: transposeB != b.transposed, m: m, n: n, k: k, alpha: 1,
+                    a: a.tensor.start, lda: a.ld, b: b.tensor.start, ldb: b.ld, beta: 1, c: accumulator.start, ldc: n)
+        withExtendedLifetime((a, b)) {}
         return accumulator
     }
 
@@ -49,7 +77,8 @@ extension DenseTensor {
     public func linear(weight: DenseTensor, bias: DenseTensor?) -> DenseTensor {
         guard let bias else { return matmul(weight, transposeB: true) }
         // A fresh [N, out] buffer holding the bias in every row; GEMM then adds x · Wᵀ onto it.
-        let rows = Self.gather([shape[0], bias.count], [0, 1], from: bias)
+        // Always a new buffer (GEMM writes into it): never the bias's own storage.
+        let rows = Self.gather([shape[0], bias.count], [0, bias._layout?.strides.first ?? 1], offset: bias.offset, from: bias.storage)
         return matmul(weight, transposeB: true, accumulatingInto: rows)
     }
 
@@ -65,10 +94,12 @@ extension DenseTensor {
         if rows == 0 { return DenseTensor(uninitializedShape: [0]) }
         if cols == 0 { return DenseTensor(shape: [rows], repeating: 0) }
         let out = DenseTensor(uninitializedShape: [rows])
-        storage.read { a in vector.storage.read { x in out.storage.update { y in
-            Scalar.gemv(transA: transpose, m: m, n: n, alpha: 1, a: a.baseAddress!, lda: n,
-                        x: x.baseAddress!, beta: 0, y: y.baseAddress!)
-        } } }
+        let a = blasOperand(), x = vector.contiguous()
+        // A column-major matrix is its transpose row-major: m×n becomes n×m.
+        let (mm, nn) = a.transposed ? (n, m) : (m, n)
+        Scalar.gemv(transA: transpose != a.transposed, m: mm, n: nn, alpha: 1, a: a.tensor.start, lda: a.ld,
+                    x: x.start, beta: 0, y: out.start)
+        withExtendedLifetime((a, x)) {}
         return out
     }
 

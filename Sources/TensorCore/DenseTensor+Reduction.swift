@@ -11,7 +11,8 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     @inlinable
     public func sum() -> DenseTensor {
-        DenseTensor(storage.read { Self.parallelSum($0.baseAddress, count) })
+        guard isContiguous else { return contiguous().sum() }
+        return DenseTensor(withElements { Self.parallelSum($0.baseAddress, count) })
     }
 
     /// The elements a sum adds up per block (Note [Sums in fixed blocks]).
@@ -56,7 +57,8 @@ extension DenseTensor {
     @_specialize(where Scalar == Double)
     @inlinable
     public func mean() -> DenseTensor {
-        DenseTensor(storage.read { Self.parallelSum($0.baseAddress, count) } / Scalar(count))
+        guard isContiguous else { return contiguous().mean() }
+        return DenseTensor(withElements { Self.parallelSum($0.baseAddress, count) } / Scalar(count))
     }
 
     @inlinable
@@ -113,13 +115,14 @@ extension DenseTensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sum(dim: Int, keepDim: Bool) -> DenseTensor {
+        guard isContiguous else { return contiguous().sum(dim: dim, keepDim: keepDim) }
         let axis = Shape.normalize(dim: dim, rank: rank)
         let out = DenseTensor(shape: reducedShape(axis, keepDim: keepDim), repeating: 0)
         // Nothing to add, or nowhere to put it: the loops below would still walk the reduced
         // dim, 2^62 times for a [2^62, 0] tensor summed along its first dim.
         guard count > 0, out.count > 0 else { return out }
         let (outer, size, inner) = split(axis)
-        storage.read { src in out.storage.update { dst in
+        withElements { src in out.withMutableElements { dst in
             guard let s = src.baseAddress, let d = dst.baseAddress else { return }
             for o in 0..<outer {
                 if inner == 1 {
@@ -151,7 +154,8 @@ extension DenseTensor {
     public func max() -> DenseTensor {
         trapUnless(count > 0,
             "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
-        return DenseTensor(storage.read { p in
+        guard isContiguous else { return contiguous().max() }
+        return DenseTensor(withElements { p in
             var best = p[0]
             for x in p where x > best || x.isNaN {
                 best = x
@@ -165,6 +169,7 @@ extension DenseTensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func max(dim: Int, keepDim: Bool) -> (values: DenseTensor, indices: [Int]) {
+        guard isContiguous else { return contiguous().max(dim: dim, keepDim: keepDim) }
         let axis = Shape.normalize(dim: dim, rank: rank)
         let resultShape = reducedShape(axis, keepDim: keepDim)
         trapUnless(rank == 0 || shape[axis] > 0 || resultShape.contains(0),
@@ -176,7 +181,7 @@ extension DenseTensor {
         guard values.count > 0 else { return (values, []) }
         let (outer, size, inner) = split(axis)
         var indices = [Int](repeating: 0, count: outer * inner)
-        storage.read { src in values.storage.update { dst in
+        withElements { src in values.withMutableElements { dst in
             for o in 0..<outer {
                 for i in 0..<inner {
                     let base = o * size * inner + i
@@ -197,8 +202,9 @@ extension DenseTensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func maxBackward(grad: Scalar, maximum: Scalar) -> DenseTensor {
+        guard isContiguous else { return contiguous().maxBackward(grad: grad, maximum: maximum) }
         let out = DenseTensor(shape: shape, repeating: 0)
-        storage.read { x in out.storage.update { o in
+        withElements { x in out.withMutableElements { o in
             var ties = 0
             for v in x where v == maximum || (v.isNaN && maximum.isNaN) { ties += 1 }
             let share = grad / Scalar(Swift.max(ties, 1))
@@ -211,11 +217,12 @@ extension DenseTensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func scatter(indices: [Int], dim: Int, into inputShape: [Int]) -> DenseTensor {
+        guard isContiguous else { return contiguous().scatter(indices: indices, dim: dim, into: inputShape) }
         let out = DenseTensor(shape: inputShape, repeating: 0)
         let axis = Shape.normalize(dim: dim, rank: inputShape.count)
         guard count > 0, out.count > 0 else { return out }
         let (outer, size, inner) = out.split(axis)
-        storage.read { g in out.storage.update { o in
+        withElements { g in out.withMutableElements { o in
             for r in 0..<outer {
                 for i in 0..<inner {
                     o[(r * size + indices[r * inner + i]) * inner + i] = g[r * inner + i]
@@ -233,11 +240,12 @@ extension DenseTensor {
         if Shape.count(target) == 1 {
             return sum().reshaped(target)
         }
+        guard isContiguous else { return contiguous().sum(toShape: target) }
         let out = DenseTensor(shape: target, repeating: 0)
         let st = broadcastStrides(target, to: shape)
         let inner = shape.last ?? 1
         let innerStride = st.last ?? 0
-        storage.read { g in out.storage.update { o in
+        withElements { g in out.withMutableElements { o in
             guard let g = g.baseAddress, let o = o.baseAddress else { return }
             forEachRow(shape: shape, stridesA: st, stridesB: st) { offO, _, offG in
                 if innerStride == 1 {

@@ -1,28 +1,8 @@
 import Arena
 import CTensorCoreShims
 
-/// Shape operations. Reshapes share storage (the data is contiguous); transposes and expands copy.
+/// Copies between layouts: the tiled matrix transpose, strided gathers, rows by index.
 extension DenseTensor {
-    /// The same scalars under `newShape` (whose count must match; see ``Shape/inferReshape(_:count:)``).
-    @inlinable
-    public func reshaped(_ newShape: [Int]) -> DenseTensor {
-        DenseTensor(storage: storage, shape: newShape)
-    }
-
-    /// A copy with dimensions `d0` and `d1` swapped.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public func transposed(_ d0: Int, _ d1: Int) -> DenseTensor {
-        let a0 = Shape.normalize(dim: d0, rank: rank), a1 = Shape.normalize(dim: d1, rank: rank)
-        if a0 == a1 || rank < 2 { return copied() }
-        if rank == 2 { return transposedMatrix() }
-        var outShape = shape
-        outShape.swapAt(a0, a1)
-        var inStrides = Shape.strides(shape)
-        inStrides.swapAt(a0, a1)
-        return gather(outShape, inStrides)
-    }
-
     /// The transpose of a matrix: 64×64 tiles, each moved as 4×4 blocks (four rows loaded as
     /// vectors, written back as four columns), or for Float on an AVX-512 CPU as 16×16 blocks
     /// (Note [AVX-512 transpose]). The strided gather these replaced read one
@@ -30,10 +10,11 @@ extension DenseTensor {
     /// weights (`w.t()` and its derivative) were a fifth of its training step (`perf record`).
     @inlinable
     func transposedMatrix() -> DenseTensor {
+        assert(isContiguous, "transposedMatrix of a strided view")
         let (rows, cols) = (shape[0], shape[1])
         let out = DenseTensor(uninitializedShape: [cols, rows])
         guard rows > 0, cols > 0 else { return out }
-        let s = UnsafePointer(storage.base), o = out.storage.base
+        let s = UnsafePointer(start), o = out.start
         let tile = 64
         // Large transposes split by bands of tile rows, one band per thread (the plain MLP's
         // 512×784 weight transposes were a tenth of its 2-thread step, all on one core).
@@ -99,44 +80,24 @@ extension DenseTensor {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Scalar>.self)
     }
 
-    /// A copy of `self` broadcast to `target` (PyTorch's `expand`, materialized).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    /// `out[i₀, …] = storage[offset + Σ iₖ · strides[k]]` for every index of `outShape`; always
+    /// a new, row-major buffer (the general strided loop).
     @inlinable
-    public func expanded(to target: [Int]) -> DenseTensor {
-        Shape.checkExpand(shape, to: target)
-        if target == shape { return self }
-        // One value (the gradient of a sum or mean): a fill, without the strided walk.
-        if count == 1 { return DenseTensor(shape: target, repeating: storage.read { $0[0] }) }
-        return gather(target, broadcastStrides(shape, to: target))
-    }
-
-    /// `out[i₀, …] = self[Σ iₖ · strides[k]]` for every index of `outShape`.
-    @inlinable
-    func gather(_ outShape: [Int], _ strides: [Int]) -> DenseTensor {
-        Self.gather(outShape, strides, from: self)
-    }
-
-    /// `out[i₀, …] = source[Σ iₖ · strides[k]]`; always a new buffer.
-    @inlinable
-    static func gather(_ outShape: [Int], _ strides: [Int], from source: DenseTensor) -> DenseTensor {
-        let storage = source.storage
+    static func gather(_ outShape: [Int], _ strides: [Int], offset: Int, from storage: TensorStorage<Scalar>) -> DenseTensor {
         let out = DenseTensor(uninitializedShape: outShape)
         guard out.count > 0 else { return out }
         let inner = outShape.last ?? 1
         let step = strides.last ?? 0
-        storage.read { s in out.storage.update { o in
-            let s = s.baseAddress!, o = o.baseAddress!
-            forEachRow(shape: outShape, stridesA: strides, stridesB: strides) { offS, _, offO in
-                if step == 1 {
-                    (o + offO).update(from: s + offS, count: inner)
-                } else if step == 0 {
-                    (o + offO).update(repeating: s[offS], count: inner)
-                } else {
-                    for k in 0..<inner { o[offO + k] = s[offS + k * step] }
-                }
+        let s = UnsafePointer(storage.base + offset), o = out.start
+        forEachRow(shape: outShape, stridesA: strides, stridesB: strides) { offS, _, offO in
+            if step == 1 {
+                (o + offO).update(from: s + offS, count: inner)
+            } else if step == 0 {
+                (o + offO).update(repeating: s[offS], count: inner)
+            } else {
+                for k in 0..<inner { o[offO &+ k] = s[offS &+ k &* step] }
             }
-        } }
+        }
         return out
     }
 
@@ -144,15 +105,15 @@ extension DenseTensor {
     /// copied straight into the result. Traps on an index out of range.
     public func rows(_ indices: some Collection<Int>) -> DenseTensor {
         trapUnless(rank == 2, "rows(_:) expects a 2-D tensor, got \(shape)")
+        guard isContiguous else { return contiguous().rows(indices) }
         let (count, width) = (shape[0], shape[1])
         let out = DenseTensor(uninitializedShape: [indices.count, width])
         guard width > 0 else { return out }
-        storage.read { all in out.storage.update { dst in
-            for (r, i) in indices.enumerated() {
-                trapUnless(i >= 0 && i < count, "index \(i) is out of bounds for dimension 0 with size \(count)")
-                (dst.baseAddress! + r * width).update(from: all.baseAddress! + i * width, count: width)
-            }
-        } }
+        let all = UnsafePointer(start), dst = out.start
+        for (r, i) in indices.enumerated() {
+            trapUnless(i >= 0 && i < count, "index \(i) is out of bounds for dimension 0 with size \(count)")
+            (dst + r * width).update(from: all + i * width, count: width)
+        }
         return out
     }
 }

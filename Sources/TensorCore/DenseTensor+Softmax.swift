@@ -19,12 +19,13 @@ extension DenseTensor {
 
     @inlinable
     func normalized(dim: Int, log: Bool) -> DenseTensor {
+        guard isContiguous else { return contiguous().normalized(dim: dim, log: log) }
         let axis = Shape.normalize(dim: dim, rank: rank)
         let out = DenseTensor(uninitializedShape: shape)
         // Before `split`: an empty shape's other sizes may overflow when multiplied ([0, 2^62, 38]).
         guard count > 0 else { return out }
         let (outer, size, inner) = split(axis)
-        storage.read { src in out.storage.update { dst in
+        withElements { src in out.withMutableElements { dst in
             for o in 0..<outer {
                 for i in 0..<inner {
                     let base = o &* size &* inner &+ i

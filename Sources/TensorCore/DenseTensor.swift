@@ -1,30 +1,79 @@
 import Arena
 
-/// A dense, row-major, contiguous array of scalars with a shape: the values a tensor holds.
+/// An array of scalars with a shape, laid out over shared storage by strides and an offset: the
+/// values a tensor holds.
 ///
-/// `DenseTensor` is the numeric core under the autograd `Tensor`: it knows shapes, kernels and
-/// printing, and nothing of gradients. Its storage is shared between copies of the value and
-/// between views (`reshaped`, `unsqueezed`); operations return new tensors.
+/// `DenseTensor` is the numeric core under the autograd `Tensor`: it knows shapes, layouts,
+/// kernels and printing, and nothing of gradients. Its storage is shared between copies of the
+/// value and between views (`reshaped`, `transposed`, `narrowed`, …): a view is the same storage
+/// read through other strides, and costs no copy. Operations return new, row-major tensors.
 ///
 /// ```swift
 /// let a = try DenseTensor<Float>(scalars: [1, 2, 3, 4], shape: [2, 2])
 /// let b = a.binary(.add, scalar: 2)      // [[3, 4], [5, 6]]
 /// print(b.sum().scalars)                 // [18.0]
+/// print(a.transposed(0, 1).strides)      // [1, 2]: a view of a's storage
 /// ```
+///
+/// Note [Strided layout]: element `[i₀, i₁, …]` sits at `storage[offset + Σ iₖ·strides[k]]`.
+/// A row-major tensor over its whole storage, which nearly every kernel makes, stores no layout
+/// (`_layout == nil`): the value stays three words, as small as it was before views. With the
+/// strides, offset and count stored inline (six words) every gradient tuple of the backward
+/// sweep was copied and destroyed through the runtime's generic value witnesses, and the
+/// tutorial step ran twice as long (perf). `isContiguous` is PyTorch's: row-major, ignoring the
+/// strides of size-1 dimensions; then element `i` in row-major order sits at `start + i`, and
+/// every kernel's contiguous fast path applies. Kernels take strided operands too: a general
+/// strided loop, with fast paths where it pays (same-layout operands, rows with unit stride, a
+/// transposed matrix for BLAS).
 public struct DenseTensor<Scalar: TensorScalar> {
-    /// The scalars, row-major. Shared between views.
+    /// The scalars. Shared between views.
     @inlinable public var storage: TensorStorage<Scalar> { _storage }
     // A `var` only so that `holdsUniqueStorage()` can ask `isKnownUniquelyReferenced`.
     @usableFromInline var _storage: TensorStorage<Scalar>
     /// The size of each dimension; `[]` for a 0-d tensor.
     public let shape: [Int]
+    /// `nil` for a row-major tensor over its whole storage, the common case (Note [Strided layout]).
+    @usableFromInline let _layout: ViewLayout?
 
-    /// Wraps `storage` (whose count must equal the shape's element count).
+    /// The position of the first element in `storage`.
+    @inlinable public var offset: Int { _layout?.offset ?? 0 }
+    /// The number of elements.
+    @inlinable public var count: Int { _layout?.count ?? storage.count }
+    /// Whether the elements lie in row-major order from ``start`` (PyTorch's `is_contiguous()`).
+    @inlinable public var isContiguous: Bool { _layout?.isContiguous ?? true }
+
+    /// Wraps `storage` (whose count must equal the shape's element count), row-major.
     @inlinable
     public init(storage: TensorStorage<Scalar>, shape: [Int]) {
         assert(storage.count == Shape.count(shape), "storage of \(storage.count) scalars for shape \(shape)")
         self._storage = storage
         self.shape = shape
+        self._layout = nil
+    }
+
+    /// A view of `storage`: `shape` laid out by `strides` from `offset`. The caller guarantees
+    /// that every element lies inside the storage.
+    @inlinable
+    public init(storage: TensorStorage<Scalar>, shape: [Int], strides: [Int], offset: Int) {
+        self._storage = storage
+        self.shape = shape
+        let count = Shape.count(shape)
+        if offset == 0 && count == storage.count && Shape.isRowMajor(shape: shape, strides: strides) {
+            self._layout = nil
+        } else {
+            self._layout = ViewLayout(strides: strides, offset: offset, count: count,
+                                      isContiguous: Shape.isContiguous(shape: shape, strides: strides))
+        }
+    }
+
+    /// A row-major view of `storage` from `offset` (a reshape of a contiguous tensor).
+    @inlinable
+    init(storage: TensorStorage<Scalar>, rowMajorShape shape: [Int], offset: Int) {
+        if offset == 0 && Shape.count(shape) == storage.count {
+            self.init(storage: storage, shape: shape)
+        } else {
+            self.init(storage: storage, shape: shape, strides: Shape.strides(shape), offset: offset)
+        }
     }
 
     /// A tensor of `shape` whose scalars the caller must all write before reading.
@@ -57,7 +106,7 @@ public struct DenseTensor<Scalar: TensorScalar> {
     @inlinable
     public init(shape: [Int], repeating value: Scalar) {
         self.init(uninitializedShape: shape)
-        Self.initialize(storage.base, repeating: value, count: count)
+        Self.initialize(start, repeating: value, count: count)
     }
 
     /// A 0-d tensor holding `value`.
@@ -71,7 +120,7 @@ public struct DenseTensor<Scalar: TensorScalar> {
         let count = try Shape.checkedCount(shape)
         guard count == scalars.count else { throw .scalarCountMismatch(count: scalars.count, shape: shape) }
         self.init(uninitializedShape: shape)
-        storage.update { dst in scalars.withUnsafeBufferPointer { src in
+        withMutableElements { dst in scalars.withUnsafeBufferPointer { src in
             if count > 0 { dst.baseAddress!.update(from: src.baseAddress!, count: count) }
         } }
     }
@@ -80,28 +129,68 @@ public struct DenseTensor<Scalar: TensorScalar> {
     /// shares it, so that a kernel may write its result over it (`binary(_:_:overwriting:)`).
     @inlinable
     public mutating func holdsUniqueStorage() -> Bool {
-        isKnownUniquelyReferenced(&_storage)
+        // A strided view can't take a row-major result, however unshared its storage.
+        isKnownUniquelyReferenced(&_storage) && isContiguous
     }
 
-    /// The number of elements.
-    @inlinable public var count: Int { storage.count }
+    /// The distance in storage between neighbours along each dimension (PyTorch's `stride()`).
+    @inlinable public var strides: [Int] { _layout?.strides ?? Shape.strides(shape) }
+
+    /// Calls `body` with the elements of a contiguous tensor, row-major.
+    @inlinable
+    public func withElements<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
+        trapUnless(isContiguous, "withElements of a strided view: call contiguous() first")
+        return try body(UnsafeBufferPointer(start: start, count: count))
+    }
+
+    /// Calls `body` with the elements of a contiguous tensor, row-major, to write them (no
+    /// version bump: for a tensor being made, or by a caller that counts the write itself).
+    @inlinable
+    public func withMutableElements<R>(_ body: (UnsafeMutableBufferPointer<Scalar>) throws -> R) rethrows -> R {
+        trapUnless(isContiguous, "withMutableElements of a strided view: call contiguous() first")
+        return try body(UnsafeMutableBufferPointer(start: start, count: count))
+    }
+
+    /// The first element (at ``offset``). Walking it in row-major order reads the elements only
+    /// when ``isContiguous``.
+    @inlinable public var start: UnsafeMutablePointer<Scalar> { storage.base + offset }
 
     /// The number of dimensions.
     @inlinable public var rank: Int { shape.count }
 
     /// A row-major copy of the scalars.
-    public var scalars: [Scalar] { storage.read { Array($0) } }
+    public var scalars: [Scalar] {
+        let dense = contiguous()
+        return Array(UnsafeBufferPointer(start: dense.start, count: dense.count))
+    }
 
     /// The value of a one-element tensor, else `nil`.
-    @inlinable public var scalar: Scalar? { count == 1 ? storage.base[0] : nil }
+    @inlinable public var scalar: Scalar? { count == 1 ? start[0] : nil }
 
     /// A copy with its own storage.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     @inlinable
     public func copied() -> DenseTensor {
+        guard isContiguous else { return contiguous() }
         let out = uninitializedLike()
-        Self.copy(out.storage.base, from: storage.base, count: count)
+        Self.copy(out.start, from: start, count: count)
         return out
+    }
+}
+
+/// The layout of a view: what a row-major tensor over its whole storage doesn't need.
+public final class ViewLayout: Sendable {
+    public let strides: [Int]
+    public let offset: Int
+    public let count: Int
+    public let isContiguous: Bool
+
+    @inlinable
+    init(strides: [Int], offset: Int, count: Int, isContiguous: Bool) {
+        self.strides = strides
+        self.offset = offset
+        self.count = count
+        self.isContiguous = isContiguous
     }
 }

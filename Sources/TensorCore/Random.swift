@@ -61,7 +61,7 @@ extension DenseTensor {
     /// Standard normal samples.
     public static func randn(_ shape: [Int], using generator: inout RandomGenerator) -> DenseTensor {
         let out = DenseTensor(uninitializedShape: shape)
-        out.storage.update { p in
+        out.withMutableElements { p in
             var i = 0
             while i < p.count {
                 let (a, b) = generator.normalPair()
@@ -76,7 +76,7 @@ extension DenseTensor {
     /// Uniform samples in [low, high).
     public static func rand(_ shape: [Int], low: Scalar = 0, high: Scalar = 1, using generator: inout RandomGenerator) -> DenseTensor {
         let out = DenseTensor(uninitializedShape: shape)
-        out.storage.update { p in
+        out.withMutableElements { p in
             for i in 0..<p.count {
                 // Rounding to Float can give `high` itself; keep the interval half-open.
                 var v = low + (high - low) * Scalar(generator.nextUnit())

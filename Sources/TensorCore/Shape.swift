@@ -37,6 +37,68 @@ public enum Shape {
         return strides
     }
 
+    /// Whether `strides` are exactly `shape`'s row-major strides (``strides(_:)``), without
+    /// making that array.
+    @inlinable
+    public static func isRowMajor(shape: [Int], strides: [Int]) -> Bool {
+        guard shape.count == strides.count else { return false }
+        var running = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            if strides[axis] != running { return false }
+            running &*= shape[axis]
+        }
+        return true
+    }
+
+    /// Whether `strides` lay `shape` out row-major, ignoring the strides of size-1 dimensions
+    /// (PyTorch's `is_contiguous()`); a tensor with no elements is contiguous.
+    @inlinable
+    public static func isContiguous(shape: [Int], strides: [Int]) -> Bool {
+        var expected = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            let size = shape[axis]
+            if size == 0 { return true }
+            if size == 1 { continue }
+            if strides[axis] != expected { return false }
+            expected &*= size
+        }
+        return true
+    }
+
+    /// The strides under which a tensor of `shape` and `strides` can be read as `newShape` with no
+    /// copy, or `nil` where it can't (PyTorch's `computeStride`, the rule of `view`): each run of
+    /// old dimensions that is contiguous in memory may be split or merged freely.
+    public static func viewStrides(shape: [Int], strides: [Int], as newShape: [Int]) -> [Int]? {
+        let count = Self.count(shape)
+        var out = [Int](repeating: 0, count: newShape.count)
+        if count == 0 {
+            return shape == newShape ? strides : Self.strides(newShape)
+        }
+        if shape.isEmpty { return Self.strides(newShape) }   // one element: any layout reads it
+        var viewDim = newShape.count - 1
+        var chunkBase = strides.last ?? 1
+        var tensorElements = 1
+        var viewElements = 1
+        for dim in stride(from: shape.count - 1, through: 0, by: -1) {
+            tensorElements &*= shape[dim]
+            // The end of a contiguous chunk: lay the view's dimensions over it.
+            if dim == 0 || (shape[dim - 1] != 1 && strides[dim - 1] != tensorElements &* chunkBase) {
+                while viewDim >= 0 && (viewElements < tensorElements || newShape[viewDim] == 1) {
+                    out[viewDim] = viewElements &* chunkBase
+                    viewElements &*= newShape[viewDim]
+                    viewDim -= 1
+                }
+                if viewElements != tensorElements { return nil }
+                if dim > 0 {
+                    chunkBase = strides[dim - 1]
+                    tensorElements = 1
+                    viewElements = 1
+                }
+            }
+        }
+        return viewDim == -1 ? out : nil
+    }
+
     /// The shape two operands broadcast to (NumPy rules), trapping with PyTorch's message.
     @inlinable
     public static func broadcast(_ a: [Int], _ b: [Int]) -> [Int] {

@@ -61,15 +61,14 @@ extension Graph {
                 let partials = node.op.fusesAccumulation
                     ? (takePartial(node.inputs.0), node.inputs.1 == node.inputs.0 ? nil : takePartial(node.inputs.1))
                     : (nil, nil)
-                let past = node.op.readsInput1Untransposed ? edgePastTranspose(node.inputs.1) : nil
                 // Consumed by the derivative, so that a gradient it writes over moves through.
                 let context = BackwardContext(grad: consume grad, node: node, segment: .passUnretained(segment),
-                                              partials: partials, ownsGrad: owned, passesTranspose: past != nil)
+                                              partials: partials, ownsGrad: owned)
                 // Taken out of the result (`take`): `if let g = consume g0` on a destructured
                 // tuple copied each gradient and released the original (two atomic operations).
                 var grads = node.op.backward(consume context)
                 if let g = grads.0.take() { try accumulate(g, into: node.inputs.0, pending: &pending) }
-                if let g = grads.1.take() { try accumulate(g, into: past ?? node.inputs.1, pending: &pending) }
+                if let g = grads.1.take() { try accumulate(g, into: node.inputs.1, pending: &pending) }
             }
         }
 
@@ -100,20 +99,6 @@ extension Graph {
                     if segment.generation == generation { segment.free() }
                 }
             }
-        }
-    }
-
-    /// The input edge of the transpose node `edge` leads to (`t()`, or a matrix's
-    /// `transposed(0, 1)`), when a product's gradient may skip that node (Note [Lazy transpose]):
-    /// the sum reaching its input is the same, and only a retained gradient of the transpose
-    /// itself would see the difference. `nil` when it retains one.
-    private func edgePastTranspose(_ edge: Edge) -> Edge? {
-        guard edge.kind == .node else { return nil }
-        return withSegment(edge.segment) { segment in
-            guard segment.generation == edge.generation else { return nil }
-            let node = segment.nodes[Int(edge.index)].pointee
-            assert(node.op == .t || node.op == .transpose, "MmTransposedRight's second input is a pending transpose")
-            return node.retainsGrad ? nil : node.inputs.0
         }
     }
 
@@ -167,7 +152,9 @@ extension Tensor {
     /// `grad += g`, creating `grad` on first use (PyTorch's AccumulateGrad), under the leaf's
     /// lock: threads may backward into one leaf at once (Note [Leaves shared by threads]).
     func accumulateGrad(_ g: __owned DenseTensor<Scalar>) {
-        var moving: DenseTensor<Scalar>? = consume g
+        // A gradient that reached the leaf as a view (an expand's or a transpose's derivative) is
+        // made row-major, as PyTorch's AccumulateGrad makes it obey the parameter's layout.
+        var moving: DenseTensor<Scalar>? = g.isContiguous ? consume g : g.contiguous()
         LeafGradLock.withLock(for: self) {
             if let grad = storedGrad {
                 grad.data = grad.data.binary(.add, moving.take()!)

@@ -186,8 +186,7 @@ final class Segment<Scalar: TensorScalar> {
         let expected = savedVersions[Int(position)]
         guard value.storage.version != expected else { return }
         let type = Scalar.self == Double.self ? "torch.DoubleTensor" : "torch.FloatTensor"
-        // PyTorch saved the transpose (a view) where ours kept the matrix.
-        let shape = node.op.readsInput1Untransposed && position == node.saved.1 ? value.shape.reversed() : value.shape
+        let shape = value.shape
         throw .savedTensorModified(
             tensor: "[\(type) [\(shape.map(String.init).joined(separator: ", "))]]",
             outputOf: producerName(ofSavedBy: node, input: input),

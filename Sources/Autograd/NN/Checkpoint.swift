@@ -146,7 +146,7 @@ public func encodeSafetensors<S: TensorScalar>(
     withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
     out.append(contentsOf: header)
     for i in order {
-        named[i].1.data.storage.read { scalars in
+        named[i].1.data.contiguous().withElements { scalars in
             let start = out.count
             out.append(contentsOf: UnsafeRawBufferPointer(scalars))
             #if _endian(big)

@@ -36,9 +36,6 @@ struct BackwardContext<Scalar: TensorScalar> {
     /// Whether the sweep holds the only reference to `grad`'s storage (no other edge, retained
     /// gradient or caller's tensor shares it), so that a derivative may write over it.
     let ownsGrad: Bool
-    /// For MmTransposedRight: whether input 1's gradient goes past the pending transpose's node
-    /// straight to its input (Note [Lazy transpose]), so must be formed for that input's shape.
-    var passesTranspose = false
 
     /// Whether input 0 / input 1 needs a gradient.
     var needs: (Bool, Bool) { (node.inputs.0.kind != .none, node.inputs.1.kind != .none) }
@@ -55,6 +52,9 @@ struct BackwardContext<Scalar: TensorScalar> {
     var dim: Int { Int(node.dim) }
     var dim2: Int { Int(node.dim2) }
     var keepDim: Bool { node.keepDim }
+    /// A product's operands' layouts (`Mm.layoutBits`).
+    var inputLayout0: MatrixLayout { node.dim & 1 != 0 ? .columnMajor : .rowMajor }
+    var inputLayout1: MatrixLayout { node.dim & 2 != 0 ? .columnMajor : .rowMajor }
 
     /// `partial + new` (the order the sweep adds in), or `new` when nothing came before.
     @inline(__always)

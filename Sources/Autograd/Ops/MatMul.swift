@@ -1,7 +1,7 @@
 import Arena
 
 // Matrix products. The derivatives are products too, run through the same BLAS calls with
-// transpose flags: no transposed copy is ever made.
+// transpose flags: no transposed copy is ever made, of an operand or of a gradient.
 
 // MARK: - matrix · matrix
 
@@ -10,24 +10,25 @@ enum Mm: OpDefinition {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        (c.first { c.grad.matmul(c.saved1, transposeB: true) },   // ∂/∂A = G · Bᵀ
-         c.second { c.saved0.matmul(c.grad, transposeA: true) })  // ∂/∂B = Aᵀ · G
+        (c.first { Self.product(c.grad, c.saved1, transposeB: true, like: c.inputLayout0) },   // ∂/∂A = G · Bᵀ
+         c.second { Self.product(c.saved0, c.grad, transposeA: true, like: c.inputLayout1) })  // ∂/∂B = Aᵀ · G
     }
-}
 
-/// `A · Sᵀ` where `Sᵀ` is a `t()` not made yet (Note [Lazy transpose]): the node is PyTorch's
-/// MmBackward0 with the transpose as its second input, and saves `S` itself. Its derivative for
-/// `S` is `Gᵀ · A`, which the sweep hands past the transpose's node straight to `S` (unless that
-/// node's output retains its gradient); otherwise `Aᵀ · G` goes to the transpose as usual.
-enum MmTransposedRight: OpDefinition {
-    static let name = "MmBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        // Past the transpose, A · Sᵀ is a linear layer's x · Wᵀ, and so is its derivative.
-        if c.passesTranspose { return LinearOp.backward(consume c) }
-        return (c.first { c.grad.matmul(c.saved1) },                   // ∂/∂A = G · S
-                c.second { c.saved0.matmul(c.grad, transposeA: true) })  // ∂/∂Sᵀ = Aᵀ · G
+    /// `op(a) · op(b)`, laid out like the input it is the gradient of (PyTorch's
+    /// `mm_mat1_backward`/`mm_mat2_backward`): for a transposed view (`x.matmul(w.transposed())`)
+    /// the product is formed as `(op(b)ᵀ · op(a)ᵀ)ᵀ`, so that the transpose's derivative (a view)
+    /// hands its input a row-major gradient, and no transposed copy is made either way.
+    /// The operands' layouts, as the node keeps them (in `dim`, which a product has no other use
+    /// for): bit 0 for the first, bit 1 for the second, set for column-major.
+    @inline(__always)
+    static func layoutBits<S>(_ a: DenseTensor<S>, _ b: DenseTensor<S>) -> Int {
+        (a.isContiguous ? 0 : (a.matrixLayout == .columnMajor ? 1 : 0)) | (b.isContiguous ? 0 : (b.matrixLayout == .columnMajor ? 2 : 0))
+    }
+
+    static func product<S>(_ a: DenseTensor<S>, _ b: DenseTensor<S>, transposeA: Bool = false, transposeB: Bool = false,
+                           like layout: MatrixLayout) -> DenseTensor<S> {
+        guard layout == .columnMajor else { return a.matmul(b, transposeA: transposeA, transposeB: transposeB) }
+        return b.matmul(a, transposeA: !transposeB, transposeB: !transposeA).transposed(0, 1)
     }
 }
 
@@ -44,7 +45,8 @@ enum Mv: OpDefinition {
 }
 
 extension Tensor {
-    /// The matrix product: 2-D × 2-D (MmBackward0) or 2-D × 1-D (MvBackward0).
+    /// The matrix product: 2-D × 2-D (MmBackward0) or 2-D × 1-D (MvBackward0). A transposed
+    /// operand (`w.transposed()`) is a view that BLAS reads with a transpose flag: no copy.
     ///
     /// Traps with PyTorch's message when the inner sizes differ, e.g.
     /// `mat1 and mat2 shapes cannot be multiplied (2x3 and 4x2)`.
@@ -60,11 +62,8 @@ extension Tensor {
         if other.rank == 1 {
             return Tensor.record(Tensor.withData(self, other) { $0.matvec($1) }, .mv, self, other, .forProduct(self, other))
         }
-        if other.pendingTranspose && other !== self {
-            let source = other.storedData
-            return Tensor.record(withData { $0.matmul(source, transposeB: true) }, .mmTransposedRight, self, other,
-                                 Saved(tensors: (data, requiresGrad ? source : nil)))
-        }
-        return Tensor.record(Tensor.withData(self, other) { $0.matmul($1) }, .mm, self, other, .forProduct(self, other))
+        var saved = Saved.forProduct(self, other)
+        saved.dim = Mm.layoutBits(data, other.data)
+        return Tensor.record(Tensor.withData(self, other) { $0.matmul($1) }, .mm, self, other, saved)
     }
 }

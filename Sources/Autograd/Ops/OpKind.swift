@@ -6,7 +6,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     case pow, exp, log, sqrt, abs, relu, sigmoid, tanh
     case sum, sumDim, mean, meanDim, max, maxDim
     case reshape, t, transpose, unsqueeze, expand
-    case mm, mmTransposedRight, mv, softmax, logSoftmax, crossEntropy, mseLoss, linear, linearBias
+    case mm, mv, softmax, logSoftmax, crossEntropy, mseLoss, linear, linearBias
     case fill, zero, copy
 
     /// The op's definition (the one switch over op kinds: everything else goes through here).
@@ -43,7 +43,6 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .unsqueeze: Unsqueeze.self
         case .expand: Expand.self
         case .mm: Mm.self
-        case .mmTransposedRight: MmTransposedRight.self
         case .mv: Mv.self
         case .softmax: SoftmaxOp.self
         case .logSoftmax: LogSoftmaxOp.self
@@ -70,11 +69,6 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     /// (mseLoss keeps its input's difference to the target where PyTorch keeps the input itself:
     /// counted as the input's, so that it fails where PyTorch's does.)
     var savesInputValues: Bool { !definition.savesOutput && self != .scalarDiv && self != .crossEntropy }
-
-    /// Whether input 1 is a pending transpose (Note [Lazy transpose]) whose untransposed matrix the
-    /// node saved: the sweep may send that input's gradient past the transpose's node, and a
-    /// changed saved value is reported with the transpose's shape.
-    var readsInput1Untransposed: Bool { self == .mmTransposedRight }
 
     /// Whether the derivative adds its inputs' partial gradients itself (`BackwardContext.partials`).
     /// The product's does: `partial + g·b` in one pass instead of a product and then a sum, a
@@ -119,7 +113,6 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .unsqueeze: Unsqueeze.backward(consume c)
         case .expand: Expand.backward(consume c)
         case .mm: Mm.backward(consume c)
-        case .mmTransposedRight: MmTransposedRight.backward(consume c)
         case .mv: Mv.backward(consume c)
         case .softmax: SoftmaxOp.backward(consume c)
         case .logSoftmax: LogSoftmaxOp.backward(consume c)

@@ -5,7 +5,7 @@ extension DenseTensor {
     /// The gradient of a reduction along `dim` brought back to `inputShape`: re-insert the
     /// reduced dim if it was dropped, then broadcast.
     func unreduced(dim: Int, keepDim: Bool, to inputShape: [Int]) -> DenseTensor {
-        withReducedDim(dim, keepDim: keepDim, inputRank: inputShape.count).expanded(to: inputShape)
+        withReducedDim(dim, keepDim: keepDim, inputRank: inputShape.count).broadcasted(to: inputShape)
     }
 
     /// `self` (a reduction's output or its gradient) with the reduced dim back as size 1 when
@@ -24,7 +24,7 @@ enum Sum: OpDefinition {
     static let name = "SumBackward0"
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.expanded(to: c.shape0), nil) }
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.broadcasted(to: c.shape0), nil) }
 }
 
 enum SumDim: OpDefinition {

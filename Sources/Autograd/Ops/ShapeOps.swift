@@ -1,6 +1,7 @@
 import Arena
 
-// Reshape, transpose, unsqueeze, expand. Their derivatives undo the layout change.
+// Reshape, transpose, unsqueeze, expand: views of their input's storage (no copy). Their
+// derivatives undo the layout change, as views of the gradient where they can.
 
 // MARK: - reshape
 
@@ -14,7 +15,7 @@ enum Reshape: OpDefinition {
 
 extension Tensor {
     /// The same elements under `shape`, with at most one `-1` inferred (ViewBackward0).
-    /// Shares storage with `self`. Traps with PyTorch's message if the sizes don't match.
+    /// Shares storage with `self` where the layout allows (a copy of a transposed matrix, say, can't). Traps with PyTorch's message if the sizes don't match.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func reshaped(_ shape: [Int]) -> Tensor {
@@ -50,26 +51,13 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func transposed() -> Tensor {
         trapUnless(rank <= 2, "t() expects a tensor with <= 2 dimensions, but self is \(rank)D")
-        if rank < 2 { return Tensor.record(data, .t, self).view(of: self) }
-        if requiresGrad && GradMode.isEnabled { return recordedPendingTranspose(.t).view(of: self) }
-        return Tensor.record(withData { $0.transposed(0, 1) }, .t, self).view(of: self)
+        return Tensor.record(withData { $0.transposed(0, Swift.min(1, rank - 1)) }, .t, self).view(of: self)
     }
-    /// The transpose of this matrix as a recorded op, made only when first read, and never by a
-    /// product (Note [Lazy transpose]). Only when the op records: then the result has history.
-    private func recordedPendingTranspose(_ op: OpKind, _ saved: Saved<Scalar> = Saved()) -> Tensor {
-        let result = Tensor.record(data, op, self, nil, saved)
-        result.pendingTranspose = true
-        return result
-    }
-    /// `self` with dimensions `d0` and `d1` swapped (TransposeBackward0).
+    /// `self` with dimensions `d0` and `d1` swapped (TransposeBackward0), a view.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func transposed(_ d0: Int, _ d1: Int) -> Tensor {
-        if rank == 2 && Shape.normalize(dim: d0, rank: 2) != Shape.normalize(dim: d1, rank: 2)
-            && requiresGrad && GradMode.isEnabled {
-            return recordedPendingTranspose(.transpose, Saved(dim: d0, dim2: d1)).view(of: self)   // a matrix's `t()`
-        }
-        return Tensor.record(withData { $0.transposed(d0, d1) }, .transpose, self, nil, Saved(dim: d0, dim2: d1)).view(of: self)
+        Tensor.record(withData { $0.transposed(d0, d1) }, .transpose, self, nil, Saved(dim: d0, dim2: d1)).view(of: self)
     }
 }
 
@@ -89,9 +77,7 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func unsqueezed(dim: Int) -> Tensor {
         let axis = Shape.normalize(dim: dim, rank: rank + 1)
-        var newShape = shape
-        newShape.insert(1, at: axis)
-        return Tensor.record(data.reshaped(newShape), .unsqueeze, self, nil, Saved(shapes: (shape, nil))).view(of: self)
+        return Tensor.record(withData { $0.unsqueezed(dim: axis) }, .unsqueeze, self, nil, Saved(shapes: (shape, nil))).view(of: self)
     }
 }
 

@@ -14,11 +14,13 @@ extension DenseTensor {
         lr: Scalar, momentum: Scalar, dampening: Scalar, weightDecay: Scalar, nesterov: Bool
     ) {
         trapUnless(grad.shape == shape, "SGD: gradient of shape \(grad.shape) for a parameter of shape \(shape)")
+        trapUnless(isContiguous, "SGD: the parameter of shape \(shape) is a strided view; optimizers update contiguous parameters")
+        let grad = grad.contiguous()
         storage.version += 1
         let n = count
-        storage.update { p in grad.storage.read { g in
+        withMutableElements { p in grad.withElements { g in
             if let buffer = momentumBuffer, momentum != 0 {
-                buffer.storage.update { b in
+                buffer.withMutableElements { b in
                     for i in 0..<n {
                         var d = g[i]
                         if weightDecay != 0 { d += weightDecay * p[i] }
@@ -49,9 +51,11 @@ extension DenseTensor {
         stepSize: Scalar, correction2Sqrt: Scalar
     ) {
         trapUnless(grad.shape == shape, "Adam: gradient of shape \(grad.shape) for a parameter of shape \(shape)")
+        trapUnless(isContiguous, "Adam: the parameter of shape \(shape) is a strided view; optimizers update contiguous parameters")
+        let grad = grad.contiguous()
         storage.version += 1
         let n = count
-        storage.update { p in grad.storage.read { g in m.storage.update { m in v.storage.update { v in
+        withMutableElements { p in grad.withElements { g in m.withMutableElements { m in v.withMutableElements { v in
             let weight = weight1
             for i in 0..<n {
                 var d = g[i]

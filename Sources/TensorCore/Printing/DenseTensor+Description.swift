@@ -46,7 +46,7 @@ extension DenseTensor: CustomStringConvertible {
         let summarize = count > PrintOptions.threshold
         let offsets = Summarization.shownOffsets(shape: shape, summarize: summarize)
         // Python formats float32 elements as the doubles they convert to exactly.
-        let shown = storage.read { scalars in offsets.map { Double(scalars[$0]) } }
+        let shown = contiguous().withElements { scalars in offsets.map { Double(scalars[$0]) } }
         let formatter = ScalarFormatter(values: shown)
         return TensorBodyLayout.render(
             shape: shape, elements: shown.map(formatter.format), elementWidth: formatter.width,

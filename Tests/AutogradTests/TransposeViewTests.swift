@@ -1,11 +1,12 @@
 import XCTest
 @testable import Autograd
 
-/// A recorded `t()` of a matrix is made only when read, and `x.matmul(w.t())` never makes it
-/// (Note [Lazy transpose]). What users see must be what the eager transpose gave: values,
-/// printed text, `grad_fn`s, gradients (also where the transpose's own gradient is retained or
-/// it feeds other ops too).
-final class LazyTransposeTests: XCTestCase {
+/// `t()` is a view (no copy), and `x.matmul(w.t())` hands BLAS `w` with a transpose flag; the
+/// product's derivative for the view is formed in the view's layout, so the transpose's own
+/// derivative gives `w` a row-major gradient without a copy either. What users see: values,
+/// printed text, strides, `grad_fn`s, gradients (also where the transpose's own gradient is
+/// retained or it feeds other ops too).
+final class TransposeViewTests: XCTestCase {
     private func matrix(_ rows: Int, _ cols: Int, from start: Float, requiresGrad: Bool = true) -> Tensor<Float> {
         try! Tensor<Float>((0..<rows * cols).map { start + Float($0) * 0.5 }, shape: [rows, cols], requiresGrad: requiresGrad)
     }
@@ -13,43 +14,40 @@ final class LazyTransposeTests: XCTestCase {
     func testAProductReadsTheMatrixAndNeverMakesTheTranspose() throws {
         let (a, w) = (matrix(3, 4, from: -1), matrix(5, 4, from: 0.25))
         let wT = w.transposed()
-        XCTAssertTrue(wT.pendingTranspose)
+        XCTAssertTrue(wT.data.storage === w.data.storage, "a view")
         XCTAssertEqual(wT.shape, [4, 5])
+        XCTAssertEqual(wT.strides, [1, 4])
+        XCTAssertFalse(wT.isContiguous)
         let y = a.matmul(wT)
-        XCTAssertTrue(wT.pendingTranspose, "the product read w itself")
         XCTAssertEqual(y.gradFn?.name, "MmBackward0")
         XCTAssertEqual(wT.gradFn?.name, "TBackward0")
         let eager = withNoGrad { a.matmul(w.transposed()) }
         XCTAssertEqual(y.scalars, eager.scalars)
         try (y * y).sum().backward()
-        XCTAssertTrue(wT.pendingTranspose)
+        XCTAssertEqual(w.grad?.strides, [4, 1], "a row-major gradient")
         // d/dA = 2Y·W, d/dW = 2Yᵀ·A, from the values alone.
         let g = withNoGrad { eager * 2 }
         XCTAssertEqual(a.grad?.scalars, withNoGrad { g.matmul(w.detached()) }.scalars)
         XCTAssertEqual(w.grad?.scalars, withNoGrad { g.transposed().matmul(a.detached()) }.scalars)
     }
 
-    func testReadingThePendingTransposeGivesTheEagerOne() throws {
+    func testReadingTheTransposeGivesItsElements() throws {
         let w = matrix(2, 3, from: 1)
         let wT = w.transposed()
         XCTAssertEqual(wT.description, "tensor([[1.0000, 2.5000],\n        [1.5000, 3.0000],\n        [2.0000, 3.5000]], grad_fn=<TBackward0>)")
-        XCTAssertFalse(wT.pendingTranspose, "printing made it")
         XCTAssertEqual(w.transposed().scalars, [1, 2.5, 1.5, 3, 2, 3.5])
         XCTAssertEqual(w.transposed().transposed().scalars, w.scalars)
         XCTAssertEqual(w.transposed().count, 6)
         XCTAssertEqual(w.transposed().rank, 2)
-        // Not recorded (no grad needed, or no-grad mode): made at once, as before.
-        XCTAssertFalse(matrix(2, 3, from: 0, requiresGrad: false).transposed().pendingTranspose)
-        XCTAssertFalse(withNoGrad { w.transposed() }.pendingTranspose)
-        // Detached in place, it becomes a leaf other threads may read: made at once.
+        // Not recorded (no grad needed, or no-grad mode): a view all the same.
+        XCTAssertEqual(matrix(2, 3, from: 0, requiresGrad: false).transposed().strides, [1, 3])
+        XCTAssertEqual(withNoGrad { w.transposed() }.strides, [1, 3])
         let cut = w.transposed()
         cut.detach()
-        XCTAssertFalse(cut.pendingTranspose)
         XCTAssertEqual(cut.scalars, [1, 2.5, 1.5, 3, 2, 3.5])
     }
 
-    /// The transpose's own gradient, retained, sees the product's part: the sweep then sends
-    /// the product's gradient through the transpose's node instead of past it.
+    /// The transpose's own gradient, retained, is the product's part, in the view's layout.
     func testARetainedGradientOfTheTransposeIsComplete() throws {
         let (a, w) = (matrix(3, 4, from: -1), matrix(5, 4, from: 0.25))
         let wT = w.transposed()
@@ -81,32 +79,30 @@ final class LazyTransposeTests: XCTestCase {
         for (got, want) in zip(try XCTUnwrap(w.grad).scalars, expected) { XCTAssertEqual(got, want, accuracy: 1e-4) }
     }
 
-    /// Until it is read, the pending transpose follows changes made to its input in place, as
-    /// PyTorch's view does (`w.t()` there shares `w`'s storage).
-    func testAPendingTransposeSeesItsInputUpdatedUnderNoGrad() {
+    /// The transpose follows changes made to its input in place, as PyTorch's view does.
+    func testATransposeSeesItsInputUpdatedUnderNoGrad() {
         let w = matrix(2, 2, from: 0)
         let wT = w.transposed()
         withNoGrad { w += 1 }
         XCTAssertEqual(wT.scalars, [1, 2, 1.5, 2.5])
     }
 
-    /// `transposed(0, 1)` (PyTorch's `transpose(0, 1)`, also a view there) of a matrix is the same
-    /// swap: not made by a product, TransposeBackward0 as its node, the same gradients as `t()`.
-    func testTransposedDimsOfAMatrixIsPendingToo() throws {
+    /// `transposed(0, 1)` (PyTorch's `transpose(0, 1)`) of a matrix is the same swap:
+    /// TransposeBackward0 as its node, the same gradients as `t()`.
+    func testTransposedDimsOfAMatrixIsAViewToo() throws {
         let (a, w) = (matrix(3, 4, from: -1), matrix(5, 4, from: 0.25))
         let swapped = w.transposed(-1, 0)
-        XCTAssertTrue(swapped.pendingTranspose)
+        XCTAssertTrue(swapped.data.storage === w.data.storage)
         XCTAssertEqual(swapped.shape, [4, 5])
         XCTAssertEqual(swapped.gradFn?.name, "TransposeBackward0")
         let y = a.matmul(swapped)
-        XCTAssertTrue(swapped.pendingTranspose)
         try (y * y).sum().backward()
         let g = withNoGrad { a.matmul(w.transposed()) * 2 }   // made at once: no history
         XCTAssertEqual(a.grad?.scalars, withNoGrad { g.matmul(w.detached()) }.scalars)
         XCTAssertEqual(w.grad?.scalars, withNoGrad { g.transposed().matmul(a.detached()) }.scalars)
         XCTAssertEqual(w.transposed(1, 0).scalars, w.transposed().scalars)
-        XCTAssertFalse(w.transposed(0, 0).pendingTranspose, "the same dimension twice is a copy")
-        XCTAssertFalse(matrix(2, 3, from: 0).unsqueezed(dim: 0).transposed(1, 2).pendingTranspose, "only matrices")
+        XCTAssertEqual(w.transposed(0, 0).strides, [4, 1], "the same dimension twice")
+        XCTAssertEqual(matrix(2, 3, from: 0).unsqueezed(dim: 0).transposed(1, 2).strides, [6, 1, 3])
     }
 
     func testDoubleAndAMatrixTimesItsOwnTranspose() throws {

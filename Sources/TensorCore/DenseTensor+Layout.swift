@@ -1,0 +1,170 @@
+import Arena
+
+/// Views: the same storage read through other strides (Note [Strided layout]). None of these
+/// copies; ``contiguous()`` and ``copied()`` do.
+extension DenseTensor {
+    /// The same elements under `newShape` (whose count must match), a view where the layout
+    /// allows one (PyTorch's `view` rule, ``Shape/viewStrides(shape:strides:as:)``), else a copy.
+    @inlinable
+    public func reshaped(_ newShape: [Int]) -> DenseTensor {
+        viewed(as: newShape) ?? contiguous().viewed(as: newShape)!
+    }
+
+    /// A view of the elements under `newShape`, or `nil` where the layout allows none.
+    @inlinable
+    public func viewed(as newShape: [Int]) -> DenseTensor? {
+        if isContiguous { return DenseTensor(storage: storage, rowMajorShape: newShape, offset: offset) }
+        guard let newStrides = Shape.viewStrides(shape: shape, strides: strides, as: newShape) else { return nil }
+        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset)
+    }
+
+    /// A view with dimensions `d0` and `d1` swapped.
+    public func transposed(_ d0: Int, _ d1: Int) -> DenseTensor {
+        let a0 = Shape.normalize(dim: d0, rank: rank), a1 = Shape.normalize(dim: d1, rank: rank)
+        if a0 == a1 || rank < 2 { return self }
+        var newShape = shape, newStrides = strides
+        newShape.swapAt(a0, a1)
+        newStrides.swapAt(a0, a1)
+        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset)
+    }
+
+    /// A view with its dimensions in the order `dims` (a permutation of `0..<rank`, negative
+    /// dims counted from the end); traps with PyTorch's message otherwise.
+    public func permuted(_ dims: [Int]) -> DenseTensor {
+        trapUnless(dims.count == rank,
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = \(rank) is not equal to len(dims) = \(dims.count)")
+        var seen = [Bool](repeating: false, count: rank)
+        var newShape = [Int](), newStrides = [Int]()
+        let old = strides
+        for d in dims {
+            let axis = Shape.normalize(dim: d, rank: rank)
+            trapUnless(!seen[axis], "permute(): duplicate dims are not allowed.")
+            seen[axis] = true
+            newShape.append(shape[axis])
+            newStrides.append(old[axis])
+        }
+        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset)
+    }
+
+    /// A view broadcast to `target` (PyTorch's `expand`): broadcast dimensions get stride 0.
+    @inlinable
+    public func expanded(to target: [Int]) -> DenseTensor {
+        Shape.checkExpand(shape, to: target)
+        if target == shape { return self }
+        let old = strides
+        let lead = target.count - rank
+        var newStrides = [Int](repeating: 0, count: target.count)
+        for i in 0..<rank where shape[i] == target[lead + i] { newStrides[lead + i] = old[i] }
+        return DenseTensor(storage: storage, shape: target, strides: newStrides, offset: offset)
+    }
+
+    /// `self` broadcast to `target` as a row-major tensor: itself when the shape is already
+    /// `target`, else a copy (a fill for one value). For gradients, which the next derivative
+    /// reads on its contiguous fast path; a stride-0 view costs more than it saves on small
+    /// tensors (the training step's sums and means).
+    @inlinable
+    public func broadcasted(to target: [Int]) -> DenseTensor {
+        Shape.checkExpand(shape, to: target)
+        if target == shape { return self }
+        if count == 1 { return DenseTensor(shape: target, repeating: start[0]) }
+        return expanded(to: target).contiguous()
+    }
+
+    /// The view at `index` along `dim`, which goes (PyTorch's `select`); traps on an index out of
+    /// range with PyTorch's message.
+    public func selected(dim: Int, index: Int) -> DenseTensor {
+        trapUnless(rank > 0, "select() cannot be applied to a 0-dim tensor.")
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        let size = shape[axis]
+        trapUnless(index >= -size && index < size,
+            "select(): index \(index) out of range for tensor of size \(shape) at dimension \(dim)")
+        let i = index < 0 ? index + size : index
+        var newShape = shape, newStrides = strides
+        let step = newStrides.remove(at: axis)
+        newShape.remove(at: axis)
+        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset + i * step)
+    }
+
+    /// The view of elements `start ..< start + length` along `dim`, every `step`-th (PyTorch's
+    /// `slice`/`narrow`); the range must lie inside the dimension.
+    public func narrowed(dim: Int, start: Int, length: Int, step: Int = 1) -> DenseTensor {
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        trapUnless(start >= 0 && length >= 0 && start + length <= shape[axis] && step > 0,
+            "start (\(start)) + length (\(length)) exceeds dimension size (\(shape[axis])).")
+        var newShape = shape, newStrides = strides
+        newShape[axis] = length == 0 ? 0 : (length + step - 1) / step
+        let old = newStrides[axis]
+        newStrides[axis] = old * step
+        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset + start * old)
+    }
+
+    /// A view with a dimension of size 1 inserted at `dim` (in `-(rank+1)...rank`); its stride is
+    /// PyTorch's (the next dimension's stride times its size, 1 at the end).
+    public func unsqueezed(dim: Int) -> DenseTensor {
+        let axis = Shape.normalize(dim: dim, rank: rank + 1)
+        if _layout == nil {   // row-major in, row-major out
+            var newShape = shape
+            newShape.insert(1, at: axis)
+            return DenseTensor(storage: storage, shape: newShape)
+        }
+        var newShape = shape, newStrides = strides
+        let stride = axis < rank ? newShape[axis] * newStrides[axis] : 1
+        newShape.insert(1, at: axis)
+        newStrides.insert(stride, at: axis)
+        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset)
+    }
+
+    /// A view without the size-1 dimensions among `dims` (every one when `nil`).
+    public func squeezed(dims: [Int]? = nil) -> DenseTensor {
+        let axes = Set(dims.map { $0.map { Shape.normalize(dim: $0, rank: rank) } } ?? Array(0..<rank))
+        var newShape = [Int](), newStrides = [Int]()
+        let old = strides
+        for i in 0..<rank where !(shape[i] == 1 && axes.contains(i)) {
+            newShape.append(shape[i])
+            newStrides.append(old[i])
+        }
+        if _layout == nil { return DenseTensor(storage: storage, shape: newShape) }
+        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset)
+    }
+
+    /// Itself when contiguous, else a row-major copy.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    @inlinable
+    public func contiguous() -> DenseTensor {
+        if isContiguous { return self }
+        if strides.allSatisfy({ $0 == 0 }) {   // one value expanded (a sum's gradient): a fill
+            return DenseTensor(shape: shape, repeating: start[0])
+        }
+        if rank == 2 && strides == [1, shape[0]] {   // a transposed matrix: the tiled transpose
+            return DenseTensor(storage: storage, rowMajorShape: [shape[1], shape[0]], offset: offset).transposedMatrix()
+        }
+        return Self.gather(shape, strides, offset: offset, from: storage)
+    }
+
+    /// Whether no two elements share a storage position and they fill a span of exactly `count`
+    /// positions from ``start`` (PyTorch's `is_non_overlapping_and_dense`): a transposed or
+    /// permuted contiguous tensor. An elementwise kernel may then walk the span in memory order.
+    @inlinable
+    public var isNonOverlappingAndDense: Bool {
+        if isContiguous { return true }
+        var order = Array(0..<rank).filter { shape[$0] != 1 }
+        let s = strides
+        order.sort { s[$0] < s[$1] }
+        var expected = 1
+        for axis in order {
+            if s[axis] != expected { return false }
+            expected &*= shape[axis]
+        }
+        return true
+    }
+
+    /// A tensor of this one's shape and strides, whose storage span the caller must all write
+    /// (for a non-overlapping, dense layout: elementwise results keep their operands' layout).
+    @inlinable
+    func uninitializedLikeLayout() -> DenseTensor {
+        if isContiguous { return uninitializedLike() }
+        // Offsets relative to the span's lowest position, which is `offset` for non-negative strides.
+        return DenseTensor(storage: TensorStorage(uninitializedCount: count), shape: shape, strides: strides, offset: 0)
+    }
+}
