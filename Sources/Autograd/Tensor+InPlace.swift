@@ -36,6 +36,9 @@ extension Tensor {
         if history == nil && leafRequiresGrad {
             trap("a leaf Variable that requires grad is being used in an in-place operation.")
         }
+        if let history, history.isLive, let output = history.withSegment({ $0.outputPosition(of: history.index) }) {
+            trap("Output \(output) of \(history.op.name) is a view and is being modified inplace. This view is the output of a function that returns multiple views. Such functions do not allow the output views to be modified inplace. You should replace the inplace operation by an out-of-place one.")
+        }
         if let viewBase, viewBase.history == nil && viewBase.leafRequiresGrad {
             trap("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         }

@@ -88,15 +88,17 @@ extension DenseTensor {
         trapUnless(target == shape, "output with shape \(shape) doesn't match the broadcast shape \(target)")
         checkNoInternalOverlap()
         // A copy first: `source` may share our storage.
-        let values = source.count == count ? source.copied() : source.expanded(to: shape).contiguous()
+        let values = source.expanded(to: shape).copied()
         storage.version += 1
         assign(values)
     }
 
-    /// Writes the row-major elements of `values` (of `self`'s shape, contiguous, not sharing the
-    /// positions being written) through `self`'s strides. No version bump: the callers count.
+    /// Writes the elements of `values` (of `self`'s shape, not sharing the positions being
+    /// written) through `self`'s strides. No version bump: for a tensor being made (a slice of a
+    /// new result), or by a caller that counts the write itself.
     @inlinable
-    func assign(_ values: DenseTensor) {
+    public func assign(_ values: DenseTensor) {
+        trapUnless(values.shape == shape, "assign: values of shape \(values.shape) for a tensor of shape \(shape)")
         let values = values.contiguous()
         guard count > 0 else { return }
         let src = UnsafePointer(values.start)

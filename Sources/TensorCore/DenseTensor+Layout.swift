@@ -168,3 +168,23 @@ extension DenseTensor {
         return DenseTensor(storage: TensorStorage(uninitializedCount: count), shape: shape, strides: strides, offset: 0)
     }
 }
+
+/// Joining: one new tensor from several.
+extension DenseTensor {
+    /// `parts` joined along `dim` (their shapes equal but along `dim`; checked by the caller): each
+    /// part is copied into its slice of the result, one block copy per part for `dim == 0`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public static func concatenated(_ parts: [DenseTensor], dim: Int) -> DenseTensor {
+        var shape = parts[0].shape
+        shape[dim] = parts.reduce(0) { $0 + $1.shape[dim] }
+        let out = DenseTensor(uninitializedShape: shape)
+        var start = 0
+        for part in parts {
+            let size = part.shape[dim]
+            if size > 0 { out.narrowed(dim: dim, start: start, length: size).assign(part) }
+            start += size
+        }
+        return out
+    }
+}

@@ -4,8 +4,12 @@ import Autograd
 /// differentiable functions that have no golden file entry yet:
 ///
 /// - `linear`: `linear(x, weight: w, bias: b)` (AddmmBackward0), inputs `[x, w]` or `[x, w, b]`.
-/// - `matmulTransposedRight`: `a.matmul(w.transposed())` (MmBackward0 over a pending transpose,
-///   Note [Lazy transpose]), inputs `[a, w]` with `w` `[m, k]` for `a` `[n, k]`.
+/// - `matmulTransposedRight`: `a.matmul(w.transposed())` (MmBackward0 of a transposed view,
+///   whose gradient is formed in the view's layout), inputs `[a, w]` with `w` `[m, k]` for `a` `[n, k]`.
+/// - `cat`, `stack`: `Tensor.cat(xs, dim:)`, `Tensor.stack(xs, dim:)` (CatBackward0, StackBackward0).
+/// - `split`, `splitSizes`, `chunked`, `unbind`: the pieces of `xs[0]` (`params`: `dim`, and
+///   `size`, `sizes` or `chunks`), each times its position plus one, joined again by `cat` along
+///   `dim` (by `stack` for `unbind`): every piece's gradient tells.
 ///
 /// - `fill`, `zero`: `y = x * 2`, then `y.fill(scalar)` / `y.zero()` in place, returning `y + x`
 ///   (FillBackward2, ZeroBackward0: no gradient reaches the overwritten product).
@@ -17,6 +21,18 @@ public func gradcheckOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ para
     switch op {
     case "linear": return linear(xs[0], weight: xs[1], bias: xs.count > 2 ? xs[2] : nil)
     case "matmulTransposedRight": return xs[0].matmul(xs[1].transposed())
+    case "cat": return Tensor.cat(xs, dim: params["dim"] as! Int)
+    case "stack": return Tensor.stack(xs, dim: params["dim"] as! Int)
+    case "split", "splitSizes", "chunked", "unbind":
+        let dim = params["dim"] as! Int
+        let pieces = switch op {
+        case "split": xs[0].split(size: params["size"] as! Int, dim: dim)
+        case "splitSizes": xs[0].split(sizes: params["sizes"] as! [Int], dim: dim)
+        case "chunked": xs[0].chunked(params["chunks"] as! Int, dim: dim)
+        default: xs[0].unbind(dim: dim)
+        }
+        let weighted = pieces.enumerated().map { k, piece in piece * S(k + 1) }
+        return op == "unbind" ? Tensor.stack(weighted, dim: dim) : Tensor.cat(weighted, dim: dim)
     case "fill", "zero":
         let y = xs[0] * 2
         if op == "fill" { y.fill(S(params["scalar"] as! Double)) } else { y.zero() }

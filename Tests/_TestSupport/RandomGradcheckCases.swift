@@ -14,6 +14,7 @@ public enum RandomGradcheckCases {
         "matmul", "softmax", "logSoftmax", "crossEntropy", "mseLoss",
         "linear", "matmulTransposedRight",
         "fill", "zero", "copy",
+        "cat", "stack", "split", "splitSizes", "chunked", "unbind",
     ]
 
     /// The cases for `op`, drawn from `generator`.
@@ -140,6 +141,40 @@ public enum RandomGradcheckCases {
             let pairs: [([Int], [Int])] = [([2, 3], [3]), ([2, 3], [1, 3]), ([3], []), ([2, 2], [2, 2]), ([0, 2], [2])]
             return pairs.enumerated().map { i, pair in
                 GradcheckCase(op, [pair.0, pair.1], requiresGrad: i == 1 ? [true, false] : (i == 2 ? [false, true] : nil))
+            }
+        case "cat", "stack":
+            return (0..<5).map { i in
+                var shape = randomShape(maxRank: 3, using: &g)
+                if shape.isEmpty && op == "cat" { shape = [size(using: &g)] }
+                let rank = shape.count + (op == "stack" ? 1 : 0)
+                let dim = Int(g.next() % UInt64(2 * rank)) - rank
+                let count = [1, 2, 3, 5, 8][i]
+                let shapes = (0..<count).map { k -> [Int] in
+                    var s = shape
+                    if op == "cat" { s[(dim + rank) % rank] = k % 3 == 2 ? 0 : size(using: &g) }   // sizes differ along dim
+                    return s
+                }
+                return GradcheckCase(op, shapes, params: ["dim": dim],
+                                     requiresGrad: (0..<count).map { k in count == 1 || k % 3 != 1 })
+            }
+        case "split", "splitSizes", "chunked", "unbind":
+            return (0..<5).map { _ in
+                var shape = randomShape(maxRank: 3, using: &g)
+                if shape.isEmpty { shape = [size(using: &g)] }
+                let rank = shape.count
+                let dim = Int(g.next() % UInt64(2 * rank)) - rank
+                let length = shape[(dim + rank) % rank]
+                var params: [String: Any] = ["dim": dim]
+                switch op {
+                case "split": params["size"] = Int(g.next() % UInt64(length)) + 1
+                case "chunked": params["chunks"] = Int(g.next() % 4) + 1
+                case "splitSizes":
+                    var sizes: [Int] = [], left = length
+                    while left > 0 { let s = Int(g.next() % UInt64(left + 1)); sizes.append(s); left -= s }
+                    params["sizes"] = sizes.isEmpty ? [0] : sizes
+                default: break
+                }
+                return GradcheckCase(op, [shape], params: params)
             }
         default:
             preconditionFailure("RandomGradcheckCases: no generator for op \(op)")

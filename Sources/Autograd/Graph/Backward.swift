@@ -49,6 +49,10 @@ extension Graph {
             walked.append((unmanaged, segment.generation))
             if unmanaged.toOpaque() != root.unmanagedSegment.toOpaque() { top = segment.nodes.count - 1 }
             for index in stride(from: top, through: 0, by: -1) {
+                if segment.hasWideNodes && segment.nodes[index].pointee.isWide {
+                    try sweepWide(segment, at: index, top: top, retainedGrads: &retainedGrads, pending: &pending)
+                    continue
+                }
                 // Moved out of the table and into the context (`take`, `consume`), not copied:
                 // each copy of a gradient is two atomic reference-count operations.
                 guard var grad = segment.grads[index].take() else { continue }
@@ -99,6 +103,40 @@ extension Graph {
                     if segment.generation == generation { segment.free() }
                 }
             }
+        }
+    }
+
+    /// The sweep at entry `index` of a wide node (Note [Nodes with any number of inputs and
+    /// outputs]): a multi-output node runs at its last output's entry (or at the root's), with
+    /// the gradients of all its outputs.
+    private func sweepWide(
+        _ segment: Segment<Scalar>, at index: Int, top: Int, retainedGrads: inout [(Tensor<Scalar>, DenseTensor<Scalar>)],
+        pending: inout ContiguousArray<Unmanaged<Segment<Scalar>>>
+    ) throws(AutogradError) {
+        let pointer = segment.nodes[index]
+        let node = pointer.pointee
+        if index != top && index + 1 < segment.nodes.count && segment.nodes[index + 1] == pointer { return }
+        var base = index
+        while base > 0 && segment.nodes[base - 1] == pointer { base -= 1 }
+        var grads: [DenseTensor<Scalar>?] = []
+        var received = false
+        for slot in base...index {
+            let grad = segment.grads[slot].take()
+            if let grad, node.retainsGrad, let tensor = segment.retained[UInt32(slot)]?.tensor {
+                retainedGrads.append((tensor, grad))
+            }
+            received = received || grad != nil
+            grads.append(grad)
+        }
+        guard received else { return }
+        while grads.count < Int(node.outputCount) { grads.append(nil) }
+        try segment.checkSavedVersions(node)
+        let needs = (0..<Int(node.inputCount)).map { Segment<Scalar>.input($0, of: pointer).kind != .none }
+        let context = WideBackwardContext(grads: grads, node: node, needs: needs, segment: .passUnretained(segment))
+        let definition = node.op.definition as! any WideOpDefinition.Type
+        let inputGrads = definition.backward(wide: context)
+        for (k, grad) in inputGrads.enumerated() {
+            if let grad { try accumulate(grad, into: Segment<Scalar>.input(k, of: pointer), pending: &pending) }
         }
     }
 

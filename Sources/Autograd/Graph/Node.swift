@@ -19,15 +19,22 @@ struct Edge: Equatable {
 /// Swift lays stored properties out in declaration order, so the 8-byte `scalar` comes first and
 /// the one-byte fields sit together before the 4-byte-aligned rest (`scalar` last would pad the
 /// record to 72 bytes; the memory-regression tests measure the arena bytes per node).
+///
+/// Note [Nodes with any number of inputs and outputs]: the first two input edges sit in the
+/// record; a node with more (`cat` of eight tensors) has the rest right after it in the arena,
+/// `inputCount - 2` edges (`Segment.input(_:of:)`), so a two-input node still costs 64 bytes and
+/// its sweep is what it was. A node with `outputCount` outputs takes that many consecutive
+/// entries in the segment's node table, all pointing at its one record: entry `base + j` is
+/// output `j`, with its own gradient slot, and a tensor's history and an edge name the entry.
+/// Every consumer of an output was recorded after the node, so when the top-down sweep reaches
+/// the node's last entry every output's gradient is complete, and the node runs there once.
 struct Node {
     var scalar: Double = 0
     var op: OpKind
-    var retainsGrad = false
-    var keepDim = false
-    /// Whether the tensor this node made was detached in place (`detach()`) while the node was
-    /// live: a node that saved that tensor's value then refuses it, as PyTorch does. In the byte
-    /// that padded the flags before `inputs`, so the record stays 64 bytes.
-    var outputDetached = false
+    /// `retainsGrad`, `keepDim`, `outputDetached` in one byte.
+    var flags: UInt8 = 0
+    var inputCount: UInt8 = 2
+    var outputCount: UInt8 = 1
     var inputs: (Edge, Edge)
     /// Positions in the segment's `saved` table, -1 for none.
     var saved: (Int32, Int32) = (-1, -1)
@@ -37,6 +44,33 @@ struct Node {
     var indices: Int32 = -1
     var dim: Int32 = 0
     var dim2: Int32 = 0
+
+    init(op: OpKind, inputs: (Edge, Edge)) {
+        self.op = op
+        self.inputs = inputs
+    }
+
+    /// Whether a tensor this node made asked to keep its gradient (`retainGrad()`).
+    var retainsGrad: Bool {
+        get { flags & 1 != 0 }
+        set { flags = newValue ? flags | 1 : flags & ~1 }
+    }
+    var keepDim: Bool {
+        get { flags & 2 != 0 }
+        set { flags = newValue ? flags | 2 : flags & ~2 }
+    }
+    /// Whether the tensor this node made was detached in place (`detach()`) while the node was
+    /// live: a node that saved that tensor's value then refuses it, as PyTorch does.
+    var outputDetached: Bool {
+        get { flags & 4 != 0 }
+        set { flags = newValue ? flags | 4 : flags & ~4 }
+    }
+    /// Recorded by `recordWide`: its derivative takes and gives arrays (`WideOpDefinition`),
+    /// whatever its counts (a `cat` of two tensors too). Note [Nodes with any number of inputs and outputs].
+    var isWide: Bool {
+        get { flags & 8 != 0 }
+        set { flags = newValue ? flags | 8 : flags & ~8 }
+    }
 }
 
 /// What a tensor knows of the node that made it.

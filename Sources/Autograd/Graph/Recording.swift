@@ -1,3 +1,5 @@
+import Arena
+
 /// What a node keeps for its derivative besides its inputs. Built by each op's forward and
 /// stored only when the op is recorded.
 struct Saved<Scalar: TensorScalar> {
@@ -94,5 +96,53 @@ extension Tensor {
         }
         guard t.leafRequiresGrad else { return .none }
         return Edge(kind: .leaf, segment: segment.id, generation: segment.generation, index: segment.slot(for: t))
+    }
+}
+
+extension Tensor {
+    /// Wraps the results of an op with any number of inputs and outputs, recording one node for
+    /// `op` when grad mode is on and an input requires grad (Note [Nodes with any number of
+    /// inputs and outputs]). Inputs that need no gradient get `.none` edges.
+    static func recordWide(
+        _ values: [DenseTensor<Scalar>], _ op: OpKind, inputs: [Tensor],
+        _ saved: @autoclosure () -> Saved<Scalar> = Saved()
+    ) -> [Tensor] {
+        guard inputs.contains(where: { $0.requiresGrad }), GradMode.isEnabled, !values.isEmpty else {
+            return values.map { Tensor(data: $0) }
+        }
+        trapUnless(inputs.count <= Int(UInt8.max) && values.count <= Int(UInt8.max),
+                   "\(op.name): at most 255 inputs and outputs are recorded, got \(inputs.count) and \(values.count)")
+        return ThreadContext.withCurrent { context in
+            context.unmanagedGraph(Scalar.self)._withUnsafeGuaranteedRef { graph in
+                var newest: Unmanaged<Segment<Scalar>>?
+                for t in inputs {
+                    guard let h = t.history, h.isLive else { continue }
+                    if let old = newest, old.takeUnretainedValue().sequence >= h.segment.sequence { continue }
+                    newest = h.unmanagedSegment
+                }
+                return graph.segmentForRecording(inputs: newest)._withUnsafeGuaranteedRef { segment in
+                    let edges = inputs.map { edge(to: $0, from: segment) }
+                    var node = Node(op: op, inputs: (edges.first ?? .none, edges.count > 1 ? edges[1] : .none))
+                    node.inputCount = UInt8(edges.count)
+                    node.outputCount = UInt8(values.count)
+                    node.isWide = true
+                    var s = saved()
+                    if let t = s.tensors.0.take() { node.saved.0 = segment.save(t) }
+                    if let t = s.tensors.1.take() { node.saved.1 = segment.save(t) }
+                    if let t = s.shapes.0.take() { node.shapes.0 = Int32(segment.shapes.count); segment.shapes.append(t) }
+                    if let t = s.shapes.1.take() { node.shapes.1 = Int32(segment.shapes.count); segment.shapes.append(t) }
+                    if let t = s.indices.take() { node.indices = Int32(segment.indices.count); segment.indices.append(t) }
+                    node.scalar = s.scalar
+                    node.dim = Int32(truncatingIfNeeded: s.dim)
+                    node.dim2 = Int32(truncatingIfNeeded: s.dim2)
+                    node.keepDim = s.keepDim
+                    let base = segment.appendWide(node, extraInputs: Array(edges.dropFirst(2)))
+                    return values.enumerated().map { j, value in
+                        Tensor(data: value, history: History(segment: segment, generation: segment.generation,
+                                                             index: base + UInt32(j), op: op))
+                    }
+                }
+            }
+        }
     }
 }

@@ -76,6 +76,50 @@ final class Segment<Scalar: TensorScalar> {
         return UInt32(nodes.count - 1)
     }
 
+    /// Whether a node with more than two inputs or more than one output was recorded here since
+    /// the last reset: only then does the sweep take its general path.
+    @exclusivity(unchecked) var hasWideNodes = false
+
+    /// Appends a node with `node.inputCount` inputs (the first two in `node.inputs`, the rest in
+    /// `extraInputs`) and `node.outputCount` outputs, and returns the index of output 0 (Note
+    /// [Nodes with any number of inputs and outputs]).
+    func appendWide(_ node: Node, extraInputs: [Edge]) -> UInt32 {
+        assert(extraInputs.count == max(0, Int(node.inputCount) - 2))
+        let edgeBytes = extraInputs.count * MemoryLayout<Edge>.stride
+        let raw = arena.allocate(byteCount: MemoryLayout<Node>.stride + edgeBytes, alignment: MemoryLayout<Node>.alignment)
+        let pointer = raw.bindMemory(to: Node.self, capacity: 1)
+        pointer.initialize(to: node)
+        if !extraInputs.isEmpty {
+            let edges = (raw + MemoryLayout<Node>.stride).bindMemory(to: Edge.self, capacity: extraInputs.count)
+            edges.initialize(from: extraInputs, count: extraInputs.count)
+        }
+        let base = UInt32(nodes.count)
+        for _ in 0..<max(1, Int(node.outputCount)) { nodes.append(pointer) }
+        hasWideNodes = true
+        return base
+    }
+
+    /// Which output of its node entry `index` is, for a node with several outputs; `nil` for one.
+    func outputPosition(of index: UInt32) -> Int? {
+        let pointer = nodes[Int(index)]
+        guard pointer.pointee.outputCount > 1 else { return nil }
+        var base = Int(index)
+        while base > 0 && nodes[base - 1] == pointer { base -= 1 }
+        return Int(index) - base
+    }
+
+    /// Input `k` of the node at `pointer` (an edge of the record, or one after it in the arena).
+    @inline(__always)
+    static func input(_ k: Int, of pointer: UnsafeMutablePointer<Node>) -> Edge {
+        switch k {
+        case 0: return pointer.pointee.inputs.0
+        case 1: return pointer.pointee.inputs.1
+        default:
+            let edges = (UnsafeMutableRawPointer(pointer) + MemoryLayout<Node>.stride).assumingMemoryBound(to: Edge.self)
+            return edges[k - 2]
+        }
+    }
+
     @inline(__always)
     func retain() { liveReferences += 1 }
 
@@ -110,6 +154,7 @@ final class Segment<Scalar: TensorScalar> {
     /// generation, so that stale references can tell.
     func free() {
         arena.reset()
+        hasWideNodes = false
         generation = arena.generation
         liveReferences = 0
         nodes.removeAllInPlace()

@@ -1,3 +1,5 @@
+import Arena
+
 /// One differentiable operation's backward half: its PyTorch node name and its derivative.
 /// Each op's forward sits right beside its conformance, in the family file (Ops/*.swift).
 protocol OpDefinition {
@@ -87,4 +89,33 @@ struct BackwardContext<Scalar: TensorScalar> {
     /// `f()` when input 1 needs a gradient, else `nil`.
     @inline(__always)
     func second(_ f: () -> DenseTensor<Scalar>) -> DenseTensor<Scalar>? { needs.1 ? f() : nil }
+}
+
+/// The derivative of an op with more than two inputs or more than one output (Note [Nodes with
+/// any number of inputs and outputs]): one gradient per input from one per output.
+protocol WideOpDefinition: OpDefinition {
+    /// A gradient for each input (`nil` where `c.needs` is false or it is zero), given a gradient
+    /// for each output (`nil` where none arrived: the derivative reads it as zeros).
+    static func backward<Scalar: TensorScalar>(wide c: WideBackwardContext<Scalar>) -> [DenseTensor<Scalar>?]
+}
+
+extension WideOpDefinition {
+    /// Not used: the sweep calls ``backward(wide:)`` for a wide node.
+    static func backward<Scalar: TensorScalar>(_ c: consuming BackwardContext<Scalar>) -> InputGrads<Scalar> {
+        trap("\(name) is a node with any number of inputs and outputs; the sweep calls backward(wide:)")
+    }
+}
+
+/// What a wide node's derivative can see.
+struct WideBackwardContext<Scalar: TensorScalar> {
+    /// The gradient of each output, `nil` where none arrived.
+    let grads: [DenseTensor<Scalar>?]
+    let node: Node
+    /// Whether each input needs a gradient.
+    let needs: [Bool]
+    let segment: Unmanaged<Segment<Scalar>>
+
+    var indices: [Int] { segment._withUnsafeGuaranteedRef { $0.indices[Int(node.indices)] } }
+    var shape0: [Int] { segment._withUnsafeGuaranteedRef { $0.shapes[Int(node.shapes.0)] } }
+    var dim: Int { Int(node.dim) }
 }

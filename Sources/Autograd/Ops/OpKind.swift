@@ -8,6 +8,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     case reshape, t, transpose, unsqueeze, expand
     case mm, mv, softmax, logSoftmax, crossEntropy, mseLoss, linear, linearBias
     case fill, zero, copy
+    case cat, stack, split, splitWithSizes, unbind
 
     /// The op's definition (the one switch over op kinds: everything else goes through here).
     var definition: any OpDefinition.Type {
@@ -53,6 +54,11 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .fill: Fill.self
         case .zero: Zero.self
         case .copy: Copy.self
+        case .cat: Cat.self
+        case .stack: Stack.self
+        case .split: Split.self
+        case .splitWithSizes: SplitWithSizes.self
+        case .unbind: Unbind.self
         }
     }
 
@@ -123,6 +129,11 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .fill: Fill.backward(consume c)
         case .zero: Zero.backward(consume c)
         case .copy: Copy.backward(consume c)
+        case .cat: Cat.backward(consume c)
+        case .stack: Stack.backward(consume c)
+        case .split: Split.backward(consume c)
+        case .splitWithSizes: SplitWithSizes.backward(consume c)
+        case .unbind: Unbind.backward(consume c)
         }
     }
 }

@@ -1,0 +1,185 @@
+import Arena
+import TensorCore
+
+// Joining and splitting: nodes with any number of inputs (cat, stack) or outputs (split,
+// chunked, unbind). The outputs of a split are views of its input; the derivative of each
+// side is the other side.
+
+// MARK: - cat
+
+enum Cat: WideOpDefinition {
+    static let name = "CatBackward0"
+    /// Each input's gradient is its slice of the output's, a view (PyTorch's `cat_tensors_backward`).
+    static func backward<S>(wide c: WideBackwardContext<S>) -> [DenseTensor<S>?] {
+        let sizes = c.indices
+        guard let grad = c.grads[0] else { return c.needs.map { _ in nil } }
+        var start = 0
+        return sizes.enumerated().map { k, size in
+            defer { start += size }
+            return c.needs[k] ? grad.narrowed(dim: c.dim, start: start, length: size) : nil
+        }
+    }
+}
+
+extension Tensor {
+    /// `tensors` joined along `dim` (CatBackward0), PyTorch's `torch.cat`. Their shapes must be
+    /// equal but along `dim`; traps with PyTorch's message otherwise.
+    ///
+    /// ```swift
+    /// let both = Tensor.cat([a, b], dim: 1)    // [2, 3] and [2, 4] → [2, 7]
+    /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public static func cat(_ tensors: [Tensor], dim: Int = 0) -> Tensor {
+        trapUnless(!tensors.isEmpty, "torch.cat(): expected a non-empty list of Tensors")
+        // PyTorch skips 1-D empty tensors, the legacy way of writing "nothing".
+        let first = tensors.first { !($0.rank == 1 && $0.count == 0) } ?? tensors[0]
+        for (k, t) in tensors.enumerated() where t.rank == 0 {
+            trap("zero-dimensional tensor (at position \(k)) cannot be concatenated")
+        }
+        let axis = Shape.normalize(dim: dim, rank: first.rank)
+        for (k, t) in tensors.enumerated() where !(t.rank == 1 && t.count == 0) {
+            trapUnless(t.rank == first.rank, "Tensors must have same number of dimensions: got \(first.rank) and \(t.rank)")
+            for d in 0..<first.rank where d != axis && t.shape[d] != first.shape[d] {
+                trap("Sizes of tensors must match except in dimension \(axis). Expected size \(first.shape[d]) but got size \(t.shape[d]) for tensor number \(k) in the list.")
+            }
+        }
+        let parts = tensors.filter { !($0.rank == 1 && $0.count == 0) || first.rank == 1 }
+        let value = DenseTensor.concatenated(parts.map(\.data), dim: axis)
+        let sizes = tensors.map { $0.rank == first.rank ? $0.shape[axis] : 0 }
+        return recordWide([value], .cat, inputs: tensors, Saved(indices: sizes, dim: axis))[0]
+    }
+}
+
+// MARK: - stack
+
+enum Stack: WideOpDefinition {
+    static let name = "StackBackward0"
+    /// Each input's gradient is its index of the output's along `dim`, a view (`unbind`).
+    static func backward<S>(wide c: WideBackwardContext<S>) -> [DenseTensor<S>?] {
+        guard let grad = c.grads[0] else { return c.needs.map { _ in nil } }
+        return c.needs.enumerated().map { k, needed in needed ? grad.selected(dim: c.dim, index: k) : nil }
+    }
+}
+
+extension Tensor {
+    /// `tensors`, all of one shape, stacked along a new dimension `dim` (StackBackward0),
+    /// PyTorch's `torch.stack`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public static func stack(_ tensors: [Tensor], dim: Int = 0) -> Tensor {
+        trapUnless(!tensors.isEmpty, "stack expects a non-empty TensorList")
+        let shape = tensors[0].shape
+        let axis = Shape.normalize(dim: dim, rank: shape.count + 1)
+        for (k, t) in tensors.enumerated() where t.shape != shape {
+            trap("stack expects each tensor to be equal size, but got \(shape) at entry 0 and \(t.shape) at entry \(k)")
+        }
+        let value = DenseTensor.concatenated(tensors.map { $0.data.unsqueezed(dim: axis) }, dim: axis)
+        return recordWide([value], .stack, inputs: tensors, Saved(dim: axis))[0]
+    }
+}
+
+// MARK: - split, chunked, unbind
+
+/// The gradient of an input split into `outputs` pieces along `dim`: the pieces' gradients joined,
+/// zeros where a piece received none.
+private func joinedGradients<S>(_ grads: [DenseTensor<S>?], sizes: [Int], dim: Int, inputShape: [Int]) -> DenseTensor<S> {
+    let out = DenseTensor<S>(shape: inputShape, repeating: 0)
+    var start = 0
+    for (grad, size) in zip(grads, sizes) {
+        if let grad, size > 0 { out.narrowed(dim: dim, start: start, length: size).assign(grad) }
+        start += size
+    }
+    return out
+}
+
+enum Split: WideOpDefinition {
+    static let name = "SplitBackward0"
+    static let isView = true
+    static func backward<S>(wide c: WideBackwardContext<S>) -> [DenseTensor<S>?] {
+        [c.needs[0] ? joinedGradients(c.grads, sizes: c.indices, dim: c.dim, inputShape: c.shape0) : nil]
+    }
+}
+
+enum SplitWithSizes: WideOpDefinition {
+    static let name = "SplitWithSizesBackward0"
+    static let isView = true
+    static func backward<S>(wide c: WideBackwardContext<S>) -> [DenseTensor<S>?] {
+        Split.backward(wide: c)
+    }
+}
+
+enum Unbind: WideOpDefinition {
+    static let name = "UnbindBackward0"
+    static let isView = true
+    static func backward<S>(wide c: WideBackwardContext<S>) -> [DenseTensor<S>?] {
+        guard c.needs[0] else { return [nil] }
+        let out = DenseTensor<S>(shape: c.shape0, repeating: 0)
+        for (k, grad) in c.grads.enumerated() {
+            if let grad { out.selected(dim: c.dim, index: k).assign(grad) }
+        }
+        return [out]
+    }
+}
+
+extension Tensor {
+    /// Views of consecutive pieces of `size` elements along `dim` (the last one shorter when
+    /// `size` does not divide it; SplitBackward0), PyTorch's `split(int)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func split(size: Int, dim: Int = 0) -> [Tensor] {
+        trapUnless(rank > 0, "split expects at least a 1-dimensional tensor")
+        trapUnless(size >= 0, "split expects split_size be non-negative, but got split_size=\(size)")
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        let length = shape[axis]
+        trapUnless(size > 0 || length == 0,
+                   "split_size can only be 0 if dimension size is 0, but got dimension size of \(length)")
+        let count = size == 0 ? 1 : Swift.max(1, (length + size - 1) / size)
+        let sizes = (0..<count).map { Swift.min(size, length - $0 * size) }
+        return pieces(sizes, axis: axis, op: .split)
+    }
+
+    /// Views of consecutive pieces of the given sizes along `dim` (SplitWithSizesBackward0),
+    /// PyTorch's `split(list)`; the sizes must add up to the dimension's.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func split(sizes: [Int], dim: Int = 0) -> [Tensor] {
+        trapUnless(rank > 0, "split expects at least a 1-dimensional tensor")
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        trapUnless(sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == shape[axis],
+            "split_with_sizes expects split_sizes to sum exactly to \(shape[axis]) (input tensor's size at dimension \(dim)), but got split_sizes=\(sizes)")
+        return pieces(sizes, axis: axis, op: .splitWithSizes)
+    }
+
+    /// `chunks` views of (nearly) equal size along `dim`, PyTorch's `chunk`: pieces of
+    /// ⌈size / chunks⌉ elements, so possibly fewer than `chunks` (SplitBackward0).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func chunked(_ chunks: Int, dim: Int = 0) -> [Tensor] {
+        trapUnless(rank > 0, "chunk expects at least a 1-dimensional tensor")
+        trapUnless(chunks > 0, "chunk expects `chunks` to be greater than 0, got: \(chunks)")
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        return split(size: (shape[axis] + chunks - 1) / chunks, dim: axis)
+    }
+
+    /// The views at each index along `dim`, which they drop (UnbindBackward0), PyTorch's `unbind`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func unbind(dim: Int = 0) -> [Tensor] {
+        trapUnless(rank > 0, "Dimension specified as 0 but tensor has no dimensions")
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        let values = (0..<shape[axis]).map { data.selected(dim: axis, index: $0) }
+        return Tensor.recordWide(values, .unbind, inputs: [self], Saved(shapes: (shape, nil), dim: axis))
+            .map { $0.view(of: self) }
+    }
+
+    private func pieces(_ sizes: [Int], axis: Int, op: OpKind) -> [Tensor] {
+        var start = 0
+        let values = sizes.map { size in
+            defer { start += size }
+            return data.narrowed(dim: axis, start: start, length: size)
+        }
+        return Tensor.recordWide(values, op, inputs: [self], Saved(shapes: (shape, nil), indices: sizes, dim: axis))
+            .map { $0.view(of: self) }
+    }
+}
