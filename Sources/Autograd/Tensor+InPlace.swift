@@ -20,15 +20,19 @@ import Arena
 /// - `fill`, `zero` and `copy(from:)` are recorded too (FillBackward2, ZeroBackward0,
 ///   CopyBackwards): no gradient reaches the overwritten value, but the tensor keeps requiring grad.
 ///
-/// Note [In-place on views]: PyTorch records an in-place op on a view as a change of the view's
-/// base (CopySlices) and gives the base's other views new history lazily. This library keeps no
-/// list of a tensor's views, so it cannot rewrite their history: where another tensor's history
-/// would go stale, a recorded in-place op gives the tensor new storage instead of writing into
-/// the shared one (the base and the other views keep their values, and their gradients stay
-/// right). That is when the tensor is a view, when a view with history was taken of it, or when
-/// it has no history and shares its storage (it may have views, which would not take its new
-/// history). Unrecorded in-place ops (under no-grad, or where nothing requires grad) always
-/// write into the shared storage.
+/// Note [In-place on views]: as in PyTorch, an in-place op recorded on a view writes into the
+/// storage it shares with its base, and the graph is rebased: the base becomes the output of a
+/// CopySlices node (its old value, with the view's region replaced by the op's result) and the
+/// view the output of AsStridedBackward0 of the new base, so a gradient through either reaches
+/// the op's inputs and the base's old value, each for its own elements. That takes a base whose
+/// layout names the view's positions (row-major). What this library does not do yet is rewrite,
+/// lazily, the history of the base's *other* views taken before the change (PyTorch regenerates
+/// their `grad_fn` on next use): their values are current, but a gradient through one of them
+/// still goes to the base's old value. And an in-place op recorded on a base that has views with
+/// history, or on a view whose base is laid out otherwise, gives the tensor new storage instead,
+/// so that no other tensor's history goes stale (the views keep the old values). Unrecorded
+/// in-place ops (under no-grad, or where nothing requires grad) always write into the shared
+/// storage.
 extension Tensor {
     @inline(__always)
     func checkInPlaceAllowed() {
@@ -58,10 +62,40 @@ extension Tensor {
         return Tensor(data: data.copied(), history: history)
     }
 
+    /// Becomes the output of `result`, the recorded out-of-place form of an in-place op on this
+    /// tensor: through its base when it is a view that can (Note [In-place on views]), else into
+    /// its own storage or, where other tensors' history would go stale, new storage.
+    func adopt(_ result: Tensor) {
+        if let base = viewBase, writesThroughView(into: base) {
+            rebaseThroughView(onto: result, base: base)
+        } else {
+            rebase(onto: result, inPlace: writesInPlaceWhenRecorded())
+        }
+    }
+
+    /// Whether a recorded in-place op on this view writes into its base's storage and rebases
+    /// the base (CopySlices): when the base lays the storage out row-major, so that the view's
+    /// positions name elements of the base, and both have live history or none.
+    private func writesThroughView(into base: Tensor) -> Bool {
+        base.storedData.storage === storedData.storage && base.storedData.isContiguous
+            && base.storedData.offset <= storedData.offset
+            && (history?.isLive ?? true) && (base.history?.isLive ?? true)
+    }
+
+    /// PyTorch's rebase of a view's history: the new values go into the shared storage, the base
+    /// becomes the output of a CopySlices node (its old value with this view's region replaced
+    /// by `result`), and this view the output of AsStridedBackward0 of the new base.
+    private func rebaseThroughView(onto result: Tensor, base: Tensor) {
+        let delta = storedData.offset - base.storedData.offset
+        let geometry = Saved<Scalar>(shapes: (shape, strides), indices: base.shape, dim: delta)
+        data.copy(from: result.data)
+        base.adoptHistory(of: Tensor.record(base.data, .copySlices, base, result, geometry), inPlace: true)
+        adoptHistory(of: Tensor.record(data, .asStrided, base, nil, geometry), inPlace: true)
+    }
+
     /// Becomes the output of the recorded op that made `result`: its values are written into this
     /// tensor's storage (`inPlace`) or replace it, and its node becomes this tensor's history.
     func rebase(onto result: Tensor, inPlace: Bool) {
-        let old = history
         if inPlace {
             data.copy(from: result.data)
         } else {
@@ -69,6 +103,13 @@ extension Tensor {
             viewBase = nil
             hasTrackedViews = false
         }
+        adoptHistory(of: result, inPlace: inPlace)
+    }
+
+    /// Takes `result`'s history as this tensor's (`inPlace`: this tensor's storage holds
+    /// `result`'s values, so the old node's output lives on as the new one's).
+    private func adoptHistory(of result: Tensor, inPlace: Bool) {
+        let old = history
         history = result.history
         // The new reference first: when both are in one segment, dropping the old one first
         // could free it under the new one.
@@ -123,12 +164,12 @@ extension Tensor {
         if mustRecord(rhs) {
             let target = Shape.broadcast(shape, rhs.shape)
             trapUnless(target == shape, "output with shape \(shape) doesn't match the broadcast shape \(target)")
-            let inPlace = writesInPlaceWhenRecorded()
+            let inPlace = writesInPlaceWhenRecorded() || viewBase.map { writesThroughView(into: $0) } == true
             // A product or quotient saves its first input for the other's gradient: that must be
             // the old value, which the write overwrites. (`y *= y` saves `y` as the other factor
             // too, which PyTorch does not clone: its backward raises, and so does ours.)
             let savesSelf = (op == .mul || op == .div) && rhs.requiresGrad && rhs !== self
-            rebase(onto: recorded(inPlace && savesSelf ? snapshot() : self, rhs), inPlace: inPlace)
+            adopt(recorded(inPlace && savesSelf ? snapshot() : self, rhs))
         } else {
             data.formBinary(op, rhs.data)
         }
@@ -137,7 +178,7 @@ extension Tensor {
     private func inPlace(_ op: BinaryOp, _ rhs: Scalar, _ recorded: (Tensor, Scalar) -> Tensor) {
         checkInPlaceAllowed()
         if mustRecord() {
-            rebase(onto: recorded(self, rhs), inPlace: writesInPlaceWhenRecorded())
+            adopt(recorded(self, rhs))
         } else {
             data.formBinary(op, scalar: rhs)
         }
@@ -148,7 +189,7 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func zero() {
         checkInPlaceAllowed()
-        if mustRecord() { rebase(onto: recordedFill(0, .zero), inPlace: writesInPlaceWhenRecorded()) } else { data.fill(0) }
+        if mustRecord() { adopt(recordedFill(0, .zero)) } else { data.fill(0) }
     }
 
     /// Sets every element to `value`, in place (PyTorch's `fill_()`).
@@ -156,7 +197,7 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func fill(_ value: Scalar) {
         checkInPlaceAllowed()
-        if mustRecord() { rebase(onto: recordedFill(value, .fill), inPlace: writesInPlaceWhenRecorded()) } else { data.fill(value) }
+        if mustRecord() { adopt(recordedFill(value, .fill)) } else { data.fill(value) }
     }
 
     /// Copies `source`'s elements (broadcast to this shape) into this tensor, in place
@@ -166,7 +207,7 @@ extension Tensor {
     public func copy(from source: Tensor) {
         checkInPlaceAllowed()
         if mustRecord(source) {
-            rebase(onto: recordedCopy(from: source), inPlace: writesInPlaceWhenRecorded())
+            adopt(recordedCopy(from: source))
         } else {
             data.copy(from: source.data)
         }

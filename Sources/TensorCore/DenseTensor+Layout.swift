@@ -46,6 +46,14 @@ extension DenseTensor {
         return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset)
     }
 
+    /// The view of this tensor's storage with `shape` and `strides` from `delta` positions past
+    /// this tensor's first element (PyTorch's `as_strided`, relative to `offset`). The caller
+    /// guarantees that every element lies inside the storage.
+    @inlinable
+    public func asStrided(_ shape: [Int], strides: [Int], offset delta: Int) -> DenseTensor {
+        DenseTensor(storage: storage, shape: shape, strides: strides, offset: offset + delta)
+    }
+
     /// A view broadcast to `target` (PyTorch's `expand`): broadcast dimensions get stride 0.
     @inlinable
     public func expanded(to target: [Int]) -> DenseTensor {

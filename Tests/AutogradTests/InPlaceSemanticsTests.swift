@@ -385,16 +385,18 @@ final class InPlaceSemanticsTests: XCTestCase {
         XCTAssertEqual(x.grad?.scalars, [1, 1])
     }
 
-    /// An in-place op recorded on a view (of a non-leaf) gives the view new storage: its base
-    /// keeps its values (PyTorch writes through and rebases the base, CopySlices). The view's
-    /// gradients are PyTorch's (`retainedViewThenMul` above); the base's values are not.
-    func testRecordedInPlaceOnAViewLeavesItsBase() throws {
+    /// An in-place op recorded on a view (of a non-leaf) writes through to its base, which
+    /// becomes CopySlices' output, and the view AsStridedBackward0's, as in PyTorch.
+    func testRecordedInPlaceOnAViewWritesThroughToItsBase() throws {
         let x = try F([[1, 2], [3, 4]], requiresGrad: true)
         let a = x * 1
         let v = a.reshaped([4])
         v *= 2
         XCTAssertEqual(v.scalars, [2, 4, 6, 8])
-        XCTAssertEqual(a.scalars, [1, 2, 3, 4])   // PyTorch: [[2, 4], [6, 8]]
+        XCTAssertEqual(a.scalars, [2, 4, 6, 8])
+        XCTAssertEqual(a.gradFn?.name, "CopySlices")
+        XCTAssertEqual(v.gradFn?.name, "AsStridedBackward0")
+        XCTAssertEqual(a.version, 1)
         // And on a base that has a view with history: the view keeps the old values (PyTorch's
         // view would see the new ones).
         let b = x * 1

@@ -6,6 +6,9 @@ import Autograd
 /// - `linear`: `linear(x, weight: w, bias: b)` (AddmmBackward0), inputs `[x, w]` or `[x, w, b]`.
 /// - `matmulTransposedRight`: `a.matmul(w.transposed())` (MmBackward0 of a transposed view,
 ///   whose gradient is formed in the view's layout), inputs `[a, w]` with `w` `[m, k]` for `a` `[n, k]`.
+/// - `inPlaceThroughView`: `y = x * 2`, then `y.transposed() *= s` (`s` broadcast to the
+///   transpose's shape) or, with `params["fill"]`, `y.transposed().fill(...)`, returning `y * x`
+///   (CopySlices on `y`, AsStridedBackward0 on the view).
 /// - `cat`, `stack`: `Tensor.cat(xs, dim:)`, `Tensor.stack(xs, dim:)` (CatBackward0, StackBackward0).
 /// - `split`, `splitSizes`, `chunked`, `unbind`: the pieces of `xs[0]` (`params`: `dim`, and
 ///   `size`, `sizes` or `chunks`), each times its position plus one, joined again by `cat` along
@@ -21,6 +24,11 @@ public func gradcheckOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ para
     switch op {
     case "linear": return linear(xs[0], weight: xs[1], bias: xs.count > 2 ? xs[2] : nil)
     case "matmulTransposedRight": return xs[0].matmul(xs[1].transposed())
+    case "inPlaceThroughView":
+        let y = xs[0] * 2
+        let view = y.transposed()
+        if let value = params["fill"] as? Double { view.fill(S(value)) } else { view *= xs[1] }
+        return y * xs[0] + view.sum()
     case "cat": return Tensor.cat(xs, dim: params["dim"] as! Int)
     case "stack": return Tensor.stack(xs, dim: params["dim"] as! Int)
     case "split", "splitSizes", "chunked", "unbind":

@@ -14,7 +14,7 @@ public enum RandomGradcheckCases {
         "matmul", "softmax", "logSoftmax", "crossEntropy", "mseLoss",
         "linear", "matmulTransposedRight",
         "fill", "zero", "copy",
-        "cat", "stack", "split", "splitSizes", "chunked", "unbind",
+        "cat", "stack", "split", "splitSizes", "chunked", "unbind", "inPlaceThroughView",
     ]
 
     /// The cases for `op`, drawn from `generator`.
@@ -141,6 +141,12 @@ public enum RandomGradcheckCases {
             let pairs: [([Int], [Int])] = [([2, 3], [3]), ([2, 3], [1, 3]), ([3], []), ([2, 2], [2, 2]), ([0, 2], [2])]
             return pairs.enumerated().map { i, pair in
                 GradcheckCase(op, [pair.0, pair.1], requiresGrad: i == 1 ? [true, false] : (i == 2 ? [false, true] : nil))
+            }
+        case "inPlaceThroughView":
+            let shapes: [[[Int]]] = [[[2, 3], [3, 2]], [[3, 2], [3]], [[4], [4]], [[2, 2], []]]
+            return shapes.enumerated().map { i, s in
+                GradcheckCase(op, i == 3 ? [s[0]] : s, params: i == 3 ? ["fill": 0.5] : [:],
+                              requiresGrad: i == 1 ? [true, false] : nil)
             }
         case "cat", "stack":
             return (0..<5).map { i in

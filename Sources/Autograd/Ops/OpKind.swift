@@ -9,6 +9,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     case mm, mv, softmax, logSoftmax, crossEntropy, mseLoss, linear, linearBias
     case fill, zero, copy
     case cat, stack, split, splitWithSizes, unbind
+    case copySlices, asStrided
 
     /// The op's definition (the one switch over op kinds: everything else goes through here).
     var definition: any OpDefinition.Type {
@@ -59,6 +60,8 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .split: Split.self
         case .splitWithSizes: SplitWithSizes.self
         case .unbind: Unbind.self
+        case .copySlices: CopySlices.self
+        case .asStrided: AsStrided.self
         }
     }
 
@@ -134,6 +137,8 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .split: Split.backward(consume c)
         case .splitWithSizes: SplitWithSizes.backward(consume c)
         case .unbind: Unbind.backward(consume c)
+        case .copySlices: CopySlices.backward(consume c)
+        case .asStrided: AsStrided.backward(consume c)
         }
     }
 }

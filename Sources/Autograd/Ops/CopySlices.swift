@@ -1,0 +1,36 @@
+import TensorCore
+
+// The nodes of an in-place op through a view (Note [In-place on views]): the base becomes
+// CopySlices of its old value and the op's result, the view AsStridedBackward0 of the new base.
+// Both keep the view's geometry relative to the base: `shape0` the view's shape, `shape1` its
+// strides, `dim` its offset past the base's first element, `indices` the base's shape.
+
+enum CopySlices: OpDefinition {
+    static let name = "CopySlices"
+    /// Inputs: the base's old value (its gradient outside the view's region) and the op's
+    /// result (the gradient inside it).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+        let grad = c.grad.contiguous()
+        return (c.first {
+                    let outside = grad.copied()
+                    outside.asStrided(c.shape0, strides: c.shape1, offset: c.dim).fill(0)
+                    return outside
+                },
+                c.second { grad.asStrided(c.shape0, strides: c.shape1, offset: c.dim) })
+    }
+}
+
+enum AsStrided: OpDefinition {
+    static let name = "AsStridedBackward0"
+    static let isView = true
+    /// The base's gradient: the view's in its region, zero elsewhere.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+        let out = DenseTensor<S>(shape: c.indices, repeating: 0)
+        out.asStrided(c.shape0, strides: c.shape1, offset: c.dim).assign(c.grad)
+        return (out, nil)
+    }
+}
