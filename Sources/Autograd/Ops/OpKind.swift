@@ -9,6 +9,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     case mm, mv, softmax, logSoftmax, crossEntropy, mseLoss, linear, linearBias
     case fill, zero, copy
     case cat, stack, split, splitWithSizes, unbind
+    case permute, squeeze, squeezeDim, reshapeAlias, unsafeView, select, slice, clone
 
     /// The op's definition (the one switch over op kinds: everything else goes through here).
     var definition: any OpDefinition.Type {
@@ -59,6 +60,14 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .split: Split.self
         case .splitWithSizes: SplitWithSizes.self
         case .unbind: Unbind.self
+        case .permute: Permute.self
+        case .squeeze: Squeeze.self
+        case .squeezeDim: SqueezeDim.self
+        case .reshapeAlias: ReshapeAlias.self
+        case .unsafeView: UnsafeView.self
+        case .select: Select.self
+        case .slice: Slice.self
+        case .clone: Clone.self
         }
     }
 
@@ -134,6 +143,14 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .split: Split.backward(consume c)
         case .splitWithSizes: SplitWithSizes.backward(consume c)
         case .unbind: Unbind.backward(consume c)
+        case .permute: Permute.backward(consume c)
+        case .squeeze: Squeeze.backward(consume c)
+        case .squeezeDim: SqueezeDim.backward(consume c)
+        case .reshapeAlias: ReshapeAlias.backward(consume c)
+        case .unsafeView: UnsafeView.backward(consume c)
+        case .select: Select.backward(consume c)
+        case .slice: Slice.backward(consume c)
+        case .clone: Clone.backward(consume c)
         }
     }
 }
