@@ -24,14 +24,11 @@ final class ViewsGoldenTests: XCTestCase {
     /// The ops of the step language this test replays.
     private static let replayedOps: Set<String> = [
         "transposed", "permuted", "expanded", "unsqueezed", "squeezed", "reshaped", "flattened", "select",
-        "narrow", "contiguous", "cloned", "detached", "*",
+        "narrow", "split", "chunked", "unbind", "contiguous", "cloned", "detached", "*",
     ]
 
     /// The ops of views.json whose cases are not replayed, and why.
     private static let skippedOps: [String: String] = [
-        "split": "multi-output views are not built yet",
-        "chunked": "multi-output views are not built yet",
-        "unbind": "multi-output views are not built yet",
         "subscript": "subscripts are not built yet",
         "subscriptSet": "subscripts are not built yet",
         "+=": "in-place writes through views (CopySlices) are not built yet",
@@ -136,7 +133,7 @@ final class ViewsGoldenTests: XCTestCase {
         var bound = Array(inputSpecs.keys)   // binding order; the inputs' own order doesn't matter here
         for step in Self.steps(c) {
             Self.run(step, &env)
-            bound.append(step["out"] as! String)
+            bound += Self.names(step)
         }
 
         // Storage numbers: equal numbers are the same storage, different numbers different ones.
@@ -241,10 +238,31 @@ final class ViewsGoldenTests: XCTestCase {
         return env
     }
 
+    /// The names a step binds: its `out`, or its `outs` (split, chunked, unbind).
+    private static func names(_ step: [String: Any]) -> [String] {
+        (step["out"] as? String).map { [$0] } ?? step["outs"] as! [String]
+    }
+
     /// Runs one step of ``replayedOps`` with the Swift API and binds its result.
     private static func run(_ step: [String: Any], _ env: inout [String: D]) {
         let op = step["op"] as! String
         let s = env[step["self"] as! String]!
+        func int(_ key: String) -> Int { step[key] as! Int }
+        let several: [D]
+        switch op {
+        case "split":
+            several = (step["sizes"] as? [Int]).map { s.split(sizes: $0, dim: int("dim")) } ?? s.split(size: int("size"), dim: int("dim"))
+        case "chunked": several = s.chunked(int("chunks"), dim: int("dim"))
+        case "unbind": several = s.unbind(dim: int("dim"))
+        default: several = [one(op, s, step, env)]
+        }
+        let names = Self.names(step)
+        precondition(names.count == several.count, "\(op) returned \(several.count) tensors, PyTorch \(names.count)")
+        for (name, t) in zip(names, several) { env[name] = t }
+    }
+
+    /// The result of a step that returns one tensor.
+    private static func one(_ op: String, _ s: D, _ step: [String: Any], _ env: [String: D]) -> D {
         func int(_ key: String) -> Int { step[key] as! Int }
         let out: D
         switch op {
@@ -270,6 +288,6 @@ final class ViewsGoldenTests: XCTestCase {
             }
         default: preconditionFailure("op \(op) is not replayed")
         }
-        env[step["out"] as! String] = out
+        return out
     }
 }
