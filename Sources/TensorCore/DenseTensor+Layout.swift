@@ -55,6 +55,9 @@ extension DenseTensor {
     }
 
     /// A view broadcast to `target` (PyTorch's `expand`): broadcast dimensions get stride 0.
+    /// The strides are PyTorch's (`inferExpandGeometry`) also where no element depends on them:
+    /// a new leading dimension of size 1 gets the next dimension's size times its stride, and
+    /// every dimension of an expanded 0-d tensor gets 0.
     @inlinable
     public func expanded(to target: [Int]) -> DenseTensor {
         Shape.checkExpand(shape, to: target)
@@ -63,6 +66,11 @@ extension DenseTensor {
         let lead = target.count - rank
         var newStrides = [Int](repeating: 0, count: target.count)
         for i in 0..<rank where shape[i] == target[lead + i] { newStrides[lead + i] = old[i] }
+        if rank > 0 {
+            for i in stride(from: lead - 1, through: 0, by: -1) where target[i] == 1 {
+                newStrides[i] = target[i + 1] &* newStrides[i + 1]
+            }
+        }
         return DenseTensor(storage: storage, shape: target, strides: newStrides, offset: offset)
     }
 
@@ -85,7 +93,7 @@ extension DenseTensor {
         let axis = Shape.normalize(dim: dim, rank: rank)
         let size = shape[axis]
         trapUnless(index >= -size && index < size,
-            "select(): index \(index) out of range for tensor of size \(shape) at dimension \(dim)")
+            "select(): index \(index) out of range for tensor of size \(shape) at dimension \(axis)")
         let i = index < 0 ? index + size : index
         var newShape = shape, newStrides = strides
         let step = newStrides.remove(at: axis)
@@ -110,7 +118,7 @@ extension DenseTensor {
     /// PyTorch's (the next dimension's stride times its size, 1 at the end).
     public func unsqueezed(dim: Int) -> DenseTensor {
         let axis = Shape.normalize(dim: dim, rank: rank + 1)
-        if _layout == nil {   // row-major in, row-major out
+        if _layout == nil && count > 0 {   // row-major in, row-major out (PyTorch's stride is 0 after a size 0)
             var newShape = shape
             newShape.insert(1, at: axis)
             return DenseTensor(storage: storage, shape: newShape)

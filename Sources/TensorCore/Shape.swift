@@ -25,14 +25,16 @@ public enum Shape {
         return count
     }
 
-    /// Row-major strides, in elements.
+    /// Row-major strides, in elements. A size of 0 counts as 1 here, as in PyTorch's contiguous
+    /// strides (`torch.zeros(2, 0, 3).stride()` is `(3, 3, 1)`); no element is ever read through
+    /// them then.
     @inlinable
     public static func strides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
         var running = 1
         for axis in stride(from: shape.count - 1, through: 0, by: -1) {
             strides[axis] = running
-            running &*= shape[axis]
+            running &*= Swift.max(shape[axis], 1)
         }
         return strides
     }
@@ -45,19 +47,19 @@ public enum Shape {
         var running = 1
         for axis in stride(from: shape.count - 1, through: 0, by: -1) {
             if strides[axis] != running { return false }
-            running &*= shape[axis]
+            running &*= Swift.max(shape[axis], 1)
         }
         return true
     }
 
     /// Whether `strides` lay `shape` out row-major, ignoring the strides of size-1 dimensions
-    /// (PyTorch's `is_contiguous()`); a tensor with no elements is contiguous.
+    /// (PyTorch's `is_contiguous()`); a tensor with no elements is contiguous, whatever its strides.
     @inlinable
     public static func isContiguous(shape: [Int], strides: [Int]) -> Bool {
+        if shape.contains(0) { return true }
         var expected = 1
         for axis in stride(from: shape.count - 1, through: 0, by: -1) {
             let size = shape[axis]
-            if size == 0 { return true }
             if size == 1 { continue }
             if strides[axis] != expected { return false }
             expected &*= size
@@ -71,10 +73,12 @@ public enum Shape {
     public static func viewStrides(shape: [Int], strides: [Int], as newShape: [Int]) -> [Int]? {
         let count = Self.count(shape)
         var out = [Int](repeating: 0, count: newShape.count)
+        // PyTorch's choices where no element constrains the strides: an empty tensor keeps its
+        // strides under its own shape, else takes contiguous ones; a 0-d tensor's view has all 1s.
         if count == 0 {
             return shape == newShape ? strides : Self.strides(newShape)
         }
-        if shape.isEmpty { return Self.strides(newShape) }   // one element: any layout reads it
+        if shape.isEmpty { return [Int](repeating: 1, count: newShape.count) }
         var viewDim = newShape.count - 1
         var chunkBase = strides.last ?? 1
         var tensorElements = 1

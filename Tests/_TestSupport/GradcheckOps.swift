@@ -19,6 +19,14 @@ import Autograd
 /// - `copy`: `y = x * 2`, then `y.copy(from: s)` with `s` broadcast to `x`'s shape, returning `y * x`
 ///   (CopyBackwards: `s` gets the gradient summed to its shape).
 ///
+/// - The view ops of API.md "Views share storage" (params as the step language of
+///   Tests/Fixtures/README.md names them): `permuted` (`dims`), `squeezed` (optional `dim`),
+///   `flattened` (`startDim`, `endDim`), `select` (`dim`, `index`), `narrow` (`dim`, `start`,
+///   `length`), `contiguous`, `cloned`, and `reshapedStrided` (`shape`: `reshaped` of a strided
+///   input, so ReshapeAliasBackward0 or, where no view fits, CloneBackward0 + UnsafeViewBackward0).
+///   With a `permutedFirst` permutation, the op reads `x.permuted(permutedFirst)` (a strided,
+///   non-contiguous input) instead of `x`.
+///
 /// Returns nil for an op this build does not have.
 public func gradcheckOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ params: [String: Any]) -> Tensor<S>? {
     switch op {
@@ -49,6 +57,18 @@ public func gradcheckOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ para
         let y = xs[0] * 2
         y.copy(from: xs[1])
         return y * xs[0]
+    case "permuted", "squeezed", "flattened", "select", "narrow", "contiguous", "cloned", "reshapedStrided":
+        let x = (params["permutedFirst"] as? [Int]).map { xs[0].permuted($0) } ?? xs[0]
+        switch op {
+        case "permuted": return x.permuted(params["dims"] as! [Int])
+        case "squeezed": return (params["dim"] as? Int).map { x.squeezed(dim: $0) } ?? x.squeezed()
+        case "flattened": return x.flattened(startDim: params["startDim"] as! Int, endDim: params["endDim"] as! Int)
+        case "select": return x.select(dim: params["dim"] as! Int, index: params["index"] as! Int)
+        case "narrow": return x.narrow(dim: params["dim"] as! Int, start: params["start"] as! Int, length: params["length"] as! Int)
+        case "contiguous": return x.contiguous()
+        case "cloned": return x.cloned()
+        default: return x.reshaped(params["shape"] as! [Int])
+        }
     default: return applyGoldenOp(op, xs, params)
     }
 }

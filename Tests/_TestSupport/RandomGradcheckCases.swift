@@ -15,6 +15,7 @@ public enum RandomGradcheckCases {
         "linear", "matmulTransposedRight",
         "fill", "zero", "copy",
         "cat", "stack", "split", "splitSizes", "chunked", "unbind", "inPlaceThroughView",
+        "permuted", "squeezed", "flattened", "select", "narrow", "contiguous", "cloned", "reshapedStrided",
     ]
 
     /// The cases for `op`, drawn from `generator`.
@@ -182,6 +183,75 @@ public enum RandomGradcheckCases {
                 }
                 return GradcheckCase(op, [shape], params: params)
             }
+        case "permuted":
+            return ([[], [0, 2, 3]] + (0..<4).map { _ in randomShape(maxRank: 4, using: &g) }).map { shape in
+                let dims = permutation(shape.count, using: &g).map { d in g.next() % 2 == 0 ? d - shape.count : d }
+                return GradcheckCase(op, [shape], params: ["dims": dims])
+            }
+        case "squeezed":
+            var out = [GradcheckCase(op, [[]]), GradcheckCase(op, [[]], params: ["dim": -1]),
+                       GradcheckCase(op, [[1, 1]]), GradcheckCase(op, [[1, 0, 1]], params: ["dim": 0])]
+            for i in 0..<5 {
+                var shape = randomShape(maxRank: 3, using: &g)
+                shape.insert(1, at: Int(g.next() % UInt64(shape.count + 1)))
+                var params: [String: Any] = i % 2 == 0 ? [:] : ["dim": Int(g.next() % UInt64(2 * shape.count)) - shape.count]
+                if i == 4 && shape.count > 1 { params["permutedFirst"] = permutation(shape.count, using: &g) }
+                out.append(GradcheckCase(op, [shape], params: params))
+            }
+            return out
+        case "flattened":
+            var out = [GradcheckCase(op, [[]], params: ["startDim": 0, "endDim": -1]),
+                       GradcheckCase(op, [[2, 0, 3]], params: ["startDim": 0, "endDim": 1])]
+            for i in 0..<6 {
+                let shape = (0..<(2 + Int(g.next() % 3))).map { _ in size(using: &g) + 1 }
+                let start = Int(g.next() % UInt64(shape.count - 1))
+                let end = start + 1 + Int(g.next() % UInt64(shape.count - 1 - start))
+                var params: [String: Any] = ["startDim": start, "endDim": end - (i % 2 == 0 ? shape.count : 0)]
+                if i >= 3 { params["permutedFirst"] = permutation(shape.count, using: &g) }   // a view or a copy
+                out.append(GradcheckCase(op, [shape], params: params))
+            }
+            return out
+        case "select", "narrow":
+            var out = op == "narrow" ? [GradcheckCase(op, [[3, 4]], params: ["dim": 1, "start": 4, "length": 0])] : []
+            for i in 0..<6 {
+                var shape = randomShape(maxRank: 3, using: &g)
+                if shape.isEmpty { shape = [size(using: &g)] }
+                var params: [String: Any] = [:]
+                var seen = shape   // the shape the op reads
+                if i >= 4 && shape.count > 1 {
+                    let p = permutation(shape.count, using: &g)
+                    params["permutedFirst"] = p
+                    seen = p.map { shape[$0] }
+                }
+                let dim = Int(g.next() % UInt64(2 * seen.count)) - seen.count
+                let n = seen[dim < 0 ? dim + seen.count : dim]
+                params["dim"] = dim
+                if op == "select" {
+                    params["index"] = Int(g.next() % UInt64(2 * n)) - n
+                } else {
+                    let begin = Int(g.next() % UInt64(n))
+                    params["start"] = g.next() % 2 == 0 ? begin : begin - n
+                    params["length"] = 1 + Int(g.next() % UInt64(n - begin))
+                }
+                out.append(GradcheckCase(op, [shape], params: params))
+            }
+            return out
+        case "contiguous":
+            // Strided inputs (a contiguous one is returned itself, with no node to check).
+            return [[2, 3], [3, 1, 4], [2, 3, 4]].map { shape in
+                GradcheckCase(op, [shape], params: ["permutedFirst": Array((0..<shape.count).reversed())])
+            }
+        case "cloned":
+            return [GradcheckCase(op, [[]]), GradcheckCase(op, [[0, 3]]), GradcheckCase(op, [[2, 3]])]
+                + [[2, 3], [2, 3, 4]].map { GradcheckCase(op, [$0], params: ["permutedFirst": permutation($0.count, using: &g)]) }
+        case "reshapedStrided":
+            // `x.permuted(p).reshaped(s)`: ReshapeAliasBackward0 where `s` only splits or merges
+            // dims lying contiguously in memory, else a copy (UnsafeViewBackward0).
+            let fixed: [([Int], [Int], [Int])] = [
+                ([2, 3, 4], [1, 0, 2], [3, 8]), ([2, 3, 4], [1, 0, 2], [3, 2, 2, 2]), ([2, 3, 4], [2, 0, 1], [-1]),
+                ([2, 3], [1, 0], [3, 2, 1]), ([2, 3], [1, 0], [6]), ([4, 3, 2], [1, 2, 0], [6, 4]),
+            ]
+            return fixed.map { GradcheckCase(op, [$0.0], params: ["permutedFirst": $0.1, "shape": $0.2]) }
         default:
             preconditionFailure("RandomGradcheckCases: no generator for op \(op)")
         }
@@ -244,6 +314,13 @@ public enum RandomGradcheckCases {
             return g.next() % 4 == 0 ? -1 : s
         }
         return lead + rest
+    }
+
+    /// A random permutation of `0..<count`.
+    public static func permutation(_ count: Int, using g: inout RandomGenerator) -> [Int] {
+        var dims = Array(0..<count)
+        dims.shuffle(using: &g)
+        return dims
     }
 
     /// ±uniform [0.5, 2].

@@ -10,6 +10,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     case fill, zero, copy
     case cat, stack, split, splitWithSizes, unbind
     case copySlices, asStrided
+    case permute, squeeze, squeezeDim, reshapeAlias, unsafeView, select, slice, clone
 
     /// The op's definition (the one switch over op kinds: everything else goes through here).
     var definition: any OpDefinition.Type {
@@ -62,6 +63,14 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .unbind: Unbind.self
         case .copySlices: CopySlices.self
         case .asStrided: AsStrided.self
+        case .permute: Permute.self
+        case .squeeze: Squeeze.self
+        case .squeezeDim: SqueezeDim.self
+        case .reshapeAlias: ReshapeAlias.self
+        case .unsafeView: UnsafeView.self
+        case .select: Select.self
+        case .slice: Slice.self
+        case .clone: Clone.self
         }
     }
 
@@ -139,6 +148,14 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .unbind: Unbind.backward(consume c)
         case .copySlices: CopySlices.backward(consume c)
         case .asStrided: AsStrided.backward(consume c)
+        case .permute: Permute.backward(consume c)
+        case .squeeze: Squeeze.backward(consume c)
+        case .squeezeDim: SqueezeDim.backward(consume c)
+        case .reshapeAlias: ReshapeAlias.backward(consume c)
+        case .unsafeView: UnsafeView.backward(consume c)
+        case .select: Select.backward(consume c)
+        case .slice: Slice.backward(consume c)
+        case .clone: Clone.backward(consume c)
         }
     }
 }

@@ -14,14 +14,27 @@ enum Reshape: OpDefinition {
 }
 
 extension Tensor {
-    /// The same elements under `shape`, with at most one `-1` inferred (ViewBackward0).
-    /// Shares storage with `self` where the layout allows (a copy of a transposed matrix, say, can't). Traps with PyTorch's message if the sizes don't match.
+    /// The same elements under `shape`, with at most one `-1` inferred, PyTorch's `reshape`:
+    ///
+    /// - of a contiguous tensor, a view (ViewBackward0);
+    /// - of a strided tensor whose strides allow reading it under `shape` (splitting or merging
+    ///   only dimensions that lie contiguously in memory), a view too (ReshapeAliasBackward0);
+    /// - otherwise a row-major copy (CloneBackward0) read under `shape` (UnsafeViewBackward0),
+    ///   which is no view: `x.transposed().reshaped([-1])` copies.
+    ///
+    /// ```swift
+    /// let x = Tensor<Float>.zeros([2, 3], requiresGrad: true)
+    /// x.reshaped([3, 2]).gradFn?.name                  // "ViewBackward0"
+    /// x.transposed().reshaped([3, 2]).gradFn?.name     // "ReshapeAliasBackward0"
+    /// x.transposed().reshaped([6]).gradFn?.name        // "UnsafeViewBackward0"
+    /// ```
+    ///
+    /// The strides of a view are PyTorch's (`computeStride`). Traps with PyTorch's message when
+    /// the sizes don't match the element count, or with more than one `-1`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func reshaped(_ shape: [Int]) -> Tensor {
-        let resolved: [Int]
-        do { resolved = try Shape.inferReshape(shape, count: count) } catch { trap(error.description) }
-        return Tensor.record(data.reshaped(resolved), .reshape, self, nil, Saved(shapes: (self.shape, nil))).view(of: self)
+        reshapedResolved(inferredShape(shape))
     }
 }
 
@@ -92,14 +105,49 @@ enum Expand: OpDefinition {
 }
 
 extension Tensor {
-    /// `self` broadcast to `shape` (ExpandBackward0); `-1` keeps a dimension's size.
+    /// A view of `self` broadcast to `shape` (ExpandBackward0), PyTorch's `expand`: dimensions
+    /// of size 1 grow to any size and new ones may lead, both with stride 0 (no copy: every
+    /// element of such a dimension is the same storage position); `-1` keeps a dimension's size.
+    ///
+    /// ```swift
+    /// let x = Tensor<Float>.zeros([3, 1])
+    /// x.expanded(to: [2, 3, 4]).strides   // [0, 1, 0]
+    /// x.expanded(to: [-1, 4]).shape       // [3, 4]
+    /// ```
+    ///
+    /// Traps with PyTorch's message when `shape` has fewer dimensions than `self`, a size other
+    /// than 1 would change, or a new leading dimension is `-1`. Writing in place through the
+    /// result traps too, where two elements share a position.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func expanded(to shape: [Int]) -> Tensor {
+        Tensor.record(data.expanded(to: expandTarget(shape)), .expand, self, nil, Saved(shapes: (self.shape, nil))).view(of: self)
+    }
+
+    /// `shape` with its `-1`s resolved, checked as PyTorch's `expand` checks it (from the last
+    /// dimension to the first, naming the sizes as given).
+    func expandTarget(_ shape: [Int]) -> [Int] {
+        trapUnless(shape.count >= rank,
+            "expand(\(Scalar.self == Double.self ? "torch.DoubleTensor" : "torch.FloatTensor"){\(self.shape)}, size=\(shape)): the number of sizes provided (\(shape.count)) must be greater or equal to the number of dimensions in the tensor (\(rank))")
+        if rank == 0 {   // PyTorch takes the sizes as they are
+            trapUnless(!shape.contains { $0 < 0 }, "numel: integer multiplication overflow")
+            return shape
+        }
         var target = shape
         let lead = shape.count - rank
-        for i in 0..<shape.count where shape[i] == -1 && i >= lead { target[i] = self.shape[i - lead] }
-        return Tensor.record(data.expanded(to: target), .expand, self, nil, Saved(shapes: (self.shape, nil))).view(of: self)
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            let size = i >= lead ? self.shape[i - lead] : 1
+            if shape[i] == -1 {
+                trapUnless(i >= lead, "The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension \(i)")
+                target[i] = size
+            } else if shape[i] != size {
+                trapUnless(size == 1,
+                    "The expanded size of the tensor (\(shape[i])) must match the existing size (\(size)) at non-singleton dimension \(i).  Target sizes: \(shape).  Tensor sizes: \(self.shape)")
+            }
+        }
+        // PyTorch makes the geometry and then fails to count its elements.
+        trapUnless(!target.contains { $0 < 0 }, "numel: integer multiplication overflow")
+        return target
     }
 }
 
