@@ -66,11 +66,12 @@ extension DenseTensor {
         Parallel.forEachBlock(n) { r in for i in r { a[i] += alpha * b[i] } }
     }
 
-    /// Sets every element to `value`.
+    /// Sets every element to `value`, through an expanded view too.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func fill(_ value: Scalar) {
-        checkNoInternalOverlap()
+        // No overlap check: every element gets the one value, however many share a position
+        // (PyTorch's `fill_` writes through an expanded view too).
         storage.version += 1
         guard count > 0 else { return }
         if isContiguous { return start.update(repeating: value, count: count) }

@@ -25,19 +25,29 @@ final class ViewsGoldenTests: XCTestCase {
     private static let replayedOps: Set<String> = [
         "transposed", "permuted", "expanded", "unsqueezed", "squeezed", "reshaped", "flattened", "select",
         "narrow", "split", "chunked", "unbind", "contiguous", "cloned", "detached", "*",
+        "+=", "-=", "*=", "/=", "fill", "zero", "copy",
     ]
 
-    /// The ops of views.json whose cases are not replayed, and why.
+    /// The ops of views.json whose cases are not replayed, and why (in-place ops are replayed:
+    /// writes through views rebase the base, CopySlices).
     private static let skippedOps: [String: String] = [
         "subscript": "subscripts are not built yet",
         "subscriptSet": "subscripts are not built yet",
-        "+=": "in-place writes through views (CopySlices) are not built yet",
-        "-=": "in-place writes through views (CopySlices) are not built yet",
-        "*=": "in-place writes through views (CopySlices) are not built yet",
-        "/=": "in-place writes through views (CopySlices) are not built yet",
-        "fill": "in-place writes through views (CopySlices) are not built yet",
-        "zero": "in-place writes through views (CopySlices) are not built yet",
-        "copy": "in-place writes through views (CopySlices) are not built yet",
+    ]
+
+    /// Cases of what this library does not do like PyTorch yet (README, "Differences from
+    /// PyTorch"; Note [In-place on views]), by id, with the reason. Each is checked to still exist.
+    private static let knownDifferences: [String: String] = [
+        "inplace.twoViews": "another view of the base, taken before the write, keeps its old history",
+        "inplace.viewOfView": "the inner view of a view written through keeps its old history",
+        "inplace.detached.ofView.mul": "a view whose storage was written through a detached alias keeps its old history",
+        "inplace.viewOfView.lossOverViews": "the inner view of a view written through keeps its old history",
+        "inplace.baseMulViewReads": "a recorded write to a base with views gives the base new storage",
+        "inplace.baseWrittenViewReads": "a recorded write to a base with views gives the base new storage",
+        "inplace.constantTakesHistory.mulThenRead": "a view without history taking history from the right-hand side gets new storage",
+        "inplace.multiOutput.split.narrowThenAdd": "a view of a split's output may be written in place",
+        "inplace.expanded.fill": "writing through an expanded view traps at once; PyTorch raises at backward",
+        "inplace.expanded.zero": "writing through an expanded view traps at once; PyTorch raises at backward",
     ]
 
     private static func cases(_ file: String) throws -> [[String: Any]] {
@@ -80,7 +90,11 @@ final class ViewsGoldenTests: XCTestCase {
         var replayed = 0, failing = 0
         var skipped: [String: Int] = [:]   // op -> cases skipped for it
         var skippedCases = 0
-        for c in try Self.cases(file) {
+        let all = try Self.cases(file)
+        if file == "views.json" {
+            for id in Self.knownDifferences.keys { XCTAssertTrue(all.contains { $0["id"] as! String == id }, "no case \(id)") }
+        }
+        for c in all where Self.knownDifferences[c["id"] as! String] == nil {
             let missing = unreplayedOps(c)
             if !missing.isEmpty {
                 skippedCases += 1
@@ -105,7 +119,7 @@ final class ViewsGoldenTests: XCTestCase {
     func testViewsFixtureErrorsTrap() throws {
         var checked = 0
         for file in ["views.json", "view_chains.json", "view_errors.json"] {
-            for c in try Self.cases(file) {
+            for c in try Self.cases(file) where Self.knownDifferences[c["id"] as! String] == nil {
                 guard let error = c["error"] as? [String: Any], unreplayedOps(c).isEmpty else { continue }
                 let id = c["id"] as! String
                 let step = error["step"] as! Int
@@ -240,7 +254,7 @@ final class ViewsGoldenTests: XCTestCase {
 
     /// The names a step binds: its `out`, or its `outs` (split, chunked, unbind).
     private static func names(_ step: [String: Any]) -> [String] {
-        (step["out"] as? String).map { [$0] } ?? step["outs"] as! [String]
+        (step["out"] as? String).map { [$0] } ?? step["outs"] as? [String] ?? []   // in place: none
     }
 
     /// Runs one step of ``replayedOps`` with the Swift API and binds its result.
@@ -248,6 +262,18 @@ final class ViewsGoldenTests: XCTestCase {
         let op = step["op"] as! String
         let s = env[step["self"] as! String]!
         func int(_ key: String) -> Int { step[key] as! Int }
+        // In place: nothing to bind.
+        let other = (step["other"] as? String).map { env[$0]! }
+        switch op {
+        case "+=": if let other { s += other } else { s += double(step["scalar"]!) }; return
+        case "-=": if let other { s -= other } else { s -= double(step["scalar"]!) }; return
+        case "*=": if let other { s *= other } else { s *= double(step["scalar"]!) }; return
+        case "/=": if let other { s /= other } else { s /= double(step["scalar"]!) }; return
+        case "fill": s.fill(double(step["value"]!)); return
+        case "zero": s.zero(); return
+        case "copy": s.copy(from: env[step["source"] as! String]!); return
+        default: break
+        }
         let several: [D]
         switch op {
         case "split":
