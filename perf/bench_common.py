@@ -29,6 +29,11 @@ MATMUL_SIZES = [64, 128, 256, 512, 1024]
 BANDWIDTH_SIZE = 16_000_000
 OVERHEAD_CHAIN = 100
 MLP_LR = 1e-4
+STRIDED_SIDE = 1000          # strided: each operand is a 1000×1000 view (1e6 elements)
+CAT_INPUTS = 8               # cat: 8 inputs of 1000×1000 (1e6 elements each)
+CAT_SIDE = 1000
+VIEW_CHAIN = 100             # view-chain: 25 × (slice, transpose, select, unsqueeze)
+VIEW_CHAIN_SIDES = [32, 256]  # view-chain: the leaf is [1, s, s]
 
 
 class Policy:

@@ -178,11 +178,170 @@ def bandwidth(threads):
     return [bc.Case("bandwidth", "copy", n, copy, bytes=8.0 * n), bc.Case("bandwidth", "triad", n, triad, bytes=12.0 * n)]
 
 
+# The layouts of the strided workload: name, shape of the two leaves, and the view taken of each
+# (inside the timed call) to get the two 1000×1000 operands. See `strided`.
+STRIDED_LAYOUTS = [
+    ("contig", (1000, 1000), lambda a: a, lambda b: b),
+    ("both-t", (1000, 1000), lambda a: a.t(), lambda b: b.t()),
+    ("one-t", (1000, 1000), lambda a: a.t(), lambda b: b),
+    ("narrow", (1000, 1024), lambda a: a[:, :1000], lambda b: b[:, :1000]),
+    ("step2", (1000, 2000), lambda a: a[:, ::2], lambda b: b[:, ::2]),
+]
+
+
+def strided(threads):
+    """`x + y` and `x * y` where x and y are 1000×1000 views of two leaves a and b (1e6 elements):
+
+    - `contig`: a, b are [1000, 1000]; x = a, y = b (the contiguous baseline of these rows).
+    - `both-t`: a, b are [1000, 1000]; x = a.t(), y = b.t() (same permuted layout on both sides).
+    - `one-t`: a, b are [1000, 1000]; x = a.t(), y = b (transposed against contiguous: one side
+      must be read across rows).
+    - `narrow`: a, b are [1000, 1024]; x = a[:, :1000], y = b[:, :1000] (narrow(1, 0, 1000): rows of
+      1000 contiguous elements, row stride 1024).
+    - `step2`: a, b are [1000, 2000]; x = a[:, ::2], y = b[:, ::2] (slice with step 2 on the last
+      dimension: element stride 2, row stride 2000).
+
+    Data: a = pattern(a.numel(), 17, 0.5), b = pattern(b.numel(), 13, 0.5), each reshaped row-major
+    to its shape. Case names: "<x+y|x*y> <layout> <fwd|fwd+bwd>", size 1000000 (elements per operand).
+    The views are taken inside the timed call in both modes (fwd+bwd needs them recorded).
+    `fwd`: a, b don't require grad. `fwd+bwd`: a, b require grad; op(view(a), view(b)).backward(g),
+    g = ones([1000, 1000]) (contiguous, made once); a.grad = b.grad = None after each call.
+    Bytes (as elementwise, counting only the 1e6 elements the views select): fwd 12 B/element,
+    fwd+bwd 24 (x+y) and 32 (x*y) B/element.
+    """
+    n = bc.STRIDED_SIDE * bc.STRIDED_SIDE
+    cases = []
+    for label, f, bwd_bytes in (("x+y", lambda x, y: x + y, 24), ("x*y", lambda x, y: x * y, 32)):
+        for layout, shape, va, vb in STRIDED_LAYOUTS:
+            def leaves(shape=shape, grad=False):
+                size = shape[0] * shape[1]
+                a = t(bc.pattern(size, 17, 0.5)).reshape(shape)
+                b = t(bc.pattern(size, 13, 0.5)).reshape(shape)
+                return (a.requires_grad_(), b.requires_grad_()) if grad else (a, b)
+
+            def fwd(f=f, va=va, vb=vb, leaves=leaves):
+                a, b = leaves()
+                return lambda: f(va(a), vb(b))
+
+            def fwd_bwd(f=f, va=va, vb=vb, leaves=leaves):
+                a, b = leaves(grad=True)
+                g = torch.ones(bc.STRIDED_SIDE, bc.STRIDED_SIDE)
+
+                def step():
+                    f(va(a), vb(b)).backward(g)
+                    a.grad = None
+                    b.grad = None
+                return step
+            cases += [bc.Case("strided", f"{label} {layout} fwd", n, fwd, bytes=12.0 * n),
+                      bc.Case("strided", f"{label} {layout} fwd+bwd", n, fwd_bwd, bytes=float(bwd_bytes) * n)]
+    return cases
+
+
+def cat(threads):
+    """`torch.cat` of 8 tensors x_k of shape [1000, 1000] (1e6 elements each), k = 0..7,
+    x_k = pattern(1e6, 17, 0.5 + k) reshaped row-major:
+
+    - `dim0`: cat along dim 0 -> [8000, 1000] (each input one contiguous block of the output).
+    - `dim1`: cat along dim 1 -> [1000, 8000] (each output row holds a row of every input).
+
+    Case names: "<dim0|dim1> <fwd|fwd+bwd>", size 1000000 (elements per input). `fwd`: the inputs
+    don't require grad. `fwd+bwd`: they do; cat(xs).backward(g), g = ones(output shape) (made
+    once); every x_k.grad = None after each call. Bytes: fwd reads 8e6 and writes 8e6 elements
+    (64 B per input element); fwd+bwd also reads g and writes the 8 grads (128 B). PyTorch's
+    AccumulateGrad keeps dim0's gradient slices as views of g (no copy: checked with data_ptr),
+    dim1's are copied out of g.
+    """
+    n = bc.CAT_SIDE * bc.CAT_SIDE
+    k = bc.CAT_INPUTS
+    cases = []
+    for dim in (0, 1):
+        def inputs(grad=False):
+            return [t(bc.pattern(n, 17, 0.5 + i)).reshape(bc.CAT_SIDE, bc.CAT_SIDE).requires_grad_(grad)
+                    for i in range(k)]
+
+        def fwd(dim=dim):
+            xs = inputs()
+            return lambda: torch.cat(xs, dim)
+
+        def fwd_bwd(dim=dim):
+            xs = inputs(grad=True)
+            g = torch.ones(torch.cat(xs, dim).shape)
+
+            def step():
+                torch.cat(xs, dim).backward(g)
+                for x in xs:
+                    x.grad = None
+            return step
+        cases += [bc.Case("cat", f"dim{dim} fwd", n, fwd, bytes=8.0 * k * n),
+                  bc.Case("cat", f"dim{dim} fwd+bwd", n, fwd_bwd, bytes=16.0 * k * n)]
+    return cases
+
+
+def view_chain(x):
+    """25 × (slice, transpose, select, unsqueeze) on a 3-d tensor: 100 view ops."""
+    y = x
+    for _ in range(bc.VIEW_CHAIN // 4):
+        y = y[:, 1:]            # slice: dim 1 from 1 to the end (SliceBackward0)
+        y = y.transpose(1, 2)   # transpose dims 1 and 2 (TransposeBackward0)
+        y = y[0]                # select: dim 0, index 0 (SelectBackward0) -> 2-d
+        y = y[None]             # unsqueeze at dim 0 (UnsqueezeBackward0) -> 3-d again
+    return y
+
+
+def view_chains(threads):
+    """The cost of one tracked view op: a chain of 100 view ops on a leaf x of shape [1, s, s],
+    s = 32 (size 1024) and s = 256 (size 65536), x = pattern(s*s, 17, 0.5) reshaped. The chain
+    (`view_chain`) repeats 25 times: y = y[:, 1:] (slice dim 1, start 1, step 1), y.transpose(1, 2),
+    y[0] (select dim 0, index 0), y[None] (unsqueeze dim 0). Unsqueeze puts back the dimension select
+    removes, so the chain can go on; the select is on a dimension of size 1. Slicing shrinks the
+    two last dimensions in turn: the result is [1, s-12, s-13] (s = 32: [1, 20, 19]), the view
+    x[0, 13:, 12:].t()[None] of x (strides [s-12, 1, s], storage offset 13*s + 12), and x.grad
+    after fwd+bwd is 1 on x[0, 13:, 12:] and 0 elsewhere.
+    Cases (as overhead's): `fwd`: x requires grad, the chain is recorded, the graph dropped.
+    `fwd+bwd`: chain(x).backward(g), g = ones(result shape) (made once), x.grad = None.
+    `no-grad`: the chain under no_grad. ops = 100 (no sum: the time per op is time / 100).
+    Indexing (y[:, 1:], y[0], y[None]) is PyTorch's fastest way to these ops from Python (measured:
+    1.4-2.8 µs against 2.1-3.3 µs for narrow/select/unsqueeze), so it is what this side uses.
+    """
+    cases = []
+    for s in bc.VIEW_CHAIN_SIDES:
+        def leaf(s=s):
+            return t(bc.pattern(s * s, 17, 0.5)).reshape(1, s, s).requires_grad_()
+
+        def fwd(leaf=leaf):
+            x = leaf()
+            return lambda: view_chain(x)
+
+        def fwd_bwd(leaf=leaf):
+            x = leaf()
+            with torch.no_grad():
+                g = torch.ones(view_chain(x).shape)
+
+            def step():
+                view_chain(x).backward(g)
+                x.grad = None
+            return step
+
+        def no_grad(leaf=leaf):
+            x = leaf()
+
+            def step():
+                with torch.no_grad():
+                    view_chain(x)
+            return step
+        ops = bc.VIEW_CHAIN
+        cases += [bc.Case("view-chain", "fwd", s * s, fwd, ops=ops),
+                  bc.Case("view-chain", "fwd+bwd", s * s, fwd_bwd, ops=ops),
+                  bc.Case("view-chain", "no-grad", s * s, no_grad, ops=ops)]
+    return cases
+
+
 WORKLOADS = {
     "seed": seed, "overhead": overhead, "elementwise": elementwise, "reduce": reduce, "matmul": matmul,
     "mlp-small": lambda threads: mlp_cases("mlp-small", [64, 128, 10], 64),
     "mlp-large": lambda threads: mlp_cases("mlp-large", [784, 512, 512, 10], 256),
     "bandwidth": bandwidth,
+    "strided": strided, "cat": cat, "view-chain": view_chains,
 }
 
 
