@@ -24,15 +24,16 @@ import Arena
 /// storage it shares with its base, and the graph is rebased: the base becomes the output of a
 /// CopySlices node (its old value, with the view's region replaced by the op's result) and the
 /// view the output of AsStridedBackward0 of the new base, so a gradient through either reaches
-/// the op's inputs and the base's old value, each for its own elements. That takes a base whose
-/// layout names the view's positions (row-major). What this library does not do yet is rewrite,
-/// lazily, the history of the base's *other* views taken before the change (PyTorch regenerates
-/// their `grad_fn` on next use): their values are current, but a gradient through one of them
-/// still goes to the base's old value. And an in-place op recorded on a base that has views with
-/// history, or on a view whose base is laid out otherwise, gives the tensor new storage instead,
-/// so that no other tensor's history goes stale (the views keep the old values). Unrecorded
-/// in-place ops (under no-grad, or where nothing requires grad) always write into the shared
-/// storage.
+/// the op's inputs and the base's old value, each for its own elements. Every other view of the
+/// storage, whose history is now stale, gets new history on its next use (`refreshViewHistory`:
+/// the storage's version moved past the one its history was made at), AsStridedBackward0 of the
+/// base as it is then, as PyTorch regenerates a view's `grad_fn`; so a recorded in-place op on a
+/// base writes into its storage too. That takes a base whose layout names the view's positions
+/// (row-major); an in-place op recorded on a view of a base laid out otherwise, or on a tensor
+/// with no history that shares its storage and takes history from a right-hand side that
+/// requires grad, gives that tensor new storage instead (the other tensors keep the old values).
+/// Unrecorded in-place ops (under no-grad, or where nothing requires grad) always write into the
+/// shared storage.
 extension Tensor {
     @inline(__always)
     func checkInPlaceAllowed() {
@@ -51,7 +52,7 @@ extension Tensor {
     /// Whether a recorded in-place op can write into this tensor's storage (Note [In-place on views]).
     /// Not when its graph was freed: the copy of the old value (`snapshot`) could not point there.
     private func writesInPlaceWhenRecorded() -> Bool {
-        if viewBase != nil || hasTrackedViews { return false }
+        if viewBase != nil { return false }
         if let history { return history.isLive }
         return storedData.holdsUniqueStorage()
     }
@@ -91,6 +92,22 @@ extension Tensor {
         data.copy(from: result.data)
         base.adoptHistory(of: Tensor.record(base.data, .copySlices, base, result, geometry), inPlace: true)
         adoptHistory(of: Tensor.record(data, .asStrided, base, nil, geometry), inPlace: true)
+        viewVersion = storedData.storage.version
+    }
+
+    /// Makes this view's history again when the storage changed in place since it was made
+    /// (PyTorch regenerates a view's `grad_fn` the same way): AsStridedBackward0 of its base's
+    /// current history, so that a gradient through the view reaches whatever wrote its elements.
+    /// Only for a view with history, in grad mode, of a base that requires grad and whose layout
+    /// names the view's positions.
+    @inline(never)
+    func refreshViewHistory() {
+        guard let base = viewBase, history != nil, storedData.storage.version != viewVersion,
+              GradMode.isEnabled, base.requiresGrad, writesThroughView(into: base) else { return }
+        let delta = storedData.offset - base.storedData.offset
+        let geometry = Saved<Scalar>(shapes: (shape, strides), indices: base.shape, dim: delta)
+        adoptHistory(of: Tensor.record(data, .asStrided, base, nil, geometry), inPlace: true)
+        viewVersion = storedData.storage.version
     }
 
     /// Becomes the output of the recorded op that made `result`: its values are written into this
@@ -101,14 +118,13 @@ extension Tensor {
         } else {
             data = result.data
             viewBase = nil
-            hasTrackedViews = false
         }
         adoptHistory(of: result, inPlace: inPlace)
     }
 
     /// Takes `result`'s history as this tensor's (`inPlace`: this tensor's storage holds
     /// `result`'s values, so the old node's output lives on as the new one's).
-    private func adoptHistory(of result: Tensor, inPlace: Bool) {
+    func adoptHistory(of result: Tensor, inPlace: Bool) {
         let old = history
         history = result.history
         // The new reference first: when both are in one segment, dropping the old one first

@@ -36,9 +36,6 @@ public final class Tensor<Scalar: TensorScalar> {
     @exclusivity(unchecked) var history: History<Scalar>?
     @exclusivity(unchecked) var leafRequiresGrad: Bool
     @exclusivity(unchecked) var retainsGrad = false
-    /// Whether a view with history was taken of this tensor (which has history too): an in-place
-    /// op recorded here then gives it new storage (Note [In-place on views]).
-    @exclusivity(unchecked) var hasTrackedViews = false
     /// The slot this leaf was last given in a segment's leaf table: a hint, checked before use
     /// (`Segment.slot`). Atomic because a leaf is shared: threads recording with it at once each
     /// write their own segment's slot here (Note [Leaves shared by threads]).
@@ -47,6 +44,10 @@ public final class Tensor<Scalar: TensorScalar> {
     /// returns views from, whether ours shares storage or copies), the tensor the chain of views
     /// started from; `nil` otherwise (PyTorch's `_base`). `detached()` results are no views.
     @exclusivity(unchecked) var viewBase: Tensor?
+    /// For a view, the storage's version when its history was last made: a later in-place
+    /// change of the storage (through the base or another view) makes the history stale, and it
+    /// is made again on next use (`refreshViewHistory`, Note [In-place on views]).
+    @exclusivity(unchecked) var viewVersion = 0
 
     /// What ``grad`` reads; the sweep writes it directly (`accumulateGrad`), past the setter's checks.
     @exclusivity(unchecked) var storedGrad: Tensor?
@@ -164,7 +165,10 @@ public final class Tensor<Scalar: TensorScalar> {
     public var isLeaf: Bool { history == nil }
 
     /// The operation that made this tensor (PyTorch's `grad_fn`); `nil` for leaves.
-    public var gradFn: GradFn? { history.map { GradFn(op: $0.op) } }
+    public var gradFn: GradFn? {
+        if viewBase != nil { refreshViewHistory() }
+        return history.map { GradFn(op: $0.op) }
+    }
 }
 
 /// The node that produced a tensor, as PyTorch's `grad_fn` shows it.

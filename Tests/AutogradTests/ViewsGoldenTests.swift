@@ -38,12 +38,6 @@ final class ViewsGoldenTests: XCTestCase {
     /// Cases of what this library does not do like PyTorch yet (README, "Differences from
     /// PyTorch"; Note [In-place on views]), by id, with the reason. Each is checked to still exist.
     private static let knownDifferences: [String: String] = [
-        "inplace.twoViews": "another view of the base, taken before the write, keeps its old history",
-        "inplace.viewOfView": "the inner view of a view written through keeps its old history",
-        "inplace.detached.ofView.mul": "a view whose storage was written through a detached alias keeps its old history",
-        "inplace.viewOfView.lossOverViews": "the inner view of a view written through keeps its old history",
-        "inplace.baseMulViewReads": "a recorded write to a base with views gives the base new storage",
-        "inplace.baseWrittenViewReads": "a recorded write to a base with views gives the base new storage",
         "inplace.constantTakesHistory.mulThenRead": "a view without history taking history from the right-hand side gets new storage",
         "inplace.multiOutput.split.narrowThenAdd": "a view of a split's output may be written in place",
         "inplace.expanded.fill": "writing through an expanded view traps at once; PyTorch raises at backward",

@@ -37,6 +37,8 @@ extension Tensor {
         _ saved: @autoclosure () -> Saved<Scalar> = Saved()
     ) -> Tensor {
         guard a.requiresGrad || b?.requiresGrad == true else { return Tensor(data: value) }
+        if a.viewBase != nil { a.refreshViewHistory() }
+        if let b, b.viewBase != nil { b.refreshViewHistory() }
         return ThreadContext.withCurrent { context in
             guard context.gradEnabled else { return Tensor(data: value) }
             // Borrowed, like the context: a strong reference to the graph and to the segment
@@ -110,6 +112,7 @@ extension Tensor {
         guard inputs.contains(where: { $0.requiresGrad }), GradMode.isEnabled, !values.isEmpty else {
             return values.map { Tensor(data: $0) }
         }
+        for t in inputs where t.viewBase != nil { t.refreshViewHistory() }
         trapUnless(inputs.count <= Int(UInt8.max) && values.count <= Int(UInt8.max),
                    "\(op.name): at most 255 inputs and outputs are recorded, got \(inputs.count) and \(values.count)")
         return ThreadContext.withCurrent { context in

@@ -160,7 +160,7 @@ extension Tensor {
     func view(of input: Tensor) -> Tensor {
         let base = input.viewBase ?? input
         viewBase = base
-        if history != nil && base.history != nil { base.hasTrackedViews = true }
+        if history != nil { viewVersion = storedData.storage.version }
         return self
     }
 }
