@@ -138,7 +138,7 @@ public struct DenseTensor<Scalar: TensorScalar> {
 
     /// Calls `body` with the elements of a contiguous tensor, row-major.
     @inlinable
-    public func withElements<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
+    package func withElements<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
         trapUnless(isContiguous, "withElements of a strided view: call contiguous() first")
         return try body(UnsafeBufferPointer(start: start, count: count))
     }
@@ -146,14 +146,14 @@ public struct DenseTensor<Scalar: TensorScalar> {
     /// Calls `body` with the elements of a contiguous tensor, row-major, to write them (no
     /// version bump: for a tensor being made, or by a caller that counts the write itself).
     @inlinable
-    public func withMutableElements<R>(_ body: (UnsafeMutableBufferPointer<Scalar>) throws -> R) rethrows -> R {
+    package func withMutableElements<R>(_ body: (UnsafeMutableBufferPointer<Scalar>) throws -> R) rethrows -> R {
         trapUnless(isContiguous, "withMutableElements of a strided view: call contiguous() first")
         return try body(UnsafeMutableBufferPointer(start: start, count: count))
     }
 
     /// The first element (at ``offset``). Walking it in row-major order reads the elements only
     /// when ``isContiguous``.
-    @inlinable public var start: UnsafeMutablePointer<Scalar> { storage.base + offset }
+    @inlinable package var start: UnsafeMutablePointer<Scalar> { storage.base + offset }
 
     /// The number of dimensions.
     @inlinable public var rank: Int { shape.count }

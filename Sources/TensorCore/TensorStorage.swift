@@ -40,15 +40,16 @@ public final class TensorStorage<Scalar: TensorScalar> {
         BufferCache.deallocate(UnsafeMutableRawPointer(base), byteCount: count &* MemoryLayout<Scalar>.stride)
     }
 
-    /// Calls `body` with a read-only view of the scalars.
+    /// Calls `body` with a read-only view of all the scalars (kernels read a tensor's elements
+    /// through `DenseTensor.withElements`, which knows its layout).
     @inlinable
-    public func read<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
+    func read<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
         try body(UnsafeBufferPointer(start: base, count: count))
     }
 
-    /// Calls `body` with a mutable view of the scalars.
+    /// Calls `body` with a mutable view of all the scalars.
     @inlinable
-    public func update<R>(_ body: (UnsafeMutableBufferPointer<Scalar>) throws -> R) rethrows -> R {
+    func update<R>(_ body: (UnsafeMutableBufferPointer<Scalar>) throws -> R) rethrows -> R {
         try body(UnsafeMutableBufferPointer(start: base, count: count))
     }
 }

@@ -319,7 +319,7 @@ final class TrainingMemoryTests: XCTestCase {
                 // jemalloc's process-wide count by ~1 KB (measured) though every byte is freed.
                 var worst: Float = 0
                 for (p, g) in zip(model.parameters, once) {
-                    p.grad!.data.storage.read { twice in
+                    p.grad!.data.withElements { twice in
                         g.withUnsafeBufferPointer { g in
                             for i in 0..<g.count { worst = Swift.max(worst, abs(twice[i] - 2 * g[i])) }
                         }

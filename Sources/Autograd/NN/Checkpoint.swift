@@ -218,7 +218,7 @@ public func loadSafetensors<S: TensorScalar>(
     // Every check passed: stage the values, then copy them in.
     let staged = zip(named, matched).map { item, entry -> DenseTensor<S> in
         let values = DenseTensor<S>(uninitializedShape: item.1.shape)
-        values.storage.update { scalars in
+        values.withMutableElements { scalars in
             let destination = UnsafeMutableRawBufferPointer(scalars)
             let begin = file.dataStart + entry.begin, end = file.dataStart + entry.end
             bytes.withUnsafeBytes { raw in

@@ -16,7 +16,7 @@ enum CrossEntropy: OpDefinition {
         let classes = logProbabilities.shape.last ?? 1
         let scale = c.grad.scalar! / S(Swift.max(targets.count, 1))
         let grad = logProbabilities.unary(.exp).binary(.mul, scalar: scale)
-        grad.storage.update { g in
+        grad.withMutableElements { g in
             for (row, t) in targets.enumerated() { g[row * classes + t] -= scale }
         }
         return (grad, nil)
@@ -44,7 +44,7 @@ public func crossEntropy<Scalar>(logits: Tensor<Scalar>, targets: [Int]) -> Tens
     for t in targets where t < 0 || t >= classes { trap("Target \(t) is out of bounds.") }
     let logProbabilities = logits.withData { $0.logSoftmax(dim: -1) }
     var total: Scalar = 0
-    logProbabilities.storage.read { p in
+    logProbabilities.withElements { p in
         for (row, t) in targets.enumerated() { total -= p[row * classes + t] }
     }
     let loss = DenseTensor(total / Scalar(batch))   // NaN for an empty batch, as PyTorch
