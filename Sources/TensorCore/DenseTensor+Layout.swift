@@ -1,4 +1,5 @@
 import Arena
+import CTensorCoreShims
 
 /// Views: the same storage read through other strides (Note [Strided layout]). None of these
 /// copies; ``contiguous()`` and ``copied()`` do.
@@ -187,6 +188,45 @@ extension DenseTensor {
 
 /// Joining: one new tensor from several.
 extension DenseTensor {
+    /// `concatenated` of contiguous parts: the output written front to back, each of its rows
+    /// (one index of the dimensions before `dim`) a run of one block per part; streamed above
+    /// `streamingFillBytes` and split by rows across cores for large outputs. Walking part by
+    /// part instead wrote the output in strides (`cat` along dim 1 of eight 1000×1000 inputs ran
+    /// at 0.8× PyTorch's).
+    @inlinable
+    static func concatenatedRows(_ parts: [DenseTensor], dim: Int, into out: DenseTensor) -> DenseTensor {
+        let outer = Shape.count(Array(out.shape[..<dim]))
+        guard out.count > 0, outer > 0 else { return out }
+        if outer == 1 {
+            var at = 0
+            for part in parts {
+                copy(out.start + at, from: part.start, count: part.count)
+                at += part.count
+            }
+            return out
+        }
+        let chunks = parts.map { $0.count / outer }
+        let sources = parts.map { UnsafePointer($0.start) }
+        let row = chunks.reduce(0, +)
+        let streaming = out.count &* MemoryLayout<Scalar>.stride >= streamingFillBytes
+        let threads = out.count >= Parallel.minimumStreamElements ? Swift.min(Parallel.threads, outer) : 1
+        let o = out.start
+        Parallel.forEachPart(threads) { part in
+            let lo = outer * part / threads, hi = outer * (part + 1) / threads
+            for r in lo..<hi {
+                var dst = o + r &* row
+                for k in 0..<sources.count {
+                    let c = chunks[k], src = sources[k] + r &* c
+                    if streaming { streamingCopy(dst, from: src, count: c) } else { dst.update(from: src, count: c) }
+                    dst += c
+                }
+            }
+            if streaming { _tensorcore_store_fence() }
+        }
+        withExtendedLifetime(parts) {}
+        return out
+    }
+
     /// `parts` joined along `dim` (their shapes equal but along `dim`; checked by the caller): each
     /// part is copied into its slice of the result, one block copy per part for `dim == 0`.
     @_specialize(where Scalar == Float)
@@ -195,6 +235,7 @@ extension DenseTensor {
         var shape = parts[0].shape
         shape[dim] = parts.reduce(0) { $0 + $1.shape[dim] }
         let out = DenseTensor(uninitializedShape: shape)
+        if parts.allSatisfy({ $0.isContiguous }) { return concatenatedRows(parts, dim: dim, into: out) }
         var start = 0
         for part in parts {
             let size = part.shape[dim]
