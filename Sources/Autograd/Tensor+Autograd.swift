@@ -41,7 +41,7 @@ extension Tensor {
         }
         // The graph went with the thread that recorded it (a result that outlived its thread).
         guard let graph = history.segment.graph else { throw .graphFreed }
-        try graph.backward(from: history, seed: seed, callerGradient: gradient.map { ObjectIdentifier($0.data.storage) },
+        try graph.backward(from: history, seed: seed, callerGradient: gradient?.data,
                            retainGraph: retainGraph)
     }
 

@@ -197,10 +197,19 @@ extension DenseTensor {
     static func concatenatedRows(_ parts: [DenseTensor], dim: Int, into out: DenseTensor) -> DenseTensor {
         let outer = Shape.count(Array(out.shape[..<dim]))
         guard out.count > 0, outer > 0 else { return out }
-        if outer == 1 {
+        let streaming = out.count &* MemoryLayout<Scalar>.stride >= streamingFillBytes
+        if outer == 1 {   // one block per part, each split across cores; streamed when the whole is large
             var at = 0
             for part in parts {
-                copy(out.start + at, from: part.start, count: part.count)
+                let dst = out.start + at, src = UnsafePointer(part.start)
+                if streaming && part.count >= Parallel.neverSplitBelow {
+                    Parallel.forEachBlock(part.count) { r in
+                        streamingCopy(dst + r.lowerBound, from: src + r.lowerBound, count: r.count)
+                        _tensorcore_store_fence()
+                    }
+                } else {
+                    copy(dst, from: src, count: part.count)
+                }
                 at += part.count
             }
             return out
@@ -208,7 +217,6 @@ extension DenseTensor {
         let chunks = parts.map { $0.count / outer }
         let sources = parts.map { UnsafePointer($0.start) }
         let row = chunks.reduce(0, +)
-        let streaming = out.count &* MemoryLayout<Scalar>.stride >= streamingFillBytes
         let threads = out.count >= Parallel.minimumStreamElements ? Swift.min(Parallel.threads, outer) : 1
         let o = out.start
         Parallel.forEachPart(threads) { part in

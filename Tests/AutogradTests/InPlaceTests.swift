@@ -307,9 +307,10 @@ final class InPlaceTests: XCTestCase {
         XCTAssertEqual(t.gradFn?.name, "AsStridedBackward0")
     }
 
-    /// `backward(gradient:)` does not copy the gradient up front; a `grad` that would share its
-    /// storage (passed on unchanged by an addition or a reshape, or on a leaf) gets a copy, so
-    /// that writing to the caller's tensor later changes no gradient, and two leaves never share one.
+    /// `backward(gradient:)` does not copy the gradient up front; a `grad` that would be the
+    /// caller's tensor itself (passed on unchanged by an addition, or on a leaf) gets a copy, so
+    /// that writing to the caller's tensor later changes no gradient, and two leaves never share
+    /// one buffer for the same elements. A view of it is kept, as PyTorch keeps it.
     func testGradientPassedToBackwardIsNeverAliasedByAGrad() throws {
         let a = Tensor<Float>([1, 2, 3, 4], requiresGrad: true)
         let b = Tensor<Float>([5, 6, 7, 8], requiresGrad: true)
@@ -333,5 +334,12 @@ final class InPlaceTests: XCTestCase {
         XCTAssertEqual(r.grad!.scalars, [1, 1, 1, 1])
         XCTAssertEqual(leaf.grad!.scalars, [3, 4])
         XCTAssertEqual(m.grad!.scalars, [2, 2, 2, 2])
+        // A view of the caller's gradient is a gradient of its own, kept without a copy, as
+        // PyTorch's AccumulateGrad keeps it: `cat`'s slices share the caller's storage.
+        let parts = [Tensor<Float>([1, 2], requiresGrad: true), Tensor<Float>([3], requiresGrad: true)]
+        let joined = Tensor<Float>([4, 5, 6])
+        try Tensor.cat(parts).backward(gradient: joined)
+        XCTAssertTrue(parts[0].grad!.data.storage === joined.data.storage)
+        XCTAssertEqual(parts[1].grad!.scalars, [6])
     }
 }

@@ -6,10 +6,10 @@
 extension Graph {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    /// `callerGradient`: the storage of the gradient the caller passed (`backward(gradient:)`),
-    /// which no `grad` may share; `nil` for the implicit seed of a scalar output.
+    /// `callerGradient`: the gradient the caller passed (`backward(gradient:)`), which no `grad`
+    /// may be; `nil` for the implicit seed of a scalar output.
     func backward(
-        from root: History<Scalar>, seed: consuming DenseTensor<Scalar>, callerGradient: ObjectIdentifier?,
+        from root: History<Scalar>, seed: consuming DenseTensor<Scalar>, callerGradient: DenseTensor<Scalar>?,
         retainGraph: Bool
     ) throws(AutogradError) {
         guard root.isLive else { throw .graphFreed }
@@ -77,11 +77,16 @@ extension Graph {
         }
 
         // The sweep succeeded: now, and only now, write the gradients users can see.
-        // A gradient still sharing the caller's gradient storage (passed through by additions,
-        // reshapes) is copied, so that no `grad` aliases the caller's `gradient` tensor. (The
-        // caller's tensor keeps that storage alive, so its identity can't be reused meanwhile.)
+        // A gradient that is still the caller's gradient tensor (passed through unchanged by
+        // additions) is copied, so that no `grad` is the caller's `gradient` tensor: PyTorch's
+        // AccumulateGrad clones an incoming gradient someone else holds. A view of it (a slice
+        // of `cat`'s gradient, a reshape) is a tensor of its own there, kept without a copy, and
+        // here too: it shares the caller's storage, as in PyTorch.
         func own(_ grad: consuming DenseTensor<Scalar>) -> DenseTensor<Scalar> {
-            if let callerGradient, ObjectIdentifier(grad.storage) == callerGradient { return grad.copied() }
+            if let callerGradient, grad.storage === callerGradient.storage, grad.offset == callerGradient.offset,
+               grad.shape == callerGradient.shape, grad.strides == callerGradient.strides {
+                return grad.copied()
+            }
             return grad
         }
         for (unmanaged, _) in walked {
