@@ -164,7 +164,14 @@ extension DenseTensor {
     /// permuted contiguous tensor. An elementwise kernel may then walk the span in memory order.
     @inlinable
     public var isNonOverlappingAndDense: Bool {
-        if isContiguous { return true }
+        // The contiguous test inline: it is on every elementwise op's path (the loop below,
+        // called each time, cost a tenth of a tracked scalar op).
+        isContiguous || isPermutedDense
+    }
+
+    /// `isNonOverlappingAndDense` for a tensor that is not contiguous.
+    @usableFromInline
+    var isPermutedDense: Bool {
         var order = Array(0..<rank).filter { shape[$0] != 1 }
         let s = strides
         order.sort { s[$0] < s[$1] }
@@ -178,9 +185,13 @@ extension DenseTensor {
 
     /// A tensor of this one's shape and strides, whose storage span the caller must all write
     /// (for a non-overlapping, dense layout: elementwise results keep their operands' layout).
-    @inlinable
+    @inlinable @inline(__always)
     func uninitializedLikeLayout() -> DenseTensor {
-        if isContiguous { return uninitializedLike() }
+        isContiguous ? uninitializedLike() : uninitializedPermutedLike()
+    }
+
+    @usableFromInline
+    func uninitializedPermutedLike() -> DenseTensor {
         // Offsets relative to the span's lowest position, which is `offset` for non-negative strides.
         return DenseTensor(storage: TensorStorage(uninitializedCount: count), shape: shape, strides: strides, offset: 0)
     }
