@@ -295,6 +295,8 @@ public enum RandomGradcheckCases {
                 GradcheckCase(op, [[4, 3]], params: ["indices": ["all", ["range": [1, 3]]], "scalar": -1.5,
                                                      "throughTransposed": true]),
                 GradcheckCase(op, [[4, 3], [4]], params: ["indices": ["all", 1]], requiresGrad: [true, false]),
+                GradcheckCase(op, [[1, 4], [2]], params: ["indices": [0, ["upTo": 2]], "throughExpanded": [3, 4]]),
+                GradcheckCase(op, [[2, 1, 3]], params: ["indices": [1, 0], "scalar": 4.0, "throughExpanded": [2, 5, 3]]),
             ]
         default:
             preconditionFailure("RandomGradcheckCases: no generator for op \(op)")
