@@ -17,23 +17,22 @@ import _TestSupport
 ///
 /// A case is replayed only when every op it uses is in ``replayedOps``; the others are skipped
 /// by op name (``skippedOps`` says why), and an op in neither list fails the test, so that a
-/// case can't go unreplayed unnoticed.
+/// case can't go unreplayed unnoticed. The interpreter (``run(_:_:)``, subscripts included) and
+/// the comparison (``replay(_:)``) serve IndexingGoldenTests too.
 final class ViewsGoldenTests: XCTestCase {
-    private typealias D = Tensor<Double>
+    typealias D = Tensor<Double>
 
     /// The ops of the step language this test replays.
     private static let replayedOps: Set<String> = [
         "transposed", "permuted", "expanded", "unsqueezed", "squeezed", "reshaped", "flattened", "select",
         "narrow", "split", "chunked", "unbind", "contiguous", "cloned", "detached", "*",
-        "+=", "-=", "*=", "/=", "fill", "zero", "copy",
+        "+=", "-=", "*=", "/=", "fill", "zero", "copy", "subscript", "subscriptSet",
     ]
 
-    /// The ops of views.json whose cases are not replayed, and why (in-place ops are replayed:
-    /// writes through views rebase the base, CopySlices).
-    private static let skippedOps: [String: String] = [
-        "subscript": "subscripts are not built yet",
-        "subscriptSet": "subscripts are not built yet",
-    ]
+    /// The ops of views.json whose cases are not replayed, and why (none left: in-place ops are
+    /// replayed, writes through views rebase the base, CopySlices; so are subscripts, whose
+    /// tensor-index cases are in indexing.json).
+    private static let skippedOps: [String: String] = [:]
 
     /// Cases of what this library does not do like PyTorch yet (README, "Differences from
     /// PyTorch"; Note [In-place on views]), by id, with the reason. Each is checked to still exist.
@@ -44,14 +43,14 @@ final class ViewsGoldenTests: XCTestCase {
         "inplace.expanded.zero": "writing through an expanded view traps at once; PyTorch raises at backward",
     ]
 
-    private static func cases(_ file: String) throws -> [[String: Any]] {
+    static func cases(_ file: String) throws -> [[String: Any]] {
         let data = try Data(contentsOf: Fixtures.url(file))
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         XCTAssertEqual(root["torch"] as? String, "2.11.0")
         return try XCTUnwrap(root["cases"] as? [[String: Any]])
     }
 
-    private static func steps(_ c: [String: Any]) -> [[String: Any]] { c["steps"] as! [[String: Any]] }
+    static func steps(_ c: [String: Any]) -> [[String: Any]] { c["steps"] as! [[String: Any]] }
 
     /// The ops of `c` that are not replayed (empty when the case is replayed); fails on an op in
     /// neither list.
@@ -99,7 +98,7 @@ final class ViewsGoldenTests: XCTestCase {
                 failing += 1   // replayed by testViewsFixtureErrorsTrap
                 continue
             }
-            try replay(c)
+            try Self.replay(c)
             replayed += 1
         }
         let reasons = skipped.keys.sorted().map { "\($0) (\(skipped[$0]!): \(Self.skippedOps[$0]!))" }
@@ -133,8 +132,9 @@ final class ViewsGoldenTests: XCTestCase {
         XCTAssertGreaterThan(checked, 0)
     }
 
-    /// Runs case `c` and compares what it reads, and the gradients of its backward, with PyTorch's.
-    private func replay(_ c: [String: Any]) throws {
+    /// Runs case `c` and compares what it reads, and the gradients of its backward, with PyTorch's
+    /// (also for IndexingGoldenTests).
+    static func replay(_ c: [String: Any]) throws {
         let id = c["id"] as! String
         let inputSpecs = c["inputs"] as! [String: [String: Any]]
         var env = Self.inputs(c)
@@ -215,8 +215,8 @@ final class ViewsGoldenTests: XCTestCase {
         }
     }
 
-    private func assertValues(_ ours: [Double], _ theirs: [Any], _ what: String,
-                              file: StaticString = #filePath, line: UInt = #line) {
+    private static func assertValues(_ ours: [Double], _ theirs: [Any], _ what: String,
+                                     file: StaticString = #filePath, line: UInt = #line) {
         let expected = Self.doubles(theirs)
         XCTAssertEqual(ours.count, expected.count, what, file: file, line: line)
         // The programs move values and add multiples of 1/4: exact in Double.
@@ -236,7 +236,7 @@ final class ViewsGoldenTests: XCTestCase {
     private static func doubles(_ values: [Any]) -> [Double] { values.map(double) }
 
     /// The case's inputs: fresh, contiguous, non-view leaves.
-    private static func inputs(_ c: [String: Any]) -> [String: D] {
+    static func inputs(_ c: [String: Any]) -> [String: D] {
         var env: [String: D] = [:]
         for (name, spec) in c["inputs"] as! [String: [String: Any]] {
             precondition(spec["dtype"] as? String == "float64", "only float64 inputs are replayed")
@@ -252,7 +252,7 @@ final class ViewsGoldenTests: XCTestCase {
     }
 
     /// Runs one step of ``replayedOps`` with the Swift API and binds its result.
-    private static func run(_ step: [String: Any], _ env: inout [String: D]) {
+    static func run(_ step: [String: Any], _ env: inout [String: D]) {
         let op = step["op"] as! String
         let s = env[step["self"] as! String]!
         func int(_ key: String) -> Int { step[key] as! Int }
@@ -266,6 +266,14 @@ final class ViewsGoldenTests: XCTestCase {
         case "fill": s.fill(double(step["value"]!)); return
         case "zero": s.zero(); return
         case "copy": s.copy(from: env[step["source"] as! String]!); return
+        case "subscriptSet":
+            let indices = tensorIndices(fromJSON: step["indices"] as! [Any])!
+            if let source = step["source"] as? String {
+                s.setSubscript(indices, env[source]!)
+            } else {
+                s.setSubscript(indices, double(step["scalar"]!))
+            }
+            return
         default: break
         }
         let several: [D]
@@ -299,6 +307,7 @@ final class ViewsGoldenTests: XCTestCase {
         case "contiguous": out = s.contiguous()
         case "cloned": out = s.cloned()
         case "detached": out = s.detached()
+        case "subscript": out = s.subscripted(tensorIndices(fromJSON: step["indices"] as! [Any])!)
         case "*":
             if let other = step["other"] as? String {
                 out = s * env[other]!

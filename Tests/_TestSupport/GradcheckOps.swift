@@ -27,6 +27,17 @@ import Autograd
 ///   With a `permutedFirst` permutation, the op reads `x.permuted(permutedFirst)` (a strided,
 ///   non-contiguous input) instead of `x`.
 ///
+/// - `subscript`: `x[indices]` (`indices` as the step language writes them, Tests/Fixtures/README.md:
+///   SelectBackward0, SliceBackward0 with a step, UnsqueezeBackward0, AliasBackward0), also after
+///   `permutedFirst`.
+/// - `subscriptSet`: `y = x * 2`, then `y[indices] = s` (`xs[1]`, broadcast) or `= scalar`,
+///   returning `y * x` (CopySlices of `y`; a lone `.ellipsis` writes `y` itself: CopyBackwards,
+///   or FillBackward3 with a 0-d `s` or a scalar). With `throughTransposed`, the write goes
+///   through `v = y.transposed()` (`v[indices] = ...`, formed out of place and copied into `v`,
+///   Note [Subscript setters]), returning `y * x + v.sum()`; with `throughExpanded: shape`, through
+///   `e = y.expanded(to: shape)` (a row of it), returning `y * x + (e * e).sum()` (`e` made again as
+///   AsStridedBackward0 of `y`, whose elements share positions).
+///
 /// Returns nil for an op this build does not have.
 public func gradcheckOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ params: [String: Any]) -> Tensor<S>? {
     switch op {
@@ -69,6 +80,26 @@ public func gradcheckOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ para
         case "cloned": return x.cloned()
         default: return x.reshaped(params["shape"] as! [Int])
         }
+    case "subscript":
+        let x = (params["permutedFirst"] as? [Int]).map { xs[0].permuted($0) } ?? xs[0]
+        return x.subscripted(tensorIndices(fromJSON: params["indices"] as! [Any])!)
+    case "subscriptSet":
+        let indices = tensorIndices(fromJSON: params["indices"] as! [Any])!
+        let y = xs[0] * 2
+        let target = if let shape = params["throughExpanded"] as? [Int] {
+            y.expanded(to: shape)
+        } else if params["throughTransposed"] as? Bool == true {
+            y.transposed()
+        } else {
+            y
+        }
+        if let scalar = params["scalar"] as? Double {
+            target.setSubscript(indices, S(scalar))
+        } else {
+            target.setSubscript(indices, xs[1])
+        }
+        if target === y { return y * xs[0] }
+        return params["throughExpanded"] != nil ? y * xs[0] + (target * target).sum() : y * xs[0] + target.sum()
     default: return applyGoldenOp(op, xs, params)
     }
 }

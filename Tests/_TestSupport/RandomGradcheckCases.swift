@@ -16,6 +16,7 @@ public enum RandomGradcheckCases {
         "fill", "zero", "copy",
         "cat", "stack", "split", "splitSizes", "chunked", "unbind", "inPlaceThroughView",
         "permuted", "squeezed", "flattened", "select", "narrow", "contiguous", "cloned", "reshapedStrided",
+        "subscript", "subscriptSet",
     ]
 
     /// The cases for `op`, drawn from `generator`.
@@ -252,6 +253,51 @@ public enum RandomGradcheckCases {
                 ([2, 3], [1, 0], [3, 2, 1]), ([2, 3], [1, 0], [6]), ([4, 3, 2], [1, 2, 0], [6, 4]),
             ]
             return fixed.map { GradcheckCase(op, [$0.0], params: ["permutedFirst": $0.1, "shape": $0.2]) }
+        case "subscript":
+            // Index items as the step language writes them (Tests/Fixtures/README.md).
+            func stride(_ a: Int, _ b: Int, _ s: Int) -> [String: Any] { ["stride": [a, b], "by": s] }
+            let fixed: [([Int], [Any])] = [
+                ([8], [stride(0, 8, 2)]), ([8, 2], [stride(1, 8, 3)]), ([3, 5], ["all", stride(0, 5, 2)]),
+                ([4, 3], ["ellipsis"]), ([4, 3], [["range": [1, 3]], stride(0, 3, 2)]),
+                ([2, 3, 4], [0, "ellipsis", stride(1, 4, 2)]), ([5], [stride(-4, 5, 3)]), ([6, 2], [stride(2, 100, 2)]),
+                ([4, 3], ["newAxis", ["from": 1], ["upTo": 2]]), ([3], [stride(0, 3, 5)]),
+                ([3, 0], [["range": [0, 2]], stride(0, 0, 2)]), ([4, 3], [["closedRange": [-3, -1]], -1]),
+                ([], ["newAxis"]), ([], ["ellipsis"]), ([4, 3], [["through": -2], "all"]), ([2, 3], [["range": [0, 2]], 1]),
+            ]
+            var out = fixed.map { GradcheckCase(op, [$0.0], params: ["indices": $0.1]) }
+            out.append(GradcheckCase(op, [[2, 3, 4]], params: ["permutedFirst": [2, 0, 1], "indices": [stride(0, 4, 3), 1]]))
+            for _ in 0..<6 {   // an index per dimension: an Int, a range, a stride or `.all`
+                let shape = (0..<(1 + Int(g.next() % 3))).map { _ in size(using: &g) + 1 }
+                let indices: [Any] = shape.map { n -> Any in
+                    let a = Int(g.next() % UInt64(n))
+                    switch g.next() % 4 {
+                    case 0: return g.next() % 2 == 0 ? a : a - n
+                    case 1: return ["range": [a, a + 1 + Int(g.next() % UInt64(n))]]
+                    case 2: return stride(a - (g.next() % 2 == 0 ? 0 : n), n + 1, 1 + Int(g.next() % 3))
+                    default: return "all"
+                    }
+                }
+                out.append(GradcheckCase(op, [shape], params: ["indices": indices]))
+            }
+            return out
+        case "subscriptSet":
+            let stride3: [String: Any] = ["stride": [1, 8], "by": 3]
+            return [
+                GradcheckCase(op, [[4, 3]], params: ["indices": [1], "scalar": 5.0]),
+                GradcheckCase(op, [[4, 3]], params: ["indices": ["ellipsis"], "scalar": 2.0]),   // FillBackward3
+                GradcheckCase(op, [[4, 3], []], params: ["indices": ["ellipsis"]]),              // FillBackward3 of a 0-d tensor
+                GradcheckCase(op, [[4, 3], [4, 3]], params: ["indices": ["ellipsis"]]),          // CopyBackwards
+                GradcheckCase(op, [[8], [3]], params: ["indices": [stride3]]),
+                GradcheckCase(op, [[4, 3], [4, 1]], params: ["indices": ["all", ["stride": [0, 3], "by": 2]]]),
+                GradcheckCase(op, [[4, 3], [1, 1, 3]], params: ["indices": [["range": [0, 2]]]]),
+                GradcheckCase(op, [[4, 3], []], params: ["indices": [2, -1]]),
+                GradcheckCase(op, [[4, 3], [4]], params: ["indices": [0], "throughTransposed": true]),
+                GradcheckCase(op, [[4, 3]], params: ["indices": ["all", ["range": [1, 3]]], "scalar": -1.5,
+                                                     "throughTransposed": true]),
+                GradcheckCase(op, [[4, 3], [4]], params: ["indices": ["all", 1]], requiresGrad: [true, false]),
+                GradcheckCase(op, [[1, 4], [2]], params: ["indices": [0, ["upTo": 2]], "throughExpanded": [3, 4]]),
+                GradcheckCase(op, [[2, 1, 3]], params: ["indices": [1, 0], "scalar": 4.0, "throughExpanded": [2, 5, 3]]),
+            ]
         default:
             preconditionFailure("RandomGradcheckCases: no generator for op \(op)")
         }

@@ -25,12 +25,20 @@ enum CopySlices: OpDefinition {
 enum AsStrided: OpDefinition {
     static let name = "AsStridedBackward0"
     static let isView = true
-    /// The base's gradient: the view's in its region, zero elsewhere.
+    /// The base's gradient: the view's in its region, zero elsewhere. A view whose elements share
+    /// positions (an expanded one, stride 0) adds the gradients of the elements at one position,
+    /// as PyTorch's `as_strided_backward` does: summed over those dimensions first, then placed.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         let out = DenseTensor<S>(shape: c.indices, repeating: 0)
-        out.asStrided(c.shape0, strides: c.shape1, offset: c.dim).assign(c.grad)
+        var (grad, shape) = (c.grad, c.shape0)
+        let strides = c.shape1
+        for d in shape.indices where strides[d] == 0 && shape[d] > 1 {
+            grad = grad.sum(dim: d, keepDim: true)
+            shape[d] = 1
+        }
+        out.asStrided(shape, strides: strides, offset: c.dim).assign(grad)
         return (out, nil)
     }
 }

@@ -11,6 +11,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     case cat, stack, split, splitWithSizes, unbind
     case copySlices, asStrided
     case permute, squeeze, squeezeDim, reshapeAlias, unsafeView, select, slice, clone
+    case alias, fillTensor
 
     /// The op's definition (the one switch over op kinds: everything else goes through here).
     var definition: any OpDefinition.Type {
@@ -71,6 +72,8 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .select: Select.self
         case .slice: Slice.self
         case .clone: Clone.self
+        case .alias: Alias.self
+        case .fillTensor: FillTensor.self
         }
     }
 
@@ -156,6 +159,8 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .select: Select.backward(consume c)
         case .slice: Slice.backward(consume c)
         case .clone: Clone.backward(consume c)
+        case .alias: Alias.backward(consume c)
+        case .fillTensor: FillTensor.backward(consume c)
         }
     }
 }

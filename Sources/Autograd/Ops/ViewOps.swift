@@ -235,14 +235,19 @@ extension Tensor {
 enum Slice: OpDefinition {
     static let name = "SliceBackward0"
     static let isView = true
-    /// PyTorch's `slice_backward`: zeros of the input's shape with the gradient in the slice.
+    /// PyTorch's `slice_backward`: zeros of the input's shape with the gradient in the slice,
+    /// every `step`-th element from `start` (`dim2`). `narrow` saves no step (0: every element);
+    /// a stepped slice (`x[.stride(a..<b, by: s)]`, Subscripts.swift) saves it as the node's
+    /// `scalar`.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
         let (dim, start) = (c.dim, c.dim2)
-        let length = c.grad.shape[dim]
+        let step = Swift.max(1, Int(c.node.scalar))
+        let count = c.grad.shape[dim]
+        let span = count == 0 ? 0 : (count - 1) * step + 1
         return (c.first {
-            DenseTensor.zeros(c.shape0, placing: c.grad, at: { $0.narrowed(dim: dim, start: start, length: length) })
+            DenseTensor.zeros(c.shape0, placing: c.grad, at: { $0.narrowed(dim: dim, start: start, length: span, step: step) })
         }, nil)
     }
 }
