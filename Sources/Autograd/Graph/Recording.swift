@@ -58,8 +58,16 @@ extension Tensor {
         in segment: Segment<Scalar>
     ) -> Tensor {
         var node = Node(op: op, inputs: (edge(to: a, from: segment), b.map { edge(to: $0, from: segment) } ?? .none))
-        // Moved into the tables (`take`): copying them out of `s` and then dropping `s` cost an
-        // atomic retain and release for each saved storage and shape.
+        store(&s, in: &node, segment: segment)   // a consuming parameter is mutable: no copy
+        let index = segment.append(node)
+        return Tensor(data: value, history: History(segment: segment, generation: segment.generation, index: index, op: op))
+    }
+
+    /// Moves what `s` saved into `segment`'s tables and its scalars into `node`. Moved (`take`):
+    /// copying them out of `s` and then dropping `s` cost an atomic retain and release for each
+    /// saved storage and shape.
+    @inline(__always)
+    static func store(_ s: inout Saved<Scalar>, in node: inout Node, segment: Segment<Scalar>) {
         if let t = s.tensors.0.take() { node.saved.0 = segment.save(t) }
         if let t = s.tensors.1.take() { node.saved.1 = segment.save(t) }
         if let t = s.shapes.0.take() { node.shapes.0 = Int32(segment.shapes.count); segment.shapes.append(t) }
@@ -69,8 +77,6 @@ extension Tensor {
         node.dim = Int32(truncatingIfNeeded: s.dim)
         node.dim2 = Int32(truncatingIfNeeded: s.dim2)
         node.keepDim = s.keepDim
-        let index = segment.append(node)
-        return Tensor(data: value, history: History(segment: segment, generation: segment.generation, index: index, op: op))
     }
 
     /// The newest segment (by start order) holding a live node of `a` or `b`; `nil` when neither
@@ -130,15 +136,7 @@ extension Tensor {
                     node.outputCount = UInt8(values.count)
                     node.isWide = true
                     var s = saved()
-                    if let t = s.tensors.0.take() { node.saved.0 = segment.save(t) }
-                    if let t = s.tensors.1.take() { node.saved.1 = segment.save(t) }
-                    if let t = s.shapes.0.take() { node.shapes.0 = Int32(segment.shapes.count); segment.shapes.append(t) }
-                    if let t = s.shapes.1.take() { node.shapes.1 = Int32(segment.shapes.count); segment.shapes.append(t) }
-                    if let t = s.indices.take() { node.indices = Int32(segment.indices.count); segment.indices.append(t) }
-                    node.scalar = s.scalar
-                    node.dim = Int32(truncatingIfNeeded: s.dim)
-                    node.dim2 = Int32(truncatingIfNeeded: s.dim2)
-                    node.keepDim = s.keepDim
+                    store(&s, in: &node, segment: segment)
                     let base = segment.appendWide(node, extraInputs: Array(edges.dropFirst(2)))
                     return values.enumerated().map { j, value in
                         Tensor(data: value, history: History(segment: segment, generation: segment.generation,
