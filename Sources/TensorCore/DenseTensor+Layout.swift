@@ -87,15 +87,21 @@ extension DenseTensor {
         return expanded(to: target).contiguous()
     }
 
-    /// The view at `index` along `dim`, which goes (PyTorch's `select`); traps on an index out of
-    /// range with PyTorch's message.
-    public func selected(dim: Int, index: Int) -> DenseTensor {
+    /// `dim` and `index` of a `select` as positions in `0..<rank` and `0..<shape[axis]`; traps
+    /// with PyTorch's messages on a 0-d tensor or either out of range.
+    public func selectPosition(dim: Int, index: Int) -> (axis: Int, index: Int) {
         trapUnless(rank > 0, "select() cannot be applied to a 0-dim tensor.")
         let axis = Shape.normalize(dim: dim, rank: rank)
         let size = shape[axis]
         trapUnless(index >= -size && index < size,
             "select(): index \(index) out of range for tensor of size \(shape) at dimension \(axis)")
-        let i = index < 0 ? index + size : index
+        return (axis, index < 0 ? index + size : index)
+    }
+
+    /// The view at `index` along `dim`, which goes (PyTorch's `select`); traps on an index out of
+    /// range with PyTorch's message.
+    public func selected(dim: Int, index: Int) -> DenseTensor {
+        let (axis, i) = selectPosition(dim: dim, index: index)
         var newShape = shape, newStrides = strides
         let step = newStrides.remove(at: axis)
         newShape.remove(at: axis)

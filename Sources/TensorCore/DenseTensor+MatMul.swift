@@ -14,22 +14,30 @@ public enum MatrixLayout: Sendable {
 extension DenseTensor {
     /// How a 2-D tensor lies in memory: `.columnMajor` where BLAS reads it with a transpose flag.
     @inlinable
-    public var matrixLayout: MatrixLayout { blasOperand().transposed ? .columnMajor : .rowMajor }
+    public var matrixLayout: MatrixLayout { blasLayout?.transposed == true ? .columnMajor : .rowMajor }
 
     /// How BLAS reads this matrix without a copy: its memory as a row-major matrix (itself, or
     /// its transpose when it is laid out column-major) with leading dimension `ld`. A layout
     /// BLAS can't read (an expanded or doubly strided view) is copied first (`tensor`).
     @inlinable
     func blasOperand() -> (tensor: DenseTensor, transposed: Bool, ld: Int) {
+        if let layout = blasLayout { return (self, layout.transposed, layout.ld) }
+        return (contiguous(), false, Swift.max(shape[1], 1))
+    }
+
+    /// How BLAS reads this matrix as it lies (see ``blasOperand()``), or `nil` for a layout it
+    /// can't read: decided from the strides alone, without copying.
+    @inlinable
+    var blasLayout: (transposed: Bool, ld: Int)? {
         let (rows, cols) = (shape[0], shape[1])
-        guard let s = _layout?.strides else { return (self, false, Swift.max(cols, 1)) }
+        guard let s = _layout?.strides else { return (false, Swift.max(cols, 1)) }
         if (cols == 1 || s[1] == 1) && (rows == 1 || s[0] >= Swift.max(cols, 1)) {
-            return (self, false, rows == 1 ? Swift.max(cols, 1) : s[0])
+            return (false, rows == 1 ? Swift.max(cols, 1) : s[0])
         }
         if (rows == 1 || s[0] == 1) && (cols == 1 || s[1] >= Swift.max(rows, 1)) {
-            return (self, true, cols == 1 ? Swift.max(rows, 1) : s[1])
+            return (true, cols == 1 ? Swift.max(rows, 1) : s[1])
         }
-        return (contiguous(), false, Swift.max(cols, 1))
+        return nil
     }
 
     /// `op(self) · op(other)` for 2-D tensors, `op` being the transpose when asked.

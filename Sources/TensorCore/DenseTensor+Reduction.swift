@@ -242,7 +242,7 @@ extension DenseTensor {
         }
         guard isContiguous else { return contiguous().sum(toShape: target) }
         let out = DenseTensor(shape: target, repeating: 0)
-        let st = broadcastStrides(target, to: shape)
+        let st = out.operandStrides(to: shape)
         let inner = shape.last ?? 1
         let innerStride = st.last ?? 0
         withElements { g in out.withMutableElements { o in

@@ -219,12 +219,7 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func select(dim: Int, index: Int) -> Tensor {
-        trapUnless(rank > 0, "select() cannot be applied to a 0-dim tensor.")
-        let axis = Shape.normalize(dim: dim, rank: rank)
-        let size = shape[axis]
-        trapUnless(index >= -size && index < size,
-            "select(): index \(index) out of range for tensor of size \(shape) at dimension \(axis)")
-        let i = index < 0 ? index + size : index
+        let (axis, i) = data.selectPosition(dim: dim, index: index)
         return Tensor.record(withData { $0.selected(dim: axis, index: i) }, .select, self, nil,
                              Saved(shapes: (shape, nil), dim: axis, dim2: i)).view(of: self)
     }

@@ -166,17 +166,6 @@ func forEachRow(
     }
 }
 
-/// The strides of a tensor of `shape` read as if broadcast to `target` (0 on broadcast dims).
-@inlinable
-func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
-    let own = Shape.strides(shape)
-    let lead = target.count - shape.count
-    var out = [Int](repeating: 0, count: target.count)
-    for i in 0..<shape.count where shape[i] != 1 || target[lead + i] == 1 {
-        out[lead + i] = shape[i] == 1 ? 0 : own[i]
-    }
-    return out
-}
 
 /// SIMD16 load at block `j` (for the explicit-accumulator reductions).
 @inlinable @inline(__always)
