@@ -1,7 +1,7 @@
 import Arena
 
 /// Backward passes and the autograd state a user can change.
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// Computes the gradient of this tensor with respect to every leaf that requires grad and
     /// accumulates it into their ``grad`` (PyTorch's `tensor.backward()`).
     ///
@@ -41,8 +41,15 @@ extension Tensor {
         }
         // The graph went with the thread that recorded it (a result that outlived its thread).
         guard let graph = history.segment.graph else { throw .graphFreed }
-        try graph.backward(from: history, seed: seed, callerGradient: gradient?.data,
-                           retainGraph: retainGraph)
+        let context = ThreadContext.current
+        do {
+            try graph.backward(from: history, seed: seed, callerGradient: gradient?.data,
+                               retainGraph: retainGraph)
+        } catch {
+            context.dropCrossings()
+            throw error
+        }
+        try context.runCrossings(retainGraph: retainGraph)
     }
 
     /// Keeps this non-leaf's gradient in ``grad`` after backward (PyTorch's `retain_grad()`).

@@ -1,6 +1,6 @@
 import Arena
 
-/// Making tensors: from scalars, nested arrays, factories and random numbers.
+/// Making tensors: from scalars, nested arrays and factories, of every element type.
 extension Tensor {
     /// A 0-d tensor holding `scalar` (PyTorch's `torch.tensor(2.)`).
     public convenience init(_ scalar: Scalar, requiresGrad: Bool = false) {
@@ -41,21 +41,31 @@ extension Tensor {
 
     /// A tensor of zeros.
     public static func zeros(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
-        full(shape, value: 0, requiresGrad: requiresGrad)
+        full(shape, value: Scalar(elementFrom: 0), requiresGrad: requiresGrad)
     }
 
     /// A tensor of ones.
     public static func ones(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
-        full(shape, value: 1, requiresGrad: requiresGrad)
+        full(shape, value: Scalar(elementFrom: 1), requiresGrad: requiresGrad)
     }
 
+    static func checkFactoryShape(_ shape: [Int]) {
+        do { _ = try Shape.checkedCount(shape) } catch { trap(error.description) }
+    }
+}
+
+extension Tensor where Scalar: TensorScalar {
     /// `[0, 1, …, count - 1]` (PyTorch's `torch.arange(n, dtype=float)`).
     public static func arange(_ count: Int, requiresGrad: Bool = false) -> Tensor {
         checkFactoryShape([count])
         return Tensor((0..<count).map { Scalar($0) }, requiresGrad: requiresGrad)
     }
+}
 
-    static func checkFactoryShape(_ shape: [Int]) {
-        do { _ = try Shape.checkedCount(shape) } catch { trap(error.description) }
+extension Tensor where Scalar == Int {
+    /// `[0, 1, …, count - 1]` (PyTorch's `torch.arange(n)`, int64): indices.
+    public static func arange(_ count: Int) -> Tensor {
+        checkFactoryShape([count])
+        return Tensor(Array(0..<count))
     }
 }

@@ -34,7 +34,7 @@ import Arena
 /// requires grad, gives that tensor new storage instead (the other tensors keep the old values).
 /// Unrecorded in-place ops (under no-grad, or where nothing requires grad) always write into the
 /// shared storage.
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     @inline(__always)
     func checkInPlaceAllowed() {
         guard GradMode.isEnabled else { return }

@@ -1,6 +1,6 @@
 /// Random tensors. Each thread has its own default generator, so that seeded runs on several
 /// threads are reproducible; pass a generator of your own for full control.
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// Seeds this thread's default generator (PyTorch's `torch.manual_seed`).
     public static func manualSeed(_ seed: UInt64) {
         ThreadContext.current.generator = RandomGenerator(seed: seed)

@@ -29,7 +29,7 @@ import Synchronization
 // go through a non-inlinable accessor (`TensorStorage.version`) or are mirrored (`Segment.generation`).
 // These objects are thread-confined and their properties are never
 // passed `inout` across a call that could reach them again, which is what the check guards.
-public final class Tensor<Scalar: TensorScalar> {
+public final class Tensor<Scalar: TensorElement> {
     /// The values. Read through ``data`` or `withData` (Note [Lending data]).
     @exclusivity(unchecked) var storedData: DenseTensor<Scalar>
     /// The node that made this tensor; `nil` for leaves.
@@ -72,7 +72,13 @@ public final class Tensor<Scalar: TensorScalar> {
     }
 
     /// Wraps `data` as a leaf.
+    ///
+    /// Only floating tensors can require grad: `requiresGrad: true` on an `Int` or `Bool` tensor
+    /// traps with PyTorch's message (as its factories do).
     public init(data: __owned DenseTensor<Scalar>, requiresGrad: Bool = false) {
+        if requiresGrad && !Scalar.isFloatingPoint {
+            trap("Only Tensors of floating point and complex dtype can require gradients")
+        }
         self.storedData = data
         self.leafRequiresGrad = requiresGrad
     }
@@ -157,6 +163,7 @@ public final class Tensor<Scalar: TensorScalar> {
                     "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
                 return
             }
+            trapUnless(!newValue || Scalar.isFloatingPoint, "only Tensors of floating point dtype can require gradients")
             leafRequiresGrad = newValue
         }
     }
@@ -164,6 +171,9 @@ public final class Tensor<Scalar: TensorScalar> {
     /// `true` for tensors the user created (and results computed without recording).
     public var isLeaf: Bool { history == nil }
 
+}
+
+extension Tensor where Scalar: TensorScalar {
     /// The operation that made this tensor (PyTorch's `grad_fn`); `nil` for leaves.
     public var gradFn: GradFn? {
         if viewBase != nil { refreshViewHistory() }

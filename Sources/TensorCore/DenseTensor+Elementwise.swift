@@ -52,7 +52,7 @@ public enum BinaryOp: Sendable {
     }
 }
 
-extension DenseTensor {
+extension DenseTensor where Scalar: TensorScalar {
     /// Applies `op` to every element.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -299,6 +299,9 @@ extension DenseTensor {
         }
     }
 
+}
+
+extension DenseTensor {
     /// This tensor's strides read as if broadcast to `target` (0 on broadcast dimensions).
     @inlinable
     func operandStrides(to target: [Int]) -> [Int] {

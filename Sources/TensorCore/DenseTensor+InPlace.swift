@@ -10,7 +10,7 @@ extension DenseTensor {
     /// when two elements of `self` share a storage position (an expanded view).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func formBinary(_ op: BinaryOp, _ other: DenseTensor) {
+    public func formBinary(_ op: BinaryOp, _ other: DenseTensor) where Scalar: TensorScalar {
         let target = Shape.broadcast(shape, other.shape)
         trapUnless(target == shape,
             "output with shape \(shape) doesn't match the broadcast shape \(target)")
@@ -35,7 +35,7 @@ extension DenseTensor {
     /// `self = op(self, scalar)` in place.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func formBinary(_ op: BinaryOp, scalar: Scalar) {
+    public func formBinary(_ op: BinaryOp, scalar: Scalar) where Scalar: TensorScalar {
         checkNoInternalOverlap()
         let n = count
         storage.version += 1
@@ -54,7 +54,7 @@ extension DenseTensor {
     /// `self += alpha · other` in place (BLAS's axpy, the optimizers' update).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func formAdd(_ other: DenseTensor, scaledBy alpha: Scalar) {
+    public func formAdd(_ other: DenseTensor, scaledBy alpha: Scalar) where Scalar: TensorScalar {
         trapUnless(other.shape == shape, "output with shape \(shape) doesn't match the shape \(other.shape)")
         checkNoInternalOverlap()
         let n = count

@@ -11,7 +11,7 @@ public enum MatrixLayout: Sendable {
     case columnMajor
 }
 
-extension DenseTensor {
+extension DenseTensor where Scalar: TensorScalar {
     /// How a 2-D tensor lies in memory: `.columnMajor` where BLAS reads it with a transpose flag.
     @inlinable
     public var matrixLayout: MatrixLayout { blasLayout?.transposed == true ? .columnMajor : .rowMajor }

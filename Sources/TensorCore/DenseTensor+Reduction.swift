@@ -5,7 +5,7 @@ import Arena
 /// Sums run on four SIMD16 accumulators: a scalar float sum is never vectorized (its order is
 /// fixed), and four independent chains hide the add latency. The result differs from a strictly
 /// sequential sum in the last bits, as PyTorch's own (cascaded) sum does.
-extension DenseTensor {
+extension DenseTensor where Scalar: TensorScalar {
     /// The sum of all elements, as a 0-d tensor.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

@@ -37,49 +37,71 @@ extension DenseTensor {
     }
 
     /// The tiles of rows `rowRange` (a multiple of the 64-row tile apart from the end) of a
-    /// `rows`×`cols` matrix at `s`, written transposed into `o`.
+    /// `rows`×`cols` matrix at `s`, written transposed into `o`. A transpose only moves bits, so
+    /// every element type goes through the unsigned integers of its width (`Bool` has no SIMD
+    /// vectors of its own).
     @inlinable
     static func transposeTiles(_ s: UnsafePointer<Scalar>, _ o: UnsafeMutablePointer<Scalar>,
                                rows: Int, cols: Int, rowRange: Range<Int>) {
-        let tile = 64
-        for i0 in stride(from: rowRange.lowerBound, to: rowRange.upperBound, by: tile) {
-            let i1 = Swift.min(i0 &+ tile, rowRange.upperBound), i4 = i0 &+ ((i1 &- i0) & ~3)
-            for j0 in stride(from: 0, to: cols, by: tile) {
-                let j1 = Swift.min(j0 &+ tile, cols), j4 = j0 &+ ((j1 &- j0) & ~3)
-                var i = i0
-                while i < i4 {
-                    var j = j0
-                    while j < j4 {
-                        let r0 = Self.load4(s + (i &* cols &+ j)), r1 = Self.load4(s + ((i &+ 1) &* cols &+ j))
-                        let r2 = Self.load4(s + ((i &+ 2) &* cols &+ j)), r3 = Self.load4(s + ((i &+ 3) &* cols &+ j))
-                        Self.store4(o + (j &* rows &+ i), SIMD4(r0[0], r1[0], r2[0], r3[0]))
-                        Self.store4(o + ((j &+ 1) &* rows &+ i), SIMD4(r0[1], r1[1], r2[1], r3[1]))
-                        Self.store4(o + ((j &+ 2) &* rows &+ i), SIMD4(r0[2], r1[2], r2[2], r3[2]))
-                        Self.store4(o + ((j &+ 3) &* rows &+ i), SIMD4(r0[3], r1[3], r2[3], r3[3]))
-                        j &+= 4
-                    }
-                    for r in i..<(i &+ 4) {
-                        for c in j4..<j1 { o[c &* rows &+ r] = s[r &* cols &+ c] }
-                    }
-                    i &+= 4
+        func moved<Bits: SIMDScalar>(_: Bits.Type) {
+            transposeTileBits(UnsafeRawPointer(s).assumingMemoryBound(to: Bits.self),
+                              UnsafeMutableRawPointer(o).assumingMemoryBound(to: Bits.self),
+                              rows: rows, cols: cols, rowRange: rowRange)
+        }
+        switch MemoryLayout<Scalar>.stride {
+        case 8: moved(UInt64.self)
+        case 4: moved(UInt32.self)
+        case 2: moved(UInt16.self)
+        default: moved(UInt8.self)
+        }
+    }
+}
+
+/// ``DenseTensor/transposeTiles(_:_:rows:cols:rowRange:)`` on elements of one width.
+@inlinable
+func transposeTileBits<Scalar: SIMDScalar>(_ s: UnsafePointer<Scalar>, _ o: UnsafeMutablePointer<Scalar>,
+                                           rows: Int, cols: Int, rowRange: Range<Int>) {
+    let tile = 64
+    for i0 in stride(from: rowRange.lowerBound, to: rowRange.upperBound, by: tile) {
+        let i1 = Swift.min(i0 &+ tile, rowRange.upperBound), i4 = i0 &+ ((i1 &- i0) & ~3)
+        for j0 in stride(from: 0, to: cols, by: tile) {
+            let j1 = Swift.min(j0 &+ tile, cols), j4 = j0 &+ ((j1 &- j0) & ~3)
+            var i = i0
+            while i < i4 {
+                var j = j0
+                while j < j4 {
+                    let r0 = load4(s + (i &* cols &+ j)), r1 = load4(s + ((i &+ 1) &* cols &+ j))
+                    let r2 = load4(s + ((i &+ 2) &* cols &+ j)), r3 = load4(s + ((i &+ 3) &* cols &+ j))
+                    store4(o + (j &* rows &+ i), SIMD4(r0[0], r1[0], r2[0], r3[0]))
+                    store4(o + ((j &+ 1) &* rows &+ i), SIMD4(r0[1], r1[1], r2[1], r3[1]))
+                    store4(o + ((j &+ 2) &* rows &+ i), SIMD4(r0[2], r1[2], r2[2], r3[2]))
+                    store4(o + ((j &+ 3) &* rows &+ i), SIMD4(r0[3], r1[3], r2[3], r3[3]))
+                    j &+= 4
                 }
-                for r in i4..<i1 {
-                    for c in j0..<j1 { o[c &* rows &+ r] = s[r &* cols &+ c] }
+                for r in i..<(i &+ 4) {
+                    for c in j4..<j1 { o[c &* rows &+ r] = s[r &* cols &+ c] }
                 }
+                i &+= 4
+            }
+            for r in i4..<i1 {
+                for c in j0..<j1 { o[c &* rows &+ r] = s[r &* cols &+ c] }
             }
         }
     }
+}
 
-    @inlinable @inline(__always)
-    static func load4(_ p: UnsafePointer<Scalar>) -> SIMD4<Scalar> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Scalar>.self)
-    }
+@inlinable @inline(__always)
+func load4<Scalar: SIMDScalar>(_ p: UnsafePointer<Scalar>) -> SIMD4<Scalar> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Scalar>.self)
+}
 
-    @inlinable @inline(__always)
-    static func store4(_ p: UnsafeMutablePointer<Scalar>, _ v: SIMD4<Scalar>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Scalar>.self)
-    }
+@inlinable @inline(__always)
+func store4<Scalar: SIMDScalar>(_ p: UnsafeMutablePointer<Scalar>, _ v: SIMD4<Scalar>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Scalar>.self)
+}
 
+/// Copies between layouts, continued.
+extension DenseTensor {
     /// `out[i₀, …] = storage[offset + Σ iₖ · strides[k]]` for every index of `outShape`; always
     /// a new, row-major buffer (the general strided loop).
     @inlinable

@@ -2,7 +2,7 @@ import RealModule
 
 /// Softmax and log-softmax along a dimension, computed stably: each slice is shifted by its
 /// maximum first, so logits of ±1e4 neither overflow nor lose the result to `inf - inf`.
-extension DenseTensor {
+extension DenseTensor where Scalar: TensorScalar {
     /// `exp(x - max) / Σ exp(x - max)` along `dim`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

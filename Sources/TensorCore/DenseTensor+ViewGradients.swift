@@ -3,7 +3,7 @@ import Arena
 /// What the view ops of the autograd layer need besides the views themselves: a copy that keeps
 /// its source's layout (PyTorch's `clone()`), and the derivative of a view that picks part of
 /// its input (`select`, `narrow`).
-extension DenseTensor {
+extension DenseTensor where Scalar: TensorScalar {
     /// A copy with its own storage, laid out as PyTorch's `clone()` lays it out
     /// (`memory_format=torch.preserve_format`): with `self`'s strides where `self` is
     /// non-overlapping and dense (a contiguous, transposed or permuted tensor, or one with no

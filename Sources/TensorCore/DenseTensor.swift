@@ -25,7 +25,7 @@ import Arena
 /// every kernel's contiguous fast path applies. Kernels take strided operands too: a general
 /// strided loop, with fast paths where it pays (same-layout operands, rows with unit stride, a
 /// transposed matrix for BLAS).
-public struct DenseTensor<Scalar: TensorScalar> {
+public struct DenseTensor<Scalar: TensorElement> {
     /// The scalars. Shared between views.
     @inlinable public var storage: TensorStorage<Scalar> { _storage }
     // A `var` only so that `holdsUniqueStorage()` can ask `isKnownUniquelyReferenced`.

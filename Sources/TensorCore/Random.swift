@@ -57,7 +57,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     }
 }
 
-extension DenseTensor {
+extension DenseTensor where Scalar: TensorScalar {
     /// Standard normal samples.
     public static func randn(_ shape: [Int], using generator: inout RandomGenerator) -> DenseTensor {
         let out = DenseTensor(uninitializedShape: shape)

@@ -7,7 +7,7 @@ import Arena
 /// The bytes of live storage are counted per thread by `BufferCache.liveBytes` (`count × stride`
 /// per storage), which the memory-regression tests compare with what a model should hold.
 /// `version` counts in-place writes, so that a saved value can be checked for modification.
-public final class TensorStorage<Scalar: TensorScalar> {
+public final class TensorStorage<Scalar: TensorElement> {
     @usableFromInline let base: UnsafeMutablePointer<Scalar>
     /// The number of scalars held.
     public let count: Int

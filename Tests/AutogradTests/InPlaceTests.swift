@@ -85,7 +85,7 @@ final class InPlaceTests: XCTestCase {
 
     // MARK: - Saved values changed in place
 
-    private func assertSavedTensorModified<S>(
+    private func assertSavedTensorModified<S: TensorScalar>(
         _ loss: Tensor<S>, outputOf: String?, version: Int, expected: Int, shape: [Int],
         file: StaticString = #filePath, line: UInt = #line
     ) {

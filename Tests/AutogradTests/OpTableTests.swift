@@ -35,12 +35,23 @@ final class OpTableTests: XCTestCase {
 
         for kind in OpKind.allCases {
             XCTAssertFalse(kind.name.isEmpty, "\(kind) has no name")
+            if let elsewhere = Self.coveredElsewhere[kind] {
+                XCTAssertFalse(elsewhere.isEmpty)
+                continue
+            }
             XCTAssertTrue(goldenNames.contains(kind.name) || gradcheckNames.contains(kind.name),
                           "\(kind) (\(kind.name)) is neither a gradFn of ops.json/broadcast.json nor covered by gradcheck")
             XCTAssertTrue(goldenKinds.contains(kind) || gradcheckKinds.contains(kind),
                           "no golden or gradcheck case records OpKind.\(kind): add one (GoldenOps.swift / GradcheckOps.swift)")
         }
     }
+
+    /// Ops a Double gradcheck can't test, with the tests that check their values and gradients
+    /// against PyTorch instead.
+    static let coveredElsewhere: [OpKind: String] = [
+        // Through a Float, finite differences in Double lose seven digits.
+        .toCopy: "DtypesGoldenTests (dtypes.json convert.*: values, names, gradients across graphs)",
+    ]
 
     func testNamesArePyTorchNodeClassNames() {
         for kind in OpKind.allCases {
@@ -54,7 +65,7 @@ final class OpTableTests: XCTestCase {
     }
 
     /// The ops of every node in the segment(s) `t`'s history lives in (all recorded by this test).
-    private func recordedKinds<S>(_ t: Tensor<S>) -> Set<OpKind> {
+    private func recordedKinds<S: TensorScalar>(_ t: Tensor<S>) -> Set<OpKind> {
         guard let history = t.history else { return [] }
         var kinds: Set<OpKind> = [history.op]
         var pending = [history.segment]

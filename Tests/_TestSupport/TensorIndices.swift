@@ -48,7 +48,7 @@ public func hasTensorIndex(_ items: [Any]) -> Bool {
     items.contains { ($0 as? [String: Any])?["tensor"] != nil }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// `self[indices]` with the indices as an array (a variadic subscript can't take one).
     public func subscripted(_ indices: [any TensorIndexExpression]) -> Tensor {
         switch indices.count {

@@ -171,7 +171,7 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
 }
 
 /// The fraction of rows whose largest logit is at their label.
-public func accuracy<Scalar>(logits: Tensor<Scalar>, labels: [Int]) -> Double {
+public func accuracy<Scalar: TensorScalar>(logits: Tensor<Scalar>, labels: [Int]) -> Double {
     trapUnless(logits.rank == 2 && logits.shape[0] == labels.count,
                "accuracy: logits \(logits.shape) for \(labels.count) labels")
     guard !labels.isEmpty else { return 0 }

@@ -3,14 +3,15 @@
 /// each derivative into the node or leaf it came from. Segments are walked newest first (edges
 /// only point to older ones). Leaf and retained gradients are buffered and written only when
 /// the whole sweep has succeeded, so a thrown `graphFreed` leaves every `grad` as it was.
-extension Graph {
+extension Graph where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     /// `callerGradient`: the gradient the caller passed (`backward(gradient:)`), which no `grad`
-    /// may be; `nil` for the implicit seed of a scalar output.
+    /// may be; `nil` for the implicit seed of a scalar output. `extraRoots`: more outputs to
+    /// backward from in the same sweep, with their gradients (Note [Conversions between graphs]).
     func backward(
         from root: History<Scalar>, seed: consuming DenseTensor<Scalar>, callerGradient: DenseTensor<Scalar>?,
-        retainGraph: Bool
+        retainGraph: Bool, extraRoots: [(History<Scalar>, DenseTensor<Scalar>)] = []
     ) throws(AutogradError) {
         guard root.isLive else { throw .graphFreed }
         // The segment lists are the graph's, borrowed for the sweep and handed back emptied with
@@ -28,7 +29,8 @@ extension Graph {
             segment.prepareSweep()
             segment.grads[Int(root.index)] = seed.take()
         }
-        var top = Int(root.index)
+        // With several roots the root's segment is walked from its newest node.
+        var top = extraRoots.isEmpty ? Int(root.index) : root.withSegment { $0.nodes.count - 1 }
         // Whatever happens, no segment keeps gradient buffers (or a stale "prepared" state).
         defer {
             for segment in pending { segment._withUnsafeGuaranteedRef { $0.clearSweepState() } }
@@ -37,6 +39,10 @@ extension Graph {
             walked.removeAllInPlace()
             swap(&pending, &sweepPending)
             swap(&walked, &sweepWalked)
+        }
+        for (history, grad) in extraRoots {
+            try accumulate(grad, into: Edge(kind: .node, segment: history.segmentID, generation: history.generation,
+                                            index: history.index), pending: &pending)
         }
 
         while !pending.isEmpty {
@@ -191,7 +197,7 @@ extension Graph {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// `grad += g`, creating `grad` on first use (PyTorch's AccumulateGrad), under the leaf's
     /// lock: threads may backward into one leaf at once (Note [Leaves shared by threads]).
     func accumulateGrad(_ g: __owned DenseTensor<Scalar>) {

@@ -2,7 +2,7 @@ import Arena
 
 /// A thread's graph for one scalar type: its segments, the one being recorded into, and the
 /// segments free for reuse. See Note [Segments].
-final class Graph<Scalar: TensorScalar> {
+final class Graph<Scalar: TensorElement> {
     @exclusivity(unchecked) var segments: ContiguousArray<Segment<Scalar>> = []
     /// `segments` again, unmanaged: the sweep borrows a segment by id (`withSegment`) without
     /// the atomic retain and release that reading `segments[id]` into a local costs.

@@ -78,7 +78,7 @@ struct Node {
 /// The segment is held unmanaged: it counts the tensors pointing at it itself (Note [Segment
 /// lifetime]), and the hot paths borrow it with `withSegment`, as a strong or `unowned(unsafe)`
 /// reference would still retain and release it around each use.
-struct History<Scalar: TensorScalar> {
+struct History<Scalar: TensorElement> {
     let unmanagedSegment: Unmanaged<Segment<Scalar>>
     let generation: UInt32
     let index: UInt32

@@ -2,7 +2,7 @@ import Arena
 
 /// What a node keeps for its derivative besides its inputs. Built by each op's forward and
 /// stored only when the op is recorded.
-struct Saved<Scalar: TensorScalar> {
+struct Saved<Scalar: TensorElement> {
     var tensors: (DenseTensor<Scalar>?, DenseTensor<Scalar>?) = (nil, nil)
     var shapes: ([Int]?, [Int]?) = (nil, nil)
     var indices: [Int]? = nil
@@ -28,7 +28,7 @@ struct Saved<Scalar: TensorScalar> {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// Wraps an op's result, recording a node for `op` when grad mode is on and an input requires
     /// grad. Otherwise no graph memory is touched: the check comes first.
     @inline(__always)
@@ -107,7 +107,7 @@ extension Tensor {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// Wraps the results of an op with any number of inputs and outputs, recording one node for
     /// `op` when grad mode is on and an input requires grad (Note [Nodes with any number of
     /// inputs and outputs]). Inputs that need no gradient get `.none` edges.

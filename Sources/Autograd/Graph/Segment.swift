@@ -10,7 +10,7 @@ import Arena
 /// the segment resets in O(1), keeping its chunks, and is reused. A backward without
 /// `retainGraph` resets the segments it walked; tensors still pointing at them see a newer
 /// generation and report `graphFreed`.
-final class Segment<Scalar: TensorScalar> {
+final class Segment<Scalar: TensorElement> {
     let id: UInt16
     /// The graph that owns this segment, or `nil` once that graph is gone with its thread.
     ///
@@ -52,6 +52,9 @@ final class Segment<Scalar: TensorScalar> {
     /// wrote over its storage, by node index: only the message for a changed saved value reads
     /// it, to name the tensor's current `grad_fn` as PyTorch does.
     @exclusivity(unchecked) var successors: [UInt32: Edge] = [:]
+    /// The derivatives of conversions from another element type, by `node.dim`: each sends its
+    /// gradient across to the source's graph (Note [Conversions between graphs]).
+    @exclusivity(unchecked) var crossings: ContiguousArray<(DenseTensor<Scalar>) -> Void> = []
 
     /// Gradients flowing during a backward, by node index and by leaf slot.
     @exclusivity(unchecked) var grads: ContiguousArray<DenseTensor<Scalar>?> = []
@@ -164,6 +167,7 @@ final class Segment<Scalar: TensorScalar> {
         indices.removeAllInPlace()
         if !retained.isEmpty { retained.removeAll() }
         if !successors.isEmpty { successors.removeAll() }
+        if !crossings.isEmpty { crossings.removeAll() }
         clearSweepState()
         // The leaves' deinits touch no graph (leaves have no history), and releasing a parent can
         // only free older segments, never this one: both arrays are emptied in place, keeping
@@ -288,7 +292,7 @@ final class Segment<Scalar: TensorScalar> {
 }
 
 /// A weak reference to a tensor, for `retainGrad()` (which must not keep the tensor alive).
-final class WeakTensor<Scalar: TensorScalar> {
+final class WeakTensor<Scalar: TensorElement> {
     weak var tensor: Tensor<Scalar>?
     init(_ tensor: Tensor<Scalar>) { self.tensor = tensor }
 }

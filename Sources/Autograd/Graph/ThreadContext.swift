@@ -15,6 +15,10 @@ final class ThreadContext {
     @exclusivity(unchecked) var generator = RandomGenerator(seed: 0)
     let floatGraph = Graph<Float>()
     let doubleGraph = Graph<Double>()
+    /// Gradients that crossed from one graph into the other during a sweep, with the tensors
+    /// they belong to (Note [Conversions between graphs]).
+    @exclusivity(unchecked) var floatCrossings: [(Tensor<Float>, DenseTensor<Float>)] = []
+    @exclusivity(unchecked) var doubleCrossings: [(Tensor<Double>, DenseTensor<Double>)] = []
     /// Graphs of scalar types other than Float and Double, should anyone add a conformance.
     @exclusivity(unchecked) var otherGraphs: [ObjectIdentifier: any GraphStatisticsSource] = [:]
 

@@ -19,7 +19,7 @@ enum AddScalar: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad, nil) }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// Elementwise sum, broadcasting (AddBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -66,7 +66,7 @@ enum RsubScalar: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.unary(.neg), nil) }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// Elementwise difference, broadcasting (SubBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -126,7 +126,7 @@ enum MulScalar: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.mul, scalar: c.scalar), nil) }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// Elementwise product, broadcasting (MulBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -185,7 +185,7 @@ enum ScalarDiv: OpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// Elementwise quotient, broadcasting (DivBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -218,7 +218,7 @@ enum Neg: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.unary(.neg), nil) }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// Elementwise negation (NegBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

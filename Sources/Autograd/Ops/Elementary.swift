@@ -12,7 +12,7 @@ enum Pow: OpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// `self ** exponent`, elementwise (PowBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -46,7 +46,7 @@ enum Sqrt: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.sqrtBackward, c.saved0), nil) }  // g / 2√x
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// `eˣ`, elementwise (ExpBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -86,7 +86,7 @@ enum ReluOp: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.reluBackward, c.saved0), nil) }  // y <= 0 ? 0 : g (g at NaN)
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// `|x|`, elementwise (AbsBackward0). The derivative at 0 is 0, as in PyTorch.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -120,7 +120,7 @@ enum TanhOp: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.tanhBackward, c.saved0), nil) }  // g · (1 - y²)
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// `1 / (1 + e⁻ˣ)`, elementwise (SigmoidBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

@@ -21,7 +21,7 @@ enum Cat: WideOpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// `tensors` joined along `dim` (CatBackward0), PyTorch's `torch.cat`. Their shapes must be
     /// equal but along `dim`; traps with PyTorch's message otherwise.
     ///
@@ -62,7 +62,7 @@ enum Stack: WideOpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// `tensors`, all of one shape, stacked along a new dimension `dim` (StackBackward0),
     /// PyTorch's `torch.stack`.
     @_specialize(where Scalar == Float)
@@ -83,7 +83,7 @@ extension Tensor {
 
 /// The gradient of an input split into `outputs` pieces along `dim`: the pieces' gradients joined,
 /// zeros where a piece received none.
-private func joinedGradients<S>(_ grads: [DenseTensor<S>?], sizes: [Int], dim: Int, inputShape: [Int]) -> DenseTensor<S> {
+private func joinedGradients<S: TensorScalar>(_ grads: [DenseTensor<S>?], sizes: [Int], dim: Int, inputShape: [Int]) -> DenseTensor<S> {
     let out = DenseTensor<S>(shape: inputShape, repeating: 0)
     var start = 0
     for (grad, size) in zip(grads, sizes) {
@@ -122,7 +122,7 @@ enum Unbind: WideOpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// Views of consecutive pieces of `size` elements along `dim` (the last one shorter when
     /// `size` does not divide it; SplitBackward0), PyTorch's `split(int)`.
     @_specialize(where Scalar == Float)

@@ -30,7 +30,7 @@ enum LinearBias: OpDefinition {
 /// Recorded as PyTorch records it for a 2-D input, AddmmBackward0.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
-public func linear<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>?) -> Tensor<Scalar> {
+public func linear<Scalar: TensorScalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>?) -> Tensor<Scalar> {
     trapUnless(x.rank == 2 && weight.rank == 2, "linear expects a 2-D input and weight, got \(x.shape) and \(weight.shape)")
     trapUnless(x.shape[1] == weight.shape[1],
                "mat1 and mat2 shapes cannot be multiplied (\(x.shape[0])x\(x.shape[1]) and \(weight.shape[1])x\(weight.shape[0]))")

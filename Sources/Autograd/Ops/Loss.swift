@@ -34,7 +34,7 @@ enum CrossEntropy: OpDefinition {
 /// ```
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
-public func crossEntropy<Scalar>(logits: Tensor<Scalar>, targets: [Int]) -> Tensor<Scalar> {
+public func crossEntropy<Scalar: TensorScalar>(logits: Tensor<Scalar>, targets: [Int]) -> Tensor<Scalar> {
     trapUnless(logits.rank == 1 || logits.rank == 2,
                "cross_entropy expects logits of shape [N, C] or [C], got \(logits.shape)")
     let batch = logits.rank == 2 ? logits.shape[0] : 1
@@ -69,7 +69,7 @@ enum MseLoss: OpDefinition {
 /// The mean of `(input − target)²` over all elements (PyTorch's `F.mse_loss`; MseLossBackward0).
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
-public func mseLoss<Scalar>(_ input: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Tensor<Scalar> {
+public func mseLoss<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Tensor<Scalar> {
     let diff = Tensor.withData(input, target) { $0.binary(.sub, $1) }
     let loss = diff.pow(2).mean()
     return Tensor.record(loss, .mseLoss, input, target,

@@ -21,11 +21,11 @@ enum Mm: OpDefinition {
     /// The operands' layouts, as the node keeps them (in `dim`, which a product has no other use
     /// for): bit 0 for the first, bit 1 for the second, set for column-major.
     @inline(__always)
-    static func layoutBits<S>(_ a: DenseTensor<S>, _ b: DenseTensor<S>) -> Int {
+    static func layoutBits<S: TensorScalar>(_ a: DenseTensor<S>, _ b: DenseTensor<S>) -> Int {
         (a.isContiguous ? 0 : (a.matrixLayout == .columnMajor ? 1 : 0)) | (b.isContiguous ? 0 : (b.matrixLayout == .columnMajor ? 2 : 0))
     }
 
-    static func product<S>(_ a: DenseTensor<S>, _ b: DenseTensor<S>, transposeA: Bool = false, transposeB: Bool = false,
+    static func product<S: TensorScalar>(_ a: DenseTensor<S>, _ b: DenseTensor<S>, transposeA: Bool = false, transposeB: Bool = false,
                            like layout: MatrixLayout) -> DenseTensor<S> {
         guard layout == .columnMajor else { return a.matmul(b, transposeA: transposeA, transposeB: transposeB) }
         return b.matmul(a, transposeA: !transposeB, transposeB: !transposeA).transposed(0, 1)
@@ -44,7 +44,7 @@ enum Mv: OpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// The matrix product: 2-D × 2-D (MmBackward0) or 2-D × 1-D (MvBackward0). A transposed
     /// operand (`w.transposed()`) is a view that BLAS reads with a transpose flag: no copy.
     ///

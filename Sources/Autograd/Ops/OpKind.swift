@@ -12,6 +12,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     case copySlices, asStrided
     case permute, squeeze, squeezeDim, reshapeAlias, unsafeView, select, slice, clone
     case alias, fillTensor
+    case toCopy
 
     /// The op's definition (the one switch over op kinds: everything else goes through here).
     var definition: any OpDefinition.Type {
@@ -74,6 +75,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .clone: Clone.self
         case .alias: Alias.self
         case .fillTensor: FillTensor.self
+        case .toCopy: ToCopy.self
         }
     }
 
@@ -161,6 +163,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .clone: Clone.backward(consume c)
         case .alias: Alias.backward(consume c)
         case .fillTensor: FillTensor.backward(consume c)
+        case .toCopy: ToCopy.backward(consume c)
         }
     }
 }

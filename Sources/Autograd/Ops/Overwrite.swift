@@ -31,7 +31,7 @@ enum Copy: OpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// The value `fill(value)` (or `zero()`, `op` `.zero`) leaves, recorded as an op on `self`.
     func recordedFill(_ value: Scalar, _ op: OpKind) -> Tensor {
         Tensor.record(DenseTensor(shape: shape, repeating: value), op, self)

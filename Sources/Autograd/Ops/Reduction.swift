@@ -1,7 +1,7 @@
 // Sums, means and maxima. Derivatives spread the output's gradient back over the reduced
 // elements: evenly for sums and means, to the chosen element(s) for max.
 
-extension DenseTensor {
+extension DenseTensor where Scalar: TensorScalar {
     /// The gradient of a reduction along `dim` brought back to `inputShape`: re-insert the
     /// reduced dim if it was dropped, then broadcast.
     func unreduced(dim: Int, keepDim: Bool, to inputShape: [Int]) -> DenseTensor {
@@ -36,7 +36,7 @@ enum SumDim: OpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// The sum of all elements, a 0-d tensor (SumBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -75,7 +75,7 @@ enum MeanDim: OpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// The mean of all elements, a 0-d tensor (MeanBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -113,7 +113,7 @@ enum MaxDim: OpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// The largest element, a 0-d tensor (MaxBackward1).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

@@ -13,7 +13,7 @@ enum Reshape: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// The same elements under `shape`, with at most one `-1` inferred, PyTorch's `reshape`:
     ///
     /// - of a contiguous tensor, a view (ViewBackward0);
@@ -58,7 +58,7 @@ enum Transpose: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.transposed(c.dim, c.dim2), nil) }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// The matrix transpose of a tensor of rank ≤ 2 (TBackward0), PyTorch's `t()`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -84,7 +84,7 @@ enum Unsqueeze: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// `self` with a dimension of size 1 inserted at `dim` (UnsqueezeBackward0); shares storage.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -104,7 +104,7 @@ enum Expand: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.sum(toShape: c.shape0), nil) }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// A view of `self` broadcast to `shape` (ExpandBackward0), PyTorch's `expand`: dimensions
     /// of size 1 grow to any size and new ones may lead, both with stride 0 (no copy: every
     /// element of such a dimension is the same storage position); `-1` keeps a dimension's size.
@@ -151,7 +151,7 @@ extension Tensor {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// Marks this result of a view op on `input` as a view of `input`'s base (`viewBase`), and
     /// that base as having a view with history when both have one (Note [In-place on views]).
     /// Only a base with history is written to: it belongs to this thread, whereas a leaf may be

@@ -26,7 +26,7 @@ enum LogSoftmaxOp: OpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// `exp(x) / Σ exp(x)` along `dim` (SoftmaxBackward0), computed without overflow.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

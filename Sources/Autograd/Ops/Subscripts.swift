@@ -118,7 +118,7 @@ extension Shape {
     }
 }
 
-extension DenseTensor {
+extension DenseTensor where Scalar: TensorScalar {
     /// The view of `count` elements from `start` along `dim`, every `step`-th (PyTorch's `slice`,
     /// bounds already clamped): the stride along `dim` is multiplied by `step`, also where one
     /// element or none is left, as PyTorch's is.
@@ -151,7 +151,7 @@ enum Alias: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad, nil) }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// The view of `count` elements from `start` along `dim`, every `step`-th (SliceBackward0,
     /// PyTorch's `slice` once its bounds are clamped; `Slice`'s derivative places the gradient
     /// back at those positions). `narrow(dim:start:length:)` is the step-1 case.
@@ -192,7 +192,7 @@ enum FillTensor: OpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// Sets every element to `value` in place, as PyTorch's `fill_` with a 0-d tensor (`source`,
     /// or a number it made of a scalar) records it (FillBackward3): what `x[.ellipsis] = value`
     /// does. Unlike ``fill(_:)`` it is a copy, so a tensor whose elements share memory (an
@@ -215,7 +215,7 @@ private enum SubscriptValue<Scalar: TensorScalar> {
     case tensor(Tensor<Scalar>)
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// The view of this tensor that `indices` pick, PyTorch's `x[...]`, one index per position:
     ///
     /// - an `Int` selects (SelectBackward0; negative counts from the end) and the dimension goes;

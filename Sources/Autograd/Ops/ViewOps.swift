@@ -23,7 +23,7 @@ enum Permute: OpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// A view with its dimensions in the order `dims` (PermuteBackward0), PyTorch's `permute`:
     /// dimension `i` of the result is dimension `dims[i]` of `self` (negative dims count from
     /// the end).
@@ -64,7 +64,7 @@ enum SqueezeDim: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// A view without the dimensions of size 1 (SqueezeBackward0), PyTorch's `squeeze()`.
     ///
     /// ```swift
@@ -111,7 +111,7 @@ enum UnsafeView: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// The shape `shape` (with at most one `-1`) gives for this tensor's elements, trapping with
     /// PyTorch's messages (`infer_size`).
     func inferredShape(_ shape: [Int]) -> [Int] {
@@ -204,7 +204,7 @@ enum Select: OpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// The view at `index` along `dim`, which goes (SelectBackward0), PyTorch's `select`:
     /// `x.select(dim: 0, index: i)` is `x[i]`. Negative `dim` and `index` count from the end.
     ///
@@ -247,7 +247,7 @@ enum Slice: OpDefinition {
     }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// The view of `length` elements from `start` along `dim` (SliceBackward0), PyTorch's
     /// `narrow`: `x.narrow(dim: 0, start: 1, length: 2)` is `x[1..<3]`. A negative `start`
     /// counts from the end.
@@ -286,7 +286,7 @@ enum Clone: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad, nil) }
 }
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// This tensor itself when ``isContiguous``, else a row-major copy (CloneBackward0),
     /// PyTorch's `contiguous()`. The copy has storage of its own and is no view.
     ///
@@ -321,7 +321,7 @@ extension Tensor {
 
 // MARK: - isView
 
-extension Tensor {
+extension Tensor where Scalar: TensorScalar {
     /// Whether this tensor is a view of another's storage made by a view op (PyTorch's
     /// `_is_view()`): a result of ``transposed()``, ``permuted(_:)``, ``expanded(to:)``,
     /// ``unsqueezed(dim:)``, ``squeezed()``, ``select(dim:index:)``, ``narrow(dim:start:length:)``,

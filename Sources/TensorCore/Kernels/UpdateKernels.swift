@@ -4,7 +4,7 @@ import Arena
 // and no temporary tensor, so that a training step's update allocates nothing. The arithmetic
 // follows torch.optim's single-tensor code path operation by operation.
 
-extension DenseTensor {
+extension DenseTensor where Scalar: TensorScalar {
     /// One SGD update of `self` (a parameter) from `grad`, in place; `momentumBuffer` (same shape)
     /// is read and written when `momentum != 0`, and initialized from the gradient when `isFirstStep`.
     @_specialize(where Scalar == Float)

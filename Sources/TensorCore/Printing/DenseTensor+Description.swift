@@ -38,18 +38,17 @@ extension DenseTensor: CustomStringConvertible {
         } else {
             body = printedBody(indent: indent)
         }
-        if let dtype = Scalar.dtypeName { leading.append("dtype=" + dtype) }
+        if let dtype = count == 0 ? Scalar.emptyDtypeName : Scalar.dtypeName { leading.append("dtype=" + dtype) }
         return appendingSuffixes(leading + suffixes, to: prefix + body, indent: indent)
     }
 
     private func printedBody(indent: Int) -> String {
         let summarize = count > PrintOptions.threshold
         let offsets = Summarization.shownOffsets(shape: shape, summarize: summarize)
-        // Python formats float32 elements as the doubles they convert to exactly.
-        let shown = contiguous().withElements { scalars in offsets.map { Double(scalars[$0]) } }
-        let formatter = ScalarFormatter(values: shown)
+        let shown = contiguous().withElements { scalars in offsets.map { scalars[$0] } }
+        let (texts, width) = Scalar.printed(shown)
         return TensorBodyLayout.render(
-            shape: shape, elements: shown.map(formatter.format), elementWidth: formatter.width,
+            shape: shape, elements: texts, elementWidth: width,
             summarize: summarize, indent: indent)
     }
 }
