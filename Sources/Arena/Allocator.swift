@@ -20,7 +20,7 @@ public enum Allocator {
     ///
     /// A zero-byte request still returns a unique, freeable pointer.
     @inlinable
-    public static func allocate(byteCount: Int, alignment: Int = Allocator.alignment) -> UnsafeMutableRawPointer {
+    package static func allocate(byteCount: Int, alignment: Int = Allocator.alignment) -> UnsafeMutableRawPointer {
         trapUnless(byteCount >= 0, "Allocator: negative byte count \(byteCount)")
         var raw: UnsafeMutableRawPointer?
         // Large blocks are aligned to a huge page and asked to be backed by huge pages: a fresh
@@ -39,7 +39,7 @@ public enum Allocator {
 
     /// Returns a block obtained from ``allocate(byteCount:alignment:)``.
     @inlinable
-    public static func deallocate(_ pointer: UnsafeMutableRawPointer) {
+    package static func deallocate(_ pointer: UnsafeMutableRawPointer) {
         free(pointer)
     }
 }

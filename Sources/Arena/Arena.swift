@@ -45,7 +45,7 @@ public final class Arena {
     ///
     /// Never fails for lack of room: a full arena chains a new chunk. Not `@inlinable`: code
     /// inlined into another module would check exclusivity on every field it touches.
-    public func allocate(byteCount: Int, alignment: Int = 16) -> UnsafeMutableRawPointer {
+    package func allocate(byteCount: Int, alignment: Int = 16) -> UnsafeMutableRawPointer {
         trapUnless(byteCount >= 0, "Arena: negative byte count \(byteCount)")
         trapUnless(alignment > 0 && alignment & (alignment - 1) == 0 && alignment <= Allocator.alignment,
                    "Arena: alignment \(alignment) is not a power of two up to \(Allocator.alignment)")

@@ -67,7 +67,7 @@ public enum BufferCache {
 
     /// A buffer of at least `byteCount` bytes, 64-byte aligned, from the cache when it has one.
     @inline(__always)
-    public static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+    @usableFromInline package static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
         _Cache.withCurrent { cache in
             cache.liveBytes &+= byteCount
             return cache.take(classSize(forByteCount: byteCount))
@@ -76,7 +76,7 @@ public enum BufferCache {
 
     /// Returns a buffer from ``allocate(byteCount:)``, with the same `byteCount`.
     @inline(__always)
-    public static func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+    package static func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         _Cache.withCurrent { cache in
             cache.liveBytes &-= byteCount
             cache.give(pointer, classSize(forByteCount: byteCount))

@@ -53,7 +53,7 @@ extension DenseTensor where Scalar: TensorScalar {
         if m == 0 || n == 0 { return out }
         if k == 0 { return DenseTensor(shape: [m, n], repeating: 0) }
         let a = blasOperand(), b = other.blasOperand()
-        Scalar.gemm(transA: transposeA != a.transposed, transB: transposeB != b.transposed, m: m, n: n, k: k, alpha: 1,
+        blasGemm(transA: transposeA != a.transposed, transB: transposeB != b.transposed, m: m, n: n, k: k, alpha: 1,
                     a: a.tensor.start, lda: a.ld, b: b.tensor.start, ldb: b.ld, beta: 0, c: out.start, ldc: n)
         withExtendedLifetime((a, b)) {}
         return out
@@ -73,7 +73,7 @@ extension DenseTensor where Scalar: TensorScalar {
         if m == 0 || n == 0 || k == 0 { return accumulator }
         trapUnless(accumulator.isContiguous, "matmul: a strided accumulator")
         let a = blasOperand(), b = other.blasOperand()
-        Scalar.gemm(transA: transposeA != a.transposed, transB: transposeB != b.transposed, m: m, n: n, k: k, alpha: 1,
+        blasGemm(transA: transposeA != a.transposed, transB: transposeB != b.transposed, m: m, n: n, k: k, alpha: 1,
                     a: a.tensor.start, lda: a.ld, b: b.tensor.start, ldb: b.ld, beta: 1, c: accumulator.start, ldc: n)
         withExtendedLifetime((a, b)) {}
         return accumulator
@@ -105,7 +105,7 @@ extension DenseTensor where Scalar: TensorScalar {
         let a = blasOperand(), x = vector.contiguous()
         // A column-major matrix is its transpose row-major: m×n becomes n×m.
         let (mm, nn) = a.transposed ? (n, m) : (m, n)
-        Scalar.gemv(transA: transpose != a.transposed, m: mm, n: nn, alpha: 1, a: a.tensor.start, lda: a.ld,
+        blasGemv(transA: transpose != a.transposed, m: mm, n: nn, alpha: 1, a: a.tensor.start, lda: a.ld,
                     x: x.start, beta: 0, y: out.start)
         withExtendedLifetime((a, x)) {}
         return out

@@ -4,7 +4,7 @@ import RealModule
 ///
 /// The requirements are what the kernels need: IEEE arithmetic, SIMD vectors and the
 /// elementary functions of swift-numerics' `Real`.
-public protocol TensorScalar: TensorElement, BinaryFloatingPoint, Real, SIMDScalar, BLASScalar {}
+public protocol TensorScalar: TensorElement, BinaryFloatingPoint, Real, SIMDScalar {}
 
 extension Float: TensorScalar {
     /// `nil`: `Float` is float32, PyTorch's default dtype, which a printed tensor leaves out.

@@ -1,11 +1,13 @@
+import Arena
 import COpenBLAS
 
 // Matrix products go to OpenBLAS, but for single-precision ones small enough that its packing
 // and set-up dominate (SGemmKernel, Note [Own sgemm kernel]). Transposes are passed as flags,
 // never materialized. See Note [BLAS kernels].
 
-/// The BLAS routines for one scalar type (`sgemm`/`dgemm` and `sgemv`/`dgemv`).
-public protocol BLASScalar {
+/// The BLAS routines for one scalar type (`sgemm`/`dgemm` and `sgemv`/`dgemv`). Internal: raw
+/// pointers stay out of the public API; kernels reach them through ``blasGemm`` and ``blasGemv``.
+protocol BLASScalar {
     /// `C = alpha · op(A) · op(B) + beta · C`, row-major, `op(A)` m×k, `op(B)` k×n.
     static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
@@ -15,6 +17,38 @@ public protocol BLASScalar {
     static func gemv(
         transA: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
         x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
+}
+
+/// `S`'s `gemm` (``BLASScalar/gemm(transA:transB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``): Float's or
+/// Double's, chosen when the caller is specialized.
+@inline(__always)
+func blasGemm<S: TensorScalar>(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: S,
+    a: UnsafePointer<S>, lda: Int, b: UnsafePointer<S>, ldb: Int,
+    beta: S, c: UnsafeMutablePointer<S>, ldc: Int
+) {
+    func run<T: BLASScalar>(_: T.Type) {
+        T.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: unsafeBitCast(alpha, to: T.self),
+               a: UnsafeRawPointer(a).assumingMemoryBound(to: T.self), lda: lda,
+               b: UnsafeRawPointer(b).assumingMemoryBound(to: T.self), ldb: ldb,
+               beta: unsafeBitCast(beta, to: T.self), c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: T.self), ldc: ldc)
+    }
+    if S.self == Float.self { run(Float.self) } else if S.self == Double.self { run(Double.self) } else { trap("no BLAS for \(S.self)") }
+}
+
+/// `S`'s `gemv` (``BLASScalar/gemv(transA:m:n:alpha:a:lda:x:beta:y:)``).
+@inline(__always)
+func blasGemv<S: TensorScalar>(
+    transA: Bool, m: Int, n: Int, alpha: S, a: UnsafePointer<S>, lda: Int,
+    x: UnsafePointer<S>, beta: S, y: UnsafeMutablePointer<S>
+) {
+    func run<T: BLASScalar>(_: T.Type) {
+        T.gemv(transA: transA, m: m, n: n, alpha: unsafeBitCast(alpha, to: T.self),
+               a: UnsafeRawPointer(a).assumingMemoryBound(to: T.self), lda: lda,
+               x: UnsafeRawPointer(x).assumingMemoryBound(to: T.self),
+               beta: unsafeBitCast(beta, to: T.self), y: UnsafeMutableRawPointer(y).assumingMemoryBound(to: T.self))
+    }
+    if S.self == Float.self { run(Float.self) } else if S.self == Double.self { run(Double.self) } else { trap("no BLAS for \(S.self)") }
 }
 
 @inline(__always)
@@ -127,7 +161,7 @@ extension Float: BLASScalar {
     /// multiply-adds, else on up to ``BLASLibrary/maxThreads``, split only where the split keeps
     /// every bit (Note [Exact splits]): the result does not depend on the thread count. Sums in a
     /// blocked order, so the last bits can differ from a naive loop's (the usual `k·ε·Σ|a||b|` bound).
-    public static func gemm(
+    static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
@@ -147,7 +181,7 @@ extension Float: BLASScalar {
     /// `x` has `n` elements and `y` `m` (the reverse when `transA`). Nothing is checked: the pointers
     /// must cover those extents, and a size that does not fit in `blasint` (`Int32`) traps. Runs on one
     /// thread: OpenBLAS's threaded gemv sums in another order (Note [Exact splits]).
-    public static func gemv(
+    static func gemv(
         transA: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
         x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
     ) {
@@ -166,7 +200,7 @@ extension Double: BLASScalar {
     /// multiply-adds, else on up to ``BLASLibrary/maxThreads``, split only where the split keeps
     /// every bit (Note [Exact splits]): the result does not depend on the thread count. Sums in a
     /// blocked order, so the last bits can differ from a naive loop's (the usual `k·ε·Σ|a||b|` bound).
-    public static func gemm(
+    static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
@@ -182,7 +216,7 @@ extension Double: BLASScalar {
     /// `x` has `n` elements and `y` `m` (the reverse when `transA`). Nothing is checked: the pointers
     /// must cover those extents, and a size that does not fit in `blasint` (`Int32`) traps. Runs on one
     /// thread: OpenBLAS's threaded gemv sums in another order (Note [Exact splits]).
-    public static func gemv(
+    static func gemv(
         transA: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
         x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
     ) {
