@@ -41,6 +41,10 @@ extension Tensor where Scalar: TensorScalar {
         }
         // The graph went with the thread that recorded it (a result that outlived its thread).
         guard let graph = history.segment.graph else { throw .graphFreed }
+        // Only a graph that ever recorded a conversion can send gradients to another graph.
+        guard graph.recordedCrossings else {
+            return try graph.backward(from: history, seed: seed, callerGradient: gradient?.data, retainGraph: retainGraph)
+        }
         let context = ThreadContext.current
         do {
             try graph.backward(from: history, seed: seed, callerGradient: gradient?.data,

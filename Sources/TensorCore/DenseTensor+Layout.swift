@@ -3,6 +3,12 @@ import CTensorCoreShims
 
 /// Views: the same storage read through other strides (Note [Strided layout]). None of these
 /// copies; ``contiguous()`` and ``copied()`` do.
+///
+/// The new shape and strides are the old ones copied and edited (`var s = shape; s.insert(…)`),
+/// on purpose: building them with `Array(unsafeUninitializedCapacity:)` or
+/// `Array(repeating:count:)` instead ran a fifth more instructions per recorded view op
+/// (callgrind, view-chain), as those initializers reach an unspecialized standard-library entry
+/// that looks up the array's generic metadata on every call.
 extension DenseTensor {
     /// The same elements under `newShape` (whose count must match), a view where the layout
     /// allows one (PyTorch's `view` rule, ``Shape/viewStrides(shape:strides:as:)``), else a copy.

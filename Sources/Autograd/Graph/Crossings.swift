@@ -18,7 +18,8 @@ extension Tensor where Scalar: TensorScalar {
     ) -> Tensor {
         ThreadContext.withCurrent { context in
             context.unmanagedGraph(Scalar.self)._withUnsafeGuaranteedRef { graph in
-                graph.segmentForRecording(inputs: nil)._withUnsafeGuaranteedRef { segment in
+                graph.recordedCrossings = true
+                return graph.segmentForRecording(inputs: nil)._withUnsafeGuaranteedRef { segment in
                     var node = Node(op: op, inputs: (.none, .none))
                     node.dim = Int32(segment.crossings.count)
                     segment.crossings.append(send)

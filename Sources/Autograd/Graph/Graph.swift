@@ -13,6 +13,9 @@ final class Graph<Scalar: TensorElement> {
     /// Whether a tensor with live history was ever detached in place on this thread: only then
     /// does the sweep look for saved values of such tensors (`Segment.checkSavedVersions`).
     @exclusivity(unchecked) var outputsDetached = false
+    /// Whether a conversion from another element type was ever recorded here: only then can a
+    /// sweep of this graph send gradients across (Note [Conversions between graphs]).
+    @exclusivity(unchecked) var recordedCrossings = false
     /// A backward sweep's segment lists, kept between sweeps for their capacity (see `backward`).
     /// Unmanaged: the graph owns every segment (`segments`) for as long as it lives.
     @exclusivity(unchecked) var sweepPending: ContiguousArray<Unmanaged<Segment<Scalar>>> = []
