@@ -17,8 +17,10 @@ import _TestSupport
 ///
 /// A case is replayed only when every op it uses is in ``replayedOps``; the others are skipped
 /// by op name (``skippedOps`` says why), and an op in neither list fails the test, so that a
-/// case can't go unreplayed unnoticed. The interpreter (``run(_:_:)``, subscripts included) and
-/// the comparison (``replay(_:)``) serve IndexingGoldenTests too.
+/// case can't go unreplayed unnoticed. The interpreter (``run(_:_:_:)``, subscripts included,
+/// and the gathering ops of indexing.json, whose `Int` and `Bool` inputs sit beside the `Double`
+/// environment in an ``IndexInputs``) and the comparison (``replay(_:)``) serve
+/// IndexingGoldenTests too.
 final class ViewsGoldenTests: XCTestCase {
     typealias D = Tensor<Double>
 
@@ -138,9 +140,10 @@ final class ViewsGoldenTests: XCTestCase {
         let id = c["id"] as! String
         let inputSpecs = c["inputs"] as! [String: [String: Any]]
         var env = Self.inputs(c)
+        let indexInputs = Self.indexInputs(c)
         var bound = Array(inputSpecs.keys)   // binding order; the inputs' own order doesn't matter here
         for step in Self.steps(c) {
-            Self.run(step, &env)
+            Self.run(step, &env, indexInputs)
             bound += Self.names(step)
         }
 
@@ -175,7 +178,7 @@ final class ViewsGoldenTests: XCTestCase {
             XCTAssertEqual(t.gradFn?.name, r["gradFn"] as? String, "\(what).gradFn")
             XCTAssertEqual(t.version, r["version"] as! Int, "\(what).version")
             bindStorage(r["storage"] as! Int, t, name)
-            let earlier = bound[..<bound.firstIndex(of: name)!].filter { env[$0]! === t }
+            let earlier = bound[..<bound.firstIndex(of: name)!].filter { env[$0] === t }
             if let same = r["sameAs"] as? String {
                 XCTAssertTrue(env[same]! === t, "\(what) should be the same object as \(same)")
             } else {
@@ -193,15 +196,7 @@ final class ViewsGoldenTests: XCTestCase {
         }
 
         guard let backward = c["backward"] as? [String: Any] else { return }
-        let weights = backward["w"] as! [String: [Any]]
-        var loss: D?
-        for name in backward["of"] as! [String] {
-            let t = env[name]!
-            let w = try D(Self.doubles(weights[name]!), shape: t.shape)
-            let term = (t * w).sum()
-            loss = loss.map { $0 + term } ?? term
-        }
-        try XCTUnwrap(loss, "\(id): no loss").backward()
+        try Self.runBackward(c, env)
         let grads = backward["grads"] as! [String: Any]
         for (name, expected) in grads {
             let grad = env[name]!.grad
@@ -213,6 +208,21 @@ final class ViewsGoldenTests: XCTestCase {
                 XCTAssertNil(grad, "\(id): \(name).grad should stay unset")
             }
         }
+    }
+
+    /// The case's backward: `loss = Σ (n * w[n]).sum()` over the names of `backward.of`, then
+    /// `loss.backward()` (README, "Backward").
+    static func runBackward(_ c: [String: Any], _ env: [String: D]) throws {
+        let backward = c["backward"] as! [String: Any]
+        let weights = backward["w"] as! [String: [Any]]
+        var loss: D?
+        for name in backward["of"] as! [String] {
+            let t = env[name]!
+            let w = try D(Self.doubles(weights[name]!), shape: t.shape)
+            let term = (t * w).sum()
+            loss = loss.map { $0 + term } ?? term
+        }
+        try XCTUnwrap(loss, "\(c["id"]!): no loss").backward()
     }
 
     private static func assertValues(_ ours: [Double], _ theirs: [Any], _ what: String,
@@ -235,15 +245,42 @@ final class ViewsGoldenTests: XCTestCase {
 
     private static func doubles(_ values: [Any]) -> [Double] { values.map(double) }
 
-    /// The case's inputs: fresh, contiguous, non-view leaves.
+    /// The case's float64 inputs: fresh, contiguous, non-view leaves (its int64 and bool ones are
+    /// ``indexInputs(_:)``).
     static func inputs(_ c: [String: Any]) -> [String: D] {
         var env: [String: D] = [:]
-        for (name, spec) in c["inputs"] as! [String: [String: Any]] {
-            precondition(spec["dtype"] as? String == "float64", "only float64 inputs are replayed")
+        for (name, spec) in c["inputs"] as! [String: [String: Any]] where spec["dtype"] as? String != "int64" && spec["dtype"] as? String != "bool" {
+            precondition(spec["dtype"] as? String == "float64", "only float64, int64 and bool inputs are replayed")
             env[name] = try! D(doubles(spec["values"] as! [Any]), shape: spec["shape"] as! [Int],
                                requiresGrad: spec["requiresGrad"] as! Bool)
         }
         return env
+    }
+
+    /// The `Tensor<Int>` and `Tensor<Bool>` inputs of a case (indices, masks, conditions), which
+    /// the `Double` environment can't hold; steps only read them.
+    struct IndexInputs {
+        var ints: [String: Tensor<Int>] = [:]
+        var bools: [String: Tensor<Bool>] = [:]
+
+        /// Each by name, as a subscript index.
+        var asIndices: [String: any TensorIndexExpression] {
+            ints.mapValues { $0 as any TensorIndexExpression }.merging(bools.mapValues { $0 }) { a, _ in a }
+        }
+    }
+
+    /// The case's int64 and bool inputs.
+    static func indexInputs(_ c: [String: Any]) -> IndexInputs {
+        var out = IndexInputs()
+        for (name, spec) in c["inputs"] as! [String: [String: Any]] {
+            let (values, shape) = (spec["values"] as! [Any], spec["shape"] as! [Int])
+            switch spec["dtype"] as! String {
+            case "int64": out.ints[name] = try! Tensor<Int>(values.map { $0 as! Int }, shape: shape)
+            case "bool": out.bools[name] = try! Tensor<Bool>(values.map { $0 as! Bool }, shape: shape)
+            default: continue
+            }
+        }
+        return out
     }
 
     /// The names a step binds: its `out`, or its `outs` (split, chunked, unbind).
@@ -251,9 +288,15 @@ final class ViewsGoldenTests: XCTestCase {
         (step["out"] as? String).map { [$0] } ?? step["outs"] as? [String] ?? []   // in place: none
     }
 
-    /// Runs one step of ``replayedOps`` with the Swift API and binds its result.
-    static func run(_ step: [String: Any], _ env: inout [String: D]) {
+    /// Runs one step of ``replayedOps`` (or of IndexingGoldenTests's) with the Swift API and binds
+    /// its result; `indexInputs` are the case's `Int` and `Bool` tensors.
+    static func run(_ step: [String: Any], _ env: inout [String: D], _ indexInputs: IndexInputs = IndexInputs()) {
         let op = step["op"] as! String
+        if op == "where" {   // static: no `self`
+            let (a, b) = (env[step["a"] as! String]!, env[step["b"] as! String]!)
+            env[step["out"] as! String] = D.where(indexInputs.bools[step["condition"] as! String]!, a, b)
+            return
+        }
         let s = env[step["self"] as! String]!
         func int(_ key: String) -> Int { step[key] as! Int }
         // In place: nothing to bind.
@@ -267,7 +310,7 @@ final class ViewsGoldenTests: XCTestCase {
         case "zero": s.zero(); return
         case "copy": s.copy(from: env[step["source"] as! String]!); return
         case "subscriptSet":
-            let indices = tensorIndices(fromJSON: step["indices"] as! [Any])!
+            let indices = tensorIndices(fromJSON: step["indices"] as! [Any], tensors: indexInputs.asIndices)!
             if let source = step["source"] as? String {
                 s.setSubscript(indices, env[source]!)
             } else {
@@ -282,7 +325,7 @@ final class ViewsGoldenTests: XCTestCase {
             several = (step["sizes"] as? [Int]).map { s.split(sizes: $0, dim: int("dim")) } ?? s.split(size: int("size"), dim: int("dim"))
         case "chunked": several = s.chunked(int("chunks"), dim: int("dim"))
         case "unbind": several = s.unbind(dim: int("dim"))
-        default: several = [one(op, s, step, env)]
+        default: several = [one(op, s, step, env, indexInputs)]
         }
         let names = Self.names(step)
         precondition(names.count == several.count, "\(op) returned \(several.count) tensors, PyTorch \(names.count)")
@@ -290,8 +333,9 @@ final class ViewsGoldenTests: XCTestCase {
     }
 
     /// The result of a step that returns one tensor.
-    private static func one(_ op: String, _ s: D, _ step: [String: Any], _ env: [String: D]) -> D {
+    private static func one(_ op: String, _ s: D, _ step: [String: Any], _ env: [String: D], _ indexInputs: IndexInputs) -> D {
         func int(_ key: String) -> Int { step[key] as! Int }
+        func index() -> Tensor<Int> { indexInputs.ints[step["index"] as! String]! }
         let out: D
         switch op {
         case "transposed":
@@ -307,7 +351,11 @@ final class ViewsGoldenTests: XCTestCase {
         case "contiguous": out = s.contiguous()
         case "cloned": out = s.cloned()
         case "detached": out = s.detached()
-        case "subscript": out = s.subscripted(tensorIndices(fromJSON: step["indices"] as! [Any])!)
+        case "subscript": out = s.subscripted(tensorIndices(fromJSON: step["indices"] as! [Any], tensors: indexInputs.asIndices)!)
+        case "indexSelect": out = s.indexSelect(dim: int("dim"), index: index())
+        case "gather": out = s.gather(dim: int("dim"), index: index())
+        case "scatterAdd": out = s.scatterAdd(dim: int("dim"), index: index(), source: env[step["source"] as! String]!)
+        case "maskedFill": out = s.maskedFill(indexInputs.bools[step["mask"] as! String]!, with: double(step["value"]!))
         case "*":
             if let other = step["other"] as? String {
                 out = s * env[other]!

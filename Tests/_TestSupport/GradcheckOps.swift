@@ -38,6 +38,15 @@ import Autograd
 ///   `e = y.expanded(to: shape)` (a row of it), returning `y * x + (e * e).sum()` (`e` made again as
 ///   AsStridedBackward0 of `y`, whose elements share positions).
 ///
+/// - Gathering (API.md "Joining, gathering, selecting"), the `Int` and `Bool` tensors made from
+///   `params` (`index`/`mask`/`condition` values, row-major, with `indexShape`/`maskShape`/
+///   `conditionShape`; a 1-d shape of their count when absent): `indexSelect` (`dim`), `gather`
+///   (`dim`), `scatterAdd` (`xs[0].scatterAdd(dim:index:source: xs[1])`), `maskedFill`
+///   (`scalar`), `where` (`Tensor.where(condition, xs[0], xs[1])`).
+/// - `subscriptTensor`: `x[index]` with a `Tensor<Int>` `index`, or `x[mask]` (IndexBackward0).
+/// - `subscriptSetTensor`: `y = x * 2`, then `y[index or mask] = xs[1]` (broadcast) or `= scalar`,
+///   returning `y * x` (IndexPutBackward0).
+///
 /// Returns nil for an op this build does not have.
 public func gradcheckOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ params: [String: Any]) -> Tensor<S>? {
     switch op {
@@ -100,6 +109,30 @@ public func gradcheckOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ para
         }
         if target === y { return y * xs[0] }
         return params["throughExpanded"] != nil ? y * xs[0] + (target * target).sum() : y * xs[0] + target.sum()
+    case "indexSelect", "gather", "scatterAdd", "maskedFill", "where", "subscriptTensor", "subscriptSetTensor":
+        return gatheringOp(op, xs, params)
     default: return applyGoldenOp(op, xs, params)
+    }
+}
+
+/// The gathering ops of ``gradcheckOp(_:_:_:)``, with their index and mask tensors made from `params`.
+private func gatheringOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ params: [String: Any]) -> Tensor<S> {
+    func tensor<T: TensorElement>(_ key: String, _: T.Type) -> Tensor<T>? {
+        guard let values = params[key] as? [T] else { return nil }
+        return try! Tensor<T>(values, shape: params[key + "Shape"] as? [Int] ?? [values.count])
+    }
+    let dim = params["dim"] as? Int ?? 0
+    var index: any TensorIndexExpression { tensor("index", Int.self) ?? tensor("mask", Bool.self)! }
+    switch op {
+    case "indexSelect": return xs[0].indexSelect(dim: dim, index: tensor("index", Int.self)!)
+    case "gather": return xs[0].gather(dim: dim, index: tensor("index", Int.self)!)
+    case "scatterAdd": return xs[0].scatterAdd(dim: dim, index: tensor("index", Int.self)!, source: xs[1])
+    case "maskedFill": return xs[0].maskedFill(tensor("mask", Bool.self)!, with: S(params["scalar"] as! Double))
+    case "where": return Tensor.where(tensor("condition", Bool.self)!, xs[0], xs[1])
+    case "subscriptTensor": return xs[0][index]
+    default:
+        let y = xs[0] * 2
+        if let scalar = params["scalar"] as? Double { y[index] = S(scalar) } else { y[index] = xs[1] }
+        return y * xs[0]
     }
 }

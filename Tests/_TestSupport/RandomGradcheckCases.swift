@@ -17,6 +17,7 @@ public enum RandomGradcheckCases {
         "cat", "stack", "split", "splitSizes", "chunked", "unbind", "inPlaceThroughView",
         "permuted", "squeezed", "flattened", "select", "narrow", "contiguous", "cloned", "reshapedStrided",
         "subscript", "subscriptSet",
+        "indexSelect", "gather", "scatterAdd", "maskedFill", "where", "subscriptTensor", "subscriptSetTensor",
     ]
 
     /// The cases for `op`, drawn from `generator`.
@@ -298,8 +299,76 @@ public enum RandomGradcheckCases {
                 GradcheckCase(op, [[1, 4], [2]], params: ["indices": [0, ["upTo": 2]], "throughExpanded": [3, 4]]),
                 GradcheckCase(op, [[2, 1, 3]], params: ["indices": [1, 0], "scalar": 4.0, "throughExpanded": [2, 5, 3]]),
             ]
+        case "indexSelect", "gather", "scatterAdd", "maskedFill", "where", "subscriptTensor", "subscriptSetTensor":
+            return gatheringCases(op)
         default:
             preconditionFailure("RandomGradcheckCases: no generator for op \(op)")
+        }
+    }
+
+    /// Fixed cases of the gathering ops (GradcheckOps.swift): repeated positions (whose
+    /// gradients add up), negative dims and positions, empty indices, broadcast masks and
+    /// conditions, inputs that need no gradient.
+    private static func gatheringCases(_ op: String) -> [GradcheckCase] {
+        let (t, f) = (true, false)
+        switch op {
+        case "indexSelect":
+            return [
+                GradcheckCase(op, [[4, 3]], params: ["dim": 0, "index": [2, 0, 2]]),
+                GradcheckCase(op, [[4, 3]], params: ["dim": -1, "index": [1, 1, 0, 2]]),
+                GradcheckCase(op, [[2, 3, 4]], params: ["dim": 1, "index": [2, 2]]),
+                GradcheckCase(op, [[5]], params: ["dim": 0, "index": [4, 4, 4]]),
+                GradcheckCase(op, [[4, 3]], params: ["dim": 0, "index": [3], "indexShape": [Int]()]),
+                GradcheckCase(op, [[4, 3]], params: ["dim": 1, "index": [Int]()]),
+            ]
+        case "gather":
+            return [
+                GradcheckCase(op, [[3, 4]], params: ["dim": 1, "index": [0, 0, 1, 3, 3, 3], "indexShape": [3, 2]]),
+                GradcheckCase(op, [[3, 4]], params: ["dim": 0, "index": [2, 2, 1, 0, 0, 1, 2, 2], "indexShape": [2, 4]]),
+                GradcheckCase(op, [[2, 3, 2]], params: ["dim": -2, "index": [2, 0, 1, 1], "indexShape": [2, 1, 2]]),
+                GradcheckCase(op, [[5]], params: ["dim": 0, "index": [4, 4, 0]]),
+            ]
+        case "scatterAdd":
+            return [
+                GradcheckCase(op, [[3, 4], [3, 2]], params: ["dim": 1, "index": [0, 0, 1, 3, 2, 2], "indexShape": [3, 2]]),
+                GradcheckCase(op, [[3, 4], [2, 4]], params: ["dim": 0, "index": [0, 1, 2, 0, 0, 1, 2, 2], "indexShape": [2, 4]]),
+                GradcheckCase(op, [[4], [3]], params: ["dim": 0, "index": [1, 1, 3]], requiresGrad: [false, true]),
+                GradcheckCase(op, [[4], [3]], params: ["dim": 0, "index": [1, 1, 3]], requiresGrad: [true, false]),
+            ]
+        case "maskedFill":
+            return [
+                GradcheckCase(op, [[2, 3]], params: ["mask": [t, f, f, f, t, t], "maskShape": [2, 3], "scalar": -1.0]),
+                GradcheckCase(op, [[3, 4]], params: ["mask": [f, t, t, f], "scalar": 0.5]),
+                GradcheckCase(op, [[3, 4]], params: ["mask": [t, f, t], "maskShape": [3, 1], "scalar": 2.0]),
+                GradcheckCase(op, [[2, 3]], params: ["mask": [t, f, t, f, t, f, t, f, t, f, t, f], "maskShape": [2, 2, 3], "scalar": 0.0]),
+                GradcheckCase(op, [[]], params: ["mask": [f], "maskShape": [Int](), "scalar": 3.0]),
+            ]
+        case "where":
+            return [
+                GradcheckCase(op, [[2, 3], [2, 3]], params: ["condition": [t, f, t, f, f, t], "conditionShape": [2, 3]]),
+                GradcheckCase(op, [[1, 4], []], params: ["condition": [t, f, t], "conditionShape": [3, 1]]),
+                GradcheckCase(op, [[2, 4], [2, 4]], params: ["condition": [f, t, t, f]], requiresGrad: [true, false]),
+                GradcheckCase(op, [[3], [2, 1]], params: ["condition": [t, f, f]], requiresGrad: [false, true]),
+            ]
+        case "subscriptTensor":
+            return [
+                GradcheckCase(op, [[4, 3]], params: ["index": [2, 0, 2]]),
+                GradcheckCase(op, [[4]], params: ["index": [-1, 0, -1]]),
+                GradcheckCase(op, [[4, 3]], params: ["index": [0, 1, 3, 3], "indexShape": [2, 2]]),
+                GradcheckCase(op, [[4, 3]], params: ["index": [Int]()]),
+                GradcheckCase(op, [[3, 4]], params: ["mask": [t, f, f, t, f, t, t, f, f, f, t, t], "maskShape": [3, 4]]),
+                GradcheckCase(op, [[3, 2]], params: ["mask": [t, f, t]]),
+                GradcheckCase(op, [[2]], params: ["mask": [t], "maskShape": [Int]()]),
+            ]
+        default:   // subscriptSetTensor
+            return [
+                GradcheckCase(op, [[4, 3]], params: ["index": [3, 0], "scalar": 1.0]),
+                GradcheckCase(op, [[4, 3], [3]], params: ["index": [-1, 1]]),
+                GradcheckCase(op, [[4, 3], [2, 1]], params: ["index": [2, 0]]),
+                GradcheckCase(op, [[3, 4], []], params: ["mask": [t, f, f, t, f, t, t, f, f, f, t, t], "maskShape": [3, 4]]),
+                GradcheckCase(op, [[3, 2], [2]], params: ["mask": [t, f, t]], requiresGrad: [true, false]),
+                GradcheckCase(op, [[3, 2], [2, 2]], params: ["mask": [t, f, t]], requiresGrad: [false, true]),
+            ]
         }
     }
 

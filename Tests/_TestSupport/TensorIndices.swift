@@ -4,9 +4,9 @@ import Autograd
 /// subscript takes them: `n` → `n`, `{"range": [a, b]}` → `a..<b`, `{"closedRange": [a, b]}` →
 /// `a...b`, `{"from": a}` → `a...`, `{"upTo": b}` → `..<b`, `{"through": b}` → `...b`, `"all"`,
 /// `"ellipsis"`, `"newAxis"` → `.all`, `.ellipsis`, `.newAxis`, `{"stride": [a, b], "by": s}` →
-/// `.stride(a..<b, by: s)`. `nil` when an item is a `{"tensor": name}` (advanced indexing, which
-/// needs `Tensor<Int>`/`Tensor<Bool>`).
-public func tensorIndices(fromJSON items: [Any]) -> [any TensorIndexExpression]? {
+/// `.stride(a..<b, by: s)`, and `{"tensor": name}` → `tensors[name]` (a `Tensor<Int>` or
+/// `Tensor<Bool>`). `nil` when a tensor item names none of `tensors`.
+public func tensorIndices(fromJSON items: [Any], tensors: [String: any TensorIndexExpression] = [:]) -> [any TensorIndexExpression]? {
     var out: [any TensorIndexExpression] = []
     for item in items {
         if let n = item as? Int {
@@ -23,7 +23,11 @@ public func tensorIndices(fromJSON items: [Any]) -> [any TensorIndexExpression]?
             continue
         }
         let d = item as! [String: Any]
-        if d["tensor"] != nil { return nil }
+        if let name = d["tensor"] as? String {
+            guard let tensor = tensors[name] else { return nil }
+            out.append(tensor)
+            continue
+        }
         if let r = d["range"] as? [Int] {
             out.append(r[0]..<r[1])
         } else if let r = d["closedRange"] as? [Int] {
@@ -41,11 +45,6 @@ public func tensorIndices(fromJSON items: [Any]) -> [any TensorIndexExpression]?
         }
     }
     return out
-}
-
-/// Whether any index item of `items` is a tensor (`{"tensor": name}`).
-public func hasTensorIndex(_ items: [Any]) -> Bool {
-    items.contains { ($0 as? [String: Any])?["tensor"] != nil }
 }
 
 extension Tensor where Scalar: TensorScalar {

@@ -13,6 +13,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     case permute, squeeze, squeezeDim, reshapeAlias, unsafeView, select, slice, clone
     case alias, fillTensor
     case toCopy
+    case indexSelect, gather, scatterAdd, maskedFill, `where`, index, indexPut
 
     /// The op's definition (the one switch over op kinds: everything else goes through here).
     var definition: any OpDefinition.Type {
@@ -76,6 +77,13 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .alias: Alias.self
         case .fillTensor: FillTensor.self
         case .toCopy: ToCopy.self
+        case .indexSelect: IndexSelect.self
+        case .gather: Gather.self
+        case .scatterAdd: ScatterAdd.self
+        case .maskedFill: MaskedFill.self
+        case .where: Where.self
+        case .index: IndexOp.self
+        case .indexPut: IndexPut.self
         }
     }
 
@@ -164,6 +172,13 @@ enum OpKind: UInt8, CaseIterable, Sendable {
         case .alias: Alias.backward(consume c)
         case .fillTensor: FillTensor.backward(consume c)
         case .toCopy: ToCopy.backward(consume c)
+        case .indexSelect: IndexSelect.backward(consume c)
+        case .gather: Gather.backward(consume c)
+        case .scatterAdd: ScatterAdd.backward(consume c)
+        case .maskedFill: MaskedFill.backward(consume c)
+        case .where: Where.backward(consume c)
+        case .index: IndexOp.backward(consume c)
+        case .indexPut: IndexPut.backward(consume c)
         }
     }
 }

@@ -135,7 +135,8 @@ extension Tensor where Scalar: TensorScalar {
         }
         var target = shape
         let lead = shape.count - rank
-        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+        // `Swift.`: a tensor can be an index, so `TensorIndex.stride(_:by:)` is in scope here.
+        for i in Swift.stride(from: shape.count - 1, through: 0, by: -1) {
             let size = i >= lead ? self.shape[i - lead] : 1
             if shape[i] == -1 {
                 trapUnless(i >= lead, "The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension \(i)")

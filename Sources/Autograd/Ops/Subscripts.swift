@@ -6,8 +6,8 @@ import Arena
 // `torch/csrc/autograd/python_variable_indexing.cpp`, `ATen/TensorIndexing.h`): an `Int`
 // selects (SelectBackward0), a range slices (SliceBackward0, with a step: the stepped slice
 // below), `.newAxis` unsqueezes (UnsqueezeBackward0), and an index that changes nothing gives an
-// alias (AliasBackward0). Indexing with a `Tensor<Int>` or a `Tensor<Bool>` mask (advanced
-// indexing, IndexBackward0) waits for those element types.
+// alias (AliasBackward0). A lone `Tensor<Int>` index or `Tensor<Bool>` mask (advanced indexing,
+// a copy) goes to AdvancedIndexing.swift.
 
 // MARK: - Resolving indices
 
@@ -42,6 +42,7 @@ extension Shape {
     /// index's *position* as its dimension (`x[.newAxis, 5]` on a `[4]` tensor says "dimension 1");
     /// a lone `Int` on a 0-d tensor says to use `item()`, several say "too many indices".
     static func subscriptSteps(_ indices: [TensorIndex], shape original: [Int], forWriting: Bool) -> [IndexStep] {
+        trapUnless(!indices.contains { $0.isTensor }, TensorIndex.onlyIndexMessage)
         var shape = original
         var steps: [IndexStep] = []
 
@@ -82,7 +83,7 @@ extension Shape {
             case .integer(let i): select(i, dim: 0, position: 0)
             case .slice(let start, let stop, let step): slice(start, stop, step, dim: 0, skipWhole: forWriting)
             case .newAxis: unsqueeze(0)
-            case .ellipsis: break
+            case .ellipsis, .positions, .mask: break   // tensors: trapped above
             }
             return steps
         }
@@ -93,7 +94,7 @@ extension Shape {
             switch index.kind {
             case .integer, .slice: specified += 1
             case .ellipsis: ellipses += 1
-            case .newAxis: break
+            case .newAxis, .positions, .mask: break
             }
         }
         trapUnless(specified <= rank, "too many indices for tensor of dimension \(rank)")
@@ -112,6 +113,8 @@ extension Shape {
             case .newAxis:
                 unsqueeze(dim)
                 dim += 1
+            case .positions, .mask:
+                break   // trapped above
             }
         }
         return steps
@@ -210,7 +213,7 @@ extension Tensor where Scalar: TensorScalar {
 // MARK: - Subscripts
 
 /// What a subscript setter writes.
-private enum SubscriptValue<Scalar: TensorScalar> {
+enum SubscriptValue<Scalar: TensorScalar> {
     case scalar(Scalar)
     case tensor(Tensor<Scalar>)
 }
@@ -229,6 +232,12 @@ extension Tensor where Scalar: TensorScalar {
     ///
     /// The indices apply to successive dimensions; the result is a view of this tensor's storage
     /// (it ``isView``) and its `grad_fn` is the last view op's.
+    ///
+    /// A `Tensor<Int>` or a `Tensor<Bool>`, as the only index, copies instead (IndexBackward0,
+    /// PyTorch's advanced indexing): `x[i]` takes the slices along dimension 0 at `i`'s positions
+    /// (negative from the end, repeats included), shaped `i.shape + x.shape.dropFirst()`; `x[m]`
+    /// takes the elements (or slices) where the mask, which covers the leading dimensions, is
+    /// `true`, shaped `[count of true] + the dimensions it leaves`.
     ///
     /// ```swift
     /// let x = try Tensor<Float>([[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]], requiresGrad: true)
@@ -250,14 +259,20 @@ extension Tensor where Scalar: TensorScalar {
     /// let y = x * 1
     /// y[0] = Tensor<Float>([0, 0, 0])       // y.gradFn?.name == "CopySlices"
     /// y[.all, 1...] = Tensor<Float>([7, 8]) // broadcast over the rows
+    /// y[y .< 0] = Tensor<Float>(0)          // IndexPutBackward0
     /// ```
+    ///
+    /// With a tensor index, setting is PyTorch's `index_put_`, in place (IndexPutBackward0 on
+    /// the tensor written, or CopySlices on its base where it is a view); where a position
+    /// repeats, the last write wins.
     ///
     /// Traps with PyTorch's message for an index out of range ("index 5 is out of bounds for
     /// dimension 0 with size 4"), more indices than dimensions ("too many indices for tensor of
     /// dimension 2"), an `Int` into a 0-d tensor, a step that is not positive, or a value that
     /// does not broadcast; and for more than one `.ellipsis` (NumPy's message; PyTorch accepts
-    /// them). A `Tensor<Int>` index or a `Tensor<Bool>` mask (advanced indexing) is not available
-    /// yet: those element types do not exist.
+    /// them); for a mask whose shape differs from the leading dimensions' ("The shape of the mask
+    /// [3] at index 0 does not match the shape of the indexed tensor [4] at index 0"); and for a
+    /// tensor index mixed with other indices, which is not supported.
     public subscript(_ indices: any TensorIndexExpression...) -> Tensor {
         get { subscriptView(indices.map(\.tensorIndex)) }
         set { assign(.tensor(newValue), at: indices.map(\.tensorIndex)) }
@@ -291,9 +306,12 @@ extension Tensor where Scalar: TensorScalar {
     @_disfavoredOverload
     public subscript(_ indices: any TensorIndexExpression...) -> Scalar {
         get {
+            let indices = indices.map(\.tensorIndex)
             var d = data
-            for step in Shape.subscriptSteps(indices.map(\.tensorIndex), shape: shape, forWriting: false) {
-                d = d.applying(step)
+            if let index = AdvancedIndex(indices, shape: shape) {
+                d = d.indexed(index)
+            } else {
+                for step in Shape.subscriptSteps(indices, shape: shape, forWriting: false) { d = d.applying(step) }
             }
             trapUnless(d.count == 1, "a Tensor with \(d.count) elements cannot be converted to Scalar")
             return d.scalar!
@@ -303,6 +321,7 @@ extension Tensor where Scalar: TensorScalar {
 
     /// The getter: the view, or an alias where the indices change nothing.
     func subscriptView(_ indices: [TensorIndex]) -> Tensor {
+        if let index = AdvancedIndex(indices, shape: shape) { return indexed(index) }
         let steps = Shape.subscriptSteps(indices, shape: shape, forWriting: false)
         return steps.isEmpty ? aliased() : applying(steps)
     }
@@ -329,6 +348,7 @@ extension Tensor where Scalar: TensorScalar {
 
     /// The setter (Note [Subscript setters]).
     private func assign(_ value: SubscriptValue<Scalar>, at indices: [TensorIndex]) {
+        if let index = AdvancedIndex(indices, shape: shape) { return put(value, at: index) }
         let steps = Shape.subscriptSteps(indices, shape: shape, forWriting: true)
         if steps.isEmpty {
             writeWhole(value)

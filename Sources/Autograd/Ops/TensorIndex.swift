@@ -5,8 +5,9 @@ import Arena
 // MARK: - Index expressions
 
 /// What a ``Tensor`` subscript takes, one per position: an `Int` (negative counts from the end),
-/// a range of `Int` (`a..<b`, `a...b`, `a...`, `..<b`, `...b`), or a ``TensorIndex`` (`.all`,
-/// `.ellipsis`, `.newAxis`, `.stride(_:by:)`).
+/// a range of `Int` (`a..<b`, `a...b`, `a...`, `..<b`, `...b`), a ``TensorIndex`` (`.all`,
+/// `.ellipsis`, `.newAxis`, `.stride(_:by:)`), or, as the only index, a `Tensor<Int>` of
+/// positions or a `Tensor<Bool>` mask (advanced indexing: the result is a copy).
 ///
 /// ```swift
 /// let x = Tensor<Float>.zeros([4, 3])
@@ -34,6 +35,12 @@ public struct TensorIndex: TensorIndexExpression, Equatable, Sendable, CustomStr
         case ellipsis
         /// `None`: a new dimension of size 1.
         case newAxis
+        /// A `Tensor<Int>`'s values (row-major) and shape: positions along dimension 0
+        /// (negative from the end); the index's shape replaces that dimension.
+        case positions([Int], shape: [Int])
+        /// A `Tensor<Bool>`'s values (row-major) and shape: it covers as many leading
+        /// dimensions, which become one, of the size of its count of `true`.
+        case mask([Bool], shape: [Int])
     }
 
     let kind: Kind
@@ -50,6 +57,8 @@ public struct TensorIndex: TensorIndexExpression, Equatable, Sendable, CustomStr
             (start == 0 ? "" : "\(start)") + ":" + (stop == .max ? "" : "\(stop)") + (step == 1 ? "" : ":\(step)")
         case .ellipsis: "..."
         case .newAxis: "None"
+        case .positions(let values, let shape): "tensor(\(values), shape: \(shape))"
+        case .mask(let values, let shape): "tensor(\(values), shape: \(shape))"
         }
     }
 
@@ -112,4 +121,32 @@ extension PartialRangeThrough: TensorIndexExpression where Bound == Int {
     public var tensorIndex: TensorIndex {
         TensorIndex(.slice(start: 0, stop: TensorIndex.stop(through: upperBound), step: 1))
     }
+}
+
+// MARK: - Tensors as indices
+
+/// The element types whose tensors can index a ``Tensor``: `Int` (positions) and `Bool` (masks),
+/// PyTorch's long and bool index tensors.
+public protocol TensorIndexElement: TensorElement {
+    /// The index that a tensor of this element type, with these row-major `values`, stands for.
+    static func tensorIndex(_ values: [Self], shape: [Int]) -> TensorIndex
+}
+
+extension Int: TensorIndexElement {
+    /// Positions along dimension 0, negative from the end (`x[i]` with a `Tensor<Int>`).
+    public static func tensorIndex(_ values: [Int], shape: [Int]) -> TensorIndex {
+        TensorIndex(.positions(values, shape: shape))
+    }
+}
+
+extension Bool: TensorIndexElement {
+    /// A mask over the leading dimensions (`x[m]` with a `Tensor<Bool>`).
+    public static func tensorIndex(_ values: [Bool], shape: [Int]) -> TensorIndex {
+        TensorIndex(.mask(values, shape: shape))
+    }
+}
+
+extension Tensor: TensorIndexExpression where Scalar: TensorIndexElement {
+    /// A `Tensor<Int>` index or a `Tensor<Bool>` mask, by its values as they are now.
+    public var tensorIndex: TensorIndex { Scalar.tensorIndex(scalars, shape: shape) }
 }

@@ -1,0 +1,87 @@
+import Arena
+import TensorCore
+
+// Choosing elementwise by a `Bool` tensor: maskedFill and where. Both broadcast the mask with
+// their operands; the node keeps the positions of its `true` elements in the output (the
+// segment's `indices` table), which is all their derivatives need: the mask is never a graph
+// input.
+
+/// The shape `shapes` broadcast to, in order (TensorIterator's order, so that a mismatch is
+/// reported as PyTorch reports it: the shape so far is "tensor a").
+private func broadcast(_ shapes: [Int]...) -> [Int] {
+    shapes.dropFirst().reduce(shapes[0]) { Shape.broadcast($0, $1) }
+}
+
+/// `t` expanded to `shape` and read row-major, as a flat run of elements.
+private func flat<S>(_ t: DenseTensor<S>, _ shape: [Int]) -> DenseTensor<S> {
+    t.expanded(to: shape).contiguous().reshaped([Shape.count(shape)])
+}
+
+// MARK: - maskedFill
+
+enum MaskedFill: OpDefinition {
+    static let name = "MaskedFillBackward0"
+    /// `grad.masked_fill(mask, 0)`, summed to the input's shape (a mask larger than the input
+    /// broadcast it).
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+        (c.first { flat(c.grad, c.grad.shape).indexFilled(dim: 0, positions: c.indices, value: 0)
+            .reshaped(c.grad.shape).sum(toShape: c.shape0) }, nil)
+    }
+}
+
+extension Tensor where Scalar: TensorScalar {
+    /// This tensor with `value` where `mask` is `true` (MaskedFillBackward0), PyTorch's
+    /// out-of-place `masked_fill`. The mask broadcasts with this tensor, and a mask larger than
+    /// it broadcasts the result, as PyTorch's does; no gradient reaches the filled elements.
+    ///
+    /// ```swift
+    /// let scores = try Tensor<Float>([[1, 2], [3, 4]], requiresGrad: true)
+    /// let masked = scores.maskedFill(Tensor<Bool>([false, true]), with: -.infinity)   // [[1, -inf], [3, -inf]]
+    /// ```
+    ///
+    /// Traps with PyTorch's message when the shapes don't broadcast.
+    public func maskedFill(_ mask: Tensor<Bool>, with value: Scalar) -> Tensor {
+        let outShape = broadcast(mask.shape, shape)
+        let positions = flat(mask.data, outShape).truePositions()
+        let filled = flat(data, outShape).indexFilled(dim: 0, positions: positions, value: value).reshaped(outShape)
+        return Tensor.record(filled, .maskedFill, self, nil, Saved(shapes: (shape, nil), indices: positions))
+    }
+}
+
+// MARK: - where
+
+enum Where: OpDefinition {
+    static let name = "WhereBackward0"
+    /// `a: where(condition, grad, 0)`, `b: where(condition, 0, grad)`, each summed to its shape.
+    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+        let (shape, positions) = (c.grad.shape, c.indices)
+        let grad = flat(c.grad, shape)
+        return (c.first {
+                    DenseTensor(shape: [grad.count], repeating: 0)
+                        .indexCopied(dim: 0, positions: positions, source: grad.indexSelected(dim: 0, positions: positions))
+                        .reshaped(shape).sum(toShape: c.shape0)
+                },
+                c.second { grad.indexFilled(dim: 0, positions: positions, value: 0).reshaped(shape).sum(toShape: c.shape1) })
+    }
+}
+
+extension Tensor where Scalar: TensorScalar {
+    /// `a`'s element where `condition` is `true`, `b`'s elsewhere (WhereBackward0), PyTorch's
+    /// `torch.where(condition, a, b)`. All three broadcast together; each of `a` and `b` gets the
+    /// gradient of the elements it gave, summed to its shape.
+    ///
+    /// ```swift
+    /// let x = try Tensor<Float>([-1, 2, -3], requiresGrad: true)
+    /// let relu = Tensor.where(x .> 0, x, Tensor(0))   // [0, 2, 0]
+    /// ```
+    ///
+    /// Traps with PyTorch's message when the shapes don't broadcast.
+    public static func `where`(_ condition: Tensor<Bool>, _ a: Tensor, _ b: Tensor) -> Tensor {
+        let outShape = broadcast(condition.shape, a.shape, b.shape)
+        let positions = flat(condition.data, outShape).truePositions()
+        let chosen = flat(b.data, outShape)
+            .indexCopied(dim: 0, positions: positions, source: flat(a.data, outShape).indexSelected(dim: 0, positions: positions))
+            .reshaped(outShape)
+        return record(chosen, .where, a, b, Saved(shapes: (a.shape, b.shape), indices: positions))
+    }
+}
