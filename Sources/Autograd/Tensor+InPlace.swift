@@ -41,12 +41,20 @@ extension Tensor where Scalar: TensorScalar {
         if history == nil && leafRequiresGrad {
             trap("a leaf Variable that requires grad is being used in an in-place operation.")
         }
-        if let history, history.isLive, let output = history.withSegment({ $0.outputPosition(of: history.index) }) {
-            trap("Output \(output) of \(history.op.name) is a view and is being modified inplace. This view is the output of a function that returns multiple views. Such functions do not allow the output views to be modified inplace. You should replace the inplace operation by an out-of-place one.")
+        if isMultiOutputView, let history, history.isLive {
+            // A view of such an output is refused too, named by its own node, as "Output 0".
+            let output = history.withSegment { $0.outputPosition(of: history.index) } ?? 0
+            trap(Self.multiOutputViewMessage(output: output, of: history.op.name))
         }
         if let viewBase, viewBase.history == nil && viewBase.leafRequiresGrad {
             trap("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         }
+    }
+
+    /// PyTorch's refusal of an in-place op on output `output` of `node`, a function returning
+    /// several views (or on a view of one).
+    static func multiOutputViewMessage(output: Int, of node: String) -> String {
+        "Output \(output) of \(node) is a view and is being modified inplace. This view is the output of a function that returns multiple views. Such functions do not allow the output views to be modified inplace. You should replace the inplace operation by an out-of-place one."
     }
 
     /// Whether a recorded in-place op can write into this tensor's storage (Note [In-place on views]).

@@ -48,6 +48,10 @@ public final class Tensor<Scalar: TensorElement> {
     /// change of the storage (through the base or another view) makes the history stale, and it
     /// is made again on next use (`refreshViewHistory`, Note [In-place on views]).
     @exclusivity(unchecked) var viewVersion = 0
+    /// Whether this is a view made by a function returning several views (`split`, `chunked`,
+    /// `unbind`), or a view of one (PyTorch's creation meta MULTI_OUTPUT_NODE, which views of a
+    /// view inherit): a recorded in-place op on it traps, as PyTorch refuses it.
+    @exclusivity(unchecked) var isMultiOutputView = false
 
     /// What ``grad`` reads; the sweep writes it directly (`accumulateGrad`), past the setter's checks.
     @exclusivity(unchecked) var storedGrad: Tensor?

@@ -411,4 +411,23 @@ final class InPlaceSemanticsTests: XCTestCase {
         // d/dx of 3·2x + (x + 1)·(x + 1) = 6 + 2(x + 1)
         XCTAssertEqual(x.grad?.scalars, [10, 12, 14, 16])
     }
+
+    /// PyTorch refuses in-place ops on every output of a function returning several views, a
+    /// single piece too, and on views of them, each named by its own node (checked against
+    /// torch 2.11: `x.split(4)` of 3 rows, `x.unbind(0)[0][1:]`).
+    func testOutputsOfMultiViewFunctionsAndTheirViewsRefuseInPlace() {
+        let tail = "is a view and is being modified inplace. This view is the output of a function that returns multiple views."
+        expectTrap("singlePiece", message: "Output 0 of SplitBackward0 \(tail)") {
+            let x = Tensor<Float>.ones([3, 4], requiresGrad: true) * 1
+            x.split(size: 4)[0] += 1
+        }
+        expectTrap("viewOfUnbound", message: "Output 0 of SliceBackward0 \(tail)") {
+            let x = Tensor<Float>.ones([3, 4], requiresGrad: true) * 1
+            x.unbind(dim: 0)[0].narrow(dim: 0, start: 1, length: 3) *= 2
+        }
+        // Without history nothing is refused: the write goes to the shared storage.
+        let y = Tensor<Float>.ones([3, 4])
+        y.split(size: 2)[1].narrow(dim: 1, start: 0, length: 2) += 1
+        XCTAssertEqual(y.scalars, [1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1])
+    }
 }

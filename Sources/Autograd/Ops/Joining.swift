@@ -170,7 +170,7 @@ extension Tensor where Scalar: TensorScalar {
         let axis = Shape.normalize(dim: dim, rank: rank)
         let values = (0..<shape[axis]).map { data.selected(dim: axis, index: $0) }
         return Tensor.recordWide(values, .unbind, inputs: [self], Saved(shapes: (shape, nil), dim: axis))
-            .map { $0.view(of: self) }
+            .map { $0.multiOutputView(of: self) }
     }
 
     private func pieces(_ sizes: [Int], axis: Int, op: OpKind) -> [Tensor] {
@@ -180,6 +180,13 @@ extension Tensor where Scalar: TensorScalar {
             return data.narrowed(dim: axis, start: start, length: size)
         }
         return Tensor.recordWide(values, op, inputs: [self], Saved(shapes: (shape, nil), indices: sizes, dim: axis))
-            .map { $0.view(of: self) }
+            .map { $0.multiOutputView(of: self) }
+    }
+
+    /// This output of a function returning several views, marked a view of `input` whose
+    /// recorded in-place ops are refused (``isMultiOutputView``).
+    private func multiOutputView(of input: Tensor) -> Tensor {
+        isMultiOutputView = true
+        return view(of: input)
     }
 }

@@ -161,6 +161,7 @@ extension Tensor where Scalar: TensorScalar {
     func view(of input: Tensor) -> Tensor {
         let base = input.viewBase ?? input
         viewBase = base
+        if input.isMultiOutputView { isMultiOutputView = true }
         if history != nil { viewVersion = storedData.storage.version }
         return self
     }

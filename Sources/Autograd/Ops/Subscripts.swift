@@ -365,8 +365,8 @@ extension Tensor where Scalar: TensorScalar {
             return
         }
         // A view of an output of split/chunked/unbind, as PyTorch's creation meta says.
-        if let history, history.isLive, history.withSegment({ $0.outputPosition(of: history.index) }) != nil {
-            trap("Output 0 of \(steps.last!.nodeName) is a view and is being modified inplace. This view is the output of a function that returns multiple views. Such functions do not allow the output views to be modified inplace. You should replace the inplace operation by an out-of-place one.")
+        if isMultiOutputView, let history, history.isLive {
+            trap(Self.multiOutputViewMessage(output: 0, of: steps.last!.nodeName))
         }
         let base = viewBase ?? self
         let reachesBase = base.isContiguous && base.history.map(\.isLive) != false && history.map(\.isLive) != false
