@@ -74,9 +74,13 @@ extension Tensor where Scalar: TensorScalar {
     /// Becomes the output of `result`, the recorded out-of-place form of an in-place op on this
     /// tensor: through its base when it is a view that can (Note [In-place on views]), else into
     /// its own storage or, where other tensors' history would go stale, new storage.
-    func adopt(_ result: Tensor) {
+    ///
+    /// `fill`/`zero` pass `allowingOverlap`: they may write through an expanded view (every
+    /// element gets the one value), and PyTorch raises only when a backward reaches the
+    /// CopySlices node (its gradient can't be copied into the overlapping region).
+    func adopt(_ result: Tensor, allowingOverlap: Bool = false) {
         if let base = viewBase, writesThroughView(into: base) {
-            rebaseThroughView(onto: result, base: base)
+            rebaseThroughView(onto: result, base: base, allowingOverlap: allowingOverlap)
         } else {
             rebase(onto: result, inPlace: writesInPlaceWhenRecorded())
         }
@@ -94,10 +98,15 @@ extension Tensor where Scalar: TensorScalar {
     /// PyTorch's rebase of a view's history: the new values go into the shared storage, the base
     /// becomes the output of a CopySlices node (its old value with this view's region replaced
     /// by `result`), and this view the output of AsStridedBackward0 of the new base.
-    private func rebaseThroughView(onto result: Tensor, base: Tensor) {
+    private func rebaseThroughView(onto result: Tensor, base: Tensor, allowingOverlap: Bool) {
         let delta = storedData.offset - base.storedData.offset
         let geometry = Saved<Scalar>(shapes: (shape, strides), indices: base.shape, dim: delta)
-        data.copy(from: result.data)
+        if allowingOverlap && storedData.hasInternalOverlap {
+            data.storage.version += 1
+            data.assign(result.data)   // one value for all: the elements sharing a position agree
+        } else {
+            data.copy(from: result.data)
+        }
         base.adoptHistory(of: Tensor.record(base.data, .copySlices, base, result, geometry), inPlace: true)
         adoptHistory(of: Tensor.record(data, .asStrided, base, nil, geometry), inPlace: true)
         viewVersion = storedData.storage.version
@@ -213,7 +222,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func zero() {
         checkInPlaceAllowed()
-        if mustRecord() { adopt(recordedFill(0, .zero)) } else { data.fill(0) }
+        if mustRecord() { adopt(recordedFill(0, .zero), allowingOverlap: true) } else { data.fill(0) }
     }
 
     /// Sets every element to `value`, in place (PyTorch's `fill_()`).
@@ -221,7 +230,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func fill(_ value: Scalar) {
         checkInPlaceAllowed()
-        if mustRecord() { adopt(recordedFill(value, .fill)) } else { data.fill(value) }
+        if mustRecord() { adopt(recordedFill(value, .fill), allowingOverlap: true) } else { data.fill(value) }
     }
 
     /// Copies `source`'s elements (broadcast to this shape) into this tensor, in place

@@ -118,9 +118,19 @@ extension DenseTensor {
     /// size > 1 with stride 0: an expanded view), which an in-place write can't serve.
     @inlinable
     public func checkNoInternalOverlap() {
-        guard let s = _layout?.strides else { return }
-        for i in 0..<rank where s[i] == 0 && shape[i] > 1 {
-            trap("unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation.")
-        }
+        if hasInternalOverlap { trap(Self.internalOverlapMessage) }
+    }
+
+    /// Whether two elements share a storage position (a dimension of size > 1 with stride 0).
+    @inlinable
+    public var hasInternalOverlap: Bool {
+        guard let s = _layout?.strides else { return false }
+        for i in 0..<rank where s[i] == 0 && shape[i] > 1 { return true }
+        return false
+    }
+
+    /// PyTorch's message for a write that more than one element would make to one position.
+    public static var internalOverlapMessage: String {
+        "unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation."
     }
 }

@@ -1,3 +1,4 @@
+import Arena
 import TensorCore
 
 // The nodes of an in-place op through a view (Note [In-place on views]): the base becomes
@@ -8,10 +9,14 @@ import TensorCore
 enum CopySlices: OpDefinition {
     static let name = "CopySlices"
     /// Inputs: the base's old value (its gradient outside the view's region) and the op's
-    /// result (the gradient inside it).
+    /// result (the gradient inside it). A view whose elements share positions (`fill`/`zero`
+    /// through an expanded view) can't take the result's gradient: PyTorch raises here, at
+    /// backward, with the internal-overlap message, and so does this.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+        let (shape, strides) = (c.shape0, c.shape1)
+        for d in shape.indices where strides[d] == 0 && shape[d] > 1 { trap(DenseTensor<S>.internalOverlapMessage) }
         let grad = c.grad.contiguous()
         return (c.first {
                     let outside = grad.copied()
