@@ -27,16 +27,19 @@ check() {  # $1: description, $2: symbol regex, $3: packed-instruction regex
 }
 
 status=0
-check "sum (4×SIMD16 accumulators)" 'DenseA0V9sumKernel.*Sf_' '\b(v?addps)\b' || status=1
+# `(A2A0A6ScalarRzrlE)?`: the kernels' extension is constrained to `Scalar: TensorScalar` since
+# DenseTensor holds any `TensorElement`, which the mangling spells out.
+check "sum (4×SIMD16 accumulators)" 'DenseA0V(A2A0A6ScalarRzrlE)?9sumKernel.*Sf_' '\b(v?addps)\b' || status=1
 # `Sf_Tgq?5`: an @inlinable function's prespecialization is mangled with a `q`.
-check "a + scalar"                  'DenseA0V6binary_6scalar.*Sf_Tgq?5>' '\b(v?addps|v?mulps|v?subps|v?divps)\b' || status=1
-check "unary (relu: compare+select)"  'DenseA0V5unaryyACyxGAA7UnaryOpOF.*Sf_Tgq?5>' '\b(v?maxps|v?cmpltps|v?cmpnleps|v?blendvps|v?andps|v?andnps)\b' || status=1
-check "tensor ⊙ tensor"             'DenseA0V6binaryyACyxGAA8BinaryOpO_AEtFSf_Tgq?5>' '\b(v?addps|v?mulps|v?subps|v?divps)\b' || status=1
-check "partial + g·b (product's derivative)" 'DenseA0V10multiplied2by6adding.*Sf_Tgq?5>' '\b(v?mulps)\b' || status=1
+check "a + scalar"                  'DenseA0V(A2A0A6ScalarRzrlE)?6binary_6scalar.*Sf_Tgq?5>' '\b(v?addps|v?mulps|v?subps|v?divps)\b' || status=1
+check "unary (relu: compare+select)"  'DenseA0V(A2A0A6ScalarRzrlE)?5unaryyACyxGAA7UnaryOpOF.*Sf_Tgq?5>' '\b(v?maxps|v?cmpltps|v?cmpnleps|v?blendvps|v?andps|v?andnps)\b' || status=1
+check "tensor ⊙ tensor"             'DenseA0V(A2A0A6ScalarRzrlE)?6binaryyACyxGAA8BinaryOpO_A[EF]tFSf_Tgq?5>' '\b(v?addps|v?mulps|v?subps|v?divps)\b' || status=1
+check "partial + g·b (product's derivative)" 'DenseA0V(A2A0A6ScalarRzrlE)?10multiplied2by6adding.*Sf_Tgq?5>' '\b(v?mulps)\b' || status=1
 # The contiguous a ⊙ b loop, which holds both the plain loop and the one computing 4 KB pieces
 # that are then streamed out (outputs above 8 MiB).
 check "a + b loop (plain and streamed)" 'zipLoopyyq_m_SPyxGACSpyxGSitAA0A6ScalarRzAA16ElementFunction2R_r0_lFySnySiGXEfU_Sf_AA2FnO3AddOTgq?5>' '\b(v?addps)\b' || status=1
-check "matrix transpose (4×4 blocks)" 'DenseA0V14transposeTiles.*Sf_T[a-z0-9]*5>' '\b(v?unpcklps|v?unpckhps|v?shufps|v?insertps|v?movlhps|v?movhlps|v?permps|v?vpermt2ps|v?blendps)\b' || status=1
+# The transpose moves bits: Float's runs through UInt32 (`transposeTileBits`, any element type).
+check "matrix transpose (4×4 blocks)" 'transposeTileBits.*s6UInt32V_T[a-z0-9]*5>' '\b(v?unpcklps|v?unpckhps|v?shufps|v?insertps|v?movlhps|v?movhlps|v?permps|v?vpermt2ps|v?blendps)\b' || status=1
 # The AVX-512 sgemm tile (Note [Own sgemm kernel]): 12 rows × 2 vectors = 24 zmm FMAs per step
 # of k. At SwiftPM's -O2 its row loops stayed rolled until unrolled by pragma (40 % of the speed).
 fmas=$(bodies "$asm" '<tc_tile_rows_12>:' | grep -cE 'vfmadd231ps.*zmm' || true)
