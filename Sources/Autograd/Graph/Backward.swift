@@ -18,11 +18,11 @@ extension Graph where Scalar: TensorScalar {
         // their capacity, so that a training step's backward allocates no bookkeeping. A sweep
         // runs no user code, so it never nests. They hold the segments unmanaged (the graph owns
         // them): each strong entry cost atomic retains and releases as it was added and read.
-        var pending = ContiguousArray<Unmanaged<Segment<Scalar>>>()
-        var walked = ContiguousArray<(segment: Unmanaged<Segment<Scalar>>, generation: UInt32)>()
+        var pending = ContiguousArray<UnownedRef<Segment<Scalar>>>()
+        var walked = ContiguousArray<(segment: UnownedRef<Segment<Scalar>>, generation: UInt32)>()
         swap(&pending, &sweepPending)
         swap(&walked, &sweepWalked)
-        pending.append(root.unmanagedSegment)
+        pending.append(root.segmentRef)
         var retainedGrads: [(Tensor<Scalar>, DenseTensor<Scalar>)] = []
         var seed = Optional(seed)
         root.withSegment { segment in
@@ -33,8 +33,8 @@ extension Graph where Scalar: TensorScalar {
         var top = extraRoots.isEmpty ? Int(root.index) : root.withSegment { $0.nodes.count - 1 }
         // Whatever happens, no segment keeps gradient buffers (or a stale "prepared" state).
         defer {
-            for segment in pending { segment._withUnsafeGuaranteedRef { $0.clearSweepState() } }
-            for entry in walked { entry.segment._withUnsafeGuaranteedRef { $0.clearSweepState() } }
+            for segment in pending { segment.with { $0.clearSweepState() } }
+            for entry in walked { entry.segment.with { $0.clearSweepState() } }
             pending.removeAllInPlace()
             walked.removeAllInPlace()
             swap(&pending, &sweepPending)
@@ -47,13 +47,13 @@ extension Graph where Scalar: TensorScalar {
 
         while !pending.isEmpty {
             var newest = 0
-            for i in pending.indices where pending[i]._withUnsafeGuaranteedRef({ a in
-                pending[newest]._withUnsafeGuaranteedRef { b in a.sequence > b.sequence }
+            for i in pending.indices where pending[i].with({ a in
+                pending[newest].with { b in a.sequence > b.sequence }
             }) { newest = i }
             let unmanaged = pending.remove(at: newest)
-            let segment = unmanaged.takeUnretainedValue()
+            let segment = unmanaged.object
             walked.append((unmanaged, segment.generation))
-            if unmanaged.toOpaque() != root.unmanagedSegment.toOpaque() { top = segment.nodes.count - 1 }
+            if !(unmanaged === root.segmentRef) { top = segment.nodes.count - 1 }
             for index in stride(from: top, through: 0, by: -1) {
                 if segment.hasWideNodes && segment.nodes[index].pointee.isWide {
                     try sweepWide(segment, at: index, top: top, retainedGrads: &retainedGrads, pending: &pending)
@@ -72,7 +72,7 @@ extension Graph where Scalar: TensorScalar {
                     ? (takePartial(node.inputs.0), node.inputs.1 == node.inputs.0 ? nil : takePartial(node.inputs.1))
                     : (nil, nil)
                 // Consumed by the derivative, so that a gradient it writes over moves through.
-                let context = BackwardContext(grad: consume grad, node: node, segment: .passUnretained(segment),
+                let context = BackwardContext(grad: consume grad, node: node, segment: UnownedRef(segment),
                                               partials: partials, ownsGrad: owned)
                 // Taken out of the result (`take`): `if let g = consume g0` on a destructured
                 // tuple copied each gradient and released the original (two atomic operations).
@@ -96,7 +96,7 @@ extension Graph where Scalar: TensorScalar {
             return grad
         }
         for (unmanaged, _) in walked {
-            unmanaged._withUnsafeGuaranteedRef { segment in
+            unmanaged.with { segment in
                 for slot in segment.leaves.indices {
                     // Not into a leaf that stopped requiring grad since (detached in place, or
                     // `requiresGrad = false`): PyTorch's AccumulateGrad skips it too.
@@ -110,7 +110,7 @@ extension Graph where Scalar: TensorScalar {
         if !retainGraph {
             // Freeing one segment can free an older one through its parent reference: free each once.
             for (unmanaged, generation) in walked {
-                unmanaged._withUnsafeGuaranteedRef { segment in
+                unmanaged.with { segment in
                     if segment.generation == generation { segment.free() }
                 }
             }
@@ -122,7 +122,7 @@ extension Graph where Scalar: TensorScalar {
     /// the gradients of all its outputs.
     private func sweepWide(
         _ segment: Segment<Scalar>, at index: Int, top: Int, retainedGrads: inout [(Tensor<Scalar>, DenseTensor<Scalar>)],
-        pending: inout ContiguousArray<Unmanaged<Segment<Scalar>>>
+        pending: inout ContiguousArray<UnownedRef<Segment<Scalar>>>
     ) throws(AutogradError) {
         let pointer = segment.nodes[index]
         let node = pointer.pointee
@@ -143,7 +143,7 @@ extension Graph where Scalar: TensorScalar {
         while grads.count < Int(node.outputCount) { grads.append(nil) }
         try segment.checkSavedVersions(node)
         let needs = (0..<Int(node.inputCount)).map { Segment<Scalar>.input($0, of: pointer).kind != .none }
-        let context = WideBackwardContext(grads: grads, node: node, needs: needs, segment: .passUnretained(segment))
+        let context = WideBackwardContext(grads: grads, node: node, needs: needs, segment: UnownedRef(segment))
         let definition = node.op.definition as! any WideOpDefinition.Type
         let inputGrads = definition.backward(wide: context)
         for (k, grad) in inputGrads.enumerated() {
@@ -162,7 +162,7 @@ extension Graph where Scalar: TensorScalar {
 
     /// Adds `grad` to what `edge`'s node or leaf has received so far (ggml's `add_or_set`).
     private func accumulate(
-        _ grad: __owned DenseTensor<Scalar>, into edge: Edge, pending: inout ContiguousArray<Unmanaged<Segment<Scalar>>>
+        _ grad: __owned DenseTensor<Scalar>, into edge: Edge, pending: inout ContiguousArray<UnownedRef<Segment<Scalar>>>
     ) throws(AutogradError) {
         guard edge.kind != .none else { return }
         // The segment borrowed (a strong local cost an atomic retain and release per gradient),
@@ -173,7 +173,7 @@ extension Graph where Scalar: TensorScalar {
             guard segment.generation == edge.generation else { return false }
             if !segment.sweepPrepared {
                 segment.prepareSweep()
-                pending.append(.passUnretained(segment))
+                pending.append(UnownedRef(segment))
             }
             let index = Int(edge.index)
             switch edge.kind {

@@ -17,9 +17,9 @@ extension Tensor where Scalar: TensorScalar {
         _ value: __owned DenseTensor<Scalar>, op: OpKind, send: @escaping (DenseTensor<Scalar>) -> Void
     ) -> Tensor {
         ThreadContext.withCurrent { context in
-            context.unmanagedGraph(Scalar.self)._withUnsafeGuaranteedRef { graph in
+            context.unmanagedGraph(Scalar.self).with { graph in
                 graph.recordedCrossings = true
-                return graph.segmentForRecording(inputs: nil)._withUnsafeGuaranteedRef { segment in
+                return graph.segmentForRecording(inputs: nil).with { segment in
                     var node = Node(op: op, inputs: (.none, .none))
                     node.dim = Int32(segment.crossings.count)
                     segment.crossings.append(send)

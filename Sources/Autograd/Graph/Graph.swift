@@ -6,7 +6,7 @@ final class Graph<Scalar: TensorElement> {
     @exclusivity(unchecked) var segments: ContiguousArray<Segment<Scalar>> = []
     /// `segments` again, unmanaged: the sweep borrows a segment by id (`withSegment`) without
     /// the atomic retain and release that reading `segments[id]` into a local costs.
-    @exclusivity(unchecked) var segmentRefs: ContiguousArray<Unmanaged<Segment<Scalar>>> = []
+    @exclusivity(unchecked) var segmentRefs: ContiguousArray<UnownedRef<Segment<Scalar>>> = []
     @exclusivity(unchecked) var current: Segment<Scalar>?
     @exclusivity(unchecked) var freeList: ContiguousArray<Segment<Scalar>> = []
     @exclusivity(unchecked) var sequence = 0
@@ -17,9 +17,9 @@ final class Graph<Scalar: TensorElement> {
     /// sweep of this graph send gradients across (Note [Conversions between graphs]).
     @exclusivity(unchecked) var recordedCrossings = false
     /// A backward sweep's segment lists, kept between sweeps for their capacity (see `backward`).
-    /// Unmanaged: the graph owns every segment (`segments`) for as long as it lives.
-    @exclusivity(unchecked) var sweepPending: ContiguousArray<Unmanaged<Segment<Scalar>>> = []
-    @exclusivity(unchecked) var sweepWalked: ContiguousArray<(segment: Unmanaged<Segment<Scalar>>, generation: UInt32)> = []
+    /// Unowned (``UnownedRef``): the graph owns every segment (`segments`) for as long as it lives.
+    @exclusivity(unchecked) var sweepPending: ContiguousArray<UnownedRef<Segment<Scalar>>> = []
+    @exclusivity(unchecked) var sweepWalked: ContiguousArray<(segment: UnownedRef<Segment<Scalar>>, generation: UInt32)> = []
 
     deinit {
         for segment in segments { segment.orphan() }
@@ -29,13 +29,13 @@ final class Graph<Scalar: TensorElement> {
     /// so that a graph grows in its own segment even when another graph was started in between.
     /// An op whose inputs carry no history starts a fresh segment when the current one is still
     /// referenced. Both keep independent graphs in separate segments, freed independently.
-    /// Unmanaged, not retained: the graph owns its segments (Note [Segment lifetime]).
+    /// Unowned, not retained: the graph owns its segments (Note [Segment lifetime]).
     @inline(__always)
-    func segmentForRecording(inputs: Unmanaged<Segment<Scalar>>?) -> Unmanaged<Segment<Scalar>> {
+    func segmentForRecording(inputs: UnownedRef<Segment<Scalar>>?) -> UnownedRef<Segment<Scalar>> {
         if let inputs { return inputs }
         // A current segment nobody references is empty (it reset when its count reached zero).
-        if let current, current.liveReferences == 0 { return .passUnretained(current) }
-        return .passUnretained(startSegment())
+        if let current, current.liveReferences == 0 { return UnownedRef(current) }
+        return UnownedRef(startSegment())
     }
 
     func startSegment() -> Segment<Scalar> {
@@ -46,7 +46,7 @@ final class Graph<Scalar: TensorElement> {
             trapUnless(segments.count < Int(UInt16.max), "Autograd: too many live graphs on one thread")
             segment = Segment(id: UInt16(segments.count), graph: self)
             segments.append(segment)
-            segmentRefs.append(.passUnretained(segment))
+            segmentRefs.append(UnownedRef(segment))
         }
         segment.isFree = false
         sequence += 1
@@ -67,7 +67,7 @@ final class Graph<Scalar: TensorElement> {
     /// Calls `body` with segment `id` borrowed (the graph owns its segments).
     @inline(__always)
     func withSegment<R>(_ id: UInt16, _ body: (Segment<Scalar>) throws -> R) rethrows -> R {
-        try segmentRefs[Int(id)]._withUnsafeGuaranteedRef(body)
+        try segmentRefs[Int(id)].with(body)
     }
 }
 

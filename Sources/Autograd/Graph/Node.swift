@@ -79,14 +79,14 @@ struct Node {
 /// lifetime]), and the hot paths borrow it with `withSegment`, as a strong or `unowned(unsafe)`
 /// reference would still retain and release it around each use.
 struct History<Scalar: TensorElement> {
-    let unmanagedSegment: Unmanaged<Segment<Scalar>>
+    let segmentRef: UnownedRef<Segment<Scalar>>
     let generation: UInt32
     let index: UInt32
     let segmentID: UInt16
     let op: OpKind
 
     init(segment: Segment<Scalar>, generation: UInt32, index: UInt32, op: OpKind) {
-        self.unmanagedSegment = .passUnretained(segment)
+        self.segmentRef = UnownedRef(segment)
         self.generation = generation
         self.index = index
         self.segmentID = segment.id
@@ -94,12 +94,12 @@ struct History<Scalar: TensorElement> {
     }
 
     /// The segment, as a strong reference (for the paths that are not per op).
-    var segment: Segment<Scalar> { unmanagedSegment.takeUnretainedValue() }
+    var segment: Segment<Scalar> { segmentRef.object }
 
     /// Calls `body` with the segment borrowed.
     @inline(__always)
     func withSegment<R>(_ body: (Segment<Scalar>) throws -> R) rethrows -> R {
-        try unmanagedSegment._withUnsafeGuaranteedRef(body)
+        try segmentRef.with(body)
     }
 
     var isLive: Bool { withSegment { $0.generation == generation } }

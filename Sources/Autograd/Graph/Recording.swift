@@ -43,8 +43,8 @@ extension Tensor where Scalar: TensorScalar {
             guard context.gradEnabled else { return Tensor(data: value) }
             // Borrowed, like the context: a strong reference to the graph and to the segment
             // cost an atomic retain and release each, on every op.
-            return context.unmanagedGraph(Scalar.self)._withUnsafeGuaranteedRef { graph in
-                graph.segmentForRecording(inputs: newestLiveSegment(a, b))._withUnsafeGuaranteedRef { segment in
+            return context.unmanagedGraph(Scalar.self).with { graph in
+                graph.segmentForRecording(inputs: newestLiveSegment(a, b)).with { segment in
                     recordNode(value, op, a, b, saved(), in: segment)
                 }
             }
@@ -82,13 +82,13 @@ extension Tensor where Scalar: TensorScalar {
     /// The newest segment (by start order) holding a live node of `a` or `b`; `nil` when neither
     /// carries live history. Recording there keeps every edge pointing to an older segment.
     @inline(__always)
-    static func newestLiveSegment(_ a: Tensor, _ b: Tensor?) -> Unmanaged<Segment<Scalar>>? {
-        var newest: Unmanaged<Segment<Scalar>>?
-        if let h = a.history, h.isLive { newest = h.unmanagedSegment }
+    static func newestLiveSegment(_ a: Tensor, _ b: Tensor?) -> UnownedRef<Segment<Scalar>>? {
+        var newest: UnownedRef<Segment<Scalar>>?
+        if let h = a.history, h.isLive { newest = h.segmentRef }
         if let h = b?.history, h.isLive, newest.map({ old in
-            old._withUnsafeGuaranteedRef { old in h.withSegment { $0.sequence > old.sequence } }
+            old.with { old in h.withSegment { $0.sequence > old.sequence } }
         }) ?? true {
-            newest = h.unmanagedSegment
+            newest = h.segmentRef
         }
         return newest
     }
@@ -97,7 +97,7 @@ extension Tensor where Scalar: TensorScalar {
     @inline(__always)
     static func edge(to t: Tensor, from segment: Segment<Scalar>) -> Edge {
         if let h = t.history {
-            if h.unmanagedSegment.toOpaque() != Unmanaged.passUnretained(segment).toOpaque() || h.generation != segment.generation {
+            if !(h.segmentRef === UnownedRef(segment)) || h.generation != segment.generation {
                 segment.addParent(h.segment, generation: h.generation)
             }
             return Edge(kind: .node, segment: h.segmentID, generation: h.generation, index: h.index)
@@ -122,14 +122,14 @@ extension Tensor where Scalar: TensorScalar {
         trapUnless(inputs.count <= Int(UInt8.max) && values.count <= Int(UInt8.max),
                    "\(op.name): at most 255 inputs and outputs are recorded, got \(inputs.count) and \(values.count)")
         return ThreadContext.withCurrent { context in
-            context.unmanagedGraph(Scalar.self)._withUnsafeGuaranteedRef { graph in
-                var newest: Unmanaged<Segment<Scalar>>?
+            context.unmanagedGraph(Scalar.self).with { graph in
+                var newest: UnownedRef<Segment<Scalar>>?
                 for t in inputs {
                     guard let h = t.history, h.isLive else { continue }
-                    if let old = newest, old.takeUnretainedValue().sequence >= h.segment.sequence { continue }
-                    newest = h.unmanagedSegment
+                    if let old = newest, old.object.sequence >= h.segment.sequence { continue }
+                    newest = h.segmentRef
                 }
-                return graph.segmentForRecording(inputs: newest)._withUnsafeGuaranteedRef { segment in
+                return graph.segmentForRecording(inputs: newest).with { segment in
                     let edges = inputs.map { edge(to: $0, from: segment) }
                     var node = Node(op: op, inputs: (edges.first ?? .none, edges.count > 1 ? edges[1] : .none))
                     node.inputCount = UInt8(edges.count)

@@ -15,7 +15,7 @@ final class Segment<Scalar: TensorElement> {
     /// The graph that owns this segment, or `nil` once that graph is gone with its thread.
     ///
     /// Note [Segment lifetime]: a segment is owned by its graph (`Graph.segments`), and tensors
-    /// point at it without ARC (`History.unmanagedSegment`, borrowed): a strong reference there
+    /// point at it without ARC (`History.segmentRef`, an ``UnownedRef``): a strong reference there
     /// cost an atomic retain and release each time a history was copied or a tensor made and
     /// freed, and a `weak` reference to the graph put the graph's count in a side table (the slow
     /// path of every retain). Instead the segment counts, non-atomically, the tensors pointing at

@@ -49,10 +49,10 @@ final class ThreadContext {
 
     /// This thread's graph for `Scalar`, not retained: the context owns it for the thread's life.
     @inline(__always)
-    func unmanagedGraph<Scalar: TensorScalar>(_: Scalar.Type) -> Unmanaged<Graph<Scalar>> {
-        if Scalar.self == Float.self { return .passUnretained(unsafeDowncast(floatGraph, to: Graph<Scalar>.self)) }
-        if Scalar.self == Double.self { return .passUnretained(unsafeDowncast(doubleGraph, to: Graph<Scalar>.self)) }
-        return .passUnretained(graph(Scalar.self))
+    func unmanagedGraph<Scalar: TensorScalar>(_: Scalar.Type) -> UnownedRef<Graph<Scalar>> {
+        if Scalar.self == Float.self { return UnownedRef(unsafeDowncast(floatGraph, to: Graph<Scalar>.self)) }
+        if Scalar.self == Double.self { return UnownedRef(unsafeDowncast(doubleGraph, to: Graph<Scalar>.self)) }
+        return UnownedRef(graph(Scalar.self))
     }
 
     @inline(__always)

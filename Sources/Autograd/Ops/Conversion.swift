@@ -9,7 +9,7 @@ enum ToCopy: OpDefinition {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        let send = c.segment._withUnsafeGuaranteedRef { $0.crossings[c.dim] }
+        let send = c.segment.with { $0.crossings[c.dim] }
         send(c.grad)
         return (nil, nil)
     }

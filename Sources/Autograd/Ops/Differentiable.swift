@@ -30,7 +30,7 @@ struct BackwardContext<Scalar: TensorScalar> {
     let grad: DenseTensor<Scalar>
     let node: Node
     /// Borrowed for each read: an `unowned(unsafe)` field still retained it around every use.
-    let segment: Unmanaged<Segment<Scalar>>
+    let segment: UnownedRef<Segment<Scalar>>
     /// For ops whose `OpKind.fusesAccumulation` is set: the gradients inputs 0 and 1 have
     /// received so far, taken out of the sweep's tables. The derivative returns the sums
     /// (`partial + its own`), so that it can form them in one pass.
@@ -41,15 +41,15 @@ struct BackwardContext<Scalar: TensorScalar> {
 
     /// Whether input 0 / input 1 needs a gradient.
     var needs: (Bool, Bool) { (node.inputs.0.kind != .none, node.inputs.1.kind != .none) }
-    var saved0: DenseTensor<Scalar> { segment._withUnsafeGuaranteedRef { $0.saved[Int(node.saved.0)] } }
-    var saved1: DenseTensor<Scalar> { segment._withUnsafeGuaranteedRef { $0.saved[Int(node.saved.1)] } }
-    var shape0: [Int] { segment._withUnsafeGuaranteedRef { $0.shapes[Int(node.shapes.0)] } }
+    var saved0: DenseTensor<Scalar> { segment.with { $0.saved[Int(node.saved.0)] } }
+    var saved1: DenseTensor<Scalar> { segment.with { $0.saved[Int(node.saved.1)] } }
+    var shape0: [Int] { segment.with { $0.shapes[Int(node.shapes.0)] } }
     /// The shape of input 0 / input 1 of a product (`Saved.forProduct`): its saved value's, or
     /// the shape kept in its place.
     var inputShape0: [Int] { node.saved.0 >= 0 ? saved0.shape : shape0 }
     var inputShape1: [Int] { node.saved.1 >= 0 ? saved1.shape : shape1 }
-    var shape1: [Int] { segment._withUnsafeGuaranteedRef { $0.shapes[Int(node.shapes.1)] } }
-    var indices: [Int] { segment._withUnsafeGuaranteedRef { $0.indices[Int(node.indices)] } }
+    var shape1: [Int] { segment.with { $0.shapes[Int(node.shapes.1)] } }
+    var indices: [Int] { segment.with { $0.indices[Int(node.indices)] } }
     var scalar: Scalar { Scalar(node.scalar) }
     var dim: Int { Int(node.dim) }
     var dim2: Int { Int(node.dim2) }
@@ -113,9 +113,9 @@ struct WideBackwardContext<Scalar: TensorScalar> {
     let node: Node
     /// Whether each input needs a gradient.
     let needs: [Bool]
-    let segment: Unmanaged<Segment<Scalar>>
+    let segment: UnownedRef<Segment<Scalar>>
 
-    var indices: [Int] { segment._withUnsafeGuaranteedRef { $0.indices[Int(node.indices)] } }
-    var shape0: [Int] { segment._withUnsafeGuaranteedRef { $0.shapes[Int(node.shapes.0)] } }
+    var indices: [Int] { segment.with { $0.indices[Int(node.indices)] } }
+    var shape0: [Int] { segment.with { $0.shapes[Int(node.shapes.0)] } }
     var dim: Int { Int(node.dim) }
 }
