@@ -31,6 +31,15 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func cat(_ tensors: [Tensor], dim: Int = 0) -> Tensor {
+        let (value, axis, sizes) = concatenation(tensors, dim: dim)
+        return recordWide([value], .cat, inputs: tensors, Saved(indices: sizes, dim: axis))[0]
+    }
+}
+
+extension Tensor {
+    /// `tensors` joined along `dim`, checked as PyTorch's `cat` checks them, with the dimension
+    /// and each input's size along it (0 for a skipped 1-D empty tensor).
+    static func concatenation(_ tensors: [Tensor], dim: Int) -> (value: DenseTensor<Scalar>, axis: Int, sizes: [Int]) {
         trapUnless(!tensors.isEmpty, "torch.cat(): expected a non-empty list of Tensors")
         // PyTorch skips 1-D empty tensors, the legacy way of writing "nothing".
         let first = tensors.first { !($0.rank == 1 && $0.count == 0) } ?? tensors[0]
@@ -46,8 +55,19 @@ extension Tensor where Scalar: TensorScalar {
         }
         let parts = tensors.filter { !($0.rank == 1 && $0.count == 0) || first.rank == 1 }
         let value = DenseTensor.concatenated(parts.map(\.data), dim: axis)
-        let sizes = tensors.map { $0.rank == first.rank ? $0.shape[axis] : 0 }
-        return recordWide([value], .cat, inputs: tensors, Saved(indices: sizes, dim: axis))[0]
+        return (value, axis, tensors.map { $0.rank == first.rank ? $0.shape[axis] : 0 })
+    }
+
+    /// `tensors`, all of one shape, stacked along a new dimension `dim`, checked as PyTorch's
+    /// `stack` checks them, with that dimension.
+    static func stacking(_ tensors: [Tensor], dim: Int) -> (value: DenseTensor<Scalar>, axis: Int) {
+        trapUnless(!tensors.isEmpty, "stack expects a non-empty TensorList")
+        let shape = tensors[0].shape
+        let axis = Shape.normalize(dim: dim, rank: shape.count + 1)
+        for (k, t) in tensors.enumerated() where t.shape != shape {
+            trap("stack expects each tensor to be equal size, but got \(shape) at entry 0 and \(t.shape) at entry \(k)")
+        }
+        return (DenseTensor.concatenated(tensors.map { $0.data.unsqueezed(dim: axis) }, dim: axis), axis)
     }
 }
 
@@ -68,13 +88,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func stack(_ tensors: [Tensor], dim: Int = 0) -> Tensor {
-        trapUnless(!tensors.isEmpty, "stack expects a non-empty TensorList")
-        let shape = tensors[0].shape
-        let axis = Shape.normalize(dim: dim, rank: shape.count + 1)
-        for (k, t) in tensors.enumerated() where t.shape != shape {
-            trap("stack expects each tensor to be equal size, but got \(shape) at entry 0 and \(t.shape) at entry \(k)")
-        }
-        let value = DenseTensor.concatenated(tensors.map { $0.data.unsqueezed(dim: axis) }, dim: axis)
+        let (value, axis) = stacking(tensors, dim: dim)
         return recordWide([value], .stack, inputs: tensors, Saved(dim: axis))[0]
     }
 }

@@ -123,12 +123,16 @@ extension Tensor where Scalar: TensorScalar {
     public func expanded(to shape: [Int]) -> Tensor {
         Tensor.record(data.expanded(to: expandTarget(shape)), .expand, self, nil, Saved(shapes: (self.shape, nil))).view(of: self)
     }
+}
 
+/// The checks of the view ops, shared by every element type (``Tensor`` of `Int` and `Bool` has
+/// the views too, unrecorded: IndexTensorViews.swift).
+extension Tensor {
     /// `shape` with its `-1`s resolved, checked as PyTorch's `expand` checks it (from the last
     /// dimension to the first, naming the sizes as given).
     func expandTarget(_ shape: [Int]) -> [Int] {
         trapUnless(shape.count >= rank,
-            "expand(\(Scalar.self == Double.self ? "torch.DoubleTensor" : "torch.FloatTensor"){\(self.shape)}, size=\(shape)): the number of sizes provided (\(shape.count)) must be greater or equal to the number of dimensions in the tensor (\(rank))")
+            "expand(torch.\(Scalar.scalarTypeName)Tensor{\(self.shape)}, size=\(shape)): the number of sizes provided (\(shape.count)) must be greater or equal to the number of dimensions in the tensor (\(rank))")
         if rank == 0 {   // PyTorch takes the sizes as they are
             trapUnless(!shape.contains { $0 < 0 }, "numel: integer multiplication overflow")
             return shape

@@ -111,7 +111,7 @@ enum UnsafeView: OpDefinition {
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
 }
 
-extension Tensor where Scalar: TensorScalar {
+extension Tensor {
     /// The shape `shape` (with at most one `-1`) gives for this tensor's elements, trapping with
     /// PyTorch's messages (`infer_size`).
     func inferredShape(_ shape: [Int]) -> [Int] {
@@ -149,6 +149,41 @@ extension Tensor where Scalar: TensorScalar {
         return DenseTensor(storage: d.storage, shape: shape, strides: strides, offset: d.offset)
     }
 
+    /// The shape `flattened(startDim:endDim:)` gives, checked as PyTorch's `flatten` checks it;
+    /// `nil` when flattening one dimension, which returns the tensor itself.
+    func flattenedShape(startDim: Int, endDim: Int) -> [Int]? {
+        let start = Shape.normalize(dim: startDim, rank: rank), end = Shape.normalize(dim: endDim, rank: rank)
+        trapUnless(start <= end, "flatten() has invalid args: start_dim cannot come after end_dim")
+        if rank == 0 { return [1] }
+        if start == end { return nil }
+        let merged = shape[start...end].reduce(1, *)
+        return Array(shape[..<start]) + [merged] + Array(shape[(end + 1)...])
+    }
+
+    /// `narrow`'s dimension and first index, checked with PyTorch's messages (a negative `start`
+    /// counts from the end).
+    func narrowPosition(dim: Int, start: Int, length: Int) -> (axis: Int, begin: Int) {
+        trapUnless(rank > 0, "narrow() cannot be applied to a 0-dim tensor.")
+        trapUnless(length >= 0, "narrow(): length must be non-negative.")
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        let size = shape[axis]
+        trapUnless(start >= -size && start <= size,
+            "start out of range (expected to be in range of [\(-size), \(size)], but got \(start))")
+        let begin = start < 0 ? start + size : start
+        trapUnless(begin <= size - length,
+            "start (\(begin)) + length (\(length)) exceeds dimension size (\(size)).")
+        return (axis, begin)
+    }
+
+    /// Whether this tensor is a view of another's storage made by a view op (PyTorch's
+    /// `_is_view()`): a result of ``transposed()``, ``permuted(_:)``, ``expanded(to:)``,
+    /// ``unsqueezed(dim:)``, ``squeezed()``, ``select(dim:index:)``, ``narrow(dim:start:length:)``,
+    /// or of a ``reshaped(_:)`` or ``flattened(startDim:endDim:)`` that could be a view.
+    /// ``detached()``, ``cloned()`` and a ``contiguous()`` copy are not views.
+    public var isView: Bool { viewBase != nil }
+}
+
+extension Tensor where Scalar: TensorScalar {
     /// `reshaped`'s three outcomes, as PyTorch's `reshape` (`shape` already inferred): a view of
     /// a contiguous tensor (ViewBackward0); a view of a strided one whose strides allow it
     /// (ReshapeAliasBackward0); else a contiguous copy (CloneBackward0) read under the new shape
@@ -181,12 +216,8 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func flattened(startDim: Int = 0, endDim: Int = -1) -> Tensor {
-        let start = Shape.normalize(dim: startDim, rank: rank), end = Shape.normalize(dim: endDim, rank: rank)
-        trapUnless(start <= end, "flatten() has invalid args: start_dim cannot come after end_dim")
-        if rank == 0 { return reshapedResolved([1]) }
-        if start == end { return self }
-        let merged = shape[start...end].reduce(1, *)
-        return reshapedResolved(Array(shape[..<start]) + [merged] + Array(shape[(end + 1)...]))
+        guard let shape = flattenedShape(startDim: startDim, endDim: endDim) else { return self }
+        return reshapedResolved(shape)
     }
 }
 
@@ -263,15 +294,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func narrow(dim: Int, start: Int, length: Int) -> Tensor {
-        trapUnless(rank > 0, "narrow() cannot be applied to a 0-dim tensor.")
-        trapUnless(length >= 0, "narrow(): length must be non-negative.")
-        let axis = Shape.normalize(dim: dim, rank: rank)
-        let size = shape[axis]
-        trapUnless(start >= -size && start <= size,
-            "start out of range (expected to be in range of [\(-size), \(size)], but got \(start))")
-        let begin = start < 0 ? start + size : start
-        trapUnless(begin <= size - length,
-            "start (\(begin)) + length (\(length)) exceeds dimension size (\(size)).")
+        let (axis, begin) = narrowPosition(dim: dim, start: start, length: length)
         return Tensor.record(withData { $0.narrowed(dim: axis, start: begin, length: length) }, .slice, self, nil,
                              Saved(shapes: (shape, nil), dim: axis, dim2: begin)).view(of: self)
     }
@@ -319,13 +342,3 @@ extension Tensor where Scalar: TensorScalar {
     }
 }
 
-// MARK: - isView
-
-extension Tensor where Scalar: TensorScalar {
-    /// Whether this tensor is a view of another's storage made by a view op (PyTorch's
-    /// `_is_view()`): a result of ``transposed()``, ``permuted(_:)``, ``expanded(to:)``,
-    /// ``unsqueezed(dim:)``, ``squeezed()``, ``select(dim:index:)``, ``narrow(dim:start:length:)``,
-    /// or of a ``reshaped(_:)`` or ``flattened(startDim:endDim:)`` that could be a view.
-    /// ``detached()``, ``cloned()`` and a ``contiguous()`` copy are not views.
-    public var isView: Bool { viewBase != nil }
-}
