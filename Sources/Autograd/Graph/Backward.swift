@@ -73,7 +73,7 @@ extension Graph where Scalar: TensorScalar {
                     : (nil, nil)
                 // Consumed by the derivative, so that a gradient it writes over moves through.
                 let context = BackwardContext(grad: consume grad, node: node, segment: UnownedRef(segment),
-                                              partials: partials, ownsGrad: owned)
+                                              partials: partials, ownsGrad: owned, entry: UInt32(index))
                 // Taken out of the result (`take`): `if let g = consume g0` on a destructured
                 // tuple copied each gradient and released the original (two atomic operations).
                 var grads = node.op.backward(consume context)

@@ -71,13 +71,16 @@ extension DenseTensor {
 enum IndexOp: OpDefinition {
     static let name = "IndexBackward0"
     /// `zeros(self).index_put_(indices, grad, accumulate=True)`: repeated positions add up.
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        (c.first {
-            let zeros = DenseTensor<S>(shape: c.shape0, repeating: 0).leadingFlattened(c.dim)
-            let count = c.indices.count
-            return zeros.indexAdded(dim: 0, positions: c.indices, source: c.grad.reshaped([count] + zeros.shape.dropFirst()))
-                .reshaped(c.shape0)
-        }, nil)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            (c.first {
+                let zeros = DenseTensor<S>(shape: c.shape0, repeating: 0).leadingFlattened(c.dim)
+                let count = c.indices.count
+                return zeros.indexAdded(dim: 0, positions: c.indices, source: c.grad.reshaped([count] + zeros.shape.dropFirst()))
+                    .reshaped(c.shape0)
+            }, nil)
+        }
     }
 }
 
@@ -105,14 +108,17 @@ enum IndexPut: OpDefinition {
     /// Inputs: the old value (the gradient, zero where written over) and the value written
     /// (the gradient at the positions written, summed to its shape). `shape0` is the shape of
     /// the indexed part, `shape1` the value's.
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        let grad = c.grad.leadingFlattened(c.dim)
-        let rest = Array(c.grad.shape[c.dim...])
-        return (c.first { grad.indexFilled(dim: 0, positions: c.indices, value: 0).reshaped(c.grad.shape) },
-                c.second {
-                    grad.indexSelected(dim: 0, positions: c.indices).reshaped(c.shape0 + rest)
-                        .sum(toShape: withoutLeadingOnes(c.shape1)).reshaped(c.shape1)
-                })
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            let grad = c.grad.leadingFlattened(c.dim)
+            let rest = Array(c.grad.shape[c.dim...])
+            return (c.first { grad.indexFilled(dim: 0, positions: c.indices, value: 0).reshaped(c.grad.shape) },
+                    c.second {
+                        grad.indexSelected(dim: 0, positions: c.indices).reshaped(c.shape0 + rest)
+                            .sum(toShape: withoutLeadingOnes(c.shape1)).reshaped(c.shape1)
+                    })
+        }
     }
 }
 

@@ -5,18 +5,18 @@
 
 enum Add: OpDefinition {
     static let name = "AddBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         (c.first { c.grad.sum(toShape: c.shape0) }, c.second { c.grad.sum(toShape: c.shape1) })
     }
 }
 
 enum AddScalar: OpDefinition {
     static let name = "AddBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad, nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad, nil) }
 }
 
 extension Tensor where Scalar: TensorScalar {
@@ -44,26 +44,26 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Sub: OpDefinition {
     static let name = "SubBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         (c.first { c.grad.sum(toShape: c.shape0) }, c.second { c.grad.sum(toShape: c.shape1).unary(.neg) })
     }
 }
 
 enum SubScalar: OpDefinition {
     static let name = "SubBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad, nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad, nil) }
 }
 
 /// `s - a`: PyTorch records `rsub(a, s)`.
 enum RsubScalar: OpDefinition {
     static let name = "RsubBackward1"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.unary(.neg), nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.unary(.neg), nil) }
 }
 
 extension Tensor where Scalar: TensorScalar {
@@ -91,27 +91,25 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Mul: OpDefinition {
     static let name = "MulBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         // `x * x` (one input edge and `x` saved, see `*`): both products are g·x and go to one
         // place, so their sum is formed in one pass. (A product with one input edge saves only
         // the other factor, never its own input.)
         if c.node.inputs.1.kind == .none && c.node.saved.0 >= 0 {
             guard c.needs.0 else { return (nil, nil) }
-            let (partial, x) = (c.partials.0, c.saved0)
+            let (partial, x) = (c.partial0, c.saved0)
             return (BackwardContext.adding(partial, to: c.gradBinary(.selfProductBackward, x)), nil)
         }
         // Mul accumulates itself (`OpKind.fusesAccumulation`): partial + g·other.
-        return (c.first { product(c, c.saved1, shape: c.inputShape0, partial: c.partials.0) },
-                c.second { product(c, c.saved0, shape: c.inputShape1, partial: c.partials.1) })
+        return (c.first { product(c, c.saved1, shape: c.inputShape0, partial: c.partial0) },
+                c.second { product(c, c.saved0, shape: c.inputShape1, partial: c.partial1) })
     }
 
     /// `partial + g · other`, summed to `shape` when broadcast; one pass when nothing broadcasts.
     @inline(__always)
-    private static func product<S>(
-        _ c: BackwardContext<S>, _ other: DenseTensor<S>, shape: [Int], partial: DenseTensor<S>?
-    ) -> DenseTensor<S> {
+    private static func product<V>(_ c: BackwardContext<V>, _ other: V, shape: [Int], partial: V?) -> V {
         if let partial, c.grad.shape == other.shape, c.grad.shape == shape, partial.shape == shape {
             return c.grad.multiplied(by: other, adding: partial)
         }
@@ -121,9 +119,9 @@ enum Mul: OpDefinition {
 
 enum MulScalar: OpDefinition {
     static let name = "MulBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.mul, scalar: c.scalar), nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.gradBinary(.mul, scalar: c.scalar), nil) }
 }
 
 extension Tensor where Scalar: TensorScalar {
@@ -154,9 +152,9 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Div: OpDefinition {
     static let name = "DivBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         // d(a/b)/db = -a / b², computed as PyTorch computes it, -g · ((a / b) / b): forming b²
         // first underflows or overflows where the result does not (Float a = b = 1e-30 gave
         // -inf for -1e30; b = 1e20 gave 0 for -1e-20). `a` is saved only for that one.
@@ -168,20 +166,23 @@ enum Div: OpDefinition {
 
 enum DivScalar: OpDefinition {
     static let name = "DivBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.div, scalar: c.scalar), nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.gradBinary(.div, scalar: c.scalar), nil) }
 }
 
 /// `s / a`: PyTorch computes `reciprocal(a) * s`, so the node it shows is the multiplication.
 enum ScalarDiv: OpDefinition {
     static let name = "MulBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        // d(s · r)/da with r = 1/a: -(g s) r²; `saved0` is r.
-        let r = c.saved0
-        return (c.grad.binary(.mul, scalar: c.scalar).binary(.mul, r.binary(.mul, r)).unary(.neg), nil)
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            // d(s · r)/da with r = 1/a: -(g s) r²; `saved0` is r.
+            let r = c.saved0
+            return (c.grad.binary(.mul, scalar: c.scalar).binary(.mul, r.binary(.mul, r)).unary(.neg), nil)
+        }
     }
 }
 
@@ -213,9 +214,9 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Neg: OpDefinition {
     static let name = "NegBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.unary(.neg), nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.unary(.neg), nil) }
 }
 
 extension Tensor where Scalar: TensorScalar {

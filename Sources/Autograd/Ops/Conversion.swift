@@ -6,12 +6,15 @@ enum ToCopy: OpDefinition {
     static let name = "ToCopyBackward0"
     /// The gradient converted back to the source's type, sent across to the source's graph
     /// (Note [Conversions between graphs]); nothing flows inside this graph.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        let send = c.segment.with { $0.crossings[c.dim] }
-        send(c.grad)
-        return (nil, nil)
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            let send = c.segment.with { $0.crossings[c.dim] }
+            send(c.grad)
+            return (nil, nil)
+        }
     }
 }
 

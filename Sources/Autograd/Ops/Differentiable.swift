@@ -5,9 +5,11 @@ import Arena
 protocol OpDefinition {
     /// PyTorch's `grad_fn` class name, e.g. `"MulBackward0"`.
     static var name: String { get }
-    /// The gradients for the node's inputs, given the gradient of its output. An input whose
-    /// `needs` flag is false gets `nil` and costs nothing.
-    static func backward<Scalar: TensorScalar>(_ c: consuming BackwardContext<Scalar>) -> InputGrads<Scalar>
+    /// The gradients for the node's inputs, given the gradient of its output: the op's
+    /// derivative formula, in either interpretation (Note [Two interpretations of a
+    /// derivative] in GradientValue.swift). An input whose `needs` flag is false gets `nil`
+    /// and costs nothing.
+    static func backward<V: GradientValue>(_ c: consuming BackwardContext<V>) -> Gradients<V>
     /// Whether the op saves its output (`saved0`) rather than its inputs (`saved0` is input 0's
     /// value, `saved1` input 1's). Only the error for a saved value changed in place reads it,
     /// to name the node that made that value, as PyTorch does.
@@ -22,27 +24,40 @@ extension OpDefinition {
     static var isView: Bool { false }
 }
 
-typealias InputGrads<Scalar: TensorScalar> = (DenseTensor<Scalar>?, DenseTensor<Scalar>?)
+/// A derivative's gradients for its inputs 0 and 1, `nil` for none.
+typealias Gradients<V: GradientValue> = (V?, V?)
+/// The dense sweep's.
+typealias InputGrads<Scalar: TensorScalar> = Gradients<DenseTensor<Scalar>>
 
-/// What a derivative can see: the output's gradient and what the node saved.
-struct BackwardContext<Scalar: TensorScalar> {
+/// What a derivative can see: the output's gradient and what the node saved, as values of
+/// the interpretation it runs in (`DenseTensor` in the plain sweep, `Tensor` in the recorded one).
+struct BackwardContext<V: GradientValue> {
+    typealias Scalar = V.Scalar
     /// The gradient of the loss with respect to the node's output.
-    let grad: DenseTensor<Scalar>
+    let grad: V
     let node: Node
     /// Borrowed for each read: an `unowned(unsafe)` field still retained it around every use.
     let segment: UnownedRef<Segment<Scalar>>
     /// For ops whose `OpKind.fusesAccumulation` is set: the gradients inputs 0 and 1 have
     /// received so far, taken out of the sweep's tables. The derivative returns the sums
     /// (`partial + its own`), so that it can form them in one pass.
+    /// Typed as the dense sweep's (the recorded sweep has none): fields of the generic value type
+    /// made each context's destruction walk `V`'s value witnesses (+280 instructions a seed step).
     let partials: (DenseTensor<Scalar>?, DenseTensor<Scalar>?)
     /// Whether the sweep holds the only reference to `grad`'s storage (no other edge, retained
     /// gradient or caller's tensor shares it), so that a derivative may write over it.
     let ownsGrad: Bool
+    /// The node's entry in its segment (the recorded interpretation rebuilds a saved output
+    /// with it as its history).
+    let entry: UInt32
 
     /// Whether input 0 / input 1 needs a gradient.
     var needs: (Bool, Bool) { (node.inputs.0.kind != .none, node.inputs.1.kind != .none) }
-    var saved0: DenseTensor<Scalar> { segment.with { $0.saved[Int(node.saved.0)] } }
-    var saved1: DenseTensor<Scalar> { segment.with { $0.saved[Int(node.saved.1)] } }
+    /// What input 0 / input 1 received before this node ran (only with `fusesAccumulation`).
+    var partial0: V? { partials.0.map { $0 as! V } }
+    var partial1: V? { partials.1.map { $0 as! V } }
+    var saved0: V { V.saved(at: node.saved.0, input: 0, self) }
+    var saved1: V { V.saved(at: node.saved.1, input: 1, self) }
     var shape0: [Int] { segment.with { $0.shapes[Int(node.shapes.0)] } }
     /// The shape of input 0 / input 1 of a product (`Saved.forProduct`): its saved value's, or
     /// the shape kept in its place.
@@ -60,7 +75,7 @@ struct BackwardContext<Scalar: TensorScalar> {
 
     /// `partial + new` (the order the sweep adds in), or `new` when nothing came before.
     @inline(__always)
-    static func adding(_ partial: DenseTensor<Scalar>?, to new: DenseTensor<Scalar>) -> DenseTensor<Scalar> {
+    static func adding(_ partial: V?, to new: V) -> V {
         guard let partial else { return new }
         return partial.binary(.add, new)
     }
@@ -73,22 +88,35 @@ struct BackwardContext<Scalar: TensorScalar> {
     /// per element, 8× slower than writing a new buffer (the mlp-large step, `perf annotate`).
     /// Consuming, so that the gradient moves through to the result unretained.
     @inline(__always)
-    consuming func gradBinary(_ op: BinaryOp, _ other: DenseTensor<Scalar>) -> DenseTensor<Scalar> {
+    consuming func gradBinary(_ op: BinaryOp, _ other: V) -> V {
         grad.binary(op, other, overwriting: ownsGrad)
     }
 
     /// `grad ⊙ scalar`, over the gradient's buffer when the sweep owns it (see the other overload).
     @inline(__always)
-    consuming func gradBinary(_ op: BinaryOp, scalar: Scalar) -> DenseTensor<Scalar> {
+    consuming func gradBinary(_ op: BinaryOp, scalar: Scalar) -> V {
         grad.binary(op, scalar: scalar, overwriting: ownsGrad)
     }
 
     /// `f()` when input 0 needs a gradient, else `nil`.
     @inline(__always)
-    func first(_ f: () -> DenseTensor<Scalar>) -> DenseTensor<Scalar>? { needs.0 ? f() : nil }
+    func first(_ f: () -> V) -> V? { needs.0 ? f() : nil }
     /// `f()` when input 1 needs a gradient, else `nil`.
     @inline(__always)
-    func second(_ f: () -> DenseTensor<Scalar>) -> DenseTensor<Scalar>? { needs.1 ? f() : nil }
+    func second(_ f: () -> V) -> V? { needs.1 ? f() : nil }
+
+    /// For a derivative still written on `DenseTensor` only (its kernels have no recorded
+    /// composition yet, or its saved value is one the forward computed): runs `body` in the
+    /// dense sweep, and traps, naming the node, in the recorded one. In the dense sweep's
+    /// specialization the cast is between equal types and compiles away.
+    @inline(__always)
+    consuming func denseOnly(_ body: (consuming BackwardContext<DenseTensor<Scalar>>) -> InputGrads<Scalar>) -> Gradients<V> {
+        let op = node.op
+        guard let dense = self as? BackwardContext<DenseTensor<Scalar>> else {
+            trap("\(op.name)'s derivative runs only in the plain backward sweep: it can't be recorded (differentiated again) yet")
+        }
+        return body(dense) as! Gradients<V>
+    }
 }
 
 /// The derivative of an op with more than two inputs or more than one output (Note [Nodes with
@@ -101,7 +129,7 @@ protocol WideOpDefinition: OpDefinition {
 
 extension WideOpDefinition {
     /// Not used: the sweep calls ``backward(wide:)`` for a wide node.
-    static func backward<Scalar: TensorScalar>(_ c: consuming BackwardContext<Scalar>) -> InputGrads<Scalar> {
+    static func backward<V: GradientValue>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         trap("\(name) is a node with any number of inputs and outputs; the sweep calls backward(wide:)")
     }
 }

@@ -5,9 +5,9 @@
 
 enum Pow: OpDefinition {
     static let name = "PowBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         (c.saved0.powBackward(grad: c.grad, exponent: c.scalar), nil)   // p · x^(p-1) · g
     }
 }
@@ -26,24 +26,24 @@ extension Tensor where Scalar: TensorScalar {
 enum Exp: OpDefinition {
     static let name = "ExpBackward0"
     static let savesOutput = true
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.mul, c.saved0), nil) }  // g · eˣ
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.gradBinary(.mul, c.saved0), nil) }  // g · eˣ
 }
 
 enum Log: OpDefinition {
     static let name = "LogBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.div, c.saved0), nil) }  // g / x
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.gradBinary(.div, c.saved0), nil) }  // g / x
 }
 
 enum Sqrt: OpDefinition {
     static let name = "SqrtBackward0"
     static let savesOutput = true
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.sqrtBackward, c.saved0), nil) }  // g / 2√x
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.gradBinary(.sqrtBackward, c.saved0), nil) }  // g / 2√x
 }
 
 extension Tensor where Scalar: TensorScalar {
@@ -73,17 +73,17 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Abs: OpDefinition {
     static let name = "AbsBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.absBackward, c.saved0), nil) }  // g · sign(x)
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.binary(.absBackward, c.saved0), nil) }  // g · sign(x)
 }
 
 enum ReluOp: OpDefinition {
     static let name = "ReluBackward0"
     static let savesOutput = true
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.binary(.reluBackward, c.saved0), nil) }  // y <= 0 ? 0 : g (g at NaN)
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.binary(.reluBackward, c.saved0), nil) }  // y <= 0 ? 0 : g (g at NaN)
 }
 
 extension Tensor where Scalar: TensorScalar {
@@ -107,17 +107,17 @@ extension Tensor where Scalar: TensorScalar {
 enum SigmoidOp: OpDefinition {
     static let name = "SigmoidBackward0"
     static let savesOutput = true
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.sigmoidBackward, c.saved0), nil) }  // g · y(1 - y)
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.gradBinary(.sigmoidBackward, c.saved0), nil) }  // g · y(1 - y)
 }
 
 enum TanhOp: OpDefinition {
     static let name = "TanhBackward0"
     static let savesOutput = true
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.gradBinary(.tanhBackward, c.saved0), nil) }  // g · (1 - y²)
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.gradBinary(.tanhBackward, c.saved0), nil) }  // g · (1 - y²)
 }
 
 extension Tensor where Scalar: TensorScalar {

@@ -12,8 +12,11 @@ import TensorCore
 enum IndexSelect: OpDefinition {
     static let name = "IndexSelectBackward0"
     /// `zeros(self).index_add(dim, index, grad)` (derivatives.yaml's `index_select_backward`).
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        (c.first { DenseTensor(shape: c.shape0, repeating: 0).indexAdded(dim: c.dim, positions: c.indices, source: c.grad) }, nil)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            (c.first { DenseTensor(shape: c.shape0, repeating: 0).indexAdded(dim: c.dim, positions: c.indices, source: c.grad) }, nil)
+        }
     }
 }
 
@@ -53,11 +56,14 @@ extension Tensor where Scalar: TensorScalar {
 enum Gather: OpDefinition {
     static let name = "GatherBackward0"
     /// `zeros(self).scatter_add(dim, index, grad)`; the index has the gradient's shape.
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        (c.first {
-            let index = try! DenseTensor<Int>(scalars: c.indices, shape: c.grad.shape)
-            return DenseTensor(shape: c.shape0, repeating: 0).scatterAdded(dim: c.dim, index: index, source: c.grad)
-        }, nil)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            (c.first {
+                let index = try! DenseTensor<Int>(scalars: c.indices, shape: c.grad.shape)
+                return DenseTensor(shape: c.shape0, repeating: 0).scatterAdded(dim: c.dim, index: index, source: c.grad)
+            }, nil)
+        }
     }
 }
 
@@ -95,17 +101,20 @@ enum ScatterAdd: OpDefinition {
     /// `self: grad`, `src: grad.gather(dim, index)`. That has the index's shape: a source larger
     /// than the index (which the forward allows, reading only what the index covers) gets a
     /// gradient of the wrong shape, which PyTorch's engine then refuses; so does this one.
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        let (indexShape, sourceShape) = (c.shape0, c.shape1)
-        return (c.first { c.grad }, c.second {
-            let index = try! DenseTensor<Int>(scalars: c.indices, shape: indexShape)
-            let g = c.grad.gathered(dim: c.dim, index: index)
-            guard indexShape != sourceShape else { return g }
-            // The engine's `validate_outputs`: a gradient the input's shape broadcasts to is summed down.
-            let expandable = sourceShape.count <= indexShape.count && zip(sourceShape.reversed(), indexShape.reversed()).allSatisfy { $0 == $1 || $0 == 1 }
-            trapUnless(expandable, "Function ScatterAddBackward0 returned an invalid gradient at index 1 - got \(indexShape) but expected shape compatible with \(sourceShape)")
-            return g.sum(toShape: sourceShape)
-        })
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            let (indexShape, sourceShape) = (c.shape0, c.shape1)
+            return (c.first { c.grad }, c.second {
+                let index = try! DenseTensor<Int>(scalars: c.indices, shape: indexShape)
+                let g = c.grad.gathered(dim: c.dim, index: index)
+                guard indexShape != sourceShape else { return g }
+                // The engine's `validate_outputs`: a gradient the input's shape broadcasts to is summed down.
+                let expandable = sourceShape.count <= indexShape.count && zip(sourceShape.reversed(), indexShape.reversed()).allSatisfy { $0 == $1 || $0 == 1 }
+                trapUnless(expandable, "Function ScatterAddBackward0 returned an invalid gradient at index 1 - got \(indexShape) but expected shape compatible with \(sourceShape)")
+                return g.sum(toShape: sourceShape)
+            })
+        }
     }
 }
 

@@ -6,20 +6,20 @@ import Arena
 enum LinearOp: OpDefinition {
     /// PyTorch's `F.linear` on a 2-D input with a bias records `addmm`.
     static let name = "AddmmBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         // Inputs: 0 = x [N, in], 1 = weight [out, in]; the bias's gradient goes through `bias`.
-        (c.first { c.grad.matmul(c.saved1) },                  // ∂/∂x = G · W
-         c.second { c.grad.matmul(c.saved0, transposeA: true) })  // ∂/∂W = Gᵀ · x
+        (c.first { c.grad.matmul(c.saved1, transposeA: false, transposeB: false) },                  // ∂/∂x = G · W
+         c.second { c.grad.matmul(c.saved0, transposeA: true, transposeB: false) })  // ∂/∂W = Gᵀ · x
     }
 }
 
 enum LinearBias: OpDefinition {
     static let name = "AddmmBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         // Inputs: 0 = the matmul part (the LinearOp node), 1 = bias [out]: ∂/∂b = Σ rows of G.
         (c.grad, c.second { c.grad.sum(dim: 0, keepDim: false) })
     }

@@ -8,18 +8,21 @@ import Arena
 /// the derivative with respect to the logits is `(softmax − onehot) / N`.
 enum CrossEntropy: OpDefinition {
     static let name = "NllLossBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        let logProbabilities = c.saved0
-        let targets = c.indices
-        let classes = logProbabilities.shape.last ?? 1
-        let scale = c.grad.scalar! / S(Swift.max(targets.count, 1))
-        let grad = logProbabilities.unary(.exp).binary(.mul, scalar: scale)
-        grad.withMutableElements { g in
-            for (row, t) in targets.enumerated() { g[row * classes + t] -= scale }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            let logProbabilities = c.saved0
+            let targets = c.indices
+            let classes = logProbabilities.shape.last ?? 1
+            let scale = c.grad.scalar! / S(Swift.max(targets.count, 1))
+            let grad = logProbabilities.unary(.exp).binary(.mul, scalar: scale)
+            grad.withMutableElements { g in
+                for (row, t) in targets.enumerated() { g[row * classes + t] -= scale }
+            }
+            return (grad, nil)
         }
-        return (grad, nil)
     }
 }
 
@@ -55,14 +58,17 @@ public func crossEntropy<Scalar: TensorScalar>(logits: Tensor<Scalar>, targets: 
 
 enum MseLoss: OpDefinition {
     static let name = "MseLossBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        // ∂/∂a = 2 (a − b) g / n, ∂/∂b its negation; summed back over broadcast dims.
-        let diff = c.saved0
-        let scale = 2 * c.grad.scalar! / S(Swift.max(diff.count, 1))
-        let g = diff.binary(.mul, scalar: scale)
-        return (c.first { g.sum(toShape: c.shape0) }, c.second { g.unary(.neg).sum(toShape: c.shape1) })
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            // ∂/∂a = 2 (a − b) g / n, ∂/∂b its negation; summed back over broadcast dims.
+            let diff = c.saved0
+            let scale = 2 * c.grad.scalar! / S(Swift.max(diff.count, 1))
+            let g = diff.binary(.mul, scalar: scale)
+            return (c.first { g.sum(toShape: c.shape0) }, c.second { g.unary(.neg).sum(toShape: c.shape1) })
+        }
     }
 }
 

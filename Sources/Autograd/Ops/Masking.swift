@@ -23,9 +23,12 @@ enum MaskedFill: OpDefinition {
     static let name = "MaskedFillBackward0"
     /// `grad.masked_fill(mask, 0)`, summed to the input's shape (a mask larger than the input
     /// broadcast it).
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        (c.first { flat(c.grad, c.grad.shape).indexFilled(dim: 0, positions: c.indices, value: 0)
-            .reshaped(c.grad.shape).sum(toShape: c.shape0) }, nil)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            (c.first { flat(c.grad, c.grad.shape).indexFilled(dim: 0, positions: c.indices, value: 0)
+                .reshaped(c.grad.shape).sum(toShape: c.shape0) }, nil)
+        }
     }
 }
 
@@ -53,15 +56,18 @@ extension Tensor where Scalar: TensorScalar {
 enum Where: OpDefinition {
     static let name = "WhereBackward0"
     /// `a: where(condition, grad, 0)`, `b: where(condition, 0, grad)`, each summed to its shape.
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        let (shape, positions) = (c.grad.shape, c.indices)
-        let grad = flat(c.grad, shape)
-        return (c.first {
-                    DenseTensor(shape: [grad.count], repeating: 0)
-                        .indexCopied(dim: 0, positions: positions, source: grad.indexSelected(dim: 0, positions: positions))
-                        .reshaped(shape).sum(toShape: c.shape0)
-                },
-                c.second { grad.indexFilled(dim: 0, positions: positions, value: 0).reshaped(shape).sum(toShape: c.shape1) })
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            let (shape, positions) = (c.grad.shape, c.indices)
+            let grad = flat(c.grad, shape)
+            return (c.first {
+                        DenseTensor(shape: [grad.count], repeating: 0)
+                            .indexCopied(dim: 0, positions: positions, source: grad.indexSelected(dim: 0, positions: positions))
+                            .reshaped(shape).sum(toShape: c.shape0)
+                    },
+                    c.second { grad.indexFilled(dim: 0, positions: positions, value: 0).reshaped(shape).sum(toShape: c.shape1) })
+        }
     }
 }
 

@@ -7,9 +7,9 @@ import Arena
 
 enum Mm: OpDefinition {
     static let name = "MmBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         (c.first { Self.product(c.grad, c.saved1, transposeB: true, like: c.inputLayout0) },   // ∂/∂A = G · Bᵀ
          c.second { Self.product(c.saved0, c.grad, transposeA: true, like: c.inputLayout1) })  // ∂/∂B = Aᵀ · G
     }
@@ -25,8 +25,8 @@ enum Mm: OpDefinition {
         (a.isContiguous ? 0 : (a.matrixLayout == .columnMajor ? 1 : 0)) | (b.isContiguous ? 0 : (b.matrixLayout == .columnMajor ? 2 : 0))
     }
 
-    static func product<S: TensorScalar>(_ a: DenseTensor<S>, _ b: DenseTensor<S>, transposeA: Bool = false, transposeB: Bool = false,
-                           like layout: MatrixLayout) -> DenseTensor<S> {
+    static func product<V: GradientValue>(_ a: V, _ b: V, transposeA: Bool = false, transposeB: Bool = false,
+                                          like layout: MatrixLayout) -> V {
         guard layout == .columnMajor else { return a.matmul(b, transposeA: transposeA, transposeB: transposeB) }
         return b.matmul(a, transposeA: !transposeB, transposeB: !transposeA).transposed(0, 1)
     }
@@ -36,9 +36,9 @@ enum Mm: OpDefinition {
 
 enum Mv: OpDefinition {
     static let name = "MvBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         (c.first { c.grad.outer(c.saved1) },                    // ∂/∂A = g ⊗ v
          c.second { c.saved0.matvec(c.grad, transpose: true) })  // ∂/∂v = Aᵀ · g
     }

@@ -111,7 +111,7 @@ enum OpKind: UInt8, CaseIterable, Sendable {
     /// call through the existential would look up generic metadata at every node.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    func backward<S: TensorScalar>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    func backward<S: TensorScalar>(_ c: consuming BackwardContext<DenseTensor<S>>) -> InputGrads<S> {
         switch self {
         case .add: Add.backward(consume c)
         case .addScalar: AddScalar.backward(consume c)

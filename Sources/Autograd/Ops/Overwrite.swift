@@ -7,27 +7,27 @@
 
 enum Fill: OpDefinition {
     static let name = "FillBackward2"   // fill_ with a number (FillBackward3 takes a 0-d tensor)
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        (c.first { DenseTensor(shape: c.grad.shape, repeating: 0) }, nil)
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        (c.first { c.grad.zerosLike() }, nil)
     }
 }
 
 enum Zero: OpDefinition {
     static let name = "ZeroBackward0"
     /// `fill(0)`'s: a zero gradient for the overwritten value.
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { Fill.backward(c) }
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { Fill.backward(c) }
 }
 
 // MARK: - copy
 
 enum Copy: OpDefinition {
     static let name = "CopyBackwards"   // PyTorch's spelling, without a number
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        (c.first { DenseTensor(shape: c.grad.shape, repeating: 0) }, c.second { c.grad.sum(toShape: c.shape1) })
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        (c.first { c.grad.zerosLike() }, c.second { c.grad.sum(toShape: c.shape1) })
     }
 }
 

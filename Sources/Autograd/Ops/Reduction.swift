@@ -22,16 +22,16 @@ extension DenseTensor where Scalar: TensorScalar {
 
 enum Sum: OpDefinition {
     static let name = "SumBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.broadcasted(to: c.shape0), nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.broadcasted(to: c.shape0), nil) }
 }
 
 enum SumDim: OpDefinition {
     static let name = "SumBackward1"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         (c.grad.unreduced(dim: c.dim, keepDim: c.keepDim, to: c.shape0), nil)
     }
 }
@@ -56,22 +56,22 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Mean: OpDefinition {
     static let name = "MeanBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        // The output is 0-d, so its gradient is one value: a fill of g / n, not a division then
-        // an expand (two buffers).
-        (DenseTensor(shape: c.shape0, repeating: c.grad.scalar! / S(Shape.count(c.shape0))), nil)
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        // The output is 0-d, so its gradient is one value (`spread`: in the dense sweep one fill
+        // of g / n, not a division then an expand).
+        (c.grad.spread(to: c.shape0, dividedBy: V.Scalar(Shape.count(c.shape0))), nil)
     }
 }
 
 enum MeanDim: OpDefinition {
     static let name = "MeanBackward1"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         let size = c.shape0.isEmpty ? 1 : c.shape0[Shape.normalize(dim: c.dim, rank: c.shape0.count)]
-        return (c.grad.binary(.div, scalar: S(size)).unreduced(dim: c.dim, keepDim: c.keepDim, to: c.shape0), nil)
+        return (c.grad.binary(.div, scalar: V.Scalar(size)).unreduced(dim: c.dim, keepDim: c.keepDim, to: c.shape0), nil)
     }
 }
 
@@ -95,21 +95,27 @@ extension Tensor where Scalar: TensorScalar {
 
 enum MaxAll: OpDefinition {
     static let name = "MaxBackward1"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        // Ties share the gradient evenly, as PyTorch's evenly_distribute_backward.
-        (c.saved0.maxBackward(grad: c.grad.scalar!, maximum: c.scalar), nil)
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            // Ties share the gradient evenly, as PyTorch's evenly_distribute_backward.
+            (c.saved0.maxBackward(grad: c.grad.scalar!, maximum: c.scalar), nil)
+        }
     }
 }
 
 enum MaxDim: OpDefinition {
     static let name = "MaxBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        let g = c.grad.withReducedDim(c.dim, keepDim: c.keepDim, inputRank: c.shape0.count)
-        return (g.scatter(indices: c.indices, dim: c.dim, into: c.shape0), nil)
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            let g = c.grad.withReducedDim(c.dim, keepDim: c.keepDim, inputRank: c.shape0.count)
+            return (g.scatter(indices: c.indices, dim: c.dim, into: c.shape0), nil)
+        }
     }
 }
 

@@ -8,9 +8,9 @@ import Arena
 enum Reshape: OpDefinition {
     static let name = "ViewBackward0"
     static let isView = true
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.reshaped(c.shape0), nil) }
 }
 
 extension Tensor where Scalar: TensorScalar {
@@ -43,9 +43,9 @@ extension Tensor where Scalar: TensorScalar {
 enum T: OpDefinition {
     static let name = "TBackward0"
     static let isView = true
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         (c.grad.rank < 2 ? c.grad : c.grad.transposed(0, 1), nil)   // t() of a 0-d or 1-d tensor is itself
     }
 }
@@ -53,9 +53,9 @@ enum T: OpDefinition {
 enum Transpose: OpDefinition {
     static let name = "TransposeBackward0"
     static let isView = true
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.transposed(c.dim, c.dim2), nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.transposed(c.dim, c.dim2), nil) }
 }
 
 extension Tensor where Scalar: TensorScalar {
@@ -79,9 +79,9 @@ extension Tensor where Scalar: TensorScalar {
 enum Unsqueeze: OpDefinition {
     static let name = "UnsqueezeBackward0"
     static let isView = true
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.reshaped(c.shape0), nil) }
 }
 
 extension Tensor where Scalar: TensorScalar {
@@ -99,9 +99,9 @@ extension Tensor where Scalar: TensorScalar {
 enum Expand: OpDefinition {
     static let name = "ExpandBackward0"
     static let isView = true
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.sum(toShape: c.shape0), nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.sum(toShape: c.shape0), nil) }
 }
 
 extension Tensor where Scalar: TensorScalar {

@@ -4,9 +4,9 @@
 enum SoftmaxOp: OpDefinition {
     static let name = "SoftmaxBackward0"
     static let savesOutput = true
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         // y ⊙ (g − Σ g ⊙ y), the sum along the softmax dim
         let y = c.saved0
         let dot = c.grad.binary(.mul, y).sum(dim: c.dim, keepDim: true)
@@ -17,9 +17,9 @@ enum SoftmaxOp: OpDefinition {
 enum LogSoftmaxOp: OpDefinition {
     static let name = "LogSoftmaxBackward0"
     static let savesOutput = true
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         // g − exp(y) ⊙ Σ g, the sum along the dim
         let total = c.grad.sum(dim: c.dim, keepDim: true)
         return (c.grad.binary(.sub, c.saved0.unary(.exp).binary(.mul, total)), nil)

@@ -149,9 +149,9 @@ enum Alias: OpDefinition {
     static let name = "AliasBackward0"
     static let isView = true
     /// The gradient itself: the alias is the same elements.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad, nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad, nil) }
 }
 
 extension Tensor where Scalar: TensorScalar {
@@ -188,10 +188,13 @@ extension Tensor where Scalar: TensorScalar {
 enum FillTensor: OpDefinition {
     static let name = "FillBackward3"   // fill_ with a 0-d tensor (Overwrite.swift's Fill takes a number)
     /// No gradient reaches the overwritten value (zeros); the 0-d value gets the sum of the gradient.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        (c.first { DenseTensor(shape: c.grad.shape, repeating: 0) }, c.second { c.grad.sum(toShape: []) })
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            (c.first { DenseTensor(shape: c.grad.shape, repeating: 0) }, c.second { c.grad.sum(toShape: []) })
+        }
     }
 }
 

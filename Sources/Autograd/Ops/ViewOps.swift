@@ -13,9 +13,9 @@ enum Permute: OpDefinition {
     static let name = "PermuteBackward0"
     static let isView = true
     /// PyTorch's `permute_backwards`: the gradient permuted by the inverse permutation.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         let dims = c.indices
         var inverse = [Int](repeating: 0, count: dims.count)
         for (position, axis) in dims.enumerated() { inverse[axis] = position }
@@ -50,18 +50,18 @@ enum Squeeze: OpDefinition {
     static let name = "SqueezeBackward0"
     static let isView = true
     /// PyTorch's `unsqueeze_to`: the removed size-1 dimensions put back.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.reshaped(c.shape0), nil) }
 }
 
 enum SqueezeDim: OpDefinition {
     static let name = "SqueezeBackward1"
     static let isView = true
     /// PyTorch's `unsqueeze_to(grad, dim, sizes)`: the dimension put back if it was removed.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.reshaped(c.shape0), nil) }
 }
 
 extension Tensor where Scalar: TensorScalar {
@@ -98,17 +98,17 @@ extension Tensor where Scalar: TensorScalar {
 enum ReshapeAlias: OpDefinition {
     static let name = "ReshapeAliasBackward0"
     static let isView = true
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.reshaped(c.shape0), nil) }
 }
 
 enum UnsafeView: OpDefinition {
     static let name = "UnsafeViewBackward0"
     // A view of a fresh copy, which nothing else reads: PyTorch's `_unsafe_view` is no view.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.reshaped(c.shape0), nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.reshaped(c.shape0), nil) }
 }
 
 extension Tensor {
@@ -227,11 +227,14 @@ enum Select: OpDefinition {
     static let name = "SelectBackward0"
     static let isView = true
     /// PyTorch's `select_backward`: zeros of the input's shape with the gradient at the index.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        let (dim, index) = (c.dim, c.dim2)
-        return (c.first { DenseTensor.zeros(c.shape0, placing: c.grad, at: { $0.selected(dim: dim, index: index) }) }, nil)
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            let (dim, index) = (c.dim, c.dim2)
+            return (c.first { DenseTensor.zeros(c.shape0, placing: c.grad, at: { $0.selected(dim: dim, index: index) }) }, nil)
+        }
     }
 }
 
@@ -265,16 +268,19 @@ enum Slice: OpDefinition {
     /// every `step`-th element from `start` (`dim2`). `narrow` saves no step (0: every element);
     /// a stepped slice (`x[.stride(a..<b, by: s)]`, Subscripts.swift) saves it as the node's
     /// `scalar`.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
-        let (dim, start) = (c.dim, c.dim2)
-        let step = Swift.max(1, Int(c.node.scalar))
-        let count = c.grad.shape[dim]
-        let span = count == 0 ? 0 : (count - 1) * step + 1
-        return (c.first {
-            DenseTensor.zeros(c.shape0, placing: c.grad, at: { $0.narrowed(dim: dim, start: start, length: span, step: step) })
-        }, nil)
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        typealias S = V.Scalar
+        return c.denseOnly { c in
+            let (dim, start) = (c.dim, c.dim2)
+            let step = Swift.max(1, Int(c.node.scalar))
+            let count = c.grad.shape[dim]
+            let span = count == 0 ? 0 : (count - 1) * step + 1
+            return (c.first {
+                DenseTensor.zeros(c.shape0, placing: c.grad, at: { $0.narrowed(dim: dim, start: start, length: span, step: step) })
+            }, nil)
+        }
     }
 }
 
@@ -304,9 +310,9 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Clone: OpDefinition {
     static let name = "CloneBackward0"
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad, nil) }
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad, nil) }
 }
 
 extension Tensor where Scalar: TensorScalar {

@@ -1,0 +1,190 @@
+import Arena
+
+/// The values a derivative formula computes with, and the operations it may use on them.
+///
+/// Note [Two interpretations of a derivative]: each op's derivative is written once, as a
+/// formula generic over `GradientValue` (`self: grad * other`, in the spirit of PyTorch's
+/// derivatives.yaml), and runs in one of two interpretations:
+///
+/// - **`DenseTensor`**, the plain backward sweep: every operation is a kernel call, the fused
+///   ones (`multiplied(by:adding:)`, `binary(.reluBackward, …)`, `powBackward`) are one pass,
+///   and a gradient the sweep owns is written over in place (`overwriting:`). Nothing is
+///   recorded. This is today's speed and today's buffer reuse.
+/// - **`Tensor`**, the recorded sweep (`Graph.recordedGradients`): every operation is the
+///   public op of the same meaning, recorded as it runs, so that the gradients it returns have
+///   history and can be differentiated again. A fused operation is its composition of recorded
+///   ops (`reluBackward` is a `maskedFill`, `sigmoidBackward` is `g · (y · (1 − y))`); a saved
+///   value is rebuilt from the node's edges as the tensor it was (an input's value with the
+///   input's history, a saved output with the node's own).
+///
+/// The names are `DenseTensor`'s, so that it conforms with nothing to write; `Tensor`'s
+/// conformance (below) says what each operation means as recorded ops. A derivative still
+/// written on `DenseTensor` only says so (`BackwardContext.denseOnly`), and the recorded sweep
+/// traps with its name there.
+protocol GradientValue {
+    associatedtype Scalar: TensorScalar
+    var shape: [Int] { get }
+    var rank: Int { get }
+
+    func unary(_ op: UnaryOp) -> Self
+    func binary(_ op: BinaryOp, _ other: Self) -> Self
+    func binary(_ op: BinaryOp, scalar: Scalar) -> Self
+    /// `binary(op, other)`, over this value's buffer when `overwriting` (only the dense
+    /// interpretation reuses buffers; the recorded one ignores the flag).
+    consuming func binary(_ op: BinaryOp, _ other: Self, overwriting: Bool) -> Self
+    consuming func binary(_ op: BinaryOp, scalar: Scalar, overwriting: Bool) -> Self
+    /// `addend + self · other`, one shape.
+    func multiplied(by other: Self, adding addend: Self) -> Self
+    /// `grad · p · self^(p−1)`, zeros for `p == 0` (PyTorch's `pow_backward`).
+    func powBackward(grad: Self, exponent: Scalar) -> Self
+
+    /// Summed over the dimensions that broadcasting added or stretched, down to `shape`.
+    func sum(toShape shape: [Int]) -> Self
+    func sum(dim: Int, keepDim: Bool) -> Self
+    /// A value of this value's shape read as if broadcast to `shape`.
+    func broadcasted(to shape: [Int]) -> Self
+    /// A gradient of a reduction along `dim` spread back over the input's shape.
+    func unreduced(dim: Int, keepDim: Bool, to inputShape: [Int]) -> Self
+    /// A 0-d value divided by `divisor` at every position of `shape` (the mean's derivative).
+    func spread(to shape: [Int], dividedBy divisor: Scalar) -> Self
+    /// Zeros of this value's shape.
+    func zerosLike() -> Self
+
+    func reshaped(_ shape: [Int]) -> Self
+    func transposed(_ d0: Int, _ d1: Int) -> Self
+    func permuted(_ dims: [Int]) -> Self
+
+    func matmul(_ other: Self, transposeA: Bool, transposeB: Bool) -> Self
+    func matvec(_ vector: Self, transpose: Bool) -> Self
+    func outer(_ other: Self) -> Self
+
+    /// The value the node saved at `position` (input `input`'s, or the node's output's): the
+    /// dense interpretation reads it; the recorded one rebuilds the tensor it was.
+    static func saved(at position: Int32, input: Int, _ c: borrowing BackwardContext<Self>) -> Self
+}
+
+// MARK: - the dense interpretation
+
+extension DenseTensor: GradientValue where Scalar: TensorScalar {
+    func spread(to shape: [Int], dividedBy divisor: Scalar) -> DenseTensor {
+        // One fill of g / n, not a division then an expand (two buffers).
+        DenseTensor(shape: shape, repeating: scalar! / divisor)
+    }
+
+    func zerosLike() -> DenseTensor { DenseTensor(shape: shape, repeating: 0) }
+
+    @inline(__always)
+    static func saved(at position: Int32, input: Int, _ c: borrowing BackwardContext<DenseTensor>) -> DenseTensor {
+        c.segment.with { $0.saved[Int(position)] }
+    }
+}
+
+// MARK: - the recorded interpretation
+
+extension Tensor: GradientValue where Scalar: TensorScalar {
+    func unary(_ op: UnaryOp) -> Tensor {
+        switch op {
+        case .neg: -self
+        case .exp: exp()
+        case .log: log()
+        case .sqrt: sqrt()
+        case .abs: abs()
+        case .relu: relu()
+        case .sigmoid: sigmoid()
+        case .tanh: tanh()
+        }
+    }
+
+    /// `self ⊙ other` as recorded ops; for the derivative kernels, `self` is the gradient and
+    /// `other` the value the kernel reads.
+    func binary(_ op: BinaryOp, _ other: Tensor) -> Tensor {
+        switch op {
+        case .add: return self + other
+        case .sub: return self - other
+        case .mul: return self * other
+        case .div: return self / other
+        // PyTorch's threshold_backward: the gradient where the value is above 0 (or NaN).
+        case .reluBackward: return maskedFill(other .<= 0, with: 0)
+        case .sigmoidBackward: return self * (other * (1 - other))
+        case .tanhBackward: return self * (1 - other * other)
+        case .absBackward: return self * (Tensor(other .> 0) - Tensor(other .< 0))   // g · sgn(x), sgn(0) = sgn(NaN) = 0
+        case .sqrtBackward: return self / (other * 2)
+        case .selfProductBackward:
+            let t = self * other
+            return t + t
+        }
+    }
+
+    func binary(_ op: BinaryOp, scalar: Scalar) -> Tensor {
+        switch op {
+        case .add: self + scalar
+        case .sub: self - scalar
+        case .mul: self * scalar
+        case .div: self / scalar
+        default: binary(op, Tensor(data: DenseTensor(scalar)))
+        }
+    }
+
+    consuming func binary(_ op: BinaryOp, _ other: Tensor, overwriting: Bool) -> Tensor { binary(op, other) }
+    consuming func binary(_ op: BinaryOp, scalar: Scalar, overwriting: Bool) -> Tensor { binary(op, scalar: scalar) }
+
+    func multiplied(by other: Tensor, adding addend: Tensor) -> Tensor { addend + self * other }
+
+    func powBackward(grad: Tensor, exponent: Scalar) -> Tensor {
+        if exponent == 0 { return zerosLike() }
+        return grad * (pow(exponent - 1) * exponent)
+    }
+
+    func sum(toShape target: [Int]) -> Tensor {
+        guard shape != target else { return self }
+        var summed = self
+        let lead = rank - target.count
+        for _ in 0..<lead { summed = summed.sum(dim: 0, keepDim: false) }
+        for d in target.indices where target[d] == 1 && summed.shape[d] != 1 {
+            summed = summed.sum(dim: d, keepDim: true)
+        }
+        return summed
+    }
+
+    func broadcasted(to shape: [Int]) -> Tensor { self.shape == shape ? self : expanded(to: shape) }
+
+    func unreduced(dim: Int, keepDim: Bool, to inputShape: [Int]) -> Tensor {
+        let kept = keepDim || inputShape.isEmpty ? self : unsqueezed(dim: Shape.normalize(dim: dim, rank: inputShape.count))
+        return kept.broadcasted(to: inputShape)
+    }
+
+    func spread(to shape: [Int], dividedBy divisor: Scalar) -> Tensor { (self / divisor).broadcasted(to: shape) }
+
+    func zerosLike() -> Tensor { Tensor(data: DenseTensor(shape: shape, repeating: 0)) }
+
+    func matmul(_ other: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
+        (transposeA ? transposed() : self).matmul(transposeB ? other.transposed() : other)
+    }
+
+    func matvec(_ vector: Tensor, transpose: Bool) -> Tensor { (transpose ? transposed() : self).matmul(vector) }
+
+    func outer(_ other: Tensor) -> Tensor { unsqueezed(dim: 1).matmul(other.unsqueezed(dim: 0)) }
+
+    /// Note [Two interpretations of a derivative]: a saved output is the node's own output again
+    /// (its history is the node); a saved input is the input's value with the input's history
+    /// (the leaf itself, or the node behind the edge), or a constant where nothing behind it
+    /// needs a gradient. A value the forward computed for its derivative (a reciprocal, the
+    /// log-probabilities) is not rebuilt: such derivatives are `denseOnly`.
+    static func saved(at position: Int32, input: Int, _ c: borrowing BackwardContext<Tensor>) -> Tensor {
+        let value = c.segment.with { $0.saved[Int(position)] }
+        let node = c.node
+        if node.op.definition.savesOutput {
+            let segment = c.segment.object
+            return Tensor(data: value, history: History(segment: segment, generation: segment.generation,
+                                                        index: c.entry, op: node.op))
+        }
+        trapUnless(node.op.savesInputValues, "\(node.op.name) saves a value its forward computed: its derivative can't be recorded yet")
+        let edge = input == 0 ? node.inputs.0 : node.inputs.1
+        guard edge.kind != .none, let graph = c.segment.object.graph else { return Tensor(data: value) }
+        let segment = graph.segment(edge.segment)
+        trapUnless(segment.generation == edge.generation, "the graph behind a saved value was freed")
+        if edge.kind == .leaf { return segment.leaves[Int(edge.index)] }
+        return Tensor(data: value, history: History(segment: segment, generation: edge.generation, index: edge.index,
+                                                    op: segment.nodes[Int(edge.index)].pointee.op))
+    }
+}

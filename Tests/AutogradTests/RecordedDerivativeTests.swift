@@ -1,0 +1,133 @@
+import XCTest
+@testable import Autograd
+import TensorCore
+
+/// The recorded interpretation of the derivatives (Note [Two interpretations of a derivative]):
+/// for each op whose derivative is a formula, in Double,
+///
+/// 1. the gradients the recorded sweep forms equal the plain sweep's, and
+/// 2. differentiating them again gives the Hessian-vector product `H·v`, checked against
+///    central differences of the plain sweep's gradients, `(∇f(x + εv) − ∇f(x − εv)) / 2ε`.
+///
+/// So each derivative is one formula that runs both ways, and the recorded one is itself
+/// differentiable: what `createGraph` (issue 17) stands on.
+final class RecordedDerivativeTests: XCTestCase {
+    /// A scalar function of the inputs, made of the ops under test (with nonlinear parts around
+    /// linear ops, so that their second derivatives are not all zero).
+    struct Case {
+        let name: String
+        let shapes: [[Int]]
+        /// Inputs kept away from 0 (for `log`, `sqrt`, a divisor, `abs`, `relu` kinks).
+        var awayFromZero = false
+        let f: ([Tensor<Double>]) -> Tensor<Double>
+    }
+
+    static var cases: [Case] { [
+        Case(name: "add (broadcast), self product, sum", shapes: [[2, 3], [3]]) { x in
+            let s = x[0] + x[1]
+            return (s * s).sum()
+        },
+        Case(name: "addScalar, rsubScalar, subScalar, mul, exp", shapes: [[2, 3]]) { x in
+            (((x[0] + 2) * (3 - x[0]) - 1) * 0.1).exp().sum()
+        },
+        Case(name: "sub (broadcast), pow", shapes: [[2, 3], [2, 1]]) { x in (x[0] - x[1]).pow(3).sum() },
+        Case(name: "mul (broadcast), mul", shapes: [[2, 3], [2, 1]]) { x in (x[0] * x[1] * x[0]).sum() },
+        Case(name: "mulScalar, divScalar, tanh, mean", shapes: [[3, 2]]) { x in ((x[0] * 3) / 2).tanh().mean() },
+        Case(name: "div (broadcast)", shapes: [[2, 3], [3]], awayFromZero: true) { x in (x[0] / x[1]).sum() },
+        Case(name: "neg, sigmoid", shapes: [[4]]) { x in (-x[0]).sigmoid().sum() },
+        Case(name: "log, abs", shapes: [[2, 2]], awayFromZero: true) { x in (x[0].abs() * x[0]).log().sum() },
+        Case(name: "sqrt", shapes: [[3]]) { x in (x[0] * x[0] + 1).sqrt().sum() },
+        Case(name: "relu", shapes: [[5]], awayFromZero: true) { x in (x[0].relu() * x[0].relu() * x[0]).sum() },
+        Case(name: "sum(dim:), mean(dim:keepDim:)", shapes: [[2, 3]]) { x in
+            x[0].sum(dim: 1).pow(2).sum() + (x[0].mean(dim: 0, keepDim: true) * x[0]).pow(2).mean()
+        },
+        Case(name: "reshape, t, transpose, unsqueeze, expand, permute, squeeze", shapes: [[2, 3], [3]]) { x in
+            let a = x[0].reshaped([3, 2]).transposed() * x[0]
+            let b = x[1].unsqueezed(dim: 0).expanded(to: [2, 3]) * a.transposed(0, 1).transposed()
+            let c = b.unsqueezed(dim: 2).permuted([2, 1, 0]).squeezed().squeezed(dim: 0)
+            return (c * c).sum()
+        },
+        Case(name: "mm", shapes: [[2, 3], [3, 4]]) { x in x[0].matmul(x[1]).pow(2).sum() },
+        Case(name: "mm of a transposed operand", shapes: [[2, 3], [4, 3]]) { x in x[0].matmul(x[1].transposed()).tanh().sum() },
+        Case(name: "mv", shapes: [[3, 2], [2]]) { x in x[0].matmul(x[1]).tanh().sum() },
+        Case(name: "linear with bias", shapes: [[4, 3], [2, 3], [2]]) { x in linear(x[0], weight: x[1], bias: x[2]).tanh().sum() },
+        Case(name: "linear without bias", shapes: [[4, 3], [2, 3]]) { x in linear(x[0], weight: x[1], bias: nil).pow(2).sum() },
+        Case(name: "softmax", shapes: [[2, 4], [2, 4]]) { x in (x[0].softmax(dim: 1) * x[1]).sum() },
+        Case(name: "logSoftmax", shapes: [[3, 4]]) { x in x[0].logSoftmax(dim: 1).pow(2).mean() },
+    ] }
+
+    func testRecordedGradientsEqualThePlainSweepsAndDifferentiateAgain() throws {
+        var generator = RandomGenerator(seed: 17)
+        for c in Self.cases {
+            let values = c.shapes.map { shape -> DenseTensor<Double> in
+                var d = Tensor<Double>.randn(shape, using: &generator).data
+                if c.awayFromZero { d = d.binary(.add, d.unary(.abs).binary(.div, d).binary(.mul, scalar: 0.5)) }   // x + sgn(x)/2
+                return d
+            }
+            let directions = c.shapes.map { Tensor<Double>.randn($0, using: &generator).data }
+
+            // 1. recorded == plain
+            let plain = try plainGradients(c.f, at: values)
+            let inputs = values.map { Tensor(data: $0, requiresGrad: true) }
+            let grads = try c.f(inputs).recordedGradients(wrt: inputs)
+            for k in inputs.indices {
+                let g = try XCTUnwrap(grads[k], "\(c.name): no recorded gradient for input \(k)")
+                assertClose(g.data, plain[k], tolerance: 1e-12, "\(c.name): recorded gradient of input \(k)")
+            }
+
+            // 2. the recorded gradients differentiate again: ∇(∇f · v) = H v
+            var gv: Tensor<Double>?
+            for k in inputs.indices {
+                let term = (grads[k]! * Tensor(data: directions[k])).sum()
+                gv = gv.map { $0 + term } ?? term
+            }
+            let product = try XCTUnwrap(gv)
+            XCTAssertTrue(product.requiresGrad, "\(c.name): the recorded gradients have no history")
+            try product.backward()
+            let eps = 1e-6
+            let plus = try plainGradients(c.f, at: zip(values, directions).map { $0.binary(.add, $1.binary(.mul, scalar: eps)) })
+            let minus = try plainGradients(c.f, at: zip(values, directions).map { $0.binary(.sub, $1.binary(.mul, scalar: eps)) })
+            for k in inputs.indices {
+                let numeric = plus[k].binary(.sub, minus[k]).binary(.div, scalar: 2 * eps)
+                let analytic = inputs[k].grad?.data ?? DenseTensor(shape: values[k].shape, repeating: 0)
+                assertClose(analytic, numeric, tolerance: 1e-6, "\(c.name): H·v for input \(k)")
+            }
+        }
+    }
+
+    func testGradientOfAGradientHasTheHistoryPyTorchShows() throws {
+        // d/dx Σ x³ = 3x², recorded: its grad_fn is the product that formed it.
+        let x = Tensor<Double>.full([3], value: 2, requiresGrad: true)
+        let g = try XCTUnwrap(x.pow(3).sum().recordedGradients(wrt: [x])[0])
+        XCTAssertEqual(g.data.scalars, [12, 12, 12])
+        XCTAssertEqual(g.gradFn?.name, "MulBackward0")
+        try g.sum().backward()
+        XCTAssertEqual(x.grad?.data.scalars, [12, 12, 12])   // d/dx Σ 3x² = 6x
+        XCTAssertNil(try Tensor<Double>.ones([2], requiresGrad: true).sum().recordedGradients(wrt: [x])[0])
+    }
+
+    func testRecordedSweepLeavesGradsAndGraphAsTheyWere() throws {
+        let x = Tensor<Double>.full([2], value: 3, requiresGrad: true)
+        let y = (x * x).sum()
+        _ = try y.recordedGradients(wrt: [x])
+        XCTAssertNil(x.grad)
+        try y.backward()   // the graph is still there
+        XCTAssertEqual(x.grad?.data.scalars, [6, 6])
+    }
+
+    private func plainGradients(_ f: ([Tensor<Double>]) -> Tensor<Double>, at values: [DenseTensor<Double>]) throws -> [DenseTensor<Double>] {
+        let inputs = values.map { Tensor(data: $0.copied(), requiresGrad: true) }
+        try f(inputs).backward()
+        return inputs.map { $0.grad?.data ?? DenseTensor(shape: $0.shape, repeating: 0) }
+    }
+
+    private func assertClose(_ a: DenseTensor<Double>, _ b: DenseTensor<Double>, tolerance: Double, _ message: String,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.shape, b.shape, message, file: file, line: line)
+        let (x, y) = (a.contiguous().scalars, b.contiguous().scalars)
+        for i in x.indices where Swift.abs(x[i] - y[i]) > tolerance * Swift.max(1, Swift.abs(y[i])) {
+            XCTFail("\(message): element \(i): \(x[i]) vs \(y[i])", file: file, line: line)
+            return
+        }
+    }
+}
