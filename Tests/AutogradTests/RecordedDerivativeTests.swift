@@ -54,7 +54,38 @@ final class RecordedDerivativeTests: XCTestCase {
         Case(name: "linear without bias", shapes: [[4, 3], [2, 3]]) { x in linear(x[0], weight: x[1], bias: nil).pow(2).sum() },
         Case(name: "softmax", shapes: [[2, 4], [2, 4]]) { x in (x[0].softmax(dim: 1) * x[1]).sum() },
         Case(name: "logSoftmax", shapes: [[3, 4]]) { x in x[0].logSoftmax(dim: 1).pow(2).mean() },
+        Case(name: "max", shapes: [[2, 3]]) { x in (x[0].max() * x[0]).sum() },
+        Case(name: "max(dim:)", shapes: [[3, 4]]) { x in x[0].max(dim: 1).pow(3).sum() + x[0].max(dim: 0, keepDim: true).sum() },
+        Case(name: "gather", shapes: [[2, 3]]) { x in x[0].gather(dim: 1, index: index([[2, 0, 2, 1], [1, 1, 0, 2]])).pow(3).sum() },
+        Case(name: "scatterAdd", shapes: [[3, 2], [2, 2]]) { x in
+            x[0].scatterAdd(dim: 0, index: index([[2, 0], [2, 1]]), source: x[1]).pow(3).sum()
+        },
+        Case(name: "maskedFill (broadcast mask)", shapes: [[2, 3]]) { x in
+            (x[0].maskedFill(Tensor<Bool>(data: try! DenseTensor(scalars: [true, false, true], shape: [3])), with: 0.5) * x[0]).pow(2).sum()
+        },
+        Case(name: "where (broadcast)", shapes: [[2, 3], [3]]) { x in
+            Tensor.where(Tensor<Bool>(data: try! DenseTensor(scalars: [false, true, true, false, false, true], shape: [2, 3])), x[0], x[1]).pow(3).sum()
+        },
+        Case(name: "cat", shapes: [[2, 3], [2, 1], [2, 2]]) { x in Tensor.cat(x, dim: 1).pow(3).sum() },
+        Case(name: "stack", shapes: [[3], [3]]) { x in (Tensor.stack(x, dim: 1) * Tensor.stack(x, dim: 0).transposed()).pow(2).sum() },
+        Case(name: "split, chunked (a piece unused)", shapes: [[5, 2]]) { x in
+            let pieces = x[0].split(size: 2, dim: 0)
+            let halves = x[0].chunked(2, dim: 1)
+            return pieces[0].pow(3).sum() + (pieces[2] * pieces[2]).sum() + (halves[1] * halves[1]).sum()
+        },
+        Case(name: "unbind", shapes: [[3, 2]]) { x in
+            let rows = x[0].unbind(dim: 0)
+            return (rows[0] * rows[2]).pow(2).sum()
+        },
+        Case(name: "select, narrow", shapes: [[3, 4]]) { x in
+            (x[0].select(dim: 1, index: 2) * x[0].narrow(dim: 1, start: 1, length: 3).sum(dim: 1)).pow(2).sum()
+        },
+        Case(name: "stepped slice", shapes: [[7, 2]]) { x in x[0][.stride(1..<7, by: 2)].pow(3).sum() },
     ] }
+
+    static func index(_ rows: [[Int]]) -> Tensor<Int> {
+        Tensor<Int>(data: try! DenseTensor(scalars: rows.flatMap { $0 }, shape: [rows.count, rows[0].count]))
+    }
 
     func testRecordedGradientsEqualThePlainSweepsAndDifferentiateAgain() throws {
         var generator = RandomGenerator(seed: 17)

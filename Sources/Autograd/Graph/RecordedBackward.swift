@@ -44,13 +44,34 @@ extension Graph where Scalar: TensorScalar {
             for k in wanted[entry] ?? [] { results[k] = grad }
             let segment = segment(entry.segment)
             guard segment.generation == entry.generation else { throw .graphFreed }
-            let node = segment.nodes[Int(entry.index)].pointee
-            trapUnless(!node.isWide, "\(node.op.name)'s derivative runs only in the plain backward sweep: it can't be recorded (differentiated again) yet")
+            let pointer = segment.nodes[Int(entry.index)]
+            let node = pointer.pointee
             try segment.checkSavedVersions(node)
-            let context = BackwardContext(grad: grad, node: node, segment: UnownedRef(segment), partials: (nil, nil),
-                                          ownsGrad: false, entry: entry.index)
-            let grads = Self.derivative(node.op.definition, context)
-            for (edge, g) in [(node.inputs.0, grads.0), (node.inputs.1, grads.1)] {
+            let inputGrads: [(Edge, Tensor<Scalar>?)]
+            if node.isWide {
+                // Every output's gradient is complete when the first of them comes up (their
+                // consumers all came later): the node runs once, with all of them.
+                var base = Int(entry.index), end = base
+                while base > 0 && segment.nodes[base - 1] == pointer { base -= 1 }
+                while end + 1 < segment.nodes.count && segment.nodes[end + 1] == pointer { end += 1 }
+                var grads = [Tensor<Scalar>?]()
+                for slot in base...end {
+                    let key = Entry(segment: entry.segment, generation: entry.generation, index: UInt32(slot))
+                    grads.append(slot == Int(entry.index) ? grad : pending.removeValue(forKey: key))
+                    for k in wanted[key] ?? [] where slot != Int(entry.index) { results[k] = grads.last! }
+                }
+                let edges = (0..<Int(node.inputCount)).map { Segment<Scalar>.input($0, of: pointer) }
+                let context = WideBackwardContext(grads: grads, node: node, needs: edges.map { $0.kind != .none },
+                                                  segment: UnownedRef(segment))
+                let definition = node.op.definition as! any WideOpDefinition.Type
+                inputGrads = Array(zip(edges, Self.wideDerivative(definition, context)))
+            } else {
+                let context = BackwardContext(grad: grad, node: node, segment: UnownedRef(segment), partials: (nil, nil),
+                                              ownsGrad: false, entry: entry.index)
+                let grads = Self.derivative(node.op.definition, context)
+                inputGrads = [(node.inputs.0, grads.0), (node.inputs.1, grads.1)]
+            }
+            for (edge, g) in inputGrads {
                 guard let g else { continue }
                 switch edge.kind {
                 case .none: continue
@@ -77,6 +98,12 @@ extension Graph where Scalar: TensorScalar {
         _ definition: D.Type, _ c: consuming BackwardContext<Tensor<Scalar>>
     ) -> Gradients<Tensor<Scalar>> {
         D.backward(c)
+    }
+
+    private static func wideDerivative<D: WideOpDefinition>(
+        _ definition: D.Type, _ c: WideBackwardContext<Tensor<Scalar>>
+    ) -> [Tensor<Scalar>?] {
+        D.backward(wide: c)
     }
 }
 

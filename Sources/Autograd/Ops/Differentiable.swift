@@ -124,7 +124,7 @@ struct BackwardContext<V: GradientValue> {
 protocol WideOpDefinition: OpDefinition {
     /// A gradient for each input (`nil` where `c.needs` is false or it is zero), given a gradient
     /// for each output (`nil` where none arrived: the derivative reads it as zeros).
-    static func backward<Scalar: TensorScalar>(wide c: WideBackwardContext<Scalar>) -> [DenseTensor<Scalar>?]
+    static func backward<V: GradientValue>(wide c: WideBackwardContext<V>) -> [V?]
 }
 
 extension WideOpDefinition {
@@ -135,13 +135,13 @@ extension WideOpDefinition {
 }
 
 /// What a wide node's derivative can see.
-struct WideBackwardContext<Scalar: TensorScalar> {
+struct WideBackwardContext<V: GradientValue> {
     /// The gradient of each output, `nil` where none arrived.
-    let grads: [DenseTensor<Scalar>?]
+    let grads: [V?]
     let node: Node
     /// Whether each input needs a gradient.
     let needs: [Bool]
-    let segment: UnownedRef<Segment<Scalar>>
+    let segment: UnownedRef<Segment<V.Scalar>>
 
     var indices: [Int] { segment.with { $0.indices[Int(node.indices)] } }
     var shape0: [Int] { segment.with { $0.shapes[Int(node.shapes.0)] } }

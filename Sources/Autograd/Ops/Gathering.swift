@@ -57,13 +57,10 @@ enum Gather: OpDefinition {
     static let name = "GatherBackward0"
     /// `zeros(self).scatter_add(dim, index, grad)`; the index has the gradient's shape.
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            (c.first {
-                let index = try! DenseTensor<Int>(scalars: c.indices, shape: c.grad.shape)
-                return DenseTensor(shape: c.shape0, repeating: 0).scatterAdded(dim: c.dim, index: index, source: c.grad)
-            }, nil)
-        }
+        (c.first {
+            let index = try! DenseTensor<Int>(scalars: c.indices, shape: c.grad.shape)
+            return V.zeros(shaped: c.shape0).scatterAdded(dim: c.dim, index: index, source: c.grad)
+        }, nil)
     }
 }
 
@@ -102,19 +99,16 @@ enum ScatterAdd: OpDefinition {
     /// than the index (which the forward allows, reading only what the index covers) gets a
     /// gradient of the wrong shape, which PyTorch's engine then refuses; so does this one.
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            let (indexShape, sourceShape) = (c.shape0, c.shape1)
-            return (c.first { c.grad }, c.second {
-                let index = try! DenseTensor<Int>(scalars: c.indices, shape: indexShape)
-                let g = c.grad.gathered(dim: c.dim, index: index)
-                guard indexShape != sourceShape else { return g }
-                // The engine's `validate_outputs`: a gradient the input's shape broadcasts to is summed down.
-                let expandable = sourceShape.count <= indexShape.count && zip(sourceShape.reversed(), indexShape.reversed()).allSatisfy { $0 == $1 || $0 == 1 }
-                trapUnless(expandable, "Function ScatterAddBackward0 returned an invalid gradient at index 1 - got \(indexShape) but expected shape compatible with \(sourceShape)")
-                return g.sum(toShape: sourceShape)
-            })
-        }
+        let (indexShape, sourceShape) = (c.shape0, c.shape1)
+        return (c.first { c.grad }, c.second {
+            let index = try! DenseTensor<Int>(scalars: c.indices, shape: indexShape)
+            let g = c.grad.gathered(dim: c.dim, index: index)
+            guard indexShape != sourceShape else { return g }
+            // The engine's `validate_outputs`: a gradient the input's shape broadcasts to is summed down.
+            let expandable = sourceShape.count <= indexShape.count && zip(sourceShape.reversed(), indexShape.reversed()).allSatisfy { $0 == $1 || $0 == 1 }
+            trapUnless(expandable, "Function ScatterAddBackward0 returned an invalid gradient at index 1 - got \(indexShape) but expected shape compatible with \(sourceShape)")
+            return g.sum(toShape: sourceShape)
+        })
     }
 }
 
@@ -147,5 +141,14 @@ extension Tensor where Scalar: TensorScalar {
         }
         return Tensor.record(data.scatterAdded(dim: axis, index: index.data, source: source.data), .scatterAdd, self, source,
                              Saved(shapes: (index.shape, source.shape), indices: index.scalars, dim: axis))
+    }
+}
+
+extension Tensor where Scalar: TensorScalar {
+    /// The derivatives' gather and scatter-add, recorded (the public ops, with the index as a tensor).
+    func gathered(dim: Int, index: DenseTensor<Int>) -> Tensor { gather(dim: dim, index: Tensor<Int>(data: index)) }
+
+    func scatterAdded(dim: Int, index: DenseTensor<Int>, source: Tensor) -> Tensor {
+        scatterAdd(dim: dim, index: Tensor<Int>(data: index), source: source)
     }
 }

@@ -43,14 +43,42 @@ protocol GradientValue {
     func sum(dim: Int, keepDim: Bool) -> Self
     /// A value of this value's shape read as if broadcast to `shape`.
     func broadcasted(to shape: [Int]) -> Self
-    /// A gradient of a reduction along `dim` spread back over the input's shape.
-    func unreduced(dim: Int, keepDim: Bool, to inputShape: [Int]) -> Self
+    /// A reduction's output (or gradient) with the reduced dimension back as size 1 when
+    /// `keepDim` dropped it.
+    func withReducedDim(_ dim: Int, keepDim: Bool, inputRank: Int) -> Self
     /// A 0-d value divided by `divisor` at every position of `shape` (the mean's derivative).
     func spread(to shape: [Int], dividedBy divisor: Scalar) -> Self
     /// Zeros of this value's shape.
     func zerosLike() -> Self
+    /// Zeros of `shape`, needing no gradient.
+    static func zeros(shaped shape: [Int]) -> Self
+    /// `grad` shared by the positions holding `maximum` (`self` is the input; ties evenly, as
+    /// PyTorch's `evenly_distribute_backward`; NaN counts as equal to a NaN maximum).
+    func maxBackward(grad: Self, maximum: Scalar) -> Self
+    /// Zeros of `inputShape` with this value's elements at `indices` along `dim` (`max(dim:)`'s
+    /// derivative; this value has the output's shape with the reduced dimension kept).
+    func scatter(indices: [Int], dim: Int, into inputShape: [Int]) -> Self
+    func gathered(dim: Int, index: DenseTensor<Int>) -> Self
+    func scatterAdded(dim: Int, index: DenseTensor<Int>, source: Self) -> Self
+    /// This value with zeros at `positions` (row-major positions of its elements).
+    func zeroed(atFlatPositions positions: [Int]) -> Self
+    /// Zeros, but this value's elements at `positions` (row-major positions).
+    func kept(atFlatPositions positions: [Int]) -> Self
 
     func reshaped(_ shape: [Int]) -> Self
+    func selected(dim: Int, index: Int) -> Self
+    func narrowed(dim: Int, start: Int, length: Int, step: Int) -> Self
+    /// Zeros of `shape` with this value at `index` along `dim` (`select`'s derivative).
+    func placedSelection(in shape: [Int], dim: Int, index: Int) -> Self
+    /// Zeros of `shape` with this value at every `step`-th position from `start` along `dim`
+    /// (a slice's derivative).
+    func placedSlice(in shape: [Int], dim: Int, start: Int, step: Int) -> Self
+    /// The gradient of an input split into pieces of `sizes` along `dim`: the pieces' gradients
+    /// joined, zeros where a piece received none.
+    static func joined(_ grads: [Self?], sizes: [Int], dim: Int, inputShape: [Int]) -> Self
+    /// The gradient of an input unbound along `dim`: the pieces' gradients stacked, zeros where
+    /// a piece received none.
+    static func stacked(_ grads: [Self?], dim: Int, inputShape: [Int]) -> Self
     func transposed(_ d0: Int, _ d1: Int) -> Self
     func permuted(_ dims: [Int]) -> Self
 
@@ -63,6 +91,14 @@ protocol GradientValue {
     static func saved(at position: Int32, input: Int, _ c: borrowing BackwardContext<Self>) -> Self
 }
 
+extension GradientValue {
+    /// A reduction's gradient along `dim` spread back over the input's shape (PyTorch's
+    /// `sum_backward`: the dimension put back if it was dropped, then expanded).
+    func unreduced(dim: Int, keepDim: Bool, to inputShape: [Int]) -> Self {
+        withReducedDim(dim, keepDim: keepDim, inputRank: inputShape.count).broadcasted(to: inputShape)
+    }
+}
+
 // MARK: - the dense interpretation
 
 extension DenseTensor: GradientValue where Scalar: TensorScalar {
@@ -72,6 +108,8 @@ extension DenseTensor: GradientValue where Scalar: TensorScalar {
     }
 
     func zerosLike() -> DenseTensor { DenseTensor(shape: shape, repeating: 0) }
+    static func zeros(shaped shape: [Int]) -> DenseTensor { DenseTensor(shape: shape, repeating: 0) }
+    func maxBackward(grad: DenseTensor, maximum: Scalar) -> DenseTensor { maxBackward(grad: grad.scalar!, maximum: maximum) }
 
     @inline(__always)
     static func saved(at position: Int32, input: Int, _ c: borrowing BackwardContext<DenseTensor>) -> DenseTensor {
@@ -148,14 +186,14 @@ extension Tensor: GradientValue where Scalar: TensorScalar {
 
     func broadcasted(to shape: [Int]) -> Tensor { self.shape == shape ? self : expanded(to: shape) }
 
-    func unreduced(dim: Int, keepDim: Bool, to inputShape: [Int]) -> Tensor {
-        let kept = keepDim || inputShape.isEmpty ? self : unsqueezed(dim: Shape.normalize(dim: dim, rank: inputShape.count))
-        return kept.broadcasted(to: inputShape)
+    func withReducedDim(_ dim: Int, keepDim: Bool, inputRank: Int) -> Tensor {
+        keepDim || inputRank == 0 ? self : unsqueezed(dim: Shape.normalize(dim: dim, rank: inputRank))
     }
 
     func spread(to shape: [Int], dividedBy divisor: Scalar) -> Tensor { (self / divisor).broadcasted(to: shape) }
 
     func zerosLike() -> Tensor { Tensor(data: DenseTensor(shape: shape, repeating: 0)) }
+    static func zeros(shaped shape: [Int]) -> Tensor { Tensor(data: DenseTensor(shape: shape, repeating: 0)) }
 
     func matmul(_ other: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
         (transposeA ? transposed() : self).matmul(transposeB ? other.transposed() : other)

@@ -10,13 +10,13 @@ import TensorCore
 enum Cat: WideOpDefinition {
     static let name = "CatBackward0"
     /// Each input's gradient is its slice of the output's, a view (PyTorch's `cat_tensors_backward`).
-    static func backward<S>(wide c: WideBackwardContext<S>) -> [DenseTensor<S>?] {
+    static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         let sizes = c.indices
         guard let grad = c.grads[0] else { return c.needs.map { _ in nil } }
         var start = 0
         return sizes.enumerated().map { k, size in
             defer { start += size }
-            return c.needs[k] ? grad.narrowed(dim: c.dim, start: start, length: size) : nil
+            return c.needs[k] ? grad.narrowed(dim: c.dim, start: start, length: size, step: 1) : nil
         }
     }
 }
@@ -76,7 +76,7 @@ extension Tensor {
 enum Stack: WideOpDefinition {
     static let name = "StackBackward0"
     /// Each input's gradient is its index of the output's along `dim`, a view (`unbind`).
-    static func backward<S>(wide c: WideBackwardContext<S>) -> [DenseTensor<S>?] {
+    static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         guard let grad = c.grads[0] else { return c.needs.map { _ in nil } }
         return c.needs.enumerated().map { k, needed in needed ? grad.selected(dim: c.dim, index: k) : nil }
     }
@@ -95,30 +95,18 @@ extension Tensor where Scalar: TensorScalar {
 
 // MARK: - split, chunked, unbind
 
-/// The gradient of an input split into `outputs` pieces along `dim`: the pieces' gradients joined,
-/// zeros where a piece received none.
-private func joinedGradients<S: TensorScalar>(_ grads: [DenseTensor<S>?], sizes: [Int], dim: Int, inputShape: [Int]) -> DenseTensor<S> {
-    let out = DenseTensor<S>(shape: inputShape, repeating: 0)
-    var start = 0
-    for (grad, size) in zip(grads, sizes) {
-        if let grad, size > 0 { out.narrowed(dim: dim, start: start, length: size).assign(grad) }
-        start += size
-    }
-    return out
-}
-
 enum Split: WideOpDefinition {
     static let name = "SplitBackward0"
     static let isView = true
-    static func backward<S>(wide c: WideBackwardContext<S>) -> [DenseTensor<S>?] {
-        [c.needs[0] ? joinedGradients(c.grads, sizes: c.indices, dim: c.dim, inputShape: c.shape0) : nil]
+    static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
+        [c.needs[0] ? V.joined(c.grads, sizes: c.indices, dim: c.dim, inputShape: c.shape0) : nil]
     }
 }
 
 enum SplitWithSizes: WideOpDefinition {
     static let name = "SplitWithSizesBackward0"
     static let isView = true
-    static func backward<S>(wide c: WideBackwardContext<S>) -> [DenseTensor<S>?] {
+    static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         Split.backward(wide: c)
     }
 }
@@ -126,13 +114,8 @@ enum SplitWithSizes: WideOpDefinition {
 enum Unbind: WideOpDefinition {
     static let name = "UnbindBackward0"
     static let isView = true
-    static func backward<S>(wide c: WideBackwardContext<S>) -> [DenseTensor<S>?] {
-        guard c.needs[0] else { return [nil] }
-        let out = DenseTensor<S>(shape: c.shape0, repeating: 0)
-        for (k, grad) in c.grads.enumerated() {
-            if let grad { out.selected(dim: c.dim, index: k).assign(grad) }
-        }
-        return [out]
+    static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
+        [c.needs[0] ? V.stacked(c.grads, dim: c.dim, inputShape: c.shape0) : nil]
     }
 }
 
@@ -202,5 +185,45 @@ extension Tensor where Scalar: TensorScalar {
     private func multiOutputView(of input: Tensor) -> Tensor {
         isMultiOutputView = true
         return view(of: input)
+    }
+}
+
+// MARK: - the derivatives' operations, in both interpretations
+
+extension DenseTensor where Scalar: TensorScalar {
+    static func joined(_ grads: [DenseTensor?], sizes: [Int], dim: Int, inputShape: [Int]) -> DenseTensor {
+        let out = DenseTensor(shape: inputShape, repeating: 0)
+        var start = 0
+        for (grad, size) in zip(grads, sizes) {
+            if let grad, size > 0 { out.narrowed(dim: dim, start: start, length: size).assign(grad) }
+            start += size
+        }
+        return out
+    }
+
+    static func stacked(_ grads: [DenseTensor?], dim: Int, inputShape: [Int]) -> DenseTensor {
+        let out = DenseTensor(shape: inputShape, repeating: 0)
+        for (k, grad) in grads.enumerated() {
+            if let grad { out.selected(dim: dim, index: k).assign(grad) }
+        }
+        return out
+    }
+}
+
+extension Tensor where Scalar: TensorScalar {
+    /// `cat` of the pieces' gradients, zeros for a piece that received none.
+    static func joined(_ grads: [Tensor?], sizes: [Int], dim: Int, inputShape: [Int]) -> Tensor {
+        cat(zip(grads, sizes).map { grad, size in
+            var shape = inputShape
+            shape[dim] = size
+            return grad ?? zeros(shaped: shape)
+        }, dim: dim)
+    }
+
+    /// `stack` of the pieces' gradients, zeros for a piece that received none.
+    static func stacked(_ grads: [Tensor?], dim: Int, inputShape: [Int]) -> Tensor {
+        var shape = inputShape
+        shape.remove(at: dim)
+        return stack(grads.map { $0 ?? zeros(shaped: shape) }, dim: dim)
     }
 }

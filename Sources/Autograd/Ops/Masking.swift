@@ -24,11 +24,7 @@ enum MaskedFill: OpDefinition {
     /// `grad.masked_fill(mask, 0)`, summed to the input's shape (a mask larger than the input
     /// broadcast it).
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            (c.first { flat(c.grad, c.grad.shape).indexFilled(dim: 0, positions: c.indices, value: 0)
-                .reshaped(c.grad.shape).sum(toShape: c.shape0) }, nil)
-        }
+        (c.first { c.grad.zeroed(atFlatPositions: c.indices).sum(toShape: c.shape0) }, nil)
     }
 }
 
@@ -57,17 +53,8 @@ enum Where: OpDefinition {
     static let name = "WhereBackward0"
     /// `a: where(condition, grad, 0)`, `b: where(condition, 0, grad)`, each summed to its shape.
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            let (shape, positions) = (c.grad.shape, c.indices)
-            let grad = flat(c.grad, shape)
-            return (c.first {
-                        DenseTensor(shape: [grad.count], repeating: 0)
-                            .indexCopied(dim: 0, positions: positions, source: grad.indexSelected(dim: 0, positions: positions))
-                            .reshaped(shape).sum(toShape: c.shape0)
-                    },
-                    c.second { grad.indexFilled(dim: 0, positions: positions, value: 0).reshaped(shape).sum(toShape: c.shape1) })
-        }
+        (c.first { c.grad.kept(atFlatPositions: c.indices).sum(toShape: c.shape0) },
+         c.second { c.grad.zeroed(atFlatPositions: c.indices).sum(toShape: c.shape1) })
     }
 }
 
@@ -89,5 +76,34 @@ extension Tensor where Scalar: TensorScalar {
             .indexCopied(dim: 0, positions: positions, source: flat(a.data, outShape).indexSelected(dim: 0, positions: positions))
             .reshaped(outShape)
         return record(chosen, .where, a, b, Saved(shapes: (a.shape, b.shape), indices: positions))
+    }
+}
+
+// MARK: - the derivatives' operations, in both interpretations
+
+extension DenseTensor where Scalar: TensorScalar {
+    func zeroed(atFlatPositions positions: [Int]) -> DenseTensor {
+        flat(self, shape).indexFilled(dim: 0, positions: positions, value: 0).reshaped(shape)
+    }
+
+    func kept(atFlatPositions positions: [Int]) -> DenseTensor {
+        let elements = flat(self, shape)
+        return DenseTensor(shape: [elements.count], repeating: 0)
+            .indexCopied(dim: 0, positions: positions, source: elements.indexSelected(dim: 0, positions: positions))
+            .reshaped(shape)
+    }
+}
+
+extension Tensor where Scalar: TensorScalar {
+    /// `maskedFill` with the mask the positions make.
+    func zeroed(atFlatPositions positions: [Int]) -> Tensor { maskedFill(mask(at: positions), with: 0) }
+
+    func kept(atFlatPositions positions: [Int]) -> Tensor { maskedFill(.!mask(at: positions), with: 0) }
+
+    /// A `Bool` tensor of this shape, `true` at the row-major `positions`.
+    private func mask(at positions: [Int]) -> Tensor<Bool> {
+        var flags = [Bool](repeating: false, count: count)
+        for p in positions { flags[p] = true }
+        return Tensor<Bool>(data: try! DenseTensor(scalars: flags, shape: shape))
     }
 }

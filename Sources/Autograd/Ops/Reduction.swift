@@ -2,12 +2,6 @@
 // elements: evenly for sums and means, to the chosen element(s) for max.
 
 extension DenseTensor where Scalar: TensorScalar {
-    /// The gradient of a reduction along `dim` brought back to `inputShape`: re-insert the
-    /// reduced dim if it was dropped, then broadcast.
-    func unreduced(dim: Int, keepDim: Bool, to inputShape: [Int]) -> DenseTensor {
-        withReducedDim(dim, keepDim: keepDim, inputRank: inputShape.count).broadcasted(to: inputShape)
-    }
-
     /// `self` (a reduction's output or its gradient) with the reduced dim back as size 1 when
     /// `keepDim` dropped it; a view, no copy.
     func withReducedDim(_ dim: Int, keepDim: Bool, inputRank: Int) -> DenseTensor {
@@ -98,11 +92,7 @@ enum MaxAll: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            // Ties share the gradient evenly, as PyTorch's evenly_distribute_backward.
-            (c.saved0.maxBackward(grad: c.grad.scalar!, maximum: c.scalar), nil)
-        }
+        (c.saved0.maxBackward(grad: c.grad, maximum: c.scalar), nil)
     }
 }
 
@@ -111,11 +101,8 @@ enum MaxDim: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            let g = c.grad.withReducedDim(c.dim, keepDim: c.keepDim, inputRank: c.shape0.count)
-            return (g.scatter(indices: c.indices, dim: c.dim, into: c.shape0), nil)
-        }
+        let g = c.grad.withReducedDim(c.dim, keepDim: c.keepDim, inputRank: c.shape0.count)
+        return (g.scatter(indices: c.indices, dim: c.dim, into: c.shape0), nil)
     }
 }
 
@@ -134,5 +121,20 @@ extension Tensor where Scalar: TensorScalar {
         let (values, indices) = withData { $0.max(dim: dim, keepDim: keepDim) }
         return Tensor.record(values, .maxDim, self, nil,
                              Saved(shapes: (shape, nil), indices: indices, dim: dim, keepDim: keepDim))
+    }
+}
+
+extension Tensor where Scalar: TensorScalar {
+    /// `maxBackward` recorded: PyTorch's `evenly_distribute_backward`, `mask · (grad / Σ mask)`.
+    func maxBackward(grad: Tensor, maximum: Scalar) -> Tensor {
+        let mask = Tensor(maximum.isNaN ? self .!= self : self .== maximum)
+        return mask * (grad / mask.sum())
+    }
+
+    /// `scatter(indices:dim:into:)` recorded: a `scatterAdd` into zeros.
+    func scatter(indices: [Int], dim: Int, into inputShape: [Int]) -> Tensor {
+        guard !inputShape.isEmpty else { return reshaped([]) }
+        let index = Tensor<Int>(data: try! DenseTensor(scalars: indices, shape: shape))
+        return Tensor.zeros(shaped: inputShape).scatterAdd(dim: dim, index: index, source: self)
     }
 }

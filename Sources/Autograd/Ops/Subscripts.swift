@@ -191,10 +191,7 @@ enum FillTensor: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            (c.first { DenseTensor(shape: c.grad.shape, repeating: 0) }, c.second { c.grad.sum(toShape: []) })
-        }
+        (c.first { c.grad.zerosLike() }, c.second { c.grad.sum(toShape: []) })
     }
 }
 

@@ -230,11 +230,7 @@ enum Select: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            let (dim, index) = (c.dim, c.dim2)
-            return (c.first { DenseTensor.zeros(c.shape0, placing: c.grad, at: { $0.selected(dim: dim, index: index) }) }, nil)
-        }
+        (c.first { c.grad.placedSelection(in: c.shape0, dim: c.dim, index: c.dim2) }, nil)
     }
 }
 
@@ -271,16 +267,7 @@ enum Slice: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            let (dim, start) = (c.dim, c.dim2)
-            let step = Swift.max(1, Int(c.node.scalar))
-            let count = c.grad.shape[dim]
-            let span = count == 0 ? 0 : (count - 1) * step + 1
-            return (c.first {
-                DenseTensor.zeros(c.shape0, placing: c.grad, at: { $0.narrowed(dim: dim, start: start, length: span, step: step) })
-            }, nil)
-        }
+        (c.first { c.grad.placedSlice(in: c.shape0, dim: c.dim, start: c.dim2, step: Swift.max(1, Int(c.node.scalar))) }, nil)
     }
 }
 
@@ -348,3 +335,39 @@ extension Tensor where Scalar: TensorScalar {
     }
 }
 
+
+// MARK: - the derivatives' operations, in both interpretations
+
+extension DenseTensor where Scalar: TensorScalar {
+    func placedSelection(in shape: [Int], dim: Int, index: Int) -> DenseTensor {
+        DenseTensor.zeros(shape, placing: self, at: { $0.selected(dim: dim, index: index) })
+    }
+
+    func placedSlice(in shape: [Int], dim: Int, start: Int, step: Int) -> DenseTensor {
+        let count = self.shape[dim]
+        let span = count == 0 ? 0 : (count - 1) * step + 1
+        return DenseTensor.zeros(shape, placing: self, at: { $0.narrowed(dim: dim, start: start, length: span, step: step) })
+    }
+}
+
+extension Tensor where Scalar: TensorScalar {
+    func selected(dim: Int, index: Int) -> Tensor { select(dim: dim, index: index) }
+
+    func narrowed(dim: Int, start: Int, length: Int, step: Int) -> Tensor {
+        step == 1 ? narrow(dim: dim, start: start, length: length)
+            : sliced(dim: dim, start: start, count: length == 0 ? 0 : (length - 1) / step + 1, step: step)
+    }
+
+    func placedSelection(in shape: [Int], dim: Int, index: Int) -> Tensor {
+        unsqueezed(dim: dim).placedSlice(in: shape, dim: dim, start: index, step: 1)
+    }
+
+    /// A `scatterAdd` into zeros, at the positions `start + k·step` along `dim`.
+    func placedSlice(in shape: [Int], dim: Int, start: Int, step: Int) -> Tensor {
+        let inner = self.shape[(dim + 1)...].reduce(1, *)
+        let size = self.shape[dim]
+        let positions = (0..<count).map { i in start + (i / inner) % size * step }
+        let index = Tensor<Int>(data: try! DenseTensor(scalars: positions, shape: self.shape))
+        return Tensor.zeros(shaped: shape).scatterAdd(dim: dim, index: index, source: self)
+    }
+}
