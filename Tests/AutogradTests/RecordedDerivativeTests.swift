@@ -81,6 +81,21 @@ final class RecordedDerivativeTests: XCTestCase {
             (x[0].select(dim: 1, index: 2) * x[0].narrow(dim: 1, start: 1, length: 3).sum(dim: 1)).pow(2).sum()
         },
         Case(name: "stepped slice", shapes: [[7, 2]]) { x in x[0][.stride(1..<7, by: 2)].pow(3).sum() },
+        Case(name: "indexSelect", shapes: [[3, 2]]) { x in x[0].indexSelect(dim: 0, index: Tensor<Int>([2, 0, 2])).pow(3).sum() },
+        Case(name: "index by Int and Bool tensors", shapes: [[3, 2]]) { x in
+            x[0][Tensor<Int>([1, 1, 0])].pow(3).sum() + x[0][Tensor<Bool>([true, false, true])].pow(2).sum()
+        },
+        Case(name: "index put", shapes: [[3, 2], [2, 2]]) { x in
+            let z = x[0] * 1
+            z[Tensor<Int>([0, 2])] = x[1]
+            return (z * x[0]).pow(2).sum()
+        },
+        Case(name: "in place through a view (CopySlices, AsStrided)", shapes: [[2, 3], [2, 2]]) { x in
+            let z = x[0] * 1
+            let v = z.narrow(dim: 1, start: 1, length: 2)
+            v *= x[1]
+            return z.pow(2).sum() + v.pow(3).sum() + z.transposed()[1].pow(3).sum()
+        },
     ] }
 
     static func index(_ rows: [[Int]]) -> Tensor<Int> {

@@ -72,15 +72,12 @@ enum IndexOp: OpDefinition {
     static let name = "IndexBackward0"
     /// `zeros(self).index_put_(indices, grad, accumulate=True)`: repeated positions add up.
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            (c.first {
-                let zeros = DenseTensor<S>(shape: c.shape0, repeating: 0).leadingFlattened(c.dim)
-                let count = c.indices.count
-                return zeros.indexAdded(dim: 0, positions: c.indices, source: c.grad.reshaped([count] + zeros.shape.dropFirst()))
-                    .reshaped(c.shape0)
-            }, nil)
-        }
+        (c.first {
+            let zeros = V.zeros(shaped: c.shape0).leadingFlattened(c.dim)
+            let count = c.indices.count
+            return zeros.indexAdded(dim: 0, positions: c.indices, source: c.grad.reshaped([count] + zeros.shape.dropFirst()))
+                .reshaped(c.shape0)
+        }, nil)
     }
 }
 
@@ -109,16 +106,13 @@ enum IndexPut: OpDefinition {
     /// (the gradient at the positions written, summed to its shape). `shape0` is the shape of
     /// the indexed part, `shape1` the value's.
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            let grad = c.grad.leadingFlattened(c.dim)
-            let rest = Array(c.grad.shape[c.dim...])
-            return (c.first { grad.indexFilled(dim: 0, positions: c.indices, value: 0).reshaped(c.grad.shape) },
-                    c.second {
-                        grad.indexSelected(dim: 0, positions: c.indices).reshaped(c.shape0 + rest)
-                            .sum(toShape: withoutLeadingOnes(c.shape1)).reshaped(c.shape1)
-                    })
-        }
+        let grad = c.grad.leadingFlattened(c.dim)
+        let rest = Array(c.grad.shape[c.dim...])
+        return (c.first { grad.indexFilled(dim: 0, positions: c.indices, value: 0).reshaped(c.grad.shape) },
+                c.second {
+                    grad.indexSelected(dim: 0, positions: c.indices).reshaped(c.shape0 + rest)
+                        .sum(toShape: withoutLeadingOnes(c.shape1)).reshaped(c.shape1)
+                })
     }
 }
 
@@ -149,5 +143,32 @@ extension Tensor where Scalar: TensorScalar {
         } else {
             data.copy(from: written.reshaped(shape))
         }
+    }
+}
+
+// MARK: - the derivatives' operations, recorded
+
+extension Tensor where Scalar: TensorScalar {
+    func leadingFlattened(_ dims: Int) -> Tensor { reshaped([Shape.count(Array(shape[..<dims]))] + shape[dims...]) }
+
+    func indexSelected(dim: Int, positions: [Int]) -> Tensor {
+        indexSelect(dim: dim, index: Tensor<Int>(data: try! DenseTensor(scalars: positions, shape: [positions.count])))
+    }
+
+    /// A `maskedFill` with a mask of the positions along `dim`, broadcast over the rest.
+    func indexFilled(dim: Int, positions: [Int], value: Scalar) -> Tensor {
+        var flags = [Bool](repeating: false, count: shape[dim])
+        for p in positions { flags[p] = true }
+        var maskShape = [Int](repeating: 1, count: rank)
+        maskShape[dim] = shape[dim]
+        return maskedFill(Tensor<Bool>(data: try! DenseTensor(scalars: flags, shape: maskShape)), with: value)
+    }
+
+    /// A `scatterAdd` of `source` with the positions spread over its shape.
+    func indexAdded(dim: Int, positions: [Int], source: Tensor) -> Tensor {
+        let inner = source.shape[(dim + 1)...].reduce(1, *)
+        let size = source.shape[dim]
+        let index = (0..<source.count).map { i in positions[(i / inner) % size] }
+        return scatterAdd(dim: dim, index: Tensor<Int>(data: try! DenseTensor(scalars: index, shape: source.shape)), source: source)
     }
 }

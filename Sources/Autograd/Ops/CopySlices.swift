@@ -15,18 +15,11 @@ enum CopySlices: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            let (shape, strides) = (c.shape0, c.shape1)
-            for d in shape.indices where strides[d] == 0 && shape[d] > 1 { trap(DenseTensor<S>.internalOverlapMessage) }
-            let grad = c.grad.contiguous()
-            return (c.first {
-                        let outside = grad.copied()
-                        outside.asStrided(c.shape0, strides: c.shape1, offset: c.dim).fill(0)
-                        return outside
-                    },
-                    c.second { grad.asStrided(c.shape0, strides: c.shape1, offset: c.dim) })
+        let region = Region(shape: c.shape0, strides: c.shape1, offset: c.dim)
+        for d in region.shape.indices where region.strides[d] == 0 && region.shape[d] > 1 {
+            trap(DenseTensor<V.Scalar>.internalOverlapMessage)
         }
+        return (c.first { c.grad.zeroed(in: region) }, c.second { c.grad.read(in: region) })
     }
 }
 
@@ -39,17 +32,74 @@ enum AsStrided: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            let out = DenseTensor<S>(shape: c.indices, repeating: 0)
-            var (grad, shape) = (c.grad, c.shape0)
-            let strides = c.shape1
-            for d in shape.indices where strides[d] == 0 && shape[d] > 1 {
-                grad = grad.sum(dim: d, keepDim: true)
-                shape[d] = 1
-            }
-            out.asStrided(shape, strides: strides, offset: c.dim).assign(grad)
-            return (out, nil)
+        (c.grad.placed(in: Region(shape: c.shape0, strides: c.shape1, offset: c.dim), of: c.indices), nil)
+    }
+}
+
+/// A view's elements inside its base, as the nodes keep them: the positions `offset + Σ iₖ·strides[k]`
+/// of a row-major buffer of the base's shape.
+struct Region {
+    let shape: [Int]
+    let strides: [Int]
+    let offset: Int
+
+    /// The positions, in the view's row-major order.
+    var positions: [Int] {
+        var out = [Int]()
+        out.reserveCapacity(Shape.count(shape))
+        func walk(_ d: Int, _ at: Int) {
+            guard d < shape.count else { out.append(at); return }
+            for i in 0..<shape[d] { walk(d + 1, at + i * strides[d]) }
         }
+        walk(0, offset)
+        return out
+    }
+}
+
+// MARK: - the derivatives' operations, in both interpretations
+
+extension DenseTensor where Scalar: TensorScalar {
+    /// The gradient (of the base's shape) with the region's elements zero.
+    func zeroed(in region: Region) -> DenseTensor {
+        let outside = contiguous().copied()
+        outside.asStrided(region.shape, strides: region.strides, offset: region.offset).fill(0)
+        return outside
+    }
+
+    /// The region's elements of the gradient (of the base's shape): a view.
+    func read(in region: Region) -> DenseTensor {
+        contiguous().asStrided(region.shape, strides: region.strides, offset: region.offset)
+    }
+
+    /// Zeros of `baseShape` with this value (of the region's shape) in the region. Elements that
+    /// share a position (stride 0, an expanded view) add up, as PyTorch's `as_strided_backward`:
+    /// summed over those dimensions first, then placed.
+    func placed(in region: Region, of baseShape: [Int]) -> DenseTensor {
+        let out = DenseTensor(shape: baseShape, repeating: 0)
+        var (grad, shape) = (self, region.shape)
+        for d in shape.indices where region.strides[d] == 0 && shape[d] > 1 {
+            grad = grad.sum(dim: d, keepDim: true)
+            shape[d] = 1
+        }
+        out.asStrided(shape, strides: region.strides, offset: region.offset).assign(grad)
+        return out
+    }
+}
+
+extension Tensor where Scalar: TensorScalar {
+    func zeroed(in region: Region) -> Tensor {
+        contiguous().reshaped([count]).indexFilled(dim: 0, positions: region.positions, value: 0).reshaped(shape)
+    }
+
+    /// A gather of the region's positions (a copy, where the dense one is a view: the same values).
+    func read(in region: Region) -> Tensor {
+        contiguous().reshaped([count]).indexSelected(dim: 0, positions: region.positions).reshaped(region.shape)
+    }
+
+    /// An `indexAdded` at the region's positions: shared positions add up by themselves.
+    func placed(in region: Region, of baseShape: [Int]) -> Tensor {
+        let flat = Shape.count(baseShape)
+        return Tensor.zeros(shaped: [flat]).indexAdded(dim: 0, positions: region.positions, source: reshaped([count]))
+            .reshaped(baseShape)
     }
 }

@@ -13,10 +13,7 @@ enum IndexSelect: OpDefinition {
     static let name = "IndexSelectBackward0"
     /// `zeros(self).index_add(dim, index, grad)` (derivatives.yaml's `index_select_backward`).
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            (c.first { DenseTensor(shape: c.shape0, repeating: 0).indexAdded(dim: c.dim, positions: c.indices, source: c.grad) }, nil)
-        }
+        (c.first { V.zeros(shaped: c.shape0).indexAdded(dim: c.dim, positions: c.indices, source: c.grad) }, nil)
     }
 }
 

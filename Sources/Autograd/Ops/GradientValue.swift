@@ -68,6 +68,18 @@ protocol GradientValue {
     func reshaped(_ shape: [Int]) -> Self
     func selected(dim: Int, index: Int) -> Self
     func narrowed(dim: Int, start: Int, length: Int, step: Int) -> Self
+    /// Read as `[leading elements, rest...]` (the first `dims` dimensions flattened into one).
+    func leadingFlattened(_ dims: Int) -> Self
+    func indexSelected(dim: Int, positions: [Int]) -> Self
+    func indexFilled(dim: Int, positions: [Int], value: Scalar) -> Self
+    /// This value with `source`'s slices along `dim` added at `positions` (repeats add up).
+    func indexAdded(dim: Int, positions: [Int], source: Self) -> Self
+    /// This value (of a base's shape) with a view's region zero (CopySlices' derivative).
+    func zeroed(in region: Region) -> Self
+    /// The region's elements of this value (of a base's shape).
+    func read(in region: Region) -> Self
+    /// Zeros of `baseShape` with this value in the region (AsStrided's derivative).
+    func placed(in region: Region, of baseShape: [Int]) -> Self
     /// Zeros of `shape` with this value at `index` along `dim` (`select`'s derivative).
     func placedSelection(in shape: [Int], dim: Int, index: Int) -> Self
     /// Zeros of `shape` with this value at every `step`-th position from `start` along `dim`

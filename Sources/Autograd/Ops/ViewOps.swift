@@ -362,12 +362,8 @@ extension Tensor where Scalar: TensorScalar {
         unsqueezed(dim: dim).placedSlice(in: shape, dim: dim, start: index, step: 1)
     }
 
-    /// A `scatterAdd` into zeros, at the positions `start + k·step` along `dim`.
+    /// An `indexAdded` into zeros, at the positions `start + k·step` along `dim`.
     func placedSlice(in shape: [Int], dim: Int, start: Int, step: Int) -> Tensor {
-        let inner = self.shape[(dim + 1)...].reduce(1, *)
-        let size = self.shape[dim]
-        let positions = (0..<count).map { i in start + (i / inner) % size * step }
-        let index = Tensor<Int>(data: try! DenseTensor(scalars: positions, shape: self.shape))
-        return Tensor.zeros(shaped: shape).scatterAdd(dim: dim, index: index, source: self)
+        Tensor.zeros(shaped: shape).indexAdded(dim: dim, positions: (0..<self.shape[dim]).map { start + $0 * step }, source: self)
     }
 }
