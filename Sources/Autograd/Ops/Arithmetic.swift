@@ -177,12 +177,14 @@ enum ScalarDiv: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            // d(s · r)/da with r = 1/a: -(g s) r²; `saved0` is r.
-            let r = c.saved0
-            return (c.grad.binary(.mul, scalar: c.scalar).binary(.mul, r.binary(.mul, r)).unary(.neg), nil)
-        }
+        // d(s · r)/da with r = 1/a: -(g s) r²; `saved0` is r (recorded: `1 / a` again, below).
+        let r = c.saved0
+        return (c.grad.binary(.mul, scalar: c.scalar).binary(.mul, r.binary(.mul, r)).unary(.neg), nil)
+    }
+
+    /// The reciprocal as the node that made it, `1 / a` (this op with `s = 1`, saving it again).
+    static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>? {
+        Tensor.record(value, .scalarDiv, c.input(0, value: value), nil, Saved(tensors: (value, nil), scalar: 1))
     }
 }
 

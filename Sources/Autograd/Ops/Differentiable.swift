@@ -17,11 +17,19 @@ protocol OpDefinition {
     /// Whether PyTorch returns a view here (the result aliases the input's storage there, even
     /// where ours is a copy, as for `t()`): a modified view is reported as `AsStridedBackward0`'s.
     static var isView: Bool { get }
+    /// For an op that saves a value its forward computed (a reciprocal, log-probabilities, a
+    /// difference) rather than an input's or its output: that value rebuilt, for the recorded
+    /// interpretation, as the recorded op that makes it from the node's inputs (`c.input`), so
+    /// that it has history. `nil` (the default): the saved values are inputs' or the output.
+    static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>?
 }
 
 extension OpDefinition {
     static var savesOutput: Bool { false }
     static var isView: Bool { false }
+    static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>? {
+        nil
+    }
 }
 
 /// A derivative's gradients for its inputs 0 and 1, `nil` for none.

@@ -80,6 +80,10 @@ protocol GradientValue {
     func read(in region: Region) -> Self
     /// Zeros of `baseShape` with this value in the region (AsStrided's derivative).
     func placed(in region: Region, of baseShape: [Int]) -> Self
+    /// `self · (k · g / n)` for a 0-d `g` (a loss's gradient scaled by the loss's).
+    func multiplied(byZeroDim g: Self, times k: Scalar, dividedBy n: Scalar) -> Self
+    /// Cross-entropy's derivative from the log-probabilities `self`: `(softmax − onehot) · g / N`.
+    func crossEntropyGradient(targets: [Int], grad: Self) -> Self
     /// Zeros of `shape` with this value at `index` along `dim` (`select`'s derivative).
     func placedSelection(in shape: [Int], dim: Int, index: Int) -> Self
     /// Zeros of `shape` with this value at every `step`-th position from `start` along `dim`
@@ -223,18 +227,28 @@ extension Tensor: GradientValue where Scalar: TensorScalar {
     static func saved(at position: Int32, input: Int, _ c: borrowing BackwardContext<Tensor>) -> Tensor {
         let value = c.segment.with { $0.saved[Int(position)] }
         let node = c.node
+        if let rebuilt = node.op.definition.recordedSaved(value, input: input, c) { return rebuilt }
         if node.op.definition.savesOutput {
             let segment = c.segment.object
             return Tensor(data: value, history: History(segment: segment, generation: segment.generation,
                                                         index: c.entry, op: node.op))
         }
-        trapUnless(node.op.savesInputValues, "\(node.op.name) saves a value its forward computed: its derivative can't be recorded yet")
-        let edge = input == 0 ? node.inputs.0 : node.inputs.1
-        guard edge.kind != .none, let graph = c.segment.object.graph else { return Tensor(data: value) }
-        let segment = graph.segment(edge.segment)
-        trapUnless(segment.generation == edge.generation, "the graph behind a saved value was freed")
-        if edge.kind == .leaf { return segment.leaves[Int(edge.index)] }
-        return Tensor(data: value, history: History(segment: segment, generation: edge.generation, index: edge.index,
-                                                    op: segment.nodes[Int(edge.index)].pointee.op))
+        return c.input(input, value: value)
+    }
+}
+
+extension BackwardContext {
+    /// Input `k` of the node as a tensor of the recorded interpretation, holding `value`: the
+    /// leaf itself, a tensor with the history of the node behind the edge, or a constant where
+    /// nothing behind it needs a gradient. (Only history and `requiresGrad` of an input are read
+    /// when an op is recorded on it, so a rebuilt value may pass any `value` of the input's.)
+    func input<S: TensorScalar>(_ k: Int, value: DenseTensor<S>) -> Tensor<S> where V == Tensor<S> {
+        let edge = k == 0 ? node.inputs.0 : node.inputs.1
+        guard edge.kind != .none, let graph = segment.object.graph else { return Tensor(data: value) }
+        let owner = graph.segment(edge.segment)
+        trapUnless(owner.generation == edge.generation, "the graph behind a saved value was freed")
+        if edge.kind == .leaf { return owner.leaves[Int(edge.index)] }
+        return Tensor(data: value, history: History(segment: owner, generation: edge.generation, index: edge.index,
+                                                    op: owner.nodes[Int(edge.index)].pointee.op))
     }
 }

@@ -11,18 +11,12 @@ enum CrossEntropy: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            let logProbabilities = c.saved0
-            let targets = c.indices
-            let classes = logProbabilities.shape.last ?? 1
-            let scale = c.grad.scalar! / S(Swift.max(targets.count, 1))
-            let grad = logProbabilities.unary(.exp).binary(.mul, scalar: scale)
-            grad.withMutableElements { g in
-                for (row, t) in targets.enumerated() { g[row * classes + t] -= scale }
-            }
-            return (grad, nil)
-        }
+        (c.saved0.crossEntropyGradient(targets: c.indices, grad: c.grad), nil)
+    }
+
+    /// The log-probabilities as the node that made them, `logSoftmax` of the logits (saving its output).
+    static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>? {
+        Tensor.record(value, .logSoftmax, c.input(0, value: value), nil, Saved(tensors: (value, nil), dim: value.rank - 1))
     }
 }
 
@@ -61,14 +55,17 @@ enum MseLoss: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
-            // ∂/∂a = 2 (a − b) g / n, ∂/∂b its negation; summed back over broadcast dims.
-            let diff = c.saved0
-            let scale = 2 * c.grad.scalar! / S(Swift.max(diff.count, 1))
-            let g = diff.binary(.mul, scalar: scale)
-            return (c.first { g.sum(toShape: c.shape0) }, c.second { g.unary(.neg).sum(toShape: c.shape1) })
-        }
+        // ∂/∂a = 2 (a − b) g / n, ∂/∂b its negation; summed back over broadcast dims.
+        let diff = c.saved0
+        let g = diff.multiplied(byZeroDim: c.grad, times: 2, dividedBy: V.Scalar(Swift.max(Shape.count(diff.shape), 1)))
+        return (c.first { g.sum(toShape: c.shape0) }, c.second { g.unary(.neg).sum(toShape: c.shape1) })
+    }
+
+    /// The difference as the node that made it, `input − target`.
+    static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>? {
+        let (shape0, shape1) = (c.shape0, c.shape1)
+        return Tensor.record(value, .sub, c.input(0, value: DenseTensor(shape: shape0, repeating: 0)),
+                             c.input(1, value: DenseTensor(shape: shape1, repeating: 0)), Saved(shapes: (shape0, shape1)))
     }
 }
 
@@ -80,4 +77,38 @@ public func mseLoss<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ target: Ten
     let loss = diff.pow(2).mean()
     return Tensor.record(loss, .mseLoss, input, target,
                          Saved(tensors: (diff, nil), shapes: (input.shape, target.shape)))
+}
+
+// MARK: - the derivatives' operations, in both interpretations
+
+extension DenseTensor where Scalar: TensorScalar {
+    /// `self · (k · g / n)` for a 0-d `g`.
+    func multiplied(byZeroDim g: DenseTensor, times k: Scalar, dividedBy n: Scalar) -> DenseTensor {
+        binary(.mul, scalar: k * g.scalar! / n)
+    }
+
+    /// `(exp(self) − onehot(targets)) · g / N` for log-probabilities `self` (`[N, C]` or `[C]`):
+    /// one pass over the probabilities, then the targets' elements.
+    func crossEntropyGradient(targets: [Int], grad g: DenseTensor) -> DenseTensor {
+        let classes = shape.last ?? 1
+        let scale = g.scalar! / Scalar(Swift.max(targets.count, 1))
+        let grad = unary(.exp).binary(.mul, scalar: scale)
+        grad.withMutableElements { g in
+            for (row, t) in targets.enumerated() { g[row * classes + t] -= scale }
+        }
+        return grad
+    }
+}
+
+extension Tensor where Scalar: TensorScalar {
+    func multiplied(byZeroDim g: Tensor, times k: Scalar, dividedBy n: Scalar) -> Tensor { self * (k * g / n) }
+
+    /// The same two steps, recorded: `exp(self) · s − onehot · s` with `s = g / N`.
+    func crossEntropyGradient(targets: [Int], grad g: Tensor) -> Tensor {
+        let classes = shape.last ?? 1
+        var onehot = [Scalar](repeating: 0, count: count)
+        for (row, t) in targets.enumerated() { onehot[row * classes + t] = 1 }
+        let scale = g / Scalar(Swift.max(targets.count, 1))
+        return exp() * scale - Tensor(data: try! DenseTensor(scalars: onehot, shape: shape)) * scale
+    }
 }
