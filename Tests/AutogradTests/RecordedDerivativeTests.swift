@@ -242,6 +242,43 @@ final class RecordedDerivativeTests: XCTestCase {
         XCTAssertEqual(x.grad?.data.scalars, [6, 6])
     }
 
+    func testRecordedSweepRefusesWhatThePlainOneRefuses() throws {
+        // A saved input changed in place since.
+        let x = Tensor<Double>.full([2], value: 3, requiresGrad: true)
+        let h = x * 2
+        let y = (h * h).sum()
+        h.fill(1)
+        XCTAssertThrowsError(try y.recordedGradients(wrt: [x])) { error in
+            guard case AutogradError.savedTensorModified = error else { return XCTFail("\(error)") }
+        }
+        // A graph a plain backward freed.
+        let z = (x * x).sum()
+        try z.backward()
+        XCTAssertThrowsError(try z.recordedGradients(wrt: [x])) { XCTAssertEqual($0 as? AutogradError, .graphFreed) }
+    }
+
+    /// A gradient-penalty step (the gradient recorded, its norm added to the loss, one backward
+    /// through both) leaves no graph behind: the recorded nodes go with the graph they were
+    /// recorded into, freed by the backward.
+    func testGradientPenaltyStepsLeaveNoGraphBehind() throws {
+        var generator = RandomGenerator(seed: 3)
+        let w = Tensor<Double>.randn([4, 3], using: &generator, requiresGrad: true)
+        let x = Tensor<Double>.randn([5, 4], using: &generator)
+        func step() throws {
+            let loss = x.matmul(w).tanh().pow(2).mean()
+            let g = try XCTUnwrap(loss.recordedGradients(wrt: [w])[0])
+            XCTAssertGreaterThan(currentGraphStats().nodeCount, 8)   // the forward's and the recorded derivatives'
+            try (loss + (g * g).sum()).backward()
+            w.zeroGrad()
+        }
+        for _ in 0..<5 { try step() }
+        let settled = currentGraphStats()
+        XCTAssertEqual(settled.nodeCount, 0)
+        for _ in 0..<200 { try step() }
+        let after = currentGraphStats()
+        XCTAssertEqual([after.nodeCount, after.bytesInUse, after.bytesReserved], [settled.nodeCount, settled.bytesInUse, settled.bytesReserved])
+    }
+
     private func plainGradients(_ f: ([Tensor<Double>]) -> Tensor<Double>, at values: [DenseTensor<Double>]) throws -> [DenseTensor<Double>] {
         let inputs = values.map { Tensor(data: $0.copied(), requiresGrad: true) }
         try f(inputs).backward()

@@ -2,9 +2,9 @@ import Autograd
 
 /// `x + y` and `x * y` where x and y are 1000×1000 views of two leaves a and b (perf/bench_torch.py
 /// `strided`): `contig` (x = a, y = b), `both-t` (x = aᵀ, y = bᵀ), `one-t` (x = aᵀ, y = b), `narrow`
-/// (a, b are [1000, 1024]; x = a.narrow(1, 0, 1000)). The views are taken inside the timed call.
-/// `fwd`: a, b don't require grad. `fwd+bwd`: they do; backward(g), g = ones, grads reset.
-/// (PyTorch's `step2` layout, `a[:, ::2]`, waits for the stepped subscript.)
+/// (a, b are [1000, 1024]; x = a.narrow(1, 0, 1000)), `step2` (a, b are [1000, 2000];
+/// x = a[.all, .stride(0..<2000, by: 2)], PyTorch's `a[:, ::2]`). The views are taken inside the
+/// timed call. `fwd`: a, b don't require grad. `fwd+bwd`: they do; backward(g), g = ones, grads reset.
 enum Strided: Workload {
     static let name = "strided"
     static let summary = "x+y and x*y on 1000×1000 transposed and narrowed views, fwd and fwd+bwd"
@@ -15,6 +15,7 @@ enum Strided: Workload {
         ("both-t", [side, side], { $0.transposed() }, { $0.transposed() }),
         ("one-t", [side, side], { $0.transposed() }, { $0 }),
         ("narrow", [side, 1024], { $0.narrow(dim: 1, start: 0, length: side) }, { $0.narrow(dim: 1, start: 0, length: side) }),
+        ("step2", [side, 2 * side], { $0[.all, .stride(0..<2 * side, by: 2)] }, { $0[.all, .stride(0..<2 * side, by: 2)] }),
     ] }
 
     static func cases(_ settings: BenchSettings) -> [BenchCase] {
