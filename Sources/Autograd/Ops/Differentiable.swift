@@ -1,10 +1,21 @@
 import Arena
 
-/// One differentiable operation's backward half: its PyTorch node name and its derivative.
-/// Each op's forward sits right beside its conformance, in the family file (Ops/*.swift).
-protocol OpDefinition {
+/// One differentiable operation's backward half: its PyTorch node name, its derivative and the
+/// flags the graph needs. Each op's forward sits right beside its conformance, in the family
+/// file (Ops/*.swift), and records with the definition's type (`record(value, Mul.self, a, b)`).
+/// `Sendable` (every definition is a caseless enum) so that `OpTable`'s list of the types is.
+protocol OpDefinition: Sendable {
     /// PyTorch's `grad_fn` class name, e.g. `"MulBackward0"`.
     static var name: String { get }
+    /// The op's number in a node, read by every recording. Each definition declares it as
+    /// `nonisolated(unsafe) static var kind = OpKind.unnumbered`, and `OpTable` writes the number
+    /// while it initializes its list. Stored per type because a protocol extension cannot keep a
+    /// value per type; a `var` with a constant initial value because Swift emits that already
+    /// initialized, where a `static let` computed from the table would be initialized lazily,
+    /// a `swift_once` call on every recording (2.5 % of a tracked scalar op, callgrind). Safe to
+    /// read on any thread that records: a thread reads the table before its first recording
+    /// (`ThreadContext`), so the writes happen before its reads.
+    static var kind: OpKind { get set }
     /// The gradients for the node's inputs, given the gradient of its output. An input whose
     /// `needs` flag is false gets `nil` and costs nothing.
     static func backward<Scalar: TensorScalar>(_ c: consuming BackwardContext<Scalar>) -> InputGrads<Scalar>
@@ -12,14 +23,34 @@ protocol OpDefinition {
     /// value, `saved1` input 1's). Only the error for a saved value changed in place reads it,
     /// to name the node that made that value, as PyTorch does.
     static var savesOutput: Bool { get }
+    /// Whether the values the node saved are its inputs' own (at the positions of their edges),
+    /// not its output or something it computed (a reciprocal, log-probabilities): only such a
+    /// value belongs to the tensor behind the edge, for the check of a detached saved tensor.
+    static var savesInputValues: Bool { get }
     /// Whether PyTorch returns a view here (the result aliases the input's storage there, even
     /// where ours is a copy, as for `t()`): a modified view is reported as `AsStridedBackward0`'s.
     static var isView: Bool { get }
+    /// Whether the derivative adds its inputs' partial gradients itself (`BackwardContext.partials`),
+    /// so that it can form `partial + its own` in one pass. Recorded in the node
+    /// (`Node.fusesAccumulation`), where the sweep reads it.
+    static var fusesAccumulation: Bool { get }
+    /// `backward` for one element type, as the sweep calls it (`OpKind.backward`). Requirements
+    /// that no definition writes: each conformance's witness is the default below with `Self`
+    /// concrete, which the optimizer compiles into a direct call of the Float or Double
+    /// specialization, so the witness table of the op in `OpTable.definitions` serves as the
+    /// sweep's table of specialized derivatives. (Through the generic `backward` the call took
+    /// its `@_specialize` entry instead, which copied the context: ~80 instructions a node.)
+    static func floatBackward(_ c: consuming BackwardContext<Float>) -> InputGrads<Float>
+    static func doubleBackward(_ c: consuming BackwardContext<Double>) -> InputGrads<Double>
 }
 
 extension OpDefinition {
     static var savesOutput: Bool { false }
+    static var savesInputValues: Bool { !savesOutput }
     static var isView: Bool { false }
+    static var fusesAccumulation: Bool { false }
+    static func floatBackward(_ c: consuming BackwardContext<Float>) -> InputGrads<Float> { backward(c) }
+    static func doubleBackward(_ c: consuming BackwardContext<Double>) -> InputGrads<Double> { backward(c) }
 }
 
 typealias InputGrads<Scalar: TensorScalar> = (DenseTensor<Scalar>?, DenseTensor<Scalar>?)
@@ -31,7 +62,7 @@ struct BackwardContext<Scalar: TensorScalar> {
     let node: Node
     /// Borrowed for each read: an `unowned(unsafe)` field still retained it around every use.
     let segment: UnownedRef<Segment<Scalar>>
-    /// For ops whose `OpKind.fusesAccumulation` is set: the gradients inputs 0 and 1 have
+    /// For ops whose `fusesAccumulation` is set: the gradients inputs 0 and 1 have
     /// received so far, taken out of the sweep's tables. The derivative returns the sums
     /// (`partial + its own`), so that it can form them in one pass.
     let partials: (DenseTensor<Scalar>?, DenseTensor<Scalar>?)

@@ -8,6 +8,8 @@ import Arena
 /// the derivative with respect to the logits is `(softmax − onehot) / N`.
 enum CrossEntropy: OpDefinition {
     static let name = "NllLossBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let savesInputValues = false   // it saves the log-probabilities
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
@@ -48,13 +50,16 @@ public func crossEntropy<Scalar: TensorScalar>(logits: Tensor<Scalar>, targets: 
         for (row, t) in targets.enumerated() { total -= p[row * classes + t] }
     }
     let loss = DenseTensor(total / Scalar(batch))   // NaN for an empty batch, as PyTorch
-    return Tensor.record(loss, .crossEntropy, logits, nil, Saved(tensors: (logProbabilities, nil), indices: targets))
+    return Tensor.record(loss, CrossEntropy.self, logits, nil, Saved(tensors: (logProbabilities, nil), indices: targets))
 }
 
 // MARK: - mean squared error
 
+/// It saves its input's difference to the target where PyTorch saves the input itself, and
+/// keeps `savesInputValues`: a detached input then fails here where it fails in PyTorch.
 enum MseLoss: OpDefinition {
     static let name = "MseLossBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
@@ -72,6 +77,6 @@ enum MseLoss: OpDefinition {
 public func mseLoss<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Tensor<Scalar> {
     let diff = Tensor.withData(input, target) { $0.binary(.sub, $1) }
     let loss = diff.pow(2).mean()
-    return Tensor.record(loss, .mseLoss, input, target,
+    return Tensor.record(loss, MseLoss.self, input, target,
                          Saved(tensors: (diff, nil), shapes: (input.shape, target.shape)))
 }

@@ -22,6 +22,7 @@ extension DenseTensor where Scalar: TensorScalar {
 
 enum Sum: OpDefinition {
     static let name = "SumBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> { (c.grad.broadcasted(to: c.shape0), nil) }
@@ -29,6 +30,7 @@ enum Sum: OpDefinition {
 
 enum SumDim: OpDefinition {
     static let name = "SumBackward1"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
@@ -41,13 +43,13 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sum() -> Tensor {
-        Tensor.record(withData { $0.sum() }, .sum, self, nil, Saved(shapes: (shape, nil)))
+        Tensor.record(withData { $0.sum() }, Sum.self, self, nil, Saved(shapes: (shape, nil)))
     }
     /// The sum along `dim`; negative dims count from the end (SumBackward1).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sum(dim: Int, keepDim: Bool = false) -> Tensor {
-        Tensor.record(withData { $0.sum(dim: dim, keepDim: keepDim) }, .sumDim, self, nil,
+        Tensor.record(withData { $0.sum(dim: dim, keepDim: keepDim) }, SumDim.self, self, nil,
                       Saved(shapes: (shape, nil), dim: dim, keepDim: keepDim))
     }
 }
@@ -56,6 +58,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Mean: OpDefinition {
     static let name = "MeanBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
@@ -67,6 +70,7 @@ enum Mean: OpDefinition {
 
 enum MeanDim: OpDefinition {
     static let name = "MeanBackward1"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
@@ -80,13 +84,13 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func mean() -> Tensor {
-        Tensor.record(withData { $0.mean() }, .mean, self, nil, Saved(shapes: (shape, nil)))
+        Tensor.record(withData { $0.mean() }, Mean.self, self, nil, Saved(shapes: (shape, nil)))
     }
     /// The mean along `dim`; negative dims count from the end (MeanBackward1).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func mean(dim: Int, keepDim: Bool = false) -> Tensor {
-        Tensor.record(withData { $0.mean(dim: dim, keepDim: keepDim) }, .meanDim, self, nil,
+        Tensor.record(withData { $0.mean(dim: dim, keepDim: keepDim) }, MeanDim.self, self, nil,
                       Saved(shapes: (shape, nil), dim: dim, keepDim: keepDim))
     }
 }
@@ -95,6 +99,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum MaxAll: OpDefinition {
     static let name = "MaxBackward1"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
@@ -105,6 +110,7 @@ enum MaxAll: OpDefinition {
 
 enum MaxDim: OpDefinition {
     static let name = "MaxBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func backward<S>(_ c: consuming BackwardContext<S>) -> InputGrads<S> {
@@ -119,14 +125,14 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func max() -> Tensor {
         let m = withData { $0.max() }
-        return Tensor.record(m, .max, self, nil, Saved(tensors: (data, nil), scalar: Double(m.scalar!)))
+        return Tensor.record(m, MaxAll.self, self, nil, Saved(tensors: (data, nil), scalar: Double(m.scalar!)))
     }
     /// The largest elements along `dim` (the values; MaxBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func max(dim: Int, keepDim: Bool = false) -> Tensor {
         let (values, indices) = withData { $0.max(dim: dim, keepDim: keepDim) }
-        return Tensor.record(values, .maxDim, self, nil,
+        return Tensor.record(values, MaxDim.self, self, nil,
                              Saved(shapes: (shape, nil), indices: indices, dim: dim, keepDim: keepDim))
     }
 }
