@@ -107,8 +107,8 @@ extension Tensor where Scalar: TensorScalar {
         } else {
             data.copy(from: result.data)
         }
-        base.adoptHistory(of: Tensor.record(base.data, .copySlices, base, result, geometry), inPlace: true)
-        adoptHistory(of: Tensor.record(data, .asStrided, base, nil, geometry), inPlace: true)
+        base.adoptHistory(of: Tensor.record(base.data, CopySlices.self, base, result, geometry), inPlace: true)
+        adoptHistory(of: Tensor.record(data, AsStrided.self, base, nil, geometry), inPlace: true)
         viewVersion = storedData.storage.version
     }
 
@@ -123,7 +123,7 @@ extension Tensor where Scalar: TensorScalar {
               GradMode.isEnabled, base.requiresGrad, writesThroughView(into: base) else { return }
         let delta = storedData.offset - base.storedData.offset
         let geometry = Saved<Scalar>(shapes: (shape, strides), indices: base.shape, dim: delta)
-        adoptHistory(of: Tensor.record(data, .asStrided, base, nil, geometry), inPlace: true)
+        adoptHistory(of: Tensor.record(data, AsStrided.self, base, nil, geometry), inPlace: true)
         viewVersion = storedData.storage.version
     }
 
@@ -222,7 +222,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func zero() {
         checkInPlaceAllowed()
-        if mustRecord() { adopt(recordedFill(0, .zero), allowingOverlap: true) } else { data.fill(0) }
+        if mustRecord() { adopt(recordedFill(0, Zero.self), allowingOverlap: true) } else { data.fill(0) }
     }
 
     /// Sets every element to `value`, in place (PyTorch's `fill_()`).
@@ -230,7 +230,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func fill(_ value: Scalar) {
         checkInPlaceAllowed()
-        if mustRecord() { adopt(recordedFill(value, .fill), allowingOverlap: true) } else { data.fill(value) }
+        if mustRecord() { adopt(recordedFill(value, Fill.self), allowingOverlap: true) } else { data.fill(value) }
     }
 
     /// Copies `source`'s elements (broadcast to this shape) into this tensor, in place

@@ -2,9 +2,9 @@ import XCTest
 @testable import Autograd
 import _TestSupport
 
-/// A tripwire on the op table: every `OpKind` has a PyTorch node name, and some golden case
-/// (ops.json, broadcast.json) or gradcheck case records it, so an op cannot be added without a
-/// test of its values and its derivative.
+/// A tripwire on the op table: every op of `OpTable.definitions` has a PyTorch node name, and some
+/// golden case (ops.json, broadcast.json) or gradcheck case records it, so an op cannot be added
+/// without a test of its values and its derivative.
 final class OpTableTests: XCTestCase {
     func testEveryOpKindHasANameAndIsCoveredByAGoldenOrGradcheckCase() throws {
         var goldenNames = Set<String>()
@@ -42,7 +42,7 @@ final class OpTableTests: XCTestCase {
             XCTAssertTrue(goldenNames.contains(kind.name) || gradcheckNames.contains(kind.name),
                           "\(kind) (\(kind.name)) is neither a gradFn of ops.json/broadcast.json nor covered by gradcheck")
             XCTAssertTrue(goldenKinds.contains(kind) || gradcheckKinds.contains(kind),
-                          "no golden or gradcheck case records OpKind.\(kind): add one (GoldenOps.swift / GradcheckOps.swift)")
+                          "no golden or gradcheck case records \(kind): add one (GoldenOps.swift / GradcheckOps.swift)")
         }
     }
 
@@ -50,7 +50,7 @@ final class OpTableTests: XCTestCase {
     /// against PyTorch instead.
     static let coveredElsewhere: [OpKind: String] = [
         // Through a Float, finite differences in Double lose seven digits.
-        .toCopy: "DtypesGoldenTests (dtypes.json convert.*: values, names, gradients across graphs)",
+        OpKind(ToCopy.self): "DtypesGoldenTests (dtypes.json convert.*: values, names, gradients across graphs)",
     ]
 
     func testNamesArePyTorchNodeClassNames() {
@@ -61,6 +61,31 @@ final class OpTableTests: XCTestCase {
                             "\(kind): \(name) is not spelled like a PyTorch backward node")
             XCTAssertEqual(GradFn(op: kind).name, name)
             XCTAssertEqual(GradFn(op: kind).description, "<\(name)>")
+        }
+    }
+
+    /// Each definition's kind is its place in the table, so that a node's op byte leads back to it.
+    func testEachDefinitionsKindIsItsPlaceInTheTable() {
+        XCTAssertEqual(OpKind.allCases.count, OpTable.definitions.count)
+        for (i, definition) in OpTable.definitions.enumerated() {
+            XCTAssertEqual(Int(definition.kind.index), i, "\(definition)")
+            XCTAssertTrue(OpKind.allCases[i].definition == definition)
+        }
+        XCTAssertEqual(Set(OpTable.definitions.map { ObjectIdentifier($0) }).count, OpTable.definitions.count,
+                       "a definition is listed twice")
+    }
+
+    /// A definition recorded without being in the table keeps no number, and its node traps
+    /// when its name or derivative is looked up, saying so.
+    func testADefinitionMissingFromTheTableTraps() {
+        let message = "a node records an op that is not in OpTable.definitions"
+        expectTrap("name", message: message) {
+            let x = Tensor<Float>([1], requiresGrad: true)
+            _ = Tensor.record(x.data, NotInTheTable.self, x).gradFn?.name
+        }
+        expectTrap("backward", message: message) {
+            let x = Tensor<Float>([1], requiresGrad: true)
+            try? Tensor.record(x.data, NotInTheTable.self, x).sum().backward()
         }
     }
 
@@ -77,4 +102,11 @@ final class OpTableTests: XCTestCase {
         }
         return kinds
     }
+}
+
+/// An op that is not in `OpTable.definitions`.
+private enum NotInTheTable: OpDefinition {
+    static let name = "NotInTheTableBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad, nil) }
 }

@@ -45,6 +45,8 @@ extension Graph where Scalar: TensorScalar {
                                             index: history.index), pending: &pending)
         }
 
+        // The op table, read once per sweep: each read of a global is a `swift_once` call on Linux.
+        let definitions = OpTable.definitions
         while !pending.isEmpty {
             var newest = 0
             for i in pending.indices where pending[i].with({ a in
@@ -68,7 +70,7 @@ extension Graph where Scalar: TensorScalar {
                     retainedGrads.append((tensor, grad))
                 }
                 let owned = grad.holdsUniqueStorage()
-                let partials = node.op.fusesAccumulation
+                let partials = node.fusesAccumulation
                     ? (takePartial(node.inputs.0), node.inputs.1 == node.inputs.0 ? nil : takePartial(node.inputs.1))
                     : (nil, nil)
                 // Consumed by the derivative, so that a gradient it writes over moves through.
@@ -76,7 +78,7 @@ extension Graph where Scalar: TensorScalar {
                                               partials: partials, ownsGrad: owned, entry: UInt32(index))
                 // Taken out of the result (`take`): `if let g = consume g0` on a destructured
                 // tuple copied each gradient and released the original (two atomic operations).
-                var grads = node.op.backward(consume context)
+                var grads = node.op.backward(consume context, definitions: definitions)
                 if let g = grads.0.take() { try accumulate(g, into: node.inputs.0, pending: &pending) }
                 if let g = grads.1.take() { try accumulate(g, into: node.inputs.1, pending: &pending) }
             }

@@ -13,19 +13,19 @@ import Arena
 extension Tensor where Scalar: TensorScalar {
     /// Records `value` as the output of a node with no edges in this graph whose derivative is
     /// `send` (Note [Conversions between graphs]).
-    static func recordCrossing(
-        _ value: __owned DenseTensor<Scalar>, op: OpKind, send: @escaping (DenseTensor<Scalar>) -> Void
+    static func recordCrossing<Op: OpDefinition>(
+        _ value: __owned DenseTensor<Scalar>, op: Op.Type, send: @escaping (DenseTensor<Scalar>) -> Void
     ) -> Tensor {
         ThreadContext.withCurrent { context in
             context.unmanagedGraph(Scalar.self).with { graph in
                 graph.recordedCrossings = true
                 return graph.segmentForRecording(inputs: nil).with { segment in
-                    var node = Node(op: op, inputs: (.none, .none))
+                    var node = Node(op, inputs: (.none, .none))
                     node.dim = Int32(segment.crossings.count)
                     segment.crossings.append(send)
                     let index = segment.append(node)
                     return Tensor(data: value, history: History(segment: segment, generation: segment.generation,
-                                                                index: index, op: op))
+                                                                index: index, op: node.op))
                 }
             }
         }

@@ -31,7 +31,7 @@ struct Edge: Equatable {
 struct Node {
     var scalar: Double = 0
     var op: OpKind
-    /// `retainsGrad`, `keepDim`, `outputDetached` in one byte.
+    /// `retainsGrad`, `keepDim`, `outputDetached`, `isWide`, `fusesAccumulation` in one byte.
     var flags: UInt8 = 0
     var inputCount: UInt8 = 2
     var outputCount: UInt8 = 1
@@ -45,9 +45,11 @@ struct Node {
     var dim: Int32 = 0
     var dim2: Int32 = 0
 
-    init(op: OpKind, inputs: (Edge, Edge)) {
-        self.op = op
+    @inline(__always)
+    init<Op: OpDefinition>(_: Op.Type, inputs: (Edge, Edge)) {
+        self.op = Op.kind
         self.inputs = inputs
+        fusesAccumulation = Op.fusesAccumulation
     }
 
     /// Whether a tensor this node made asked to keep its gradient (`retainGrad()`).
@@ -70,6 +72,12 @@ struct Node {
     var isWide: Bool {
         get { flags & 8 != 0 }
         set { flags = newValue ? flags | 8 : flags & ~8 }
+    }
+    /// The op's `OpDefinition.fusesAccumulation`, kept here because the sweep asks it at every
+    /// node: a bit of the record it has loaded anyway, where the definition's is a call away.
+    var fusesAccumulation: Bool {
+        get { flags & 16 != 0 }
+        set { flags = newValue ? flags | 16 : flags & ~16 }
     }
 }
 

@@ -68,7 +68,8 @@ extension Graph where Scalar: TensorScalar {
             } else {
                 let context = BackwardContext(grad: grad, node: node, segment: UnownedRef(segment), partials: (nil, nil),
                                               ownsGrad: false, entry: entry.index)
-                let grads = Self.derivative(node.op.definition, context)
+                let definition = node.op.definition
+                let grads = Self.derivative(definition, context)
                 inputGrads = [(node.inputs.0, grads.0), (node.inputs.1, grads.1)]
             }
             for (edge, g) in inputGrads {

@@ -30,10 +30,12 @@ struct Saved<Scalar: TensorElement> {
 
 extension Tensor where Scalar: TensorScalar {
     /// Wraps an op's result, recording a node for `op` when grad mode is on and an input requires
-    /// grad. Otherwise no graph memory is touched: the check comes first.
+    /// grad. Otherwise no graph memory is touched: the check comes first. Generic over the
+    /// definition, so that its kind is read only when a node is recorded and its flags are
+    /// constants in each inlined copy.
     @inline(__always)
-    static func record(
-        _ value: __owned DenseTensor<Scalar>, _ op: OpKind, _ a: Tensor, _ b: Tensor? = nil,
+    static func record<Op: OpDefinition>(
+        _ value: __owned DenseTensor<Scalar>, _ op: Op.Type, _ a: Tensor, _ b: Tensor? = nil,
         _ saved: @autoclosure () -> Saved<Scalar> = Saved()
     ) -> Tensor {
         guard a.requiresGrad || b?.requiresGrad == true else { return Tensor(data: value) }
@@ -53,14 +55,14 @@ extension Tensor where Scalar: TensorScalar {
 
     /// Appends the node for `op` to `segment` and wraps `value` with its history.
     @inline(__always)
-    private static func recordNode(
-        _ value: __owned DenseTensor<Scalar>, _ op: OpKind, _ a: Tensor, _ b: Tensor?, _ s: consuming Saved<Scalar>,
+    private static func recordNode<Op: OpDefinition>(
+        _ value: __owned DenseTensor<Scalar>, _ op: Op.Type, _ a: Tensor, _ b: Tensor?, _ s: consuming Saved<Scalar>,
         in segment: Segment<Scalar>
     ) -> Tensor {
-        var node = Node(op: op, inputs: (edge(to: a, from: segment), b.map { edge(to: $0, from: segment) } ?? .none))
+        var node = Node(op, inputs: (edge(to: a, from: segment), b.map { edge(to: $0, from: segment) } ?? .none))
         store(&s, in: &node, segment: segment)   // a consuming parameter is mutable: no copy
         let index = segment.append(node)
-        return Tensor(data: value, history: History(segment: segment, generation: segment.generation, index: index, op: op))
+        return Tensor(data: value, history: History(segment: segment, generation: segment.generation, index: index, op: node.op))
     }
 
     /// Moves what `s` saved into `segment`'s tables and its scalars into `node`. Moved (`take`):
@@ -111,8 +113,8 @@ extension Tensor where Scalar: TensorScalar {
     /// Wraps the results of an op with any number of inputs and outputs, recording one node for
     /// `op` when grad mode is on and an input requires grad (Note [Nodes with any number of
     /// inputs and outputs]). Inputs that need no gradient get `.none` edges.
-    static func recordWide(
-        _ values: [DenseTensor<Scalar>], _ op: OpKind, inputs: [Tensor],
+    static func recordWide<Op: WideOpDefinition>(
+        _ values: [DenseTensor<Scalar>], _ op: Op.Type, inputs: [Tensor],
         _ saved: @autoclosure () -> Saved<Scalar> = Saved()
     ) -> [Tensor] {
         guard inputs.contains(where: { $0.requiresGrad }), GradMode.isEnabled, !values.isEmpty else {
@@ -120,7 +122,7 @@ extension Tensor where Scalar: TensorScalar {
         }
         for t in inputs where t.viewBase != nil { t.refreshViewHistory() }
         trapUnless(inputs.count <= Int(UInt8.max) && values.count <= Int(UInt8.max),
-                   "\(op.name): at most 255 inputs and outputs are recorded, got \(inputs.count) and \(values.count)")
+                   "\(Op.name): at most 255 inputs and outputs are recorded, got \(inputs.count) and \(values.count)")
         return ThreadContext.withCurrent { context in
             context.unmanagedGraph(Scalar.self).with { graph in
                 var newest: UnownedRef<Segment<Scalar>>?
@@ -131,7 +133,7 @@ extension Tensor where Scalar: TensorScalar {
                 }
                 return graph.segmentForRecording(inputs: newest).with { segment in
                     let edges = inputs.map { edge(to: $0, from: segment) }
-                    var node = Node(op: op, inputs: (edges.first ?? .none, edges.count > 1 ? edges[1] : .none))
+                    var node = Node(op, inputs: (edges.first ?? .none, edges.count > 1 ? edges[1] : .none))
                     node.inputCount = UInt8(edges.count)
                     node.outputCount = UInt8(values.count)
                     node.isWide = true
@@ -140,7 +142,7 @@ extension Tensor where Scalar: TensorScalar {
                     let base = segment.appendWide(node, extraInputs: Array(edges.dropFirst(2)))
                     return values.enumerated().map { j, value in
                         Tensor(data: value, history: History(segment: segment, generation: segment.generation,
-                                                             index: base + UInt32(j), op: op))
+                                                             index: base + UInt32(j), op: node.op))
                     }
                 }
             }

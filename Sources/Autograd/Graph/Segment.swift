@@ -227,7 +227,7 @@ final class Segment<Scalar: TensorElement> {
         guard position >= 0 else { return }
         // Only after a detach of a live non-leaf on this thread: the sweep need not look at
         // every input's node otherwise.
-        if !orphaned && owner.outputsDetached, node.op.savesInputValues,
+        if !orphaned && owner.outputsDetached, node.op.definition.savesInputValues,
            producerNode(input)?.outputDetached == true {
             throw .savedTensorDetached
         }

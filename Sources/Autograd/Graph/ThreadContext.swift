@@ -41,6 +41,7 @@ final class ThreadContext {
 
     @inline(never)
     private static func makeCurrent() -> Unmanaged<ThreadContext> {
+        _ = OpTable.definitions   // numbers the ops (`OpDefinition.kind`) before this thread records one
         let context = Unmanaged.passRetained(ThreadContext())
         pthread_setspecific(threadContextKey, context.toOpaque())
         swiftautograd_set_thread_context(context.toOpaque())

@@ -70,6 +70,7 @@ extension DenseTensor {
 
 enum IndexOp: OpDefinition {
     static let name = "IndexBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     /// `zeros(self).index_put_(indices, grad, accumulate=True)`: repeated positions add up.
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         (c.first {
@@ -84,7 +85,7 @@ enum IndexOp: OpDefinition {
 extension Tensor where Scalar: TensorScalar {
     /// The slices `index` picks (IndexBackward0): `x[i]`, `x[m]`.
     func indexed(_ index: AdvancedIndex) -> Tensor {
-        Tensor.record(data.indexed(index), .index, self, nil,
+        Tensor.record(data.indexed(index), IndexOp.self, self, nil,
                       Saved(shapes: (shape, nil), indices: index.positions, dim: index.dims))
     }
 }
@@ -102,6 +103,7 @@ extension DenseTensor {
 
 enum IndexPut: OpDefinition {
     static let name = "IndexPutBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     /// Inputs: the old value (the gradient, zero where written over) and the value written
     /// (the gradient at the positions written, summed to its shape). `shape0` is the shape of
     /// the indexed part, `shape1` the value's.
@@ -138,7 +140,7 @@ extension Tensor where Scalar: TensorScalar {
         }
         checkInPlaceAllowed()
         if mustRecord(source) {
-            adopt(Tensor.record(written.reshaped(shape), .indexPut, self, source,
+            adopt(Tensor.record(written.reshaped(shape), IndexPut.self, self, source,
                                 Saved(shapes: (index.shape, source?.shape), indices: index.positions, dim: index.dims)))
         } else {
             data.copy(from: written.reshaped(shape))

@@ -5,6 +5,7 @@
 
 enum Add: OpDefinition {
     static let name = "AddBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -14,6 +15,7 @@ enum Add: OpDefinition {
 
 enum AddScalar: OpDefinition {
     static let name = "AddBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad, nil) }
@@ -24,19 +26,19 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        record(Tensor.withData(a, b) { $0.binary(.add, $1) }, .add, a, b, Saved(shapes: (a.shape, b.shape)))
+        record(Tensor.withData(a, b) { $0.binary(.add, $1) }, Add.self, a, b, Saved(shapes: (a.shape, b.shape)))
     }
     /// `a + s` for every element (AddBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (a: Tensor, s: Scalar) -> Tensor {
-        record(a.withData { $0.binary(.add, scalar: s) }, .addScalar, a)
+        record(a.withData { $0.binary(.add, scalar: s) }, AddScalar.self, a)
     }
     /// `s + a` for every element (AddBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (s: Scalar, a: Tensor) -> Tensor {
-        record(a.withData { $0.binary(scalar: s, .add) }, .addScalar, a)
+        record(a.withData { $0.binary(scalar: s, .add) }, AddScalar.self, a)
     }
 }
 
@@ -44,6 +46,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Sub: OpDefinition {
     static let name = "SubBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -53,6 +56,7 @@ enum Sub: OpDefinition {
 
 enum SubScalar: OpDefinition {
     static let name = "SubBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad, nil) }
@@ -61,6 +65,7 @@ enum SubScalar: OpDefinition {
 /// `s - a`: PyTorch records `rsub(a, s)`.
 enum RsubScalar: OpDefinition {
     static let name = "RsubBackward1"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.unary(.neg), nil) }
@@ -71,19 +76,19 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        record(Tensor.withData(a, b) { $0.binary(.sub, $1) }, .sub, a, b, Saved(shapes: (a.shape, b.shape)))
+        record(Tensor.withData(a, b) { $0.binary(.sub, $1) }, Sub.self, a, b, Saved(shapes: (a.shape, b.shape)))
     }
     /// `a - s` for every element (SubBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (a: Tensor, s: Scalar) -> Tensor {
-        record(a.withData { $0.binary(.sub, scalar: s) }, .subScalar, a)
+        record(a.withData { $0.binary(.sub, scalar: s) }, SubScalar.self, a)
     }
     /// `s - a` for every element (RsubBackward1).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (s: Scalar, a: Tensor) -> Tensor {
-        record(a.withData { $0.binary(scalar: s, .sub) }, .rsubScalar, a)
+        record(a.withData { $0.binary(scalar: s, .sub) }, RsubScalar.self, a)
     }
 }
 
@@ -91,6 +96,10 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Mul: OpDefinition {
     static let name = "MulBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
+    /// `partial + g·b` in one pass instead of a product and then a sum: a whole pass over the
+    /// data saved whenever a factor is also used elsewhere (`a * b + a`).
+    static let fusesAccumulation = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -102,7 +111,7 @@ enum Mul: OpDefinition {
             let (partial, x) = (c.partial0, c.saved0)
             return (BackwardContext.adding(partial, to: c.gradBinary(.selfProductBackward, x)), nil)
         }
-        // Mul accumulates itself (`OpKind.fusesAccumulation`): partial + g·other.
+        // Mul accumulates itself (`fusesAccumulation`): partial + g·other.
         return (c.first { product(c, c.saved1, shape: c.inputShape0, partial: c.partial0) },
                 c.second { product(c, c.saved0, shape: c.inputShape1, partial: c.partial1) })
     }
@@ -119,6 +128,7 @@ enum Mul: OpDefinition {
 
 enum MulScalar: OpDefinition {
     static let name = "MulBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.gradBinary(.mul, scalar: c.scalar), nil) }
@@ -130,21 +140,21 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         if a === b {   // both edges lead to `a`: recorded with one input, the derivative sums both
-            return record(a.withData { $0.binary(.mul, $0) }, .mul, a, nil, Saved(tensors: (a.data, nil)))
+            return record(a.withData { $0.binary(.mul, $0) }, Mul.self, a, nil, Saved(tensors: (a.data, nil)))
         }
-        return record(Tensor.withData(a, b) { $0.binary(.mul, $1) }, .mul, a, b, .forProduct(a, b))
+        return record(Tensor.withData(a, b) { $0.binary(.mul, $1) }, Mul.self, a, b, .forProduct(a, b))
     }
     /// `a * s` for every element (MulBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (a: Tensor, s: Scalar) -> Tensor {
-        record(a.withData { $0.binary(.mul, scalar: s) }, .mulScalar, a, nil, Saved(scalar: Double(s)))
+        record(a.withData { $0.binary(.mul, scalar: s) }, MulScalar.self, a, nil, Saved(scalar: Double(s)))
     }
     /// `s * a` for every element (MulBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (s: Scalar, a: Tensor) -> Tensor {
-        record(a.withData { $0.binary(scalar: s, .mul) }, .mulScalar, a, nil, Saved(scalar: Double(s)))
+        record(a.withData { $0.binary(scalar: s, .mul) }, MulScalar.self, a, nil, Saved(scalar: Double(s)))
     }
 }
 
@@ -152,6 +162,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Div: OpDefinition {
     static let name = "DivBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -166,6 +177,7 @@ enum Div: OpDefinition {
 
 enum DivScalar: OpDefinition {
     static let name = "DivBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.gradBinary(.div, scalar: c.scalar), nil) }
@@ -174,6 +186,8 @@ enum DivScalar: OpDefinition {
 /// `s / a`: PyTorch computes `reciprocal(a) * s`, so the node it shows is the multiplication.
 enum ScalarDiv: OpDefinition {
     static let name = "MulBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let savesInputValues = false   // it saves the reciprocal
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -184,7 +198,7 @@ enum ScalarDiv: OpDefinition {
 
     /// The reciprocal as the node that made it, `1 / a` (this op with `s = 1`, saving it again).
     static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>? {
-        Tensor.record(value, .scalarDiv, c.input(0, value: value), nil, Saved(tensors: (value, nil), scalar: 1))
+        Tensor.record(value, ScalarDiv.self, c.input(0, value: value), nil, Saved(tensors: (value, nil), scalar: 1))
     }
 }
 
@@ -194,20 +208,20 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         // Both derivatives divide by b; only b's reads a.
-        record(Tensor.withData(a, b) { $0.binary(.div, $1) }, .div, a, b, .inputs(a, keeping: b.requiresGrad, b, keeping: true))
+        record(Tensor.withData(a, b) { $0.binary(.div, $1) }, Div.self, a, b, .inputs(a, keeping: b.requiresGrad, b, keeping: true))
     }
     /// `a / s` for every element (DivBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (a: Tensor, s: Scalar) -> Tensor {
-        record(a.withData { $0.binary(.div, scalar: s) }, .divScalar, a, nil, Saved(scalar: Double(s)))
+        record(a.withData { $0.binary(.div, scalar: s) }, DivScalar.self, a, nil, Saved(scalar: Double(s)))
     }
     /// `s / a` for every element (MulBackward0, as PyTorch computes `reciprocal(a) * s`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (s: Scalar, a: Tensor) -> Tensor {
         let reciprocal = a.withData { $0.binary(scalar: 1, .div) }
-        return record(reciprocal.binary(.mul, scalar: s), .scalarDiv, a, nil,
+        return record(reciprocal.binary(.mul, scalar: s), ScalarDiv.self, a, nil,
                       Saved(tensors: (reciprocal, nil), scalar: Double(s)))
     }
 }
@@ -216,6 +230,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Neg: OpDefinition {
     static let name = "NegBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.unary(.neg), nil) }
@@ -226,6 +241,6 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static prefix func - (a: Tensor) -> Tensor {
-        record(a.withData { $0.unary(.neg) }, .neg, a)
+        record(a.withData { $0.unary(.neg) }, Neg.self, a)
     }
 }

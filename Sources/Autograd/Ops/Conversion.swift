@@ -4,6 +4,7 @@ import Arena
 
 enum ToCopy: OpDefinition {
     static let name = "ToCopyBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     /// The gradient converted back to the source's type, sent across to the source's graph
     /// (Note [Conversions between graphs]); nothing flows inside this graph.
     @_specialize(where V == DenseTensor<Float>)
@@ -74,7 +75,7 @@ extension Tensor where Scalar: TensorScalar {
     static func recordedConversion<Source: TensorScalar>(of source: Tensor<Source>) -> Tensor {
         if let same = source as? Tensor { return same.aliased() }
         let value = DenseTensor<Scalar>(converting: source.data)
-        return recordCrossing(value, op: .toCopy) { grad in
+        return recordCrossing(value, op: ToCopy.self) { grad in
             ThreadContext.current.sendAcross(DenseTensor<Source>(converting: grad), to: source)
         }
     }

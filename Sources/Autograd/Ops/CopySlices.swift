@@ -8,6 +8,7 @@ import TensorCore
 
 enum CopySlices: OpDefinition {
     static let name = "CopySlices"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     /// Inputs: the base's old value (its gradient outside the view's region) and the op's
     /// result (the gradient inside it). A view whose elements share positions (`fill`/`zero`
     /// through an expanded view) can't take the result's gradient: PyTorch raises here, at
@@ -25,6 +26,7 @@ enum CopySlices: OpDefinition {
 
 enum AsStrided: OpDefinition {
     static let name = "AsStridedBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     /// The base's gradient: the view's in its region, zero elsewhere. A view whose elements share
     /// positions (an expanded one, stride 0) adds the gradients of the elements at one position,

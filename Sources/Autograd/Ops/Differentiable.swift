@@ -1,10 +1,21 @@
 import Arena
 
-/// One differentiable operation's backward half: its PyTorch node name and its derivative.
-/// Each op's forward sits right beside its conformance, in the family file (Ops/*.swift).
-protocol OpDefinition {
+/// One differentiable operation's backward half: its PyTorch node name, its derivative and the
+/// flags the graph needs. Each op's forward sits right beside its conformance, in the family
+/// file (Ops/*.swift), and records with the definition's type (`record(value, Mul.self, a, b)`).
+/// `Sendable` (every definition is a caseless enum) so that `OpTable`'s list of the types is.
+protocol OpDefinition: Sendable {
     /// PyTorch's `grad_fn` class name, e.g. `"MulBackward0"`.
     static var name: String { get }
+    /// The op's number in a node, read by every recording. Each definition declares it as
+    /// `nonisolated(unsafe) static var kind = OpKind.unnumbered`, and `OpTable` writes the number
+    /// while it initializes its list. Stored per type because a protocol extension cannot keep a
+    /// value per type; a `var` with a constant initial value because Swift emits that already
+    /// initialized, where a `static let` computed from the table would be initialized lazily,
+    /// a `swift_once` call on every recording (2.5 % of a tracked scalar op, callgrind). Safe to
+    /// read on any thread that records: a thread reads the table before its first recording
+    /// (`ThreadContext`), so the writes happen before its reads.
+    static var kind: OpKind { get set }
     /// The gradients for the node's inputs, given the gradient of its output: the op's
     /// derivative formula, in either interpretation (Note [Two interpretations of a
     /// derivative] in GradientValue.swift). An input whose `needs` flag is false gets `nil`
@@ -14,6 +25,10 @@ protocol OpDefinition {
     /// value, `saved1` input 1's). Only the error for a saved value changed in place reads it,
     /// to name the node that made that value, as PyTorch does.
     static var savesOutput: Bool { get }
+    /// Whether the values the node saved are its inputs' own (at the positions of their edges),
+    /// not its output or something it computed (a reciprocal, log-probabilities): only such a
+    /// value belongs to the tensor behind the edge, for the check of a detached saved tensor.
+    static var savesInputValues: Bool { get }
     /// Whether PyTorch returns a view here (the result aliases the input's storage there, even
     /// where ours is a copy, as for `t()`): a modified view is reported as `AsStridedBackward0`'s.
     static var isView: Bool { get }
@@ -22,14 +37,30 @@ protocol OpDefinition {
     /// interpretation, as the recorded op that makes it from the node's inputs (`c.input`), so
     /// that it has history. `nil` (the default): the saved values are inputs' or the output.
     static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>?
+    /// Whether the derivative adds its inputs' partial gradients itself (`BackwardContext.partials`),
+    /// so that it can form `partial + its own` in one pass. Recorded in the node
+    /// (`Node.fusesAccumulation`), where the sweep reads it.
+    static var fusesAccumulation: Bool { get }
+    /// `backward` for one element type, as the sweep calls it (`OpKind.backward`). Requirements
+    /// that no definition writes: each conformance's witness is the default below with `Self`
+    /// concrete, which the optimizer compiles into a direct call of the Float or Double
+    /// specialization, so the witness table of the op in `OpTable.definitions` serves as the
+    /// sweep's table of specialized derivatives. (Through the generic `backward` the call took
+    /// its `@_specialize` entry instead, which copied the context: ~80 instructions a node.)
+    static func floatBackward(_ c: consuming BackwardContext<DenseTensor<Float>>) -> InputGrads<Float>
+    static func doubleBackward(_ c: consuming BackwardContext<DenseTensor<Double>>) -> InputGrads<Double>
 }
 
 extension OpDefinition {
     static var savesOutput: Bool { false }
+    static var savesInputValues: Bool { !savesOutput }
     static var isView: Bool { false }
     static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>? {
         nil
     }
+    static var fusesAccumulation: Bool { false }
+    static func floatBackward(_ c: consuming BackwardContext<DenseTensor<Float>>) -> InputGrads<Float> { backward(c) }
+    static func doubleBackward(_ c: consuming BackwardContext<DenseTensor<Double>>) -> InputGrads<Double> { backward(c) }
 }
 
 /// A derivative's gradients for its inputs 0 and 1, `nil` for none.
@@ -46,7 +77,7 @@ struct BackwardContext<V: GradientValue> {
     let node: Node
     /// Borrowed for each read: an `unowned(unsafe)` field still retained it around every use.
     let segment: UnownedRef<Segment<Scalar>>
-    /// For ops whose `OpKind.fusesAccumulation` is set: the gradients inputs 0 and 1 have
+    /// For ops whose `fusesAccumulation` is set: the gradients inputs 0 and 1 have
     /// received so far, taken out of the sweep's tables. The derivative returns the sums
     /// (`partial + its own`), so that it can form them in one pass.
     /// Typed as the dense sweep's (the recorded sweep has none): fields of the generic value type

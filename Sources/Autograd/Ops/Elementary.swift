@@ -5,6 +5,7 @@
 
 enum Pow: OpDefinition {
     static let name = "PowBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -17,7 +18,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func pow(_ exponent: Scalar) -> Tensor {
-        Tensor.record(withData { $0.pow(exponent) }, .pow, self, nil, Saved(tensors: (data, nil), scalar: Double(exponent)))
+        Tensor.record(withData { $0.pow(exponent) }, Pow.self, self, nil, Saved(tensors: (data, nil), scalar: Double(exponent)))
     }
 }
 
@@ -25,6 +26,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Exp: OpDefinition {
     static let name = "ExpBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let savesOutput = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -33,6 +35,7 @@ enum Exp: OpDefinition {
 
 enum Log: OpDefinition {
     static let name = "LogBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.gradBinary(.div, c.saved0), nil) }  // g / x
@@ -40,6 +43,7 @@ enum Log: OpDefinition {
 
 enum Sqrt: OpDefinition {
     static let name = "SqrtBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let savesOutput = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -52,20 +56,20 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func exp() -> Tensor {
         let y = withData { $0.unary(.exp) }
-        return Tensor.record(y, .exp, self, nil, Saved(tensors: (y, nil)))
+        return Tensor.record(y, Exp.self, self, nil, Saved(tensors: (y, nil)))
     }
     /// The natural logarithm, elementwise (LogBackward0); `-inf` at 0 and NaN below, as PyTorch.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func log() -> Tensor {
-        Tensor.record(withData { $0.unary(.log) }, .log, self, nil, Saved(tensors: (data, nil)))
+        Tensor.record(withData { $0.unary(.log) }, Log.self, self, nil, Saved(tensors: (data, nil)))
     }
     /// The square root, elementwise (SqrtBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sqrt() -> Tensor {
         let y = withData { $0.unary(.sqrt) }
-        return Tensor.record(y, .sqrt, self, nil, Saved(tensors: (y, nil)))
+        return Tensor.record(y, Sqrt.self, self, nil, Saved(tensors: (y, nil)))
     }
 }
 
@@ -73,6 +77,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Abs: OpDefinition {
     static let name = "AbsBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.binary(.absBackward, c.saved0), nil) }  // g · sign(x)
@@ -80,6 +85,7 @@ enum Abs: OpDefinition {
 
 enum ReluOp: OpDefinition {
     static let name = "ReluBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let savesOutput = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -91,14 +97,14 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func abs() -> Tensor {
-        Tensor.record(withData { $0.unary(.abs) }, .abs, self, nil, Saved(tensors: (data, nil)))
+        Tensor.record(withData { $0.unary(.abs) }, Abs.self, self, nil, Saved(tensors: (data, nil)))
     }
     /// `max(x, 0)`, elementwise (ReluBackward0). The derivative at 0 is 0, as in PyTorch.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func relu() -> Tensor {
         let y = withData { $0.unary(.relu) }
-        return Tensor.record(y, .relu, self, nil, Saved(tensors: (y, nil)))
+        return Tensor.record(y, ReluOp.self, self, nil, Saved(tensors: (y, nil)))
     }
 }
 
@@ -106,6 +112,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum SigmoidOp: OpDefinition {
     static let name = "SigmoidBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let savesOutput = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -114,6 +121,7 @@ enum SigmoidOp: OpDefinition {
 
 enum TanhOp: OpDefinition {
     static let name = "TanhBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let savesOutput = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -126,13 +134,13 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func sigmoid() -> Tensor {
         let y = withData { $0.unary(.sigmoid) }
-        return Tensor.record(y, .sigmoid, self, nil, Saved(tensors: (y, nil)))
+        return Tensor.record(y, SigmoidOp.self, self, nil, Saved(tensors: (y, nil)))
     }
     /// The hyperbolic tangent, elementwise (TanhBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func tanh() -> Tensor {
         let y = withData { $0.unary(.tanh) }
-        return Tensor.record(y, .tanh, self, nil, Saved(tensors: (y, nil)))
+        return Tensor.record(y, TanhOp.self, self, nil, Saved(tensors: (y, nil)))
     }
 }

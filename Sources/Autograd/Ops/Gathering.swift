@@ -11,6 +11,7 @@ import TensorCore
 
 enum IndexSelect: OpDefinition {
     static let name = "IndexSelectBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     /// `zeros(self).index_add(dim, index, grad)` (derivatives.yaml's `index_select_backward`).
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         (c.first { V.zeros(shaped: c.shape0).indexAdded(dim: c.dim, positions: c.indices, source: c.grad) }, nil)
@@ -43,7 +44,7 @@ extension Tensor where Scalar: TensorScalar {
             if rank > 1 && (axis == 1 || count == 0) { trap("INDICES element is out of DATA bounds, id=\(p) axis_dim=\(size)") }
             trap("index out of range in self")
         }
-        return Tensor.record(data.indexSelected(dim: axis, positions: positions), .indexSelect, self, nil,
+        return Tensor.record(data.indexSelected(dim: axis, positions: positions), IndexSelect.self, self, nil,
                              Saved(shapes: (shape, nil), indices: positions, dim: axis))
     }
 }
@@ -52,6 +53,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Gather: OpDefinition {
     static let name = "GatherBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     /// `zeros(self).scatter_add(dim, index, grad)`; the index has the gradient's shape.
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         (c.first {
@@ -83,7 +85,7 @@ extension Tensor where Scalar: TensorScalar {
         for d in 0..<Swift.max(rank, 1) where d != axis && nonemptySize(index.shape, d) > nonemptySize(shape, d) {
             trap("Size does not match at dimension \(d) expected index \(index.shape) to be no larger than self \(shape) apart from dimension \(axis)")
         }
-        return Tensor.record(data.gathered(dim: axis, index: index.data), .gather, self, nil,
+        return Tensor.record(data.gathered(dim: axis, index: index.data), Gather.self, self, nil,
                              Saved(shapes: (shape, nil), indices: index.scalars, dim: axis))
     }
 }
@@ -92,6 +94,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum ScatterAdd: OpDefinition {
     static let name = "ScatterAddBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     /// `self: grad`, `src: grad.gather(dim, index)`. That has the index's shape: a source larger
     /// than the index (which the forward allows, reading only what the index covers) gets a
     /// gradient of the wrong shape, which PyTorch's engine then refuses; so does this one.
@@ -136,7 +139,7 @@ extension Tensor where Scalar: TensorScalar {
             }
             trapUnless(fits, "Expected index \(index.shape) to be no larger than self \(shape) apart from dimension \(axis) and to be no larger size than src \(source.shape)")
         }
-        return Tensor.record(data.scatterAdded(dim: axis, index: index.data, source: source.data), .scatterAdd, self, source,
+        return Tensor.record(data.scatterAdded(dim: axis, index: index.data, source: source.data), ScatterAdd.self, self, source,
                              Saved(shapes: (index.shape, source.shape), indices: index.scalars, dim: axis))
     }
 }

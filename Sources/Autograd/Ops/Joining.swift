@@ -9,6 +9,7 @@ import TensorCore
 
 enum Cat: WideOpDefinition {
     static let name = "CatBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     /// Each input's gradient is its slice of the output's, a view (PyTorch's `cat_tensors_backward`).
     static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         let sizes = c.indices
@@ -32,7 +33,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public static func cat(_ tensors: [Tensor], dim: Int = 0) -> Tensor {
         let (value, axis, sizes) = concatenation(tensors, dim: dim)
-        return recordWide([value], .cat, inputs: tensors, Saved(indices: sizes, dim: axis))[0]
+        return recordWide([value], Cat.self, inputs: tensors, Saved(indices: sizes, dim: axis))[0]
     }
 }
 
@@ -75,6 +76,7 @@ extension Tensor {
 
 enum Stack: WideOpDefinition {
     static let name = "StackBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     /// Each input's gradient is its index of the output's along `dim`, a view (`unbind`).
     static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         guard let grad = c.grads[0] else { return c.needs.map { _ in nil } }
@@ -89,7 +91,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public static func stack(_ tensors: [Tensor], dim: Int = 0) -> Tensor {
         let (value, axis) = stacking(tensors, dim: dim)
-        return recordWide([value], .stack, inputs: tensors, Saved(dim: axis))[0]
+        return recordWide([value], Stack.self, inputs: tensors, Saved(dim: axis))[0]
     }
 }
 
@@ -97,6 +99,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Split: WideOpDefinition {
     static let name = "SplitBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         [c.needs[0] ? V.joined(c.grads, sizes: c.indices, dim: c.dim, inputShape: c.shape0) : nil]
@@ -105,6 +108,7 @@ enum Split: WideOpDefinition {
 
 enum SplitWithSizes: WideOpDefinition {
     static let name = "SplitWithSizesBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         Split.backward(wide: c)
@@ -113,6 +117,7 @@ enum SplitWithSizes: WideOpDefinition {
 
 enum Unbind: WideOpDefinition {
     static let name = "UnbindBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         [c.needs[0] ? V.stacked(c.grads, dim: c.dim, inputShape: c.shape0) : nil]
@@ -133,7 +138,7 @@ extension Tensor where Scalar: TensorScalar {
                    "split_size can only be 0 if dimension size is 0, but got dimension size of \(length)")
         let count = size == 0 ? 1 : Swift.max(1, (length + size - 1) / size)
         let sizes = (0..<count).map { Swift.min(size, length - $0 * size) }
-        return pieces(sizes, axis: axis, op: .split)
+        return pieces(sizes, axis: axis, op: Split.self)
     }
 
     /// Views of consecutive pieces of the given sizes along `dim` (SplitWithSizesBackward0),
@@ -145,7 +150,7 @@ extension Tensor where Scalar: TensorScalar {
         let axis = Shape.normalize(dim: dim, rank: rank)
         trapUnless(sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == shape[axis],
             "split_with_sizes expects split_sizes to sum exactly to \(shape[axis]) (input tensor's size at dimension \(dim)), but got split_sizes=\(sizes)")
-        return pieces(sizes, axis: axis, op: .splitWithSizes)
+        return pieces(sizes, axis: axis, op: SplitWithSizes.self)
     }
 
     /// `chunks` views of (nearly) equal size along `dim`, PyTorch's `chunk`: pieces of
@@ -166,11 +171,11 @@ extension Tensor where Scalar: TensorScalar {
         trapUnless(rank > 0, "Dimension specified as 0 but tensor has no dimensions")
         let axis = Shape.normalize(dim: dim, rank: rank)
         let values = (0..<shape[axis]).map { data.selected(dim: axis, index: $0) }
-        return Tensor.recordWide(values, .unbind, inputs: [self], Saved(shapes: (shape, nil), dim: axis))
+        return Tensor.recordWide(values, Unbind.self, inputs: [self], Saved(shapes: (shape, nil), dim: axis))
             .map { $0.multiOutputView(of: self) }
     }
 
-    private func pieces(_ sizes: [Int], axis: Int, op: OpKind) -> [Tensor] {
+    private func pieces<Op: WideOpDefinition>(_ sizes: [Int], axis: Int, op: Op.Type) -> [Tensor] {
         var start = 0
         let values = sizes.map { size in
             defer { start += size }

@@ -6,6 +6,7 @@ import Arena
 enum LinearOp: OpDefinition {
     /// PyTorch's `F.linear` on a 2-D input with a bias records `addmm`.
     static let name = "AddmmBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -17,6 +18,7 @@ enum LinearOp: OpDefinition {
 
 enum LinearBias: OpDefinition {
     static let name = "AddmmBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -39,10 +41,10 @@ public func linear<Scalar: TensorScalar>(_ x: Tensor<Scalar>, weight: Tensor<Sca
     }
     let value = Tensor.withData(x, weight) { $0.linear(weight: $1, bias: bias?.data) }
     guard let bias, bias.requiresGrad else {
-        return Tensor.record(value, .linear, x, weight, .forProduct(x, weight))
+        return Tensor.record(value, LinearOp.self, x, weight, .forProduct(x, weight))
     }
     // Two nodes when the bias needs a gradient: the product, then the bias on top. The value is
     // computed once; the inner node's output is never materialized separately.
-    let product = Tensor.record(value, .linear, x, weight, .forProduct(x, weight))
-    return Tensor.record(value, .linearBias, product, bias)
+    let product = Tensor.record(value, LinearOp.self, x, weight, .forProduct(x, weight))
+    return Tensor.record(value, LinearBias.self, product, bias)
 }

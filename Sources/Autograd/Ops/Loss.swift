@@ -8,6 +8,8 @@ import Arena
 /// the derivative with respect to the logits is `(softmax − onehot) / N`.
 enum CrossEntropy: OpDefinition {
     static let name = "NllLossBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let savesInputValues = false   // it saves the log-probabilities
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -16,7 +18,7 @@ enum CrossEntropy: OpDefinition {
 
     /// The log-probabilities as the node that made them, `logSoftmax` of the logits (saving its output).
     static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>? {
-        Tensor.record(value, .logSoftmax, c.input(0, value: value), nil, Saved(tensors: (value, nil), dim: value.rank - 1))
+        Tensor.record(value, LogSoftmaxOp.self, c.input(0, value: value), nil, Saved(tensors: (value, nil), dim: value.rank - 1))
     }
 }
 
@@ -45,13 +47,16 @@ public func crossEntropy<Scalar: TensorScalar>(logits: Tensor<Scalar>, targets: 
         for (row, t) in targets.enumerated() { total -= p[row * classes + t] }
     }
     let loss = DenseTensor(total / Scalar(batch))   // NaN for an empty batch, as PyTorch
-    return Tensor.record(loss, .crossEntropy, logits, nil, Saved(tensors: (logProbabilities, nil), indices: targets))
+    return Tensor.record(loss, CrossEntropy.self, logits, nil, Saved(tensors: (logProbabilities, nil), indices: targets))
 }
 
 // MARK: - mean squared error
 
+/// It saves its input's difference to the target where PyTorch saves the input itself, and
+/// keeps `savesInputValues`: a detached input then fails here where it fails in PyTorch.
 enum MseLoss: OpDefinition {
     static let name = "MseLossBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -64,7 +69,7 @@ enum MseLoss: OpDefinition {
     /// The difference as the node that made it, `input − target`.
     static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>? {
         let (shape0, shape1) = (c.shape0, c.shape1)
-        return Tensor.record(value, .sub, c.input(0, value: DenseTensor(shape: shape0, repeating: 0)),
+        return Tensor.record(value, Sub.self, c.input(0, value: DenseTensor(shape: shape0, repeating: 0)),
                              c.input(1, value: DenseTensor(shape: shape1, repeating: 0)), Saved(shapes: (shape0, shape1)))
     }
 }
@@ -75,7 +80,7 @@ enum MseLoss: OpDefinition {
 public func mseLoss<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Tensor<Scalar> {
     let diff = Tensor.withData(input, target) { $0.binary(.sub, $1) }
     let loss = diff.pow(2).mean()
-    return Tensor.record(loss, .mseLoss, input, target,
+    return Tensor.record(loss, MseLoss.self, input, target,
                          Saved(tensors: (diff, nil), shapes: (input.shape, target.shape)))
 }
 

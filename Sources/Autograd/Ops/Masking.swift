@@ -21,6 +21,7 @@ private func flat<S>(_ t: DenseTensor<S>, _ shape: [Int]) -> DenseTensor<S> {
 
 enum MaskedFill: OpDefinition {
     static let name = "MaskedFillBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     /// `grad.masked_fill(mask, 0)`, summed to the input's shape (a mask larger than the input
     /// broadcast it).
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -43,7 +44,7 @@ extension Tensor where Scalar: TensorScalar {
         let outShape = broadcast(mask.shape, shape)
         let positions = flat(mask.data, outShape).truePositions()
         let filled = flat(data, outShape).indexFilled(dim: 0, positions: positions, value: value).reshaped(outShape)
-        return Tensor.record(filled, .maskedFill, self, nil, Saved(shapes: (shape, nil), indices: positions))
+        return Tensor.record(filled, MaskedFill.self, self, nil, Saved(shapes: (shape, nil), indices: positions))
     }
 }
 
@@ -51,6 +52,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Where: OpDefinition {
     static let name = "WhereBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     /// `a: where(condition, grad, 0)`, `b: where(condition, 0, grad)`, each summed to its shape.
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         (c.first { c.grad.kept(atFlatPositions: c.indices).sum(toShape: c.shape0) },
@@ -75,7 +77,7 @@ extension Tensor where Scalar: TensorScalar {
         let chosen = flat(b.data, outShape)
             .indexCopied(dim: 0, positions: positions, source: flat(a.data, outShape).indexSelected(dim: 0, positions: positions))
             .reshaped(outShape)
-        return record(chosen, .where, a, b, Saved(shapes: (a.shape, b.shape), indices: positions))
+        return record(chosen, Where.self, a, b, Saved(shapes: (a.shape, b.shape), indices: positions))
     }
 }
 

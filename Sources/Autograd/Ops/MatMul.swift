@@ -7,6 +7,7 @@ import Arena
 
 enum Mm: OpDefinition {
     static let name = "MmBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -36,6 +37,7 @@ enum Mm: OpDefinition {
 
 enum Mv: OpDefinition {
     static let name = "MvBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -60,10 +62,10 @@ extension Tensor where Scalar: TensorScalar {
         trapUnless(rank == 2 && (other.rank == 2 || other.rank == 1),
                    "matmul supports 2-D × 2-D and 2-D × 1-D, got \(rank)-D × \(other.rank)-D")
         if other.rank == 1 {
-            return Tensor.record(Tensor.withData(self, other) { $0.matvec($1) }, .mv, self, other, .forProduct(self, other))
+            return Tensor.record(Tensor.withData(self, other) { $0.matvec($1) }, Mv.self, self, other, .forProduct(self, other))
         }
         var saved = Saved.forProduct(self, other)
         saved.dim = Mm.layoutBits(data, other.data)
-        return Tensor.record(Tensor.withData(self, other) { $0.matmul($1) }, .mm, self, other, saved)
+        return Tensor.record(Tensor.withData(self, other) { $0.matmul($1) }, Mm.self, self, other, saved)
     }
 }

@@ -7,6 +7,7 @@
 
 enum Fill: OpDefinition {
     static let name = "FillBackward2"   // fill_ with a number (FillBackward3 takes a 0-d tensor)
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -16,6 +17,7 @@ enum Fill: OpDefinition {
 
 enum Zero: OpDefinition {
     static let name = "ZeroBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     /// `fill(0)`'s: a zero gradient for the overwritten value.
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { Fill.backward(c) }
 }
@@ -24,6 +26,7 @@ enum Zero: OpDefinition {
 
 enum Copy: OpDefinition {
     static let name = "CopyBackwards"   // PyTorch's spelling, without a number
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -32,8 +35,8 @@ enum Copy: OpDefinition {
 }
 
 extension Tensor where Scalar: TensorScalar {
-    /// The value `fill(value)` (or `zero()`, `op` `.zero`) leaves, recorded as an op on `self`.
-    func recordedFill(_ value: Scalar, _ op: OpKind) -> Tensor {
+    /// The value `fill(value)` (or `zero()`, `op` `Zero.self`) leaves, recorded as an op on `self`.
+    func recordedFill<Op: OpDefinition>(_ value: Scalar, _ op: Op.Type) -> Tensor {
         Tensor.record(DenseTensor(shape: shape, repeating: value), op, self)
     }
 
@@ -41,6 +44,6 @@ extension Tensor where Scalar: TensorScalar {
     func recordedCopy(from source: Tensor) -> Tensor {
         let value = DenseTensor<Scalar>(uninitializedShape: shape)
         value.copy(from: source.data)   // traps with PyTorch's message unless `source` broadcasts to `shape`
-        return Tensor.record(value, .copy, self, source, Saved(shapes: (nil, source.shape)))
+        return Tensor.record(value, Copy.self, self, source, Saved(shapes: (nil, source.shape)))
     }
 }

@@ -16,6 +16,7 @@ extension DenseTensor where Scalar: TensorScalar {
 
 enum Sum: OpDefinition {
     static let name = "SumBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.broadcasted(to: c.shape0), nil) }
@@ -23,6 +24,7 @@ enum Sum: OpDefinition {
 
 enum SumDim: OpDefinition {
     static let name = "SumBackward1"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -35,13 +37,13 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sum() -> Tensor {
-        Tensor.record(withData { $0.sum() }, .sum, self, nil, Saved(shapes: (shape, nil)))
+        Tensor.record(withData { $0.sum() }, Sum.self, self, nil, Saved(shapes: (shape, nil)))
     }
     /// The sum along `dim`; negative dims count from the end (SumBackward1).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sum(dim: Int, keepDim: Bool = false) -> Tensor {
-        Tensor.record(withData { $0.sum(dim: dim, keepDim: keepDim) }, .sumDim, self, nil,
+        Tensor.record(withData { $0.sum(dim: dim, keepDim: keepDim) }, SumDim.self, self, nil,
                       Saved(shapes: (shape, nil), dim: dim, keepDim: keepDim))
     }
 }
@@ -50,6 +52,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Mean: OpDefinition {
     static let name = "MeanBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -61,6 +64,7 @@ enum Mean: OpDefinition {
 
 enum MeanDim: OpDefinition {
     static let name = "MeanBackward1"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -74,13 +78,13 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func mean() -> Tensor {
-        Tensor.record(withData { $0.mean() }, .mean, self, nil, Saved(shapes: (shape, nil)))
+        Tensor.record(withData { $0.mean() }, Mean.self, self, nil, Saved(shapes: (shape, nil)))
     }
     /// The mean along `dim`; negative dims count from the end (MeanBackward1).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func mean(dim: Int, keepDim: Bool = false) -> Tensor {
-        Tensor.record(withData { $0.mean(dim: dim, keepDim: keepDim) }, .meanDim, self, nil,
+        Tensor.record(withData { $0.mean(dim: dim, keepDim: keepDim) }, MeanDim.self, self, nil,
                       Saved(shapes: (shape, nil), dim: dim, keepDim: keepDim))
     }
 }
@@ -89,6 +93,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum MaxAll: OpDefinition {
     static let name = "MaxBackward1"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -98,6 +103,7 @@ enum MaxAll: OpDefinition {
 
 enum MaxDim: OpDefinition {
     static let name = "MaxBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -112,14 +118,14 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func max() -> Tensor {
         let m = withData { $0.max() }
-        return Tensor.record(m, .max, self, nil, Saved(tensors: (data, nil), scalar: Double(m.scalar!)))
+        return Tensor.record(m, MaxAll.self, self, nil, Saved(tensors: (data, nil), scalar: Double(m.scalar!)))
     }
     /// The largest elements along `dim` (the values; MaxBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func max(dim: Int, keepDim: Bool = false) -> Tensor {
         let (values, indices) = withData { $0.max(dim: dim, keepDim: keepDim) }
-        return Tensor.record(values, .maxDim, self, nil,
+        return Tensor.record(values, MaxDim.self, self, nil,
                              Saved(shapes: (shape, nil), indices: indices, dim: dim, keepDim: keepDim))
     }
 }

@@ -7,6 +7,7 @@ import Arena
 
 enum Reshape: OpDefinition {
     static let name = "ViewBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -42,6 +43,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum T: OpDefinition {
     static let name = "TBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -52,6 +54,7 @@ enum T: OpDefinition {
 
 enum Transpose: OpDefinition {
     static let name = "TransposeBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -64,13 +67,13 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func transposed() -> Tensor {
         trapUnless(rank <= 2, "t() expects a tensor with <= 2 dimensions, but self is \(rank)D")
-        return Tensor.record(withData { $0.transposed(0, Swift.min(1, rank - 1)) }, .t, self).view(of: self)
+        return Tensor.record(withData { $0.transposed(0, Swift.min(1, rank - 1)) }, T.self, self).view(of: self)
     }
     /// `self` with dimensions `d0` and `d1` swapped (TransposeBackward0), a view.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func transposed(_ d0: Int, _ d1: Int) -> Tensor {
-        Tensor.record(withData { $0.transposed(d0, d1) }, .transpose, self, nil, Saved(dim: d0, dim2: d1)).view(of: self)
+        Tensor.record(withData { $0.transposed(d0, d1) }, Transpose.self, self, nil, Saved(dim: d0, dim2: d1)).view(of: self)
     }
 }
 
@@ -78,6 +81,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Unsqueeze: OpDefinition {
     static let name = "UnsqueezeBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -90,7 +94,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func unsqueezed(dim: Int) -> Tensor {
         let axis = Shape.normalize(dim: dim, rank: rank + 1)
-        return Tensor.record(withData { $0.unsqueezed(dim: axis) }, .unsqueeze, self, nil, Saved(shapes: (shape, nil))).view(of: self)
+        return Tensor.record(withData { $0.unsqueezed(dim: axis) }, Unsqueeze.self, self, nil, Saved(shapes: (shape, nil))).view(of: self)
     }
 }
 
@@ -98,6 +102,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Expand: OpDefinition {
     static let name = "ExpandBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -121,7 +126,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func expanded(to shape: [Int]) -> Tensor {
-        Tensor.record(data.expanded(to: expandTarget(shape)), .expand, self, nil, Saved(shapes: (self.shape, nil))).view(of: self)
+        Tensor.record(data.expanded(to: expandTarget(shape)), Expand.self, self, nil, Saved(shapes: (self.shape, nil))).view(of: self)
     }
 }
 

@@ -3,6 +3,7 @@
 
 enum SoftmaxOp: OpDefinition {
     static let name = "SoftmaxBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let savesOutput = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -16,6 +17,7 @@ enum SoftmaxOp: OpDefinition {
 
 enum LogSoftmaxOp: OpDefinition {
     static let name = "LogSoftmaxBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let savesOutput = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -32,7 +34,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func softmax(dim: Int) -> Tensor {
         let y = withData { $0.softmax(dim: dim) }
-        return Tensor.record(y, .softmax, self, nil, Saved(tensors: (y, nil), dim: dim))
+        return Tensor.record(y, SoftmaxOp.self, self, nil, Saved(tensors: (y, nil), dim: dim))
     }
 
     /// `x - log Σ exp(x)` along `dim` (LogSoftmaxBackward0), computed without overflow.
@@ -40,6 +42,6 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func logSoftmax(dim: Int) -> Tensor {
         let y = withData { $0.logSoftmax(dim: dim) }
-        return Tensor.record(y, .logSoftmax, self, nil, Saved(tensors: (y, nil), dim: dim))
+        return Tensor.record(y, LogSoftmaxOp.self, self, nil, Saved(tensors: (y, nil), dim: dim))
     }
 }

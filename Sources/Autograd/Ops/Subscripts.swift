@@ -147,6 +147,7 @@ extension DenseTensor where Scalar: TensorScalar {
 
 enum Alias: OpDefinition {
     static let name = "AliasBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     /// The gradient itself: the alias is the same elements.
     @_specialize(where V == DenseTensor<Float>)
@@ -160,13 +161,13 @@ extension Tensor where Scalar: TensorScalar {
     /// back at those positions). `narrow(dim:start:length:)` is the step-1 case.
     func sliced(dim: Int, start: Int, count: Int, step: Int) -> Tensor {
         // Past one element the step is at most the size, so it fits the node's `scalar` exactly.
-        Tensor.record(withData { $0.sliced(dim: dim, start: start, count: count, step: step) }, .slice, self, nil,
+        Tensor.record(withData { $0.sliced(dim: dim, start: start, count: count, step: step) }, Slice.self, self, nil,
                       Saved(shapes: (shape, nil), scalar: Double(count > 1 ? step : 1), dim: dim, dim2: start)).view(of: self)
     }
 
     /// A view of all of this tensor (AliasBackward0), PyTorch's `alias`: what `x[...]` returns.
     func aliased() -> Tensor {
-        Tensor.record(data, .alias, self).view(of: self)
+        Tensor.record(data, Alias.self, self).view(of: self)
     }
 
     /// This tensor through the view ops of a subscript.
@@ -187,6 +188,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum FillTensor: OpDefinition {
     static let name = "FillBackward3"   // fill_ with a 0-d tensor (Overwrite.swift's Fill takes a number)
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     /// No gradient reaches the overwritten value (zeros); the 0-d value gets the sum of the gradient.
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -203,7 +205,7 @@ extension Tensor where Scalar: TensorScalar {
     func fill(with value: Scalar, source: Tensor?) {
         checkInPlaceAllowed()
         if mustRecord(source) {
-            adopt(Tensor.record(DenseTensor(shape: shape, repeating: value), .fillTensor, self, source))
+            adopt(Tensor.record(DenseTensor(shape: shape, repeating: value), FillTensor.self, self, source))
         } else {
             data.copy(from: DenseTensor(value))
         }

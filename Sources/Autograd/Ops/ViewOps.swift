@@ -11,6 +11,7 @@ import Arena
 
 enum Permute: OpDefinition {
     static let name = "PermuteBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     /// PyTorch's `permute_backwards`: the gradient permuted by the inverse permutation.
     @_specialize(where V == DenseTensor<Float>)
@@ -39,7 +40,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func permuted(_ dims: [Int]) -> Tensor {
         let value = withData { $0.permuted(dims) }   // checks `dims`, with PyTorch's messages
-        return Tensor.record(value, .permute, self, nil,
+        return Tensor.record(value, Permute.self, self, nil,
                              Saved(indices: dims.map { Shape.normalize(dim: $0, rank: rank) })).view(of: self)
     }
 }
@@ -48,6 +49,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Squeeze: OpDefinition {
     static let name = "SqueezeBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     /// PyTorch's `unsqueeze_to`: the removed size-1 dimensions put back.
     @_specialize(where V == DenseTensor<Float>)
@@ -57,6 +59,7 @@ enum Squeeze: OpDefinition {
 
 enum SqueezeDim: OpDefinition {
     static let name = "SqueezeBackward1"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     /// PyTorch's `unsqueeze_to(grad, dim, sizes)`: the dimension put back if it was removed.
     @_specialize(where V == DenseTensor<Float>)
@@ -73,7 +76,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func squeezed() -> Tensor {
-        Tensor.record(withData { $0.squeezed() }, .squeeze, self, nil, Saved(shapes: (shape, nil))).view(of: self)
+        Tensor.record(withData { $0.squeezed() }, Squeeze.self, self, nil, Saved(shapes: (shape, nil))).view(of: self)
     }
 
     /// A view without dimension `dim` if its size is 1, else a view of the same shape
@@ -88,7 +91,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func squeezed(dim: Int) -> Tensor {
         let axis = Shape.normalize(dim: dim, rank: rank)
-        return Tensor.record(withData { $0.squeezed(dims: [axis]) }, .squeezeDim, self, nil,
+        return Tensor.record(withData { $0.squeezed(dims: [axis]) }, SqueezeDim.self, self, nil,
                              Saved(shapes: (shape, nil))).view(of: self)
     }
 }
@@ -97,6 +100,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum ReshapeAlias: OpDefinition {
     static let name = "ReshapeAliasBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -105,6 +109,7 @@ enum ReshapeAlias: OpDefinition {
 
 enum UnsafeView: OpDefinition {
     static let name = "UnsafeViewBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     // A view of a fresh copy, which nothing else reads: PyTorch's `_unsafe_view` is no view.
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
@@ -191,13 +196,13 @@ extension Tensor where Scalar: TensorScalar {
     func reshapedResolved(_ shape: [Int]) -> Tensor {
         let saved = { Saved<Scalar>(shapes: (self.shape, nil)) }
         if isContiguous {
-            return Tensor.record(viewData(as: shape)!, .reshape, self, nil, saved()).view(of: self)
+            return Tensor.record(viewData(as: shape)!, Reshape.self, self, nil, saved()).view(of: self)
         }
         if let alias = viewData(as: shape) {
-            return Tensor.record(alias, .reshapeAlias, self, nil, saved()).view(of: self)
+            return Tensor.record(alias, ReshapeAlias.self, self, nil, saved()).view(of: self)
         }
-        let copy = Tensor.record(data.contiguous(), .clone, self)
-        return Tensor.record(copy.viewData(as: shape)!, .unsafeView, copy, nil, saved())
+        let copy = Tensor.record(data.contiguous(), Clone.self, self)
+        return Tensor.record(copy.viewData(as: shape)!, UnsafeView.self, copy, nil, saved())
     }
 
     /// The elements of dimensions `startDim...endDim` in one dimension (PyTorch's `flatten`):
@@ -225,6 +230,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Select: OpDefinition {
     static let name = "SelectBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     /// PyTorch's `select_backward`: zeros of the input's shape with the gradient at the index.
     @_specialize(where V == DenseTensor<Float>)
@@ -250,7 +256,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func select(dim: Int, index: Int) -> Tensor {
         let (axis, i) = data.selectPosition(dim: dim, index: index)
-        return Tensor.record(withData { $0.selected(dim: axis, index: i) }, .select, self, nil,
+        return Tensor.record(withData { $0.selected(dim: axis, index: i) }, Select.self, self, nil,
                              Saved(shapes: (shape, nil), dim: axis, dim2: i)).view(of: self)
     }
 }
@@ -259,6 +265,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Slice: OpDefinition {
     static let name = "SliceBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let isView = true
     /// PyTorch's `slice_backward`: zeros of the input's shape with the gradient in the slice,
     /// every `step`-th element from `start` (`dim2`). `narrow` saves no step (0: every element);
@@ -288,7 +295,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func narrow(dim: Int, start: Int, length: Int) -> Tensor {
         let (axis, begin) = narrowPosition(dim: dim, start: start, length: length)
-        return Tensor.record(withData { $0.narrowed(dim: axis, start: begin, length: length) }, .slice, self, nil,
+        return Tensor.record(withData { $0.narrowed(dim: axis, start: begin, length: length) }, Slice.self, self, nil,
                              Saved(shapes: (shape, nil), dim: axis, dim2: begin)).view(of: self)
     }
 }
@@ -297,6 +304,7 @@ extension Tensor where Scalar: TensorScalar {
 
 enum Clone: OpDefinition {
     static let name = "CloneBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad, nil) }
@@ -315,7 +323,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func contiguous() -> Tensor {
         if isContiguous { return self }
-        return Tensor.record(withData { $0.contiguous() }, .clone, self)
+        return Tensor.record(withData { $0.contiguous() }, Clone.self, self)
     }
 
     /// A copy with storage of its own (CloneBackward0), PyTorch's `clone()`. It keeps this
@@ -331,7 +339,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func cloned() -> Tensor {
-        Tensor.record(withData { $0.clonedPreservingStrides() }, .clone, self)
+        Tensor.record(withData { $0.clonedPreservingStrides() }, Clone.self, self)
     }
 }
 
