@@ -17,15 +17,25 @@ import Arena
 ///   value is rebuilt from the node's edges as the tensor it was (an input's value with the
 ///   input's history, a saved output with the node's own).
 ///
-/// The names are `DenseTensor`'s, so that it conforms with nothing to write; `Tensor`'s
-/// conformance (below) says what each operation means as recorded ops. A derivative still
-/// written on `DenseTensor` only says so (`BackwardContext.denseOnly`), and the recorded sweep
-/// traps with its name there.
+/// Where `DenseTensor` has an operation, the requirement takes its name, so that most of its
+/// conformance is already written; an operation that exists only for derivatives (a slice's
+/// gradient placed into zeros, cross-entropy's gradient) is declared, with both meanings, in the
+/// family file of the ops that use it. A derivative still written on `DenseTensor` only (ToCopy's,
+/// whose gradient crosses to another graph) says so (`BackwardContext.denseOnly`), and the
+/// recorded sweep traps with its name there.
 protocol GradientValue {
     associatedtype Scalar: TensorScalar
     var shape: [Int] { get }
     var rank: Int { get }
+    /// Zeros of this value's shape.
+    func zerosLike() -> Self
+    /// Zeros of `shape`, needing no gradient.
+    static func zeros(shaped shape: [Int]) -> Self
+    /// The value the node saved at `position` (input `input`'s, or the node's output's): the
+    /// dense interpretation reads it; the recorded one rebuilds the tensor it was.
+    static func saved(at position: Int32, input: Int, _ c: borrowing BackwardContext<Self>) -> Self
 
+    // Elementwise (the `BinaryOp`s include the fused derivative kernels: `.reluBackward`, …).
     func unary(_ op: UnaryOp) -> Self
     func binary(_ op: BinaryOp, _ other: Self) -> Self
     func binary(_ op: BinaryOp, scalar: Scalar) -> Self
@@ -35,9 +45,14 @@ protocol GradientValue {
     consuming func binary(_ op: BinaryOp, scalar: Scalar, overwriting: Bool) -> Self
     /// `addend + self · other`, one shape.
     func multiplied(by other: Self, adding addend: Self) -> Self
+    /// `self · (k · g / n)` for a 0-d `g` (a loss's gradient scaled by the loss's).
+    func multiplied(byZeroDim g: Self, times k: Scalar, dividedBy n: Scalar) -> Self
     /// `grad · p · self^(p−1)`, zeros for `p == 0` (PyTorch's `pow_backward`).
     func powBackward(grad: Self, exponent: Scalar) -> Self
+    /// Cross-entropy's derivative from the log-probabilities `self`: `(softmax − onehot) · g / N`.
+    func crossEntropyGradient(targets: [Int], grad: Self) -> Self
 
+    // Reductions and their derivatives.
     /// Summed over the dimensions that broadcasting added or stretched, down to `shape`.
     func sum(toShape shape: [Int]) -> Self
     func sum(dim: Int, keepDim: Bool) -> Self
@@ -48,16 +63,44 @@ protocol GradientValue {
     func withReducedDim(_ dim: Int, keepDim: Bool, inputRank: Int) -> Self
     /// A 0-d value divided by `divisor` at every position of `shape` (the mean's derivative).
     func spread(to shape: [Int], dividedBy divisor: Scalar) -> Self
-    /// Zeros of this value's shape.
-    func zerosLike() -> Self
-    /// Zeros of `shape`, needing no gradient.
-    static func zeros(shaped shape: [Int]) -> Self
     /// `grad` shared by the positions holding `maximum` (`self` is the input; ties evenly, as
     /// PyTorch's `evenly_distribute_backward`; NaN counts as equal to a NaN maximum).
     func maxBackward(grad: Self, maximum: Scalar) -> Self
     /// Zeros of `inputShape` with this value's elements at `indices` along `dim` (`max(dim:)`'s
     /// derivative; this value has the output's shape with the reduced dimension kept).
     func scatter(indices: [Int], dim: Int, into inputShape: [Int]) -> Self
+
+    // Views, and the derivatives of views: the gradient placed into zeros of the input's shape.
+    func reshaped(_ shape: [Int]) -> Self
+    func transposed(_ d0: Int, _ d1: Int) -> Self
+    func permuted(_ dims: [Int]) -> Self
+    func selected(dim: Int, index: Int) -> Self
+    func narrowed(dim: Int, start: Int, length: Int, step: Int) -> Self
+    /// Zeros of `shape` with this value at `index` along `dim` (`select`'s derivative).
+    func placedSelection(in shape: [Int], dim: Int, index: Int) -> Self
+    /// Zeros of `shape` with this value at every `step`-th position from `start` along `dim`
+    /// (a slice's derivative).
+    func placedSlice(in shape: [Int], dim: Int, start: Int, step: Int) -> Self
+    /// This value (of a base's shape) with a view's region zero (CopySlices' derivative).
+    func zeroed(in region: Region) -> Self
+    /// The region's elements of this value (of a base's shape).
+    func read(in region: Region) -> Self
+    /// Zeros of `baseShape` with this value in the region (AsStrided's derivative).
+    func placed(in region: Region, of baseShape: [Int]) -> Self
+    /// The gradient of an input split into pieces of `sizes` along `dim`: the pieces' gradients
+    /// joined, zeros where a piece received none.
+    static func joined(_ grads: [Self?], sizes: [Int], dim: Int, inputShape: [Int]) -> Self
+    /// The gradient of an input unbound along `dim`: the pieces' gradients stacked, zeros where
+    /// a piece received none.
+    static func stacked(_ grads: [Self?], dim: Int, inputShape: [Int]) -> Self
+
+    // Indexing, gathering and masking.
+    /// Read as `[leading elements, rest...]` (the first `dims` dimensions flattened into one).
+    func leadingFlattened(_ dims: Int) -> Self
+    func indexSelected(dim: Int, positions: [Int]) -> Self
+    func indexFilled(dim: Int, positions: [Int], value: Scalar) -> Self
+    /// This value with `source`'s slices along `dim` added at `positions` (repeats add up).
+    func indexAdded(dim: Int, positions: [Int], source: Self) -> Self
     func gathered(dim: Int, index: DenseTensor<Int>) -> Self
     func scatterAdded(dim: Int, index: DenseTensor<Int>, source: Self) -> Self
     /// This value with zeros at `positions` (row-major positions of its elements).
@@ -65,46 +108,10 @@ protocol GradientValue {
     /// Zeros, but this value's elements at `positions` (row-major positions).
     func kept(atFlatPositions positions: [Int]) -> Self
 
-    func reshaped(_ shape: [Int]) -> Self
-    func selected(dim: Int, index: Int) -> Self
-    func narrowed(dim: Int, start: Int, length: Int, step: Int) -> Self
-    /// Read as `[leading elements, rest...]` (the first `dims` dimensions flattened into one).
-    func leadingFlattened(_ dims: Int) -> Self
-    func indexSelected(dim: Int, positions: [Int]) -> Self
-    func indexFilled(dim: Int, positions: [Int], value: Scalar) -> Self
-    /// This value with `source`'s slices along `dim` added at `positions` (repeats add up).
-    func indexAdded(dim: Int, positions: [Int], source: Self) -> Self
-    /// This value (of a base's shape) with a view's region zero (CopySlices' derivative).
-    func zeroed(in region: Region) -> Self
-    /// The region's elements of this value (of a base's shape).
-    func read(in region: Region) -> Self
-    /// Zeros of `baseShape` with this value in the region (AsStrided's derivative).
-    func placed(in region: Region, of baseShape: [Int]) -> Self
-    /// `self · (k · g / n)` for a 0-d `g` (a loss's gradient scaled by the loss's).
-    func multiplied(byZeroDim g: Self, times k: Scalar, dividedBy n: Scalar) -> Self
-    /// Cross-entropy's derivative from the log-probabilities `self`: `(softmax − onehot) · g / N`.
-    func crossEntropyGradient(targets: [Int], grad: Self) -> Self
-    /// Zeros of `shape` with this value at `index` along `dim` (`select`'s derivative).
-    func placedSelection(in shape: [Int], dim: Int, index: Int) -> Self
-    /// Zeros of `shape` with this value at every `step`-th position from `start` along `dim`
-    /// (a slice's derivative).
-    func placedSlice(in shape: [Int], dim: Int, start: Int, step: Int) -> Self
-    /// The gradient of an input split into pieces of `sizes` along `dim`: the pieces' gradients
-    /// joined, zeros where a piece received none.
-    static func joined(_ grads: [Self?], sizes: [Int], dim: Int, inputShape: [Int]) -> Self
-    /// The gradient of an input unbound along `dim`: the pieces' gradients stacked, zeros where
-    /// a piece received none.
-    static func stacked(_ grads: [Self?], dim: Int, inputShape: [Int]) -> Self
-    func transposed(_ d0: Int, _ d1: Int) -> Self
-    func permuted(_ dims: [Int]) -> Self
-
+    // Products.
     func matmul(_ other: Self, transposeA: Bool, transposeB: Bool) -> Self
     func matvec(_ vector: Self, transpose: Bool) -> Self
     func outer(_ other: Self) -> Self
-
-    /// The value the node saved at `position` (input `input`'s, or the node's output's): the
-    /// dense interpretation reads it; the recorded one rebuilds the tensor it was.
-    static func saved(at position: Int32, input: Int, _ c: borrowing BackwardContext<Self>) -> Self
 }
 
 extension GradientValue {
