@@ -89,9 +89,7 @@ extension DenseTensor where Scalar: TensorScalar {
 }
 
 extension Tensor where Scalar: TensorScalar {
-    func zeroed(in region: Region) -> Tensor {
-        contiguous().reshaped([count]).indexFilled(dim: 0, positions: region.positions, value: 0).reshaped(shape)
-    }
+    func zeroed(in region: Region) -> Tensor { zeroed(atFlatPositions: region.positions) }
 
     /// A gather of the region's positions (a copy, where the dense one is a view: the same values).
     func read(in region: Region) -> Tensor {

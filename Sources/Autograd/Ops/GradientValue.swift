@@ -27,8 +27,6 @@ protocol GradientValue {
     associatedtype Scalar: TensorScalar
     var shape: [Int] { get }
     var rank: Int { get }
-    /// Zeros of this value's shape.
-    func zerosLike() -> Self
     /// Zeros of `shape`, needing no gradient.
     static func zeros(shaped shape: [Int]) -> Self
     /// The value the node saved at `position` (input `input`'s, or the node's output's): the
@@ -115,6 +113,9 @@ protocol GradientValue {
 }
 
 extension GradientValue {
+    /// Zeros of this value's shape.
+    func zerosLike() -> Self { Self.zeros(shaped: shape) }
+
     /// A reduction's gradient along `dim` spread back over the input's shape (PyTorch's
     /// `sum_backward`: the dimension put back if it was dropped, then expanded).
     func unreduced(dim: Int, keepDim: Bool, to inputShape: [Int]) -> Self {
@@ -130,7 +131,6 @@ extension DenseTensor: GradientValue where Scalar: TensorScalar {
         DenseTensor(shape: shape, repeating: scalar! / divisor)
     }
 
-    func zerosLike() -> DenseTensor { DenseTensor(shape: shape, repeating: 0) }
     static func zeros(shaped shape: [Int]) -> DenseTensor { DenseTensor(shape: shape, repeating: 0) }
     func maxBackward(grad: DenseTensor, maximum: Scalar) -> DenseTensor { maxBackward(grad: grad.scalar!, maximum: maximum) }
 
@@ -215,7 +215,6 @@ extension Tensor: GradientValue where Scalar: TensorScalar {
 
     func spread(to shape: [Int], dividedBy divisor: Scalar) -> Tensor { (self / divisor).broadcasted(to: shape) }
 
-    func zerosLike() -> Tensor { Tensor(data: DenseTensor(shape: shape, repeating: 0)) }
     static func zeros(shaped shape: [Int]) -> Tensor { Tensor(data: DenseTensor(shape: shape, repeating: 0)) }
 
     func matmul(_ other: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
