@@ -93,8 +93,8 @@ extension Graph where Scalar: TensorScalar {
         return results
     }
 
-    /// `definition`'s derivative in the recorded interpretation (opened from the existential:
-    /// this sweep is not the hot path, the plain one's switch is).
+    /// `definition`'s derivative in the recorded interpretation, opened from the existential
+    /// (the plain sweep calls the specialized `floatBackward`/`doubleBackward` witnesses instead).
     private static func derivative<D: OpDefinition>(
         _ definition: D.Type, _ c: consuming BackwardContext<Tensor<Scalar>>
     ) -> Gradients<Tensor<Scalar>> {
@@ -125,6 +125,7 @@ extension Tensor where Scalar: TensorScalar {
         }
         guard let history else { return inputs.map { $0 === self ? seed : nil } }
         guard let graph = history.segment.graph else { throw .graphFreed }
+        // Not `withGradEnabled`: it rethrows untyped errors.
         let previous = GradMode.isEnabled
         GradMode.isEnabled = true
         defer { GradMode.isEnabled = previous }

@@ -159,11 +159,9 @@ extension Tensor where Scalar: TensorScalar {
 
     /// A `maskedFill` with a mask of the positions along `dim`, broadcast over the rest.
     func indexFilled(dim: Int, positions: [Int], value: Scalar) -> Tensor {
-        var flags = [Bool](repeating: false, count: shape[dim])
-        for p in positions { flags[p] = true }
         var maskShape = [Int](repeating: 1, count: rank)
         maskShape[dim] = shape[dim]
-        return maskedFill(Tensor<Bool>(data: try! DenseTensor(scalars: flags, shape: maskShape)), with: value)
+        return maskedFill(.marking(positions, shape: maskShape), with: value)
     }
 
     /// A `scatterAdd` of `source` with the positions spread over its shape.

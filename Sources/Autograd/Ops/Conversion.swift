@@ -10,8 +10,7 @@ enum ToCopy: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        typealias S = V.Scalar
-        return c.denseOnly { c in
+        c.denseOnly { c in
             let send = c.segment.with { $0.crossings[c.dim] }
             send(c.grad)
             return (nil, nil)

@@ -63,7 +63,7 @@ struct Region {
 extension DenseTensor where Scalar: TensorScalar {
     /// The gradient (of the base's shape) with the region's elements zero.
     func zeroed(in region: Region) -> DenseTensor {
-        let outside = contiguous().copied()
+        let outside = copied()   // row-major whatever the layout, and one copy either way
         outside.asStrided(region.shape, strides: region.strides, offset: region.offset).fill(0)
         return outside
     }

@@ -144,9 +144,9 @@ struct BackwardContext<V: GradientValue> {
     @inline(__always)
     func second(_ f: () -> V) -> V? { needs.1 ? f() : nil }
 
-    /// For a derivative still written on `DenseTensor` only (its kernels have no recorded
-    /// composition yet, or its saved value is one the forward computed): runs `body` in the
-    /// dense sweep, and traps, naming the node, in the recorded one. In the dense sweep's
+    /// For a derivative written on `DenseTensor` only (ToCopy's, whose gradient crosses to
+    /// another graph, which the recorded sweep does not follow): runs `body` in the dense
+    /// sweep, and traps, naming the node, in the recorded one. In the dense sweep's
     /// specialization the cast is between equal types and compiles away.
     @inline(__always)
     consuming func denseOnly(_ body: (consuming BackwardContext<DenseTensor<Scalar>>) -> InputGrads<Scalar>) -> Gradients<V> {

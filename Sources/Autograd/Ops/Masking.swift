@@ -98,14 +98,16 @@ extension DenseTensor where Scalar: TensorScalar {
 
 extension Tensor where Scalar: TensorScalar {
     /// `maskedFill` with the mask the positions make.
-    func zeroed(atFlatPositions positions: [Int]) -> Tensor { maskedFill(mask(at: positions), with: 0) }
+    func zeroed(atFlatPositions positions: [Int]) -> Tensor { maskedFill(.marking(positions, shape: shape), with: 0) }
 
-    func kept(atFlatPositions positions: [Int]) -> Tensor { maskedFill(.!mask(at: positions), with: 0) }
+    func kept(atFlatPositions positions: [Int]) -> Tensor { maskedFill(.!Tensor<Bool>.marking(positions, shape: shape), with: 0) }
+}
 
-    /// A `Bool` tensor of this shape, `true` at the row-major `positions`.
-    private func mask(at positions: [Int]) -> Tensor<Bool> {
-        var flags = [Bool](repeating: false, count: count)
+extension Tensor where Scalar == Bool {
+    /// A mask of `shape`, `true` at the row-major `positions` (the recorded derivatives' masks).
+    static func marking(_ positions: [Int], shape: [Int]) -> Tensor {
+        var flags = [Bool](repeating: false, count: Shape.count(shape))
         for p in positions { flags[p] = true }
-        return Tensor<Bool>(data: try! DenseTensor(scalars: flags, shape: shape))
+        return Tensor(data: try! DenseTensor(scalars: flags, shape: shape))
     }
 }

@@ -140,7 +140,6 @@ extension Tensor where Scalar: TensorScalar {
     /// `scatter(indices:dim:into:)` recorded: a `scatterAdd` into zeros.
     func scatter(indices: [Int], dim: Int, into inputShape: [Int]) -> Tensor {
         guard !inputShape.isEmpty else { return reshaped([]) }
-        let index = Tensor<Int>(data: try! DenseTensor(scalars: indices, shape: shape))
-        return Tensor.zeros(shaped: inputShape).scatterAdd(dim: dim, index: index, source: self)
+        return Tensor.zeros(shaped: inputShape).scatterAdded(dim: dim, index: try! DenseTensor(scalars: indices, shape: shape), source: self)
     }
 }
