@@ -124,9 +124,8 @@ extension DenseTensor {
     /// Whether two elements share a storage position (a dimension of size > 1 with stride 0).
     @inlinable
     public var hasInternalOverlap: Bool {
-        guard let s = _layout?.strides else { return false }
-        for i in 0..<rank where s[i] == 0 && shape[i] > 1 { return true }
-        return false
+        guard _isView else { return false }
+        return ViewLayout.withStrides(shape) { s in (0..<rank).contains { s[$0] == 0 && shape[$0] > 1 } }
     }
 
     /// PyTorch's message for a write that more than one element would make to one position.

@@ -4,11 +4,10 @@ import CTensorCoreShims
 /// Views: the same storage read through other strides (Note [Strided layout]). None of these
 /// copies; ``contiguous()`` and ``copied()`` do.
 ///
-/// The new shape and strides are the old ones copied and edited (`var s = shape; s.insert(…)`),
-/// on purpose: building them with `Array(unsafeUninitializedCapacity:)` or
-/// `Array(repeating:count:)` instead ran a fifth more instructions per recorded view op
-/// (callgrind, view-chain), as those initializers reach an unspecialized standard-library entry
-/// that looks up the array's generic metadata on every call.
+/// The views of a chain (`transposed`, `selected`, `narrowed`, `unsqueezed`) write their sizes
+/// and strides straight into the one array a view is (``view(rank:offset:_:)``, Note [A view's
+/// layout in its shape's capacity]); the rarer ones build arrays of shape and strides and pack
+/// them.
 extension DenseTensor {
     /// The same elements under `newShape` (whose count must match), a view where the layout
     /// allows one (PyTorch's `view` rule, ``Shape/viewStrides(shape:strides:as:)``), else a copy.
@@ -29,10 +28,14 @@ extension DenseTensor {
     public func transposed(_ d0: Int, _ d1: Int) -> DenseTensor {
         let a0 = Shape.normalize(dim: d0, rank: rank), a1 = Shape.normalize(dim: d1, rank: rank)
         if a0 == a1 || rank < 2 { return self }
-        var newShape = shape, newStrides = strides
-        newShape.swapAt(a0, a1)
-        newStrides.swapAt(a0, a1)
-        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset)
+        return view(rank: rank, offset: offset) { shape, strides, oldShape, oldStrides in
+            for k in 0..<oldShape.count {
+                shape[k] = oldShape[k]
+                strides[k] = oldStrides[k]
+            }
+            shape.swapAt(a0, a1)
+            strides.swapAt(a0, a1)
+        }
     }
 
     /// A view with its dimensions in the order `dims` (a permutation of `0..<rank`, negative
@@ -108,10 +111,22 @@ extension DenseTensor {
     /// range with PyTorch's message.
     public func selected(dim: Int, index: Int) -> DenseTensor {
         let (axis, i) = selectPosition(dim: dim, index: index)
-        var newShape = shape, newStrides = strides
-        let step = newStrides.remove(at: axis)
-        newShape.remove(at: axis)
-        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset + i * step)
+        return selected(axis: axis, index: i)
+    }
+
+    /// ``selected(dim:index:)`` at a position ``selectPosition(dim:index:)`` gave: the recorded
+    /// `select` checks its arguments once, not twice.
+    package func selected(axis: Int, index i: Int) -> DenseTensor {
+        view(rank: rank - 1, offset: offset + i * dimensionStride(axis)) { shape, strides, oldShape, oldStrides in
+            for k in 0..<axis {
+                shape[k] = oldShape[k]
+                strides[k] = oldStrides[k]
+            }
+            for k in axis..<shape.count {
+                shape[k] = oldShape[k + 1]
+                strides[k] = oldStrides[k + 1]
+            }
+        }
     }
 
     /// The view of elements `start ..< start + length` along `dim`, every `step`-th (PyTorch's
@@ -120,27 +135,38 @@ extension DenseTensor {
         let axis = Shape.normalize(dim: dim, rank: rank)
         trapUnless(start >= 0 && length >= 0 && start + length <= shape[axis] && step > 0,
             "start (\(start)) + length (\(length)) exceeds dimension size (\(shape[axis])).")
-        var newShape = shape, newStrides = strides
-        newShape[axis] = length == 0 ? 0 : (length + step - 1) / step
-        let old = newStrides[axis]
-        newStrides[axis] = old * step
-        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset + start * old)
+        let size = length == 0 ? 0 : (length + step - 1) / step
+        return view(rank: rank, offset: offset + start * dimensionStride(axis)) { shape, strides, oldShape, oldStrides in
+            for k in 0..<oldShape.count {
+                shape[k] = oldShape[k]
+                strides[k] = oldStrides[k]
+            }
+            shape[axis] = size
+            strides[axis] = oldStrides[axis] * step
+        }
     }
 
     /// A view with a dimension of size 1 inserted at `dim` (in `-(rank+1)...rank`); its stride is
     /// PyTorch's (the next dimension's stride times its size, 1 at the end).
     public func unsqueezed(dim: Int) -> DenseTensor {
         let axis = Shape.normalize(dim: dim, rank: rank + 1)
-        if _layout == nil && count > 0 {   // row-major in, row-major out (PyTorch's stride is 0 after a size 0)
+        if !_isView && count > 0 {   // row-major in, row-major out (PyTorch's stride is 0 after a size 0)
             var newShape = shape
             newShape.insert(1, at: axis)
             return DenseTensor(storage: storage, shape: newShape)
         }
-        var newShape = shape, newStrides = strides
-        let stride = axis < rank ? newShape[axis] * newStrides[axis] : 1
-        newShape.insert(1, at: axis)
-        newStrides.insert(stride, at: axis)
-        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset)
+        return view(rank: rank + 1, offset: offset) { shape, strides, oldShape, oldStrides in
+            for k in 0..<axis {
+                shape[k] = oldShape[k]
+                strides[k] = oldStrides[k]
+            }
+            shape[axis] = 1
+            strides[axis] = axis < oldShape.count ? oldShape[axis] * oldStrides[axis] : 1
+            for k in axis..<oldShape.count {
+                shape[k + 1] = oldShape[k]
+                strides[k + 1] = oldStrides[k]
+            }
+        }
     }
 
     /// A view without the size-1 dimensions among `dims` (every one when `nil`).
@@ -152,7 +178,7 @@ extension DenseTensor {
             newShape.append(shape[i])
             newStrides.append(old[i])
         }
-        if _layout == nil { return DenseTensor(storage: storage, shape: newShape) }
+        if !_isView { return DenseTensor(storage: storage, shape: newShape) }
         return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset)
     }
 

@@ -30,12 +30,13 @@ extension DenseTensor where Scalar: TensorScalar {
     @inlinable
     var blasLayout: (transposed: Bool, ld: Int)? {
         let (rows, cols) = (shape[0], shape[1])
-        guard let s = _layout?.strides else { return (false, Swift.max(cols, 1)) }
-        if (cols == 1 || s[1] == 1) && (rows == 1 || s[0] >= Swift.max(cols, 1)) {
-            return (false, rows == 1 ? Swift.max(cols, 1) : s[0])
+        guard _isView else { return (false, Swift.max(cols, 1)) }
+        let s = (ViewLayout.stride(shape, 0), ViewLayout.stride(shape, 1))
+        if (cols == 1 || s.1 == 1) && (rows == 1 || s.0 >= Swift.max(cols, 1)) {
+            return (false, rows == 1 ? Swift.max(cols, 1) : s.0)
         }
-        if (rows == 1 || s[0] == 1) && (cols == 1 || s[1] >= Swift.max(rows, 1)) {
-            return (true, cols == 1 ? Swift.max(rows, 1) : s[1])
+        if (rows == 1 || s.0 == 1) && (cols == 1 || s.1 >= Swift.max(rows, 1)) {
+            return (true, cols == 1 ? Swift.max(rows, 1) : s.1)
         }
         return nil
     }
@@ -86,7 +87,7 @@ extension DenseTensor where Scalar: TensorScalar {
         guard let bias else { return matmul(weight, transposeB: true) }
         // A fresh [N, out] buffer holding the bias in every row; GEMM then adds x · Wᵀ onto it.
         // Always a new buffer (GEMM writes into it): never the bias's own storage.
-        let rows = Self.gather([shape[0], bias.count], [0, bias._layout?.strides.first ?? 1], offset: bias.offset, from: bias.storage)
+        let rows = Self.gather([shape[0], bias.count], [0, bias.dimensionStride(0)], offset: bias.offset, from: bias.storage)
         return matmul(weight, transposeB: true, accumulatingInto: rows)
     }
 

@@ -17,10 +17,11 @@ import Arena
 ///
 /// Note [Strided layout]: element `[i₀, i₁, …]` sits at `storage[offset + Σ iₖ·strides[k]]`.
 /// A row-major tensor over its whole storage, which nearly every kernel makes, stores no layout
-/// (`_layout == nil`): the value stays three words, as small as it was before views. With the
-/// strides, offset and count stored inline (six words) every gradient tuple of the backward
-/// sweep was copied and destroyed through the runtime's generic value witnesses, and the
-/// tutorial step ran twice as long (perf). `isContiguous` is PyTorch's: row-major, ignoring the
+/// (`_isView == false`): the value is three words, two references and a flag. A view keeps its
+/// layout in its shape array (Note [A view's layout in its shape's capacity]). With the strides,
+/// offset and count stored inline (six words) every gradient tuple of the backward sweep was
+/// copied and destroyed through the runtime's generic value witnesses, and the tutorial step ran
+/// twice as long (perf). `isContiguous` is PyTorch's: row-major, ignoring the
 /// strides of size-1 dimensions; then element `i` in row-major order sits at `start + i`, and
 /// every kernel's contiguous fast path applies. Kernels take strided operands too: a general
 /// strided loop, with fast paths where it pays (same-layout operands, rows with unit stride, a
@@ -30,17 +31,18 @@ public struct DenseTensor<Scalar: TensorElement> {
     @inlinable public var storage: TensorStorage<Scalar> { _storage }
     // A `var` only so that `holdsUniqueStorage()` can ask `isKnownUniquelyReferenced`.
     @usableFromInline var _storage: TensorStorage<Scalar>
-    /// The size of each dimension; `[]` for a 0-d tensor.
+    /// The size of each dimension; `[]` for a 0-d tensor. A view's holds its layout past its
+    /// last element (Note [A view's layout in its shape's capacity]).
     public let shape: [Int]
-    /// `nil` for a row-major tensor over its whole storage, the common case (Note [Strided layout]).
-    @usableFromInline let _layout: ViewLayout?
+    /// Whether this is a view: not row-major over its whole storage (Note [Strided layout]).
+    @usableFromInline let _isView: Bool
 
     /// The position of the first element in `storage`.
-    @inlinable public var offset: Int { _layout?.offset ?? 0 }
+    @inlinable public var offset: Int { _isView ? ViewLayout.offset(shape) : 0 }
     /// The number of elements.
-    @inlinable public var count: Int { _layout?.count ?? storage.count }
+    @inlinable public var count: Int { _isView ? ViewLayout.count(shape) : storage.count }
     /// Whether the elements lie in row-major order from ``start`` (PyTorch's `is_contiguous()`).
-    @inlinable public var isContiguous: Bool { _layout?.isContiguous ?? true }
+    @inlinable public var isContiguous: Bool { _isView ? ViewLayout.isContiguous(shape) : true }
 
     /// Wraps `storage` (whose count must equal the shape's element count), row-major.
     @inlinable
@@ -48,21 +50,27 @@ public struct DenseTensor<Scalar: TensorElement> {
         assert(storage.count == Shape.count(shape), "storage of \(storage.count) scalars for shape \(shape)")
         self._storage = storage
         self.shape = shape
-        self._layout = nil
+        self._isView = false
     }
 
     /// A view of `storage`: `shape` laid out by `strides` from `offset`. The caller guarantees
     /// that every element lies inside the storage.
     @inlinable
     public init(storage: TensorStorage<Scalar>, shape: [Int], strides: [Int], offset: Int) {
+        self = strides.withUnsafeBufferPointer { DenseTensor(storage: storage, shape: shape, strides: $0, offset: offset) }
+    }
+
+    /// A view of `storage` whose strides are read from `strides` (copied into the layout).
+    @inlinable
+    init(storage: TensorStorage<Scalar>, shape: [Int], strides: UnsafeBufferPointer<Int>, offset: Int) {
         self._storage = storage
-        self.shape = shape
         let count = Shape.count(shape)
         if offset == 0 && count == storage.count && Shape.isRowMajor(shape: shape, strides: strides) {
-            self._layout = nil
+            self.shape = shape
+            self._isView = false
         } else {
-            self._layout = ViewLayout(strides: strides, offset: offset, count: count,
-                                      isContiguous: Shape.isContiguous(shape: shape, strides: strides))
+            self.shape = ViewLayout.packed(shape: shape, strides: strides, offset: offset, count: count)
+            self._isView = true
         }
     }
 
@@ -134,7 +142,33 @@ public struct DenseTensor<Scalar: TensorElement> {
     }
 
     /// The distance in storage between neighbours along each dimension (PyTorch's `stride()`).
-    @inlinable public var strides: [Int] { _layout?.strides ?? Shape.strides(shape) }
+    @inlinable public var strides: [Int] { _isView ? ViewLayout.strides(shape) : Shape.strides(shape) }
+
+    /// The stride of dimension `axis`, without making the array of ``strides``.
+    @inlinable
+    func dimensionStride(_ axis: Int) -> Int {
+        if _isView { return ViewLayout.stride(shape, axis) }
+        var running = 1
+        for k in stride(from: rank - 1, to: axis, by: -1) { running &*= Swift.max(shape[k], 1) }
+        return running
+    }
+
+    /// A view of this tensor's storage of rank `newRank` from `newOffset`, whose sizes and
+    /// strides `fill` writes given this tensor's: what the view ops of a chain build, as one
+    /// array (Note [A view's layout in its shape's capacity]).
+    @inlinable
+    func view(rank newRank: Int, offset newOffset: Int, _ fill: ViewLayout.Fill) -> DenseTensor {
+        let (packed, isView) = ViewLayout.forView(of: shape, isView: _isView, storageCount: storage.count,
+                                                  rank: newRank, offset: newOffset, fill)
+        return DenseTensor(storage: storage, shape: packed, isView: isView)
+    }
+
+    @inlinable
+    init(storage: TensorStorage<Scalar>, shape: [Int], isView: Bool) {
+        self._storage = storage
+        self.shape = shape
+        self._isView = isView
+    }
 
     /// Calls `body` with the elements of a contiguous tensor, row-major.
     @inlinable
@@ -179,18 +213,113 @@ public struct DenseTensor<Scalar: TensorElement> {
     }
 }
 
-/// The layout of a view: what a row-major tensor over its whole storage doesn't need.
-public final class ViewLayout: Sendable {
-    public let strides: [Int]
-    public let offset: Int
-    public let count: Int
-    public let isContiguous: Bool
-
+/// The layout of a view, read from its shape array (Note [A view's layout in its shape's
+/// capacity]).
+///
+/// Note [A view's layout in its shape's capacity]: a view's strides, offset, element count and
+/// contiguity lie in its shape array's spare capacity, past the sizes: `[sizes…]` then, unseen
+/// by the array, `[offset, count, isContiguous, strides…]`. A view is then one allocation, the
+/// shape it needs anyway, and ``DenseTensor/shape`` stays a stored `[Int]` that costs nothing to
+/// read; a row-major tensor's value stays three words, the third a flag with nothing to retain.
+/// A layout object of its own was a second allocation per view op and a third reference to
+/// retain on every copy of every tensor (view-chain, seed: callgrind). It is sound because a
+/// `[Int]` never reads or writes its storage past `count` except to append, and it appends only
+/// when uniquely referenced: while a view holds its shape, any other holder that appends copies
+/// first, and each view's packed array is made fresh (``packed(shape:strides:offset:count:)``,
+/// ``forView(of:isView:storageCount:rank:offset:_:)``) and never shared with another view. The unsafe part is confined here: only this type writes
+/// or reads past the sizes.
+@usableFromInline
+enum ViewLayout {
+    /// `shape` with the layout packed past its sizes: a fresh array, never shared with another view.
     @inlinable
-    init(strides: [Int], offset: Int, count: Int, isContiguous: Bool) {
-        self.strides = strides
-        self.offset = offset
-        self.count = count
-        self.isContiguous = isContiguous
+    static func packed(shape: [Int], strides: UnsafeBufferPointer<Int>, offset: Int, count: Int) -> [Int] {
+        let rank = shape.count, contiguous = Shape.isContiguous(shape: shape, strides: strides)
+        var packed = [Int]()   // fresh, then filled as `forView` does
+        packed.reserveCapacity(2 &* rank &+ 3)
+        packed.append(contentsOf: shape)
+        packed.withUnsafeMutableBufferPointer { buffer in
+            let p = buffer.baseAddress!
+            p[rank] = offset
+            p[rank &+ 1] = count
+            p[rank &+ 2] = contiguous ? 1 : 0
+            for k in 0..<rank { p[rank &+ 3 &+ k] = strides[k] }
+        }
+        return packed
     }
+
+    // The layout is read from the packed array borrowed, as a static function's argument: a
+    // value wrapping the array retained and released it on every read.
+
+    /// The word `k` past the sizes of `packed`.
+    @inlinable
+    static func tail(_ packed: [Int], _ k: Int) -> Int {
+        packed.withUnsafeBufferPointer { $0.baseAddress![$0.count &+ k] }
+    }
+
+    @inlinable static func offset(_ packed: [Int]) -> Int { tail(packed, 0) }
+    @inlinable static func count(_ packed: [Int]) -> Int { tail(packed, 1) }
+    @inlinable static func isContiguous(_ packed: [Int]) -> Bool { tail(packed, 2) != 0 }
+
+    /// Writes a view's sizes and strides (the first two) given its base's (the last two).
+    @usableFromInline
+    typealias Fill = (_ shape: UnsafeMutableBufferPointer<Int>, _ strides: UnsafeMutableBufferPointer<Int>,
+                      _ oldShape: UnsafeBufferPointer<Int>, _ oldStrides: UnsafeBufferPointer<Int>) -> Void
+
+    /// The packed shape of a view of rank `rank` from `offset` of a tensor of `oldShape` (and
+    /// `oldLayout`, `nil` for row-major), whose sizes and strides `fill` writes, and whether it
+    /// is a view at all (not when it is row-major over the whole storage). Made in one array,
+    /// outside any generic context: building the tensor in here looked up its generic metadata
+    /// on every call.
+    @inlinable
+    static func forView(of oldShape: [Int], isView oldIsView: Bool, storageCount: Int, rank: Int, offset: Int,
+                        _ fill: Fill) -> (packed: [Int], isView: Bool) {
+        // A copy of the old shape with room for the layout: `reserveCapacity` on a shared array
+        // makes a fresh one (the old tensor holds the old), through the standard library's
+        // copy specialized for `[Int]`; `Array(unsafeUninitializedCapacity:)` reaches an
+        // unspecialized initializer that looks up the array's generic metadata on every call
+        // (callgrind: a view op ran half again as many instructions).
+        var packed = oldShape
+        packed.reserveCapacity(2 &* rank &+ 3)
+        if rank < packed.count { packed.removeLast(packed.count &- rank) }
+        while packed.count < rank { packed.append(0) }
+        var isView = true
+        packed.withUnsafeMutableBufferPointer { buffer in
+            let p = buffer.baseAddress!
+            let shape = UnsafeMutableBufferPointer(start: p, count: rank)
+            let strides = UnsafeMutableBufferPointer(start: p + (rank &+ 3), count: rank)
+            oldShape.withUnsafeBufferPointer { old in
+                if oldIsView {
+                    withStrides(oldShape) { fill(shape, strides, old, $0) }
+                } else {
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: old.count) { oldStrides in
+                        var running = 1
+                        for axis in Swift.stride(from: old.count - 1, through: 0, by: -1) {
+                            oldStrides[axis] = running
+                            running &*= Swift.max(old[axis], 1)
+                        }
+                        fill(shape, strides, old, UnsafeBufferPointer(oldStrides))
+                    }
+                }
+            }
+            let sizes = UnsafeBufferPointer(shape), steps = UnsafeBufferPointer(strides)
+            var count = 1
+            for size in sizes { count &*= size }
+            isView = !(offset == 0 && count == storageCount && Shape.isRowMajor(shape: sizes, strides: steps))
+            p[rank] = offset
+            p[rank &+ 1] = count
+            p[rank &+ 2] = Shape.isContiguous(shape: sizes, strides: steps) ? 1 : 0
+        }
+        return (packed, isView)
+    }
+
+    /// Calls `body` with the strides of `packed`.
+    @inlinable
+    static func withStrides<R>(_ packed: [Int], _ body: (UnsafeBufferPointer<Int>) throws -> R) rethrows -> R {
+        try packed.withUnsafeBufferPointer { try body(UnsafeBufferPointer(start: $0.baseAddress! + ($0.count &+ 3), count: $0.count)) }
+    }
+
+    /// The stride of dimension `axis`.
+    @inlinable static func stride(_ packed: [Int], _ axis: Int) -> Int { tail(packed, 3 &+ axis) }
+
+    @inlinable static func strides(_ packed: [Int]) -> [Int] { withStrides(packed) { Array($0) } }
 }

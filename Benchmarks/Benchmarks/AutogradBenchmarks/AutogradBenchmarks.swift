@@ -1,7 +1,7 @@
 import Autograd
 import Benchmark
 
-// The Autograd suite: five workloads of `tensorbench bench` (same shapes, ops and data as
+// The Autograd suite: six workloads of `tensorbench bench` (same shapes, ops and data as
 // Sources/tensorbench/Workloads), each measured three ways, as three benchmarks:
 //
 //   <workload>_time         wall clock and throughput. Noisy on a shared machine: their
@@ -48,6 +48,23 @@ func trackedOps() -> Workload {
         }
         try y.sum().backward()
         x.zeroGrad()
+    }
+}
+
+/// The view chain of `tensorbench bench view-chain` (fwd, 32×32): 100 tracked view ops
+/// (narrow, transpose, select, unsqueeze), forward only. Each op makes its tensor and one array,
+/// the view's shape with its layout (Note [A view's layout in its shape's capacity]).
+func viewChain() -> Workload {
+    let x = patternTensor([1, 32, 32], modulus: 17, offset: 0.5, requiresGrad: true)
+    return Workload {
+        var y = x
+        for _ in 0..<25 {
+            y = y.narrow(dim: 1, start: 1, length: y.shape[1] - 1)
+            y = y.transposed(1, 2)
+            y = y.select(dim: 0, index: 0)
+            y = y.unsqueezed(dim: 0)
+        }
+        blackHole(y)
     }
 }
 
@@ -101,7 +118,7 @@ let benchmarks: @Sendable () -> Void = {
 
     let workloads: [(String, () -> Workload)] = [
         ("seed_step", seedStep), ("tracked_op_x100", trackedOps), ("elementwise_1e6_fwd_bwd", elementwise),
-        ("matmul_256", matmul), ("mlp_small_step", mlpSmallStep),
+        ("matmul_256", matmul), ("mlp_small_step", mlpSmallStep), ("view_chain_x100", viewChain),
     ]
     // Malloc counts are taken on one thread: how often Dispatch allocates when a kernel is split
     // across cores depends on scheduling (42 or 43 for elementwise_1e6_fwd_bwd on 2 threads).

@@ -48,7 +48,7 @@ extension Tensor where Scalar: TensorIndexElement {
     /// The view at `index` along `dim`, which goes (PyTorch's `select`).
     public func select(dim: Int, index: Int) -> Tensor {
         let (axis, i) = data.selectPosition(dim: dim, index: index)
-        return derived(data.selected(dim: axis, index: i))
+        return derived(data.selected(axis: axis, index: i))
     }
 
     /// The view of `length` elements from `start` along `dim` (PyTorch's `narrow`).

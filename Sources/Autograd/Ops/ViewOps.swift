@@ -256,7 +256,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func select(dim: Int, index: Int) -> Tensor {
         let (axis, i) = data.selectPosition(dim: dim, index: index)
-        return Tensor.record(withData { $0.selected(dim: axis, index: i) }, Select.self, self, nil,
+        return Tensor.record(withData { $0.selected(axis: axis, index: i) }, Select.self, self, nil,
                              Saved(shapes: (shape, nil), dim: axis, dim2: i)).view(of: self)
     }
 }
