@@ -156,7 +156,7 @@ public struct DenseTensor<Scalar: TensorElement> {
     /// A view of this tensor's storage of rank `newRank` from `newOffset`, whose sizes and
     /// strides `fill` writes given this tensor's: what the view ops of a chain build, as one
     /// array (Note [A view's layout in its shape's capacity]).
-    @inlinable
+    @inlinable @inline(__always)
     func view(rank newRank: Int, offset newOffset: Int, _ fill: ViewLayout.Fill) -> DenseTensor {
         let (packed, isView) = ViewLayout.forView(of: shape, isView: _isView, storageCount: storage.count,
                                                   rank: newRank, offset: newOffset, fill)
@@ -270,7 +270,7 @@ enum ViewLayout {
     /// is a view at all (not when it is row-major over the whole storage). Made in one array,
     /// outside any generic context: building the tensor in here looked up its generic metadata
     /// on every call.
-    @inlinable
+    @inlinable @inline(__always)
     static func forView(of oldShape: [Int], isView oldIsView: Bool, storageCount: Int, rank: Int, offset: Int,
                         _ fill: Fill) -> (packed: [Int], isView: Bool) {
         // A copy of the old shape with room for the layout: `reserveCapacity` on a shared array
@@ -301,13 +301,23 @@ enum ViewLayout {
                     }
                 }
             }
-            let sizes = UnsafeBufferPointer(shape), steps = UnsafeBufferPointer(strides)
-            var count = 1
-            for size in sizes { count &*= size }
-            isView = !(offset == 0 && count == storageCount && Shape.isRowMajor(shape: sizes, strides: steps))
+            // Count, row-major and contiguous (Shape.isRowMajor, Shape.isContiguous) in one pass.
+            var count = 1, running = 1, expected = 1, rowMajor = true, contiguous = true
+            for axis in Swift.stride(from: rank &- 1, through: 0, by: -1) {
+                let size = shape[axis], stride = strides[axis]
+                if stride != running { rowMajor = false }
+                running &*= Swift.max(size, 1)
+                if size != 1 {
+                    if stride != expected { contiguous = false }
+                    expected &*= size
+                }
+                count &*= size
+            }
+            if count == 0 { contiguous = true }
+            isView = !(offset == 0 && count == storageCount && rowMajor)
             p[rank] = offset
             p[rank &+ 1] = count
-            p[rank &+ 2] = Shape.isContiguous(shape: sizes, strides: steps) ? 1 : 0
+            p[rank &+ 2] = contiguous ? 1 : 0
         }
         return (packed, isView)
     }
