@@ -25,6 +25,8 @@ extension DenseTensor {
     }
 
     /// A view with dimensions `d0` and `d1` swapped.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed(_ d0: Int, _ d1: Int) -> DenseTensor {
         let a0 = Shape.normalize(dim: d0, rank: rank), a1 = Shape.normalize(dim: d1, rank: rank)
         if a0 == a1 || rank < 2 { return self }
@@ -116,6 +118,8 @@ extension DenseTensor {
 
     /// ``selected(dim:index:)`` at a position ``selectPosition(dim:index:)`` gave: the recorded
     /// `select` checks its arguments once, not twice.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     package func selected(axis: Int, index i: Int) -> DenseTensor {
         view(rank: rank - 1, offset: offset + i * dimensionStride(axis)) { shape, strides, oldShape, oldStrides in
             for k in 0..<axis {
@@ -131,6 +135,8 @@ extension DenseTensor {
 
     /// The view of elements `start ..< start + length` along `dim`, every `step`-th (PyTorch's
     /// `slice`/`narrow`); the range must lie inside the dimension.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func narrowed(dim: Int, start: Int, length: Int, step: Int = 1) -> DenseTensor {
         let axis = Shape.normalize(dim: dim, rank: rank)
         trapUnless(start >= 0 && length >= 0 && start + length <= shape[axis] && step > 0,
@@ -148,6 +154,8 @@ extension DenseTensor {
 
     /// A view with a dimension of size 1 inserted at `dim` (in `-(rank+1)...rank`); its stride is
     /// PyTorch's (the next dimension's stride times its size, 1 at the end).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func unsqueezed(dim: Int) -> DenseTensor {
         let axis = Shape.normalize(dim: dim, rank: rank + 1)
         if !_isView && count > 0 {   // row-major in, row-major out (PyTorch's stride is 0 after a size 0)

@@ -280,7 +280,8 @@ enum ViewLayout {
         // (callgrind: a view op ran half again as many instructions).
         var packed = oldShape
         packed.reserveCapacity(2 &* rank &+ 3)
-        if rank < packed.count { packed.removeLast(packed.count &- rank) }
+        // One element at a time: `removeLast(_:)` goes through the general `replaceSubrange`.
+        while packed.count > rank { packed.removeLast() }
         while packed.count < rank { packed.append(0) }
         var isView = true
         packed.withUnsafeMutableBufferPointer { buffer in
