@@ -24,6 +24,11 @@ public final class Arena {
     @exclusivity(unchecked) @usableFromInline var offset = 0
     /// Bytes handed out since the last reset, padding included, in chunks before `current`.
     @exclusivity(unchecked) @usableFromInline var bytesInFullChunks = 0
+    /// The current chunk's start and size (`nil` and 0 when no chunk is in use): the fast path
+    /// of ``allocate(byteCount:alignment:)`` reads these two words, not the chunk array (its
+    /// bounds check and buffer load were a third of a node's allocation).
+    @exclusivity(unchecked) var currentBase: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) var currentByteCount = 0
 
     /// The size of a standard chunk. Requests larger than this get a chunk of their own size.
     public let chunkByteCount: Int
@@ -49,11 +54,11 @@ public final class Arena {
         trapUnless(byteCount >= 0, "Arena: negative byte count \(byteCount)")
         trapUnless(alignment > 0 && alignment & (alignment - 1) == 0 && alignment <= Allocator.alignment,
                    "Arena: alignment \(alignment) is not a power of two up to \(Allocator.alignment)")
-        if current < chunks.count {
+        if let base = currentBase {
             let start = (offset + alignment - 1) & ~(alignment - 1)
-            if start + byteCount <= chunks[current].byteCount {
+            if start + byteCount <= currentByteCount {
                 offset = start + byteCount
-                return chunks[current].base + start
+                return base + start
             }
         }
         return allocateSlow(byteCount: byteCount)
@@ -72,6 +77,7 @@ public final class Arena {
         }
         current = next
         offset = byteCount
+        makeCurrent(next)
         return chunks[next].base
     }
 
@@ -80,6 +86,7 @@ public final class Arena {
         current = 0
         offset = 0
         bytesInFullChunks = 0
+        makeCurrent(0)
         generation &+= 1
         resetCount += 1
     }
@@ -89,6 +96,13 @@ public final class Arena {
         reset()
         for chunk in chunks { Allocator.deallocate(chunk.base) }
         chunks.removeAll()
+        makeCurrent(0)
+    }
+
+    /// Points the fast path at chunk `index`, or at none when there is no such chunk.
+    private func makeCurrent(_ index: Int) {
+        currentBase = index < chunks.count ? chunks[index].base : nil
+        currentByteCount = index < chunks.count ? chunks[index].byteCount : 0
     }
 
     /// Bytes handed out since the last reset, alignment padding included.
