@@ -44,6 +44,10 @@ final class ViewLayoutTests: XCTestCase {
             var view = try! DenseTensor<Float>(scalars: storage, shape: shape)
             var reference = Reference(shape: shape, strides: Shape.strides(shape), offset: 0)
             for step in 0..<12 {
+                // The view this step starts from must come out of it unchanged: each view is made
+                // in a fresh array, never in the one its base holds.
+                let (base, baseReference) = (view, reference)
+                defer { check(base, baseReference, storage, "chain \(chain) step \(step): the base afterwards") }
                 let rank = reference.shape.count
                 var label = "chain \(chain) step \(step): "
                 switch next(6) {
