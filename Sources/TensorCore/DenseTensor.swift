@@ -64,12 +64,12 @@ public struct DenseTensor<Scalar: TensorElement> {
     @inlinable
     init(storage: TensorStorage<Scalar>, shape: [Int], strides: UnsafeBufferPointer<Int>, offset: Int) {
         self._storage = storage
-        let count = Shape.count(shape)
-        if offset == 0 && count == storage.count && Shape.isRowMajor(shape: shape, strides: strides) {
+        let (count, rowMajor, contiguous) = shape.withUnsafeBufferPointer { ViewLayout.measure(shape: $0, strides: strides) }
+        if offset == 0 && count == storage.count && rowMajor {
             self.shape = shape
             self._isView = false
         } else {
-            self.shape = ViewLayout.packed(shape: shape, strides: strides, offset: offset, count: count)
+            self.shape = ViewLayout.packed(shape: shape, strides: strides, offset: offset, count: count, contiguous: contiguous)
             self._isView = true
         }
     }

@@ -43,16 +43,6 @@ public enum Shape {
     /// making that array.
     @inlinable
     public static func isRowMajor(shape: [Int], strides: [Int]) -> Bool {
-        strides.withUnsafeBufferPointer { isRowMajor(shape: shape, strides: $0) }
-    }
-
-    @inlinable
-    static func isRowMajor(shape: [Int], strides: UnsafeBufferPointer<Int>) -> Bool {
-        shape.withUnsafeBufferPointer { isRowMajor(shape: $0, strides: strides) }
-    }
-
-    @inlinable
-    static func isRowMajor(shape: UnsafeBufferPointer<Int>, strides: UnsafeBufferPointer<Int>) -> Bool {
         guard shape.count == strides.count else { return false }
         var running = 1
         for axis in stride(from: shape.count - 1, through: 0, by: -1) {
@@ -66,16 +56,6 @@ public enum Shape {
     /// (PyTorch's `is_contiguous()`); a tensor with no elements is contiguous, whatever its strides.
     @inlinable
     public static func isContiguous(shape: [Int], strides: [Int]) -> Bool {
-        strides.withUnsafeBufferPointer { isContiguous(shape: shape, strides: $0) }
-    }
-
-    @inlinable
-    static func isContiguous(shape: [Int], strides: UnsafeBufferPointer<Int>) -> Bool {
-        shape.withUnsafeBufferPointer { isContiguous(shape: $0, strides: strides) }
-    }
-
-    @inlinable
-    static func isContiguous(shape: UnsafeBufferPointer<Int>, strides: UnsafeBufferPointer<Int>) -> Bool {
         if shape.contains(0) { return true }
         var expected = 1
         for axis in stride(from: shape.count - 1, through: 0, by: -1) {

@@ -15,10 +15,30 @@
 /// or reads past the sizes.
 @usableFromInline
 enum ViewLayout {
+    /// The element count of `shape`, whether `strides` are its row-major strides
+    /// (``Shape/isRowMajor(shape:strides:)``) and whether they lay it out contiguously
+    /// (``Shape/isContiguous(shape:strides:)``), in one pass: what every view is checked for.
+    @inlinable @inline(__always)
+    static func measure(shape: UnsafeBufferPointer<Int>, strides: UnsafeBufferPointer<Int>)
+        -> (count: Int, rowMajor: Bool, contiguous: Bool) {
+        var count = 1, running = 1, expected = 1, rowMajor = true, contiguous = true
+        for axis in Swift.stride(from: shape.count &- 1, through: 0, by: -1) {
+            let size = shape[axis], stride = strides[axis]
+            if stride != running { rowMajor = false }
+            running &*= Swift.max(size, 1)
+            if size != 1 {
+                if stride != expected { contiguous = false }
+                expected &*= size
+            }
+            count &*= size
+        }
+        return (count, rowMajor, contiguous || count == 0)
+    }
+
     /// `shape` with the layout packed past its sizes: a fresh array, never shared with another view.
     @inlinable
-    static func packed(shape: [Int], strides: UnsafeBufferPointer<Int>, offset: Int, count: Int) -> [Int] {
-        let rank = shape.count, contiguous = Shape.isContiguous(shape: shape, strides: strides)
+    static func packed(shape: [Int], strides: UnsafeBufferPointer<Int>, offset: Int, count: Int, contiguous: Bool) -> [Int] {
+        let rank = shape.count
         var packed = [Int]()   // fresh, then filled as `forView` does
         packed.reserveCapacity(2 &* rank &+ 3)
         packed.append(contentsOf: shape)
@@ -87,19 +107,7 @@ enum ViewLayout {
                     }
                 }
             }
-            // Count, row-major and contiguous (Shape.isRowMajor, Shape.isContiguous) in one pass.
-            var count = 1, running = 1, expected = 1, rowMajor = true, contiguous = true
-            for axis in Swift.stride(from: rank &- 1, through: 0, by: -1) {
-                let size = shape[axis], stride = strides[axis]
-                if stride != running { rowMajor = false }
-                running &*= Swift.max(size, 1)
-                if size != 1 {
-                    if stride != expected { contiguous = false }
-                    expected &*= size
-                }
-                count &*= size
-            }
-            if count == 0 { contiguous = true }
+            let (count, rowMajor, contiguous) = measure(shape: UnsafeBufferPointer(shape), strides: UnsafeBufferPointer(strides))
             isView = !(offset == 0 && count == storageCount && rowMajor)
             p[rank] = offset
             p[rank &+ 1] = count
