@@ -10,9 +10,10 @@
 /// retain on every copy of every tensor (view-chain, seed: callgrind). It is sound because a
 /// `[Int]` never reads or writes its storage past `count` except to append, and it appends only
 /// when uniquely referenced: while a view holds its shape, any other holder that appends copies
-/// first, and each view's packed array is made fresh (``packed(shape:strides:offset:count:)``,
-/// ``forView(of:isView:storageCount:rank:offset:_:)``) and never shared with another view. The unsafe part is confined here: only this type writes
-/// or reads past the sizes.
+/// first, and each view's packed array is made fresh
+/// (``packed(shape:strides:offset:count:contiguous:)``,
+/// ``forView(of:isView:storageCount:rank:offset:_:)``) and never shared with another view. The
+/// unsafe part is confined here: only this type writes or reads past the sizes.
 @usableFromInline
 enum ViewLayout {
     /// The element count of `shape`, whether `strides` are its row-major strides
@@ -70,8 +71,8 @@ enum ViewLayout {
     typealias Fill = (_ shape: UnsafeMutableBufferPointer<Int>, _ strides: UnsafeMutableBufferPointer<Int>,
                       _ oldShape: UnsafeBufferPointer<Int>, _ oldStrides: UnsafeBufferPointer<Int>) -> Void
 
-    /// The packed shape of a view of rank `rank` from `offset` of a tensor of `oldShape` (and
-    /// `oldLayout`, `nil` for row-major), whose sizes and strides `fill` writes, and whether it
+    /// The packed shape of a view of rank `rank` from `offset` of a tensor of `oldShape` (packed
+    /// itself when `oldIsView`, else row-major), whose sizes and strides `fill` writes, and whether it
     /// is a view at all (not when it is row-major over the whole storage). Made in one array,
     /// outside any generic context: building the tensor in here looked up its generic metadata
     /// on every call.
