@@ -21,34 +21,34 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func backward(gradient: Tensor? = nil, retainGraph: Bool = false) throws(AutogradError) {
         guard requiresGrad else { throw .doesNotRequireGrad }
-        let seed: DenseTensor<Scalar>
         if let gradient {
             guard gradient.shape == shape else {
                 throw .gradientShapeMismatch(gradient: gradient.shape, output: shape)
             }
-            // Not copied here: only a gradient that reaches a `grad` unchanged would alias the
-            // caller's tensor, and the sweep copies exactly those (PyTorch's AccumulateGrad
-            // clones a shared incoming gradient the same way). Copying up front cost a read and
-            // a write of the whole output, 12 % of `a*b+a` forward and backward.
-            seed = gradient.data
         } else {
             guard count == 1 else { throw .nonScalarOutput }
-            seed = DenseTensor(shape: shape, repeating: 1)
         }
         guard let history else {
-            accumulateGrad(gradient == nil ? seed : seed.copied())   // on a leaf, the gradient is the seed
+            // On a leaf, the gradient is the seed.
+            accumulateGrad(gradient.map { $0.data.copied() } ?? DenseTensor(shape: shape, repeating: 1))
             return
         }
         // The graph went with the thread that recorded it (a result that outlived its thread).
         guard let graph = history.segment.graph else { throw .graphFreed }
+        // A caller's gradient is not copied here: only one that reaches a `grad` unchanged would
+        // alias the caller's tensor, and the sweep copies exactly those (PyTorch's AccumulateGrad
+        // clones a shared incoming gradient the same way). Copying up front cost a read and a
+        // write of the whole output, 12 % of `a*b+a` forward and backward. The implicit seed of a
+        // 0-d output is the graph's shared `1`, passed as the caller's gradient for that reason.
+        let callerGradient = gradient?.data ?? (rank == 0 ? graph.unitSeed : nil)
+        let seed = callerGradient ?? DenseTensor(shape: shape, repeating: 1)
         // Only a graph that ever recorded a conversion can send gradients to another graph.
         guard graph.recordedCrossings else {
-            return try graph.backward(from: history, seed: seed, callerGradient: gradient?.data, retainGraph: retainGraph)
+            return try graph.backward(from: history, seed: seed, callerGradient: callerGradient, retainGraph: retainGraph)
         }
         let context = ThreadContext.current
         do {
-            try graph.backward(from: history, seed: seed, callerGradient: gradient?.data,
-                               retainGraph: retainGraph)
+            try graph.backward(from: history, seed: seed, callerGradient: callerGradient, retainGraph: retainGraph)
         } catch {
             context.dropCrossings()
             throw error

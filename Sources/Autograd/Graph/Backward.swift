@@ -6,8 +6,9 @@
 extension Graph where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    /// `callerGradient`: the gradient the caller passed (`backward(gradient:)`), which no `grad`
-    /// may be; `nil` for the implicit seed of a scalar output. `extraRoots`: more outputs to
+    /// `callerGradient`: a gradient someone else holds, which no `grad` may be: the one the
+    /// caller passed (`backward(gradient:)`), or the graph's shared implicit seed of a 0-d
+    /// output (`unitSeed`); `nil` for a seed made for this sweep. `extraRoots`: more outputs to
     /// backward from in the same sweep, with their gradients (Note [Conversions between graphs]).
     func backward(
         from root: History<Scalar>, seed: consuming DenseTensor<Scalar>, callerGradient: DenseTensor<Scalar>?,
@@ -70,12 +71,9 @@ extension Graph where Scalar: TensorScalar {
                     retainedGrads.append((tensor, grad))
                 }
                 let owned = grad.holdsUniqueStorage()
-                let partials = node.fusesAccumulation
-                    ? (takePartial(node.inputs.0), node.inputs.1 == node.inputs.0 ? nil : takePartial(node.inputs.1))
-                    : (nil, nil)
                 // Consumed by the derivative, so that a gradient it writes over moves through.
                 let context = BackwardContext(grad: consume grad, node: node, segment: UnownedRef(segment),
-                                              partials: partials, ownsGrad: owned, entry: UInt32(index))
+                                              ownsGrad: owned, entry: UInt32(index))
                 // Taken out of the result (`take`): `if let g = consume g0` on a destructured
                 // tuple copied each gradient and released the original (two atomic operations).
                 var grads = node.op.backward(consume context, definitions: definitions)
@@ -153,8 +151,9 @@ extension Graph where Scalar: TensorScalar {
         }
     }
 
-    /// Takes out what `edge`'s node or leaf has received so far in this sweep, if anything.
-    private func takePartial(_ edge: Edge) -> DenseTensor<Scalar>? {
+    /// Takes out what `edge`'s node or leaf has received so far in this sweep, if anything
+    /// (`BackwardContext.takePartial0()`).
+    func takePartial(_ edge: Edge) -> DenseTensor<Scalar>? {
         guard edge.kind != .none else { return nil }
         return withSegment(edge.segment) { segment in
             guard segment.generation == edge.generation, segment.sweepPrepared else { return nil }

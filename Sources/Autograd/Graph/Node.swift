@@ -31,7 +31,7 @@ struct Edge: Equatable {
 struct Node {
     var scalar: Double = 0
     var op: OpKind
-    /// `retainsGrad`, `keepDim`, `outputDetached`, `isWide`, `fusesAccumulation` in one byte.
+    /// `retainsGrad`, `keepDim`, `outputDetached`, `isWide` in one byte.
     var flags: UInt8 = 0
     var inputCount: UInt8 = 2
     var outputCount: UInt8 = 1
@@ -49,7 +49,6 @@ struct Node {
     init<Op: OpDefinition>(_: Op.Type, inputs: (Edge, Edge)) {
         self.op = Op.kind
         self.inputs = inputs
-        fusesAccumulation = Op.fusesAccumulation
     }
 
     /// Whether a tensor this node made asked to keep its gradient (`retainGrad()`).
@@ -72,12 +71,6 @@ struct Node {
     var isWide: Bool {
         get { flags & 8 != 0 }
         set { flags = newValue ? flags | 8 : flags & ~8 }
-    }
-    /// The op's `OpDefinition.fusesAccumulation`, kept here because the sweep asks it at every
-    /// node: a bit of the record it has loaded anyway, where the definition's is a call away.
-    var fusesAccumulation: Bool {
-        get { flags & 16 != 0 }
-        set { flags = newValue ? flags | 16 : flags & ~16 }
     }
 }
 

@@ -1,7 +1,9 @@
 import Arena
 
 /// What a node keeps for its derivative besides its inputs. Built by each op's forward and
-/// stored only when the op is recorded.
+/// stored only when the op is recorded. The most common ops record without one, writing straight
+/// into the node (the `record` overloads with `scalar:`, `keepingShape:`, `product:`), as
+/// dropping a `Saved` costs more than what they keep (see `record(_:_:_:_:filling:)`).
 struct Saved<Scalar: TensorElement> {
     var tensors: (DenseTensor<Scalar>?, DenseTensor<Scalar>?) = (nil, nil)
     var shapes: ([Int]?, [Int]?) = (nil, nil)
@@ -10,14 +12,6 @@ struct Saved<Scalar: TensorElement> {
     var dim = 0
     var dim2 = 0
     var keepDim = false
-
-    /// What a product of `a` and `b` (elementwise, matrix, linear) keeps: each factor only for the
-    /// other's gradient, as PyTorch does, so that changing a factor whose partner needs no
-    /// gradient is no error, and nothing is kept for nothing.
-    @inline(__always)
-    static func forProduct(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Saved {
-        inputs(a, keeping: b.requiresGrad, b, keeping: a.requiresGrad)
-    }
 
     /// The values of the inputs that a derivative needs; where one is not kept, its shape is
     /// (`BackwardContext.inputShape0`), for the sum over broadcast dimensions.
@@ -29,14 +23,68 @@ struct Saved<Scalar: TensorElement> {
 }
 
 extension Tensor where Scalar: TensorScalar {
-    /// Wraps an op's result, recording a node for `op` when grad mode is on and an input requires
-    /// grad. Otherwise no graph memory is touched: the check comes first. Generic over the
-    /// definition, so that its kind is read only when a node is recorded and its flags are
-    /// constants in each inlined copy.
+    /// Wraps an op's result, recording a node for `op` that keeps `saved` when grad mode is on and
+    /// an input requires grad. Otherwise no graph memory is touched: the check comes first.
+    @inline(__always)
+    static func record<Op: OpDefinition>(
+        _ value: __owned DenseTensor<Scalar>, _ op: Op.Type, _ a: Tensor, _ b: Tensor?,
+        _ saved: @autoclosure () -> Saved<Scalar>
+    ) -> Tensor {
+        record(value, op, a, b) { node, segment in
+            var s = saved()
+            store(&s, in: &node, segment: segment)
+        }
+    }
+
+    /// `record` for a node that keeps nothing but a scalar (`a * s`).
+    @inline(__always)
+    static func record<Op: OpDefinition>(_ value: __owned DenseTensor<Scalar>, _ op: Op.Type, _ a: Tensor, scalar: Double) -> Tensor {
+        record(value, op, a, nil) { node, _ in node.scalar = scalar }
+    }
+
+    /// `record` for a node that keeps input 0's shape (a reduction's, for its derivative's expand).
+    @inline(__always)
+    static func record<Op: OpDefinition>(_ value: __owned DenseTensor<Scalar>, _ op: Op.Type, _ a: Tensor, keepingShape shape: [Int]) -> Tensor {
+        record(value, op, a, nil) { node, segment in node.shapes.0 = segment.keep(shape) }
+    }
+
+    /// `record` for a broadcasting op of `a` and `b` that keeps both shapes, for the sums of its
+    /// derivatives back to them.
+    @inline(__always)
+    static func recordKeepingShapes<Op: OpDefinition>(_ value: __owned DenseTensor<Scalar>, _ op: Op.Type, _ a: Tensor, _ b: Tensor) -> Tensor {
+        record(value, op, a, b) { node, segment in
+            node.shapes = (segment.keep(a.shape), segment.keep(b.shape))
+        }
+    }
+
+    /// `record` for a product of `a` and `b` (elementwise, matrix, linear): each factor is kept
+    /// only for the other's gradient, as PyTorch does, so that changing a factor whose partner
+    /// needs no gradient is no error, and nothing is kept for nothing; where a factor is not
+    /// kept, its shape is (`BackwardContext.inputShape0`), for the sum over broadcast
+    /// dimensions. `fill` writes what else the node keeps.
+    @inline(__always)
+    static func record<Op: OpDefinition>(
+        _ value: __owned DenseTensor<Scalar>, _ op: Op.Type, product a: Tensor, _ b: Tensor,
+        filling fill: (inout Node) -> Void = { _ in }
+    ) -> Tensor {
+        record(value, op, a, b) { node, segment in
+            if b.requiresGrad { node.saved.0 = segment.save(a.data) } else { node.shapes.0 = segment.keep(a.shape) }
+            if a.requiresGrad { node.saved.1 = segment.save(b.data) } else { node.shapes.1 = segment.keep(b.shape) }
+            fill(&node)
+        }
+    }
+
+    /// `record` for a node that keeps what `fill` writes into it and the segment's tables (by
+    /// default nothing). Ops that keep nothing or a scalar come here without a `Saved`: Swift
+    /// destroys a struct with that many reference-counted fields through its value witnesses,
+    /// even one whose fields were all moved out (`store`), ~70 instructions an op.
+    ///
+    /// Generic over the definition, so that its kind is read only when a node is recorded and
+    /// its flags are constants in each inlined copy.
     @inline(__always)
     static func record<Op: OpDefinition>(
         _ value: __owned DenseTensor<Scalar>, _ op: Op.Type, _ a: Tensor, _ b: Tensor? = nil,
-        _ saved: @autoclosure () -> Saved<Scalar> = Saved()
+        filling fill: (inout Node, Segment<Scalar>) -> Void = { _, _ in }
     ) -> Tensor {
         guard a.requiresGrad || b?.requiresGrad == true else { return Tensor(data: value) }
         if a.viewBase != nil { a.refreshViewHistory() }
@@ -47,7 +95,7 @@ extension Tensor where Scalar: TensorScalar {
             // cost an atomic retain and release each, on every op.
             return context.unmanagedGraph(Scalar.self).with { graph in
                 graph.segmentForRecording(inputs: newestLiveSegment(a, b)).with { segment in
-                    recordNode(value, op, a, b, saved(), in: segment)
+                    recordNode(value, op, a, b, fill, in: segment)
                 }
             }
         }
@@ -56,11 +104,11 @@ extension Tensor where Scalar: TensorScalar {
     /// Appends the node for `op` to `segment` and wraps `value` with its history.
     @inline(__always)
     private static func recordNode<Op: OpDefinition>(
-        _ value: __owned DenseTensor<Scalar>, _ op: Op.Type, _ a: Tensor, _ b: Tensor?, _ s: consuming Saved<Scalar>,
-        in segment: Segment<Scalar>
+        _ value: __owned DenseTensor<Scalar>, _ op: Op.Type, _ a: Tensor, _ b: Tensor?,
+        _ fill: (inout Node, Segment<Scalar>) -> Void, in segment: Segment<Scalar>
     ) -> Tensor {
         var node = Node(op, inputs: (edge(to: a, from: segment), b.map { edge(to: $0, from: segment) } ?? .none))
-        store(&s, in: &node, segment: segment)   // a consuming parameter is mutable: no copy
+        fill(&node, segment)
         let index = segment.append(node)
         return Tensor(data: value, history: History(segment: segment, generation: segment.generation, index: index, op: node.op))
     }
@@ -72,8 +120,8 @@ extension Tensor where Scalar: TensorScalar {
     static func store(_ s: inout Saved<Scalar>, in node: inout Node, segment: Segment<Scalar>) {
         if let t = s.tensors.0.take() { node.saved.0 = segment.save(t) }
         if let t = s.tensors.1.take() { node.saved.1 = segment.save(t) }
-        if let t = s.shapes.0.take() { node.shapes.0 = Int32(segment.shapes.count); segment.shapes.append(t) }
-        if let t = s.shapes.1.take() { node.shapes.1 = Int32(segment.shapes.count); segment.shapes.append(t) }
+        if let t = s.shapes.0.take() { node.shapes.0 = segment.keep(t) }
+        if let t = s.shapes.1.take() { node.shapes.1 = segment.keep(t) }
         if let t = s.indices.take() { node.indices = Int32(segment.indices.count); segment.indices.append(t) }
         node.scalar = s.scalar
         node.dim = Int32(truncatingIfNeeded: s.dim)

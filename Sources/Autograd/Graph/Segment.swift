@@ -213,6 +213,13 @@ final class Segment<Scalar: TensorElement> {
         return Int32(saved.count - 1)
     }
 
+    /// Keeps a shape for a derivative and returns its position.
+    @inline(__always)
+    func keep(_ shape: __owned [Int]) -> Int32 {
+        shapes.append(shape)
+        return Int32(shapes.count - 1)
+    }
+
     /// Throws if a value `node` saved was overwritten in place since, or belongs to a tensor
     /// detached in place since.
     @inline(__always)

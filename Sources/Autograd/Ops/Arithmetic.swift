@@ -26,7 +26,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        record(Tensor.withData(a, b) { $0.binary(.add, $1) }, Add.self, a, b, Saved(shapes: (a.shape, b.shape)))
+        recordKeepingShapes(Tensor.withData(a, b) { $0.binary(.add, $1) }, Add.self, a, b)
     }
     /// `a + s` for every element (AddBackward0).
     @_specialize(where Scalar == Float)
@@ -76,7 +76,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        record(Tensor.withData(a, b) { $0.binary(.sub, $1) }, Sub.self, a, b, Saved(shapes: (a.shape, b.shape)))
+        recordKeepingShapes(Tensor.withData(a, b) { $0.binary(.sub, $1) }, Sub.self, a, b)
     }
     /// `a - s` for every element (SubBackward0).
     @_specialize(where Scalar == Float)
@@ -97,9 +97,6 @@ extension Tensor where Scalar: TensorScalar {
 enum Mul: OpDefinition {
     static let name = "MulBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
-    /// `partial + g·b` in one pass instead of a product and then a sum: a whole pass over the
-    /// data saved whenever a factor is also used elsewhere (`a * b + a`).
-    static let fusesAccumulation = true
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -108,12 +105,14 @@ enum Mul: OpDefinition {
         // the other factor, never its own input.)
         if c.node.inputs.1.kind == .none && c.node.saved.0 >= 0 {
             guard c.needs.0 else { return (nil, nil) }
-            let (partial, x) = (c.partial0, c.saved0)
+            let (partial, x) = (c.takePartial0(), c.saved0)
             return (BackwardContext.adding(partial, to: c.gradBinary(.selfProductBackward, x)), nil)
         }
-        // Mul accumulates itself (`fusesAccumulation`): partial + g·other.
-        return (c.first { product(c, c.saved1, shape: c.inputShape0, partial: c.partial0) },
-                c.second { product(c, c.saved0, shape: c.inputShape1, partial: c.partial1) })
+        // Mul adds what its inputs received so far itself, `partial + g·other` in one pass
+        // instead of a product and then a sum: a whole pass over the data saved whenever a
+        // factor is also used elsewhere (`a * b + a`).
+        return (c.first { product(c, c.saved1, shape: c.inputShape0, partial: c.takePartial0()) },
+                c.second { product(c, c.saved0, shape: c.inputShape1, partial: c.takePartial1()) })
     }
 
     /// `partial + g · other`, summed to `shape` when broadcast; one pass when nothing broadcasts.
@@ -140,21 +139,21 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         if a === b {   // both edges lead to `a`: recorded with one input, the derivative sums both
-            return record(a.withData { $0.binary(.mul, $0) }, Mul.self, a, nil, Saved(tensors: (a.data, nil)))
+            return record(a.withData { $0.binary(.mul, $0) }, Mul.self, a) { node, segment in node.saved.0 = segment.save(a.data) }
         }
-        return record(Tensor.withData(a, b) { $0.binary(.mul, $1) }, Mul.self, a, b, .forProduct(a, b))
+        return record(Tensor.withData(a, b) { $0.binary(.mul, $1) }, Mul.self, product: a, b)
     }
     /// `a * s` for every element (MulBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (a: Tensor, s: Scalar) -> Tensor {
-        record(a.withData { $0.binary(.mul, scalar: s) }, MulScalar.self, a, nil, Saved(scalar: Double(s)))
+        record(a.withData { $0.binary(.mul, scalar: s) }, MulScalar.self, a, scalar: Double(s))
     }
     /// `s * a` for every element (MulBackward0).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func * (s: Scalar, a: Tensor) -> Tensor {
-        record(a.withData { $0.binary(scalar: s, .mul) }, MulScalar.self, a, nil, Saved(scalar: Double(s)))
+        record(a.withData { $0.binary(scalar: s, .mul) }, MulScalar.self, a, scalar: Double(s))
     }
 }
 
@@ -214,7 +213,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func / (a: Tensor, s: Scalar) -> Tensor {
-        record(a.withData { $0.binary(.div, scalar: s) }, DivScalar.self, a, nil, Saved(scalar: Double(s)))
+        record(a.withData { $0.binary(.div, scalar: s) }, DivScalar.self, a, scalar: Double(s))
     }
     /// `s / a` for every element (MulBackward0, as PyTorch computes `reciprocal(a) * s`).
     @_specialize(where Scalar == Float)

@@ -37,10 +37,6 @@ protocol OpDefinition: Sendable {
     /// interpretation, as the recorded op that makes it from the node's inputs (`c.input`), so
     /// that it has history. `nil` (the default): the saved values are inputs' or the output.
     static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>?
-    /// Whether the derivative adds its inputs' partial gradients itself (`BackwardContext.partials`),
-    /// so that it can form `partial + its own` in one pass. Recorded in the node
-    /// (`Node.fusesAccumulation`), where the sweep reads it.
-    static var fusesAccumulation: Bool { get }
     /// `backward` for one element type, as the sweep calls it (`OpKind.backward`). Requirements
     /// that no definition writes: each conformance's witness is the default below with `Self`
     /// concrete, which the optimizer compiles into a direct call of the Float or Double
@@ -58,7 +54,6 @@ extension OpDefinition {
     static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>? {
         nil
     }
-    static var fusesAccumulation: Bool { false }
     static func floatBackward(_ c: consuming BackwardContext<DenseTensor<Float>>) -> InputGrads<Float> { backward(c) }
     static func doubleBackward(_ c: consuming BackwardContext<DenseTensor<Double>>) -> InputGrads<Double> { backward(c) }
 }
@@ -77,12 +72,6 @@ struct BackwardContext<V: GradientValue> {
     let node: Node
     /// Borrowed for each read: an `unowned(unsafe)` field still retained it around every use.
     let segment: UnownedRef<Segment<Scalar>>
-    /// For ops whose `fusesAccumulation` is set: the gradients inputs 0 and 1 have
-    /// received so far, taken out of the sweep's tables. The derivative returns the sums
-    /// (`partial + its own`), so that it can form them in one pass.
-    /// Typed as the dense sweep's (the recorded sweep has none): fields of the generic value type
-    /// made each context's destruction walk `V`'s value witnesses (+280 instructions a seed step).
-    let partials: (DenseTensor<Scalar>?, DenseTensor<Scalar>?)
     /// Whether the sweep holds the only reference to `grad`'s storage (no other edge, retained
     /// gradient or caller's tensor shares it), so that a derivative may write over it.
     let ownsGrad: Bool
@@ -92,13 +81,27 @@ struct BackwardContext<V: GradientValue> {
 
     /// Whether input 0 / input 1 needs a gradient.
     var needs: (Bool, Bool) { (node.inputs.0.kind != .none, node.inputs.1.kind != .none) }
-    /// What input 0 / input 1 received before this node ran (only with `fusesAccumulation`).
-    var partial0: V? { partials.0.map { $0 as! V } }
-    var partial1: V? { partials.1.map { $0 as! V } }
+    /// What input 0 / input 1 has received so far in the dense sweep, taken out of the sweep's
+    /// table: the derivative must return it added to its own (`partial + g·b` in one pass, where
+    /// the sweep would add a second pass). `nil` when nothing arrived yet, and always in the
+    /// recorded sweep, which adds as usual. Input 1's is `nil` when both edges lead to one place.
+    ///
+    /// Taken on demand, not handed in with the context: two optional gradients in the context
+    /// made its destruction, at the end of every derivative, go through the type's value
+    /// witnesses (Swift outlines the destruction of a struct with several reference-counted
+    /// fields that way): ~250 instructions a seed step.
+    func takePartial0() -> V? { takePartial(node.inputs.0) }
+    func takePartial1() -> V? { node.inputs.1 == node.inputs.0 ? nil : takePartial(node.inputs.1) }
+
+    @inline(__always)
+    private func takePartial(_ edge: Edge) -> V? {
+        guard V.self == DenseTensor<Scalar>.self else { return nil }
+        return segment.with { $0.owner.takePartial(edge) }.map { $0 as! V }
+    }
     var saved0: V { V.saved(at: node.saved.0, input: 0, self) }
     var saved1: V { V.saved(at: node.saved.1, input: 1, self) }
     var shape0: [Int] { segment.with { $0.shapes[Int(node.shapes.0)] } }
-    /// The shape of input 0 / input 1 of a product (`Saved.forProduct`): its saved value's, or
+    /// The shape of input 0 / input 1 of a product (`Tensor.record(_:_:product:_:)`): its saved value's, or
     /// the shape kept in its place.
     var inputShape0: [Int] { node.saved.0 >= 0 ? saved0.shape : shape0 }
     var inputShape1: [Int] { node.saved.1 >= 0 ? saved1.shape : shape1 }

@@ -41,10 +41,10 @@ public func linear<Scalar: TensorScalar>(_ x: Tensor<Scalar>, weight: Tensor<Sca
     }
     let value = Tensor.withData(x, weight) { $0.linear(weight: $1, bias: bias?.data) }
     guard let bias, bias.requiresGrad else {
-        return Tensor.record(value, LinearOp.self, x, weight, .forProduct(x, weight))
+        return Tensor.record(value, LinearOp.self, product: x, weight)
     }
     // Two nodes when the bias needs a gradient: the product, then the bias on top. The value is
     // computed once; the inner node's output is never materialized separately.
-    let product = Tensor.record(value, LinearOp.self, x, weight, .forProduct(x, weight))
+    let product = Tensor.record(value, LinearOp.self, product: x, weight)
     return Tensor.record(value, LinearBias.self, product, bias)
 }

@@ -62,10 +62,11 @@ extension Tensor where Scalar: TensorScalar {
         trapUnless(rank == 2 && (other.rank == 2 || other.rank == 1),
                    "matmul supports 2-D × 2-D and 2-D × 1-D, got \(rank)-D × \(other.rank)-D")
         if other.rank == 1 {
-            return Tensor.record(Tensor.withData(self, other) { $0.matvec($1) }, Mv.self, self, other, .forProduct(self, other))
+            return Tensor.record(Tensor.withData(self, other) { $0.matvec($1) }, Mv.self, product: self, other)
         }
-        var saved = Saved.forProduct(self, other)
-        saved.dim = Mm.layoutBits(data, other.data)
-        return Tensor.record(Tensor.withData(self, other) { $0.matmul($1) }, Mm.self, self, other, saved)
+        let layout = Mm.layoutBits(data, other.data)
+        return Tensor.record(Tensor.withData(self, other) { $0.matmul($1) }, Mm.self, product: self, other) { node in
+            node.dim = Int32(layout)
+        }
     }
 }

@@ -37,7 +37,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sum() -> Tensor {
-        Tensor.record(withData { $0.sum() }, Sum.self, self, nil, Saved(shapes: (shape, nil)))
+        Tensor.record(withData { $0.sum() }, Sum.self, self, keepingShape: shape)
     }
     /// The sum along `dim`; negative dims count from the end (SumBackward1).
     @_specialize(where Scalar == Float)
@@ -78,7 +78,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func mean() -> Tensor {
-        Tensor.record(withData { $0.mean() }, Mean.self, self, nil, Saved(shapes: (shape, nil)))
+        Tensor.record(withData { $0.mean() }, Mean.self, self, keepingShape: shape)
     }
     /// The mean along `dim`; negative dims count from the end (MeanBackward1).
     @_specialize(where Scalar == Float)
