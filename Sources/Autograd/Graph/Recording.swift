@@ -42,10 +42,26 @@ extension Tensor where Scalar: TensorScalar {
         record(value, op, a, nil) { node, _ in node.scalar = scalar }
     }
 
-    /// `record` for a node that keeps input 0's shape (a reduction's, for its derivative's expand).
+    /// `record` for a node that keeps input 0's shape (a reduction's, for its derivative's
+    /// expand; a view's, for the zeros its derivative places the gradient in) and, for its
+    /// derivative, up to two dimensions and a scalar.
     @inline(__always)
-    static func record<Op: OpDefinition>(_ value: __owned DenseTensor<Scalar>, _ op: Op.Type, _ a: Tensor, keepingShape shape: [Int]) -> Tensor {
-        record(value, op, a, nil) { node, segment in node.shapes.0 = segment.keep(shape) }
+    static func record<Op: OpDefinition>(
+        _ value: __owned DenseTensor<Scalar>, _ op: Op.Type, _ a: Tensor, keepingShape shape: [Int],
+        dim: Int = 0, dim2: Int = 0, scalar: Double = 0
+    ) -> Tensor {
+        record(value, op, a, nil) { node, segment in
+            node.shapes.0 = segment.keep(shape)
+            (node.dim, node.dim2, node.scalar) = (Int32(truncatingIfNeeded: dim), Int32(truncatingIfNeeded: dim2), scalar)
+        }
+    }
+
+    /// `record` for a node that keeps two dimensions (a transpose's).
+    @inline(__always)
+    static func record<Op: OpDefinition>(_ value: __owned DenseTensor<Scalar>, _ op: Op.Type, _ a: Tensor, dim: Int, dim2: Int) -> Tensor {
+        record(value, op, a, nil) { node, _ in
+            (node.dim, node.dim2) = (Int32(truncatingIfNeeded: dim), Int32(truncatingIfNeeded: dim2))
+        }
     }
 
     /// `record` for a broadcasting op of `a` and `b` that keeps both shapes, for the sums of its

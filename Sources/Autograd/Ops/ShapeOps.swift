@@ -73,7 +73,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func transposed(_ d0: Int, _ d1: Int) -> Tensor {
-        Tensor.record(withData { $0.transposed(d0, d1) }, Transpose.self, self, nil, Saved(dim: d0, dim2: d1)).view(of: self)
+        Tensor.record(withData { $0.transposed(d0, d1) }, Transpose.self, self, dim: d0, dim2: d1).view(of: self)
     }
 }
 
@@ -94,7 +94,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func unsqueezed(dim: Int) -> Tensor {
         let axis = Shape.normalize(dim: dim, rank: rank + 1)
-        return Tensor.record(withData { $0.unsqueezed(dim: axis) }, Unsqueeze.self, self, nil, Saved(shapes: (shape, nil))).view(of: self)
+        return Tensor.record(withData { $0.unsqueezed(dim: axis) }, Unsqueeze.self, self, keepingShape: shape).view(of: self)
     }
 }
 
@@ -126,7 +126,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func expanded(to shape: [Int]) -> Tensor {
-        Tensor.record(data.expanded(to: expandTarget(shape)), Expand.self, self, nil, Saved(shapes: (self.shape, nil))).view(of: self)
+        Tensor.record(data.expanded(to: expandTarget(shape)), Expand.self, self, keepingShape: self.shape).view(of: self)
     }
 }
 

@@ -161,8 +161,8 @@ extension Tensor where Scalar: TensorScalar {
     /// back at those positions). `narrow(dim:start:length:)` is the step-1 case.
     func sliced(dim: Int, start: Int, count: Int, step: Int) -> Tensor {
         // Past one element the step is at most the size, so it fits the node's `scalar` exactly.
-        Tensor.record(withData { $0.sliced(dim: dim, start: start, count: count, step: step) }, Slice.self, self, nil,
-                      Saved(shapes: (shape, nil), scalar: Double(count > 1 ? step : 1), dim: dim, dim2: start)).view(of: self)
+        Tensor.record(withData { $0.sliced(dim: dim, start: start, count: count, step: step) }, Slice.self, self,
+                      keepingShape: shape, dim: dim, dim2: start, scalar: Double(count > 1 ? step : 1)).view(of: self)
     }
 
     /// A view of all of this tensor (AliasBackward0), PyTorch's `alias`: what `x[...]` returns.

@@ -76,7 +76,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func squeezed() -> Tensor {
-        Tensor.record(withData { $0.squeezed() }, Squeeze.self, self, nil, Saved(shapes: (shape, nil))).view(of: self)
+        Tensor.record(withData { $0.squeezed() }, Squeeze.self, self, keepingShape: shape).view(of: self)
     }
 
     /// A view without dimension `dim` if its size is 1, else a view of the same shape
@@ -91,8 +91,8 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func squeezed(dim: Int) -> Tensor {
         let axis = Shape.normalize(dim: dim, rank: rank)
-        return Tensor.record(withData { $0.squeezed(dims: [axis]) }, SqueezeDim.self, self, nil,
-                             Saved(shapes: (shape, nil))).view(of: self)
+        return Tensor.record(withData { $0.squeezed(dims: [axis]) }, SqueezeDim.self, self,
+                             keepingShape: shape).view(of: self)
     }
 }
 
@@ -256,8 +256,8 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func select(dim: Int, index: Int) -> Tensor {
         let (axis, i) = data.selectPosition(dim: dim, index: index)
-        return Tensor.record(withData { $0.selected(axis: axis, index: i) }, Select.self, self, nil,
-                             Saved(shapes: (shape, nil), dim: axis, dim2: i)).view(of: self)
+        return Tensor.record(withData { $0.selected(axis: axis, index: i) }, Select.self, self,
+                             keepingShape: shape, dim: axis, dim2: i).view(of: self)
     }
 }
 
@@ -295,8 +295,8 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func narrow(dim: Int, start: Int, length: Int) -> Tensor {
         let (axis, begin) = narrowPosition(dim: dim, start: start, length: length)
-        return Tensor.record(withData { $0.narrowed(dim: axis, start: begin, length: length) }, Slice.self, self, nil,
-                             Saved(shapes: (shape, nil), dim: axis, dim2: begin)).view(of: self)
+        return Tensor.record(withData { $0.narrowed(dim: axis, start: begin, length: length) }, Slice.self, self,
+                             keepingShape: shape, dim: axis, dim2: begin).view(of: self)
     }
 }
 
