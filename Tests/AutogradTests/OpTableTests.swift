@@ -97,7 +97,7 @@ final class OpTableTests: XCTestCase {
         var seen: Set<ObjectIdentifier> = []
         while let segment = pending.popLast() {
             guard seen.insert(ObjectIdentifier(segment)).inserted else { continue }
-            for node in segment.nodes { kinds.insert(node.pointee.op) }
+            for i in segment.nodes.indices { kinds.insert(segment.nodes[i].pointee.op) }
             pending += segment.parents.map(\.segment)
         }
         return kinds

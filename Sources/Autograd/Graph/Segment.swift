@@ -35,15 +35,15 @@ final class Segment<Scalar: TensorElement> {
     @exclusivity(unchecked) var liveReferences = 0
     @exclusivity(unchecked) var isFree = false
 
-    @exclusivity(unchecked) var nodes: ContiguousArray<UnsafeMutablePointer<Node>> = []
-    @exclusivity(unchecked) var saved: ContiguousArray<DenseTensor<Scalar>> = []
+    @exclusivity(unchecked) var nodes = SegmentTable<UnsafeMutablePointer<Node>>()
+    @exclusivity(unchecked) var saved = SegmentTable<DenseTensor<Scalar>>()
     /// Each saved value's storage version when it was saved (see `AutogradError.savedTensorModified`).
-    @exclusivity(unchecked) var savedVersions: ContiguousArray<Int> = []
-    @exclusivity(unchecked) var shapes: ContiguousArray<[Int]> = []
-    @exclusivity(unchecked) var indices: ContiguousArray<[Int]> = []
-    @exclusivity(unchecked) var leaves: ContiguousArray<Tensor<Scalar>> = []
+    @exclusivity(unchecked) var savedVersions = SegmentTable<Int>()
+    @exclusivity(unchecked) var shapes = SegmentTable<[Int]>()
+    @exclusivity(unchecked) var indices = SegmentTable<[Int]>()
+    @exclusivity(unchecked) var leaves = SegmentTable<Tensor<Scalar>>()
     /// `leaves`' identities, for `slot(for:)`'s check without a retain and release per read.
-    @exclusivity(unchecked) var leafIDs: ContiguousArray<ObjectIdentifier> = []
+    @exclusivity(unchecked) var leafIDs = SegmentTable<ObjectIdentifier>()
     /// Older segments this one has edges into, each holding one reference there.
     @exclusivity(unchecked) var parents: ContiguousArray<(segment: Segment<Scalar>, generation: UInt32)> = []
     /// Non-leaf tensors that asked for their gradient (`retainGrad()`), by node index.
@@ -56,9 +56,10 @@ final class Segment<Scalar: TensorElement> {
     /// gradient across to the source's graph (Note [Conversions between graphs]).
     @exclusivity(unchecked) var crossings: ContiguousArray<(DenseTensor<Scalar>) -> Void> = []
 
-    /// Gradients flowing during a backward, by node index and by leaf slot.
-    @exclusivity(unchecked) var grads: ContiguousArray<DenseTensor<Scalar>?> = []
-    @exclusivity(unchecked) var leafGrads: ContiguousArray<DenseTensor<Scalar>?> = []
+    /// Gradients flowing during a backward, by node index and by leaf slot. These and the
+    /// tables above are `SegmentTable`s (Note [Segment tables]).
+    @exclusivity(unchecked) var grads = SegmentTable<DenseTensor<Scalar>?>()
+    @exclusivity(unchecked) var leafGrads = SegmentTable<DenseTensor<Scalar>?>()
 
     init(id: UInt16, graph: Graph<Scalar>) {
         self.id = id
@@ -160,11 +161,11 @@ final class Segment<Scalar: TensorElement> {
         hasWideNodes = false
         generation = arena.generation
         liveReferences = 0
-        nodes.removeAllInPlace()
-        saved.removeAllInPlace()
-        savedVersions.removeAllInPlace()
-        shapes.removeAllInPlace()
-        indices.removeAllInPlace()
+        nodes.removeAll()
+        saved.removeAll()
+        savedVersions.removeAll()
+        shapes.removeAll()
+        indices.removeAll()
         if !retained.isEmpty { retained.removeAll() }
         if !successors.isEmpty { successors.removeAll() }
         if !crossings.isEmpty { crossings.removeAll() }
@@ -172,8 +173,8 @@ final class Segment<Scalar: TensorElement> {
         // The leaves' deinits touch no graph (leaves have no history), and releasing a parent can
         // only free older segments, never this one: both arrays are emptied in place, keeping
         // their capacity, so a steady training loop allocates nothing here.
-        leaves.removeAllInPlace()
-        leafIDs.removeAllInPlace()
+        leaves.removeAll()
+        leafIDs.removeAll()
         graph?.segmentFreed(self)
         for parent in parents where parent.segment.generation == parent.generation {
             parent.segment.release()
@@ -191,8 +192,8 @@ final class Segment<Scalar: TensorElement> {
     /// array paths (a metadata lookup of several hundred instructions, twice a step).
     func prepareSweep() {
         clearSweepState()
-        if grads.count < nodes.count { grads.append(contentsOf: repeatElement(nil, count: nodes.count - grads.count)) }
-        if leafGrads.count < leaves.count { leafGrads.append(contentsOf: repeatElement(nil, count: leaves.count - leafGrads.count)) }
+        if grads.count < nodes.count { grads.append(repeating: nil, count: nodes.count - grads.count) }
+        if leafGrads.count < leaves.count { leafGrads.append(repeating: nil, count: leaves.count - leafGrads.count) }
         sweepCounts = (nodes.count, leaves.count)
         sweepPrepared = true
     }

@@ -1,0 +1,75 @@
+/// One of a segment's tables (its nodes, saved values, shapes, leaves, gradient slots): a
+/// growable array that one segment owns alone.
+///
+/// Note [Segment tables]: `ContiguousArray` asks whether its buffer is uniquely referenced
+/// before every write (copy-on-write), and emptying one in place took a check per element
+/// (`removeLast()`, as `removeAll(keepingCapacity:)` goes through the generic `replaceSubrange`):
+/// 42 such checks in the seed step, ~250 instructions of its ~10,000, for tables that are never
+/// shared. A segment's tables belong to it and to the thread that records into it. This table
+/// is `~Copyable`, so no second owner of its storage can appear and writes need no check; it
+/// grows by doubling, and `removeAll()` keeps the capacity, so a steady training loop allocates
+/// nothing here. Elements are reached in place (`segment.grads[i].take()` moves a gradient out
+/// without a copy). Indices are checked, as an array's are.
+struct SegmentTable<Element>: ~Copyable {
+    private var base: UnsafeMutablePointer<Element>?
+    private(set) var count = 0
+    private var capacity = 0
+
+    init() {}
+
+    deinit {
+        guard let base else { return }
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    var isEmpty: Bool { count == 0 }
+    var indices: Range<Int> { 0..<count }
+
+    @inline(__always)
+    mutating func append(_ element: __owned Element) {
+        if count == capacity { grow(to: Swift.max(16, capacity * 2)) }
+        (base.unsafelyUnwrapped + count).initialize(to: element)
+        count += 1
+    }
+
+    /// Appends `n` copies of `element`.
+    mutating func append(repeating element: Element, count n: Int) {
+        guard n > 0 else { return }
+        if count + n > capacity { grow(to: Swift.max(16, capacity * 2, count + n)) }
+        (base.unsafelyUnwrapped + count).initialize(repeating: element, count: n)
+        count += n
+    }
+
+    @inline(never)
+    private mutating func grow(to newCapacity: Int) {
+        let new = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+        if let base {
+            new.moveInitialize(from: base, count: count)
+            base.deallocate()
+        }
+        base = new
+        capacity = newCapacity
+    }
+
+    /// Empties the table, keeping its storage.
+    @inline(__always)
+    mutating func removeAll() {
+        guard count > 0 else { return }
+        base.unsafelyUnwrapped.deinitialize(count: count)
+        count = 0
+    }
+
+    subscript(i: Int) -> Element {
+        @inline(__always)
+        unsafeAddress {
+            precondition(i >= 0 && i < count, "SegmentTable index out of range")
+            return UnsafePointer(base.unsafelyUnwrapped + i)
+        }
+        @inline(__always)
+        nonmutating unsafeMutableAddress {
+            precondition(i >= 0 && i < count, "SegmentTable index out of range")
+            return base.unsafelyUnwrapped + i
+        }
+    }
+}
