@@ -281,6 +281,10 @@ extension DenseTensor where Scalar: TensorScalar {
             zipLoop(f, a, scalar: b[0], o, n)
         } else if count == 1 && other.count == n && other.isContiguous {
             zipLoop(f, scalar: a[0], b, o, n)
+        } else if count == n && isContiguous && other.isContiguous && n < Parallel.minimumElements,
+                  let inner = outShape.last, inner > 1, other.count == inner, other.shape.last == inner {
+            // `other` is one row (all its other dimensions 1), broadcast down a dense `self`.
+            zipRowsLoop(f, a, row: b, o, rows: n / inner, inner: inner)
         } else {
             let sa = operandStrides(to: outShape)
             let sb = other.operandStrides(to: outShape)

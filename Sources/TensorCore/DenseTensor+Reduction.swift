@@ -242,6 +242,15 @@ extension DenseTensor where Scalar: TensorScalar {
         }
         guard isContiguous else { return contiguous().sum(toShape: target) }
         let out = DenseTensor(shape: target, repeating: 0)
+        if let inner = shape.last, inner > 1, count < Parallel.minimumElements,
+           Shape.count(target) == inner, target.last == inner {
+            // Down the rows into one row (a bias's gradient): one loop, not a `zipLoop` per row.
+            withElements { g in out.withMutableElements { o in
+                guard let g = g.baseAddress, let o = o.baseAddress else { return }
+                sumRowsLoop(g, into: o, rows: count / inner, inner: inner)
+            } }
+            return out
+        }
         let st = out.operandStrides(to: shape)
         let inner = shape.last ?? 1
         let innerStride = st.last ?? 0
