@@ -65,14 +65,15 @@ extension Graph where Scalar: TensorScalar {
                 // Moved out of the table and into the context (`take`, `consume`), not copied:
                 // each copy of a gradient is two atomic reference-count operations.
                 guard var grad = segment.grads[index].take() else { continue }
-                let node = segment.nodes[index].pointee
+                let record = segment.nodes[index]
+                let node = record.pointee
                 try segment.checkSavedVersions(node)
                 if node.retainsGrad, let tensor = segment.retained[UInt32(index)]?.tensor {
                     retainedGrads.append((tensor, grad))
                 }
                 let owned = grad.holdsUniqueStorage()
                 // Consumed by the derivative, so that a gradient it writes over moves through.
-                let context = BackwardContext(grad: consume grad, node: node, segment: UnownedRef(segment),
+                let context = BackwardContext(grad: consume grad, record: record, segment: UnownedRef(segment),
                                               ownsGrad: owned, entry: UInt32(index))
                 // Taken out of the result (`take`): `if let g = consume g0` on a destructured
                 // tuple copied each gradient and released the original (two atomic operations).

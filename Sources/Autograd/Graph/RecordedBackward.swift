@@ -66,7 +66,7 @@ extension Graph where Scalar: TensorScalar {
                 let definition = node.op.definition as! any WideOpDefinition.Type
                 inputGrads = Array(zip(edges, Self.wideDerivative(definition, context)))
             } else {
-                let context = BackwardContext(grad: grad, node: node, segment: UnownedRef(segment),
+                let context = BackwardContext(grad: grad, record: pointer, segment: UnownedRef(segment),
                                               ownsGrad: false, entry: entry.index)
                 let definition = node.op.definition
                 let grads = Self.derivative(definition, context)

@@ -69,7 +69,10 @@ struct BackwardContext<V: GradientValue> {
     typealias Scalar = V.Scalar
     /// The gradient of the loss with respect to the node's output.
     let grad: V
-    let node: Node
+    /// The node's record, read in place in the segment's arena (which never moves a record):
+    /// the context held a copy, 64 bytes moved twice a node.
+    let record: UnsafePointer<Node>
+    var node: Node { record.pointee }
     /// Borrowed for each read: an `unowned(unsafe)` field still retained it around every use.
     let segment: UnownedRef<Segment<Scalar>>
     /// Whether the sweep holds the only reference to `grad`'s storage (no other edge, retained
