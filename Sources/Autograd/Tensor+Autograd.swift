@@ -17,8 +17,8 @@ extension Tensor where Scalar: TensorScalar {
     /// try (x * x).sum().backward()
     /// x.grad!.scalars   // [2, 4, 6]
     /// ```
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func backward(gradient: Tensor? = nil, retainGraph: Bool = false) throws(AutogradError) {
         guard requiresGrad else { throw .doesNotRequireGrad }
         if let gradient {
@@ -58,8 +58,8 @@ extension Tensor where Scalar: TensorScalar {
 
     /// Keeps this non-leaf's gradient in ``grad`` after backward (PyTorch's `retain_grad()`).
     /// On a leaf it does nothing: leaves keep their gradient anyway.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func retainGrad() {
         guard let history else { return }
         trapUnless(history.isLive, "can't retain_grad on a tensor whose graph was already freed")
@@ -70,8 +70,8 @@ extension Tensor where Scalar: TensorScalar {
 
     /// A new leaf sharing this tensor's storage, with no history and no grad requirement
     /// (PyTorch's `detach()`).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func detached() -> Tensor {
         Tensor(data: data)
     }
@@ -81,8 +81,8 @@ extension Tensor where Scalar: TensorScalar {
     ///
     /// A node that saved this tensor's value for its derivative can't use it any more: a later
     /// backward through that node throws ``AutogradError/savedTensorDetached``, as PyTorch raises.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func detach() {
         if let history, history.isLive {
             history.segment.nodes[Int(history.index)].pointee.outputDetached = true
@@ -99,8 +99,8 @@ extension Tensor where Scalar: TensorScalar {
     }
 
     /// Sets ``grad`` to `nil`, as PyTorch's `zero_grad(set_to_none=True)`.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func zeroGrad() {
         grad = nil
     }

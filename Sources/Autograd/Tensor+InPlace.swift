@@ -167,29 +167,29 @@ extension Tensor where Scalar: TensorScalar {
         (history != nil || other?.requiresGrad == true) && GradMode.isEnabled
     }
 
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func += (lhs: Tensor, rhs: Tensor) { lhs.inPlace(.add, rhs) { $0 + $1 } }
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func -= (lhs: Tensor, rhs: Tensor) { lhs.inPlace(.sub, rhs) { $0 - $1 } }
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func *= (lhs: Tensor, rhs: Tensor) { lhs.inPlace(.mul, rhs) { $0 * $1 } }
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func /= (lhs: Tensor, rhs: Tensor) { lhs.inPlace(.div, rhs) { $0 / $1 } }
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func += (lhs: Tensor, rhs: Scalar) { lhs.inPlace(.add, rhs) { $0 + $1 } }
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func -= (lhs: Tensor, rhs: Scalar) { lhs.inPlace(.sub, rhs) { $0 - $1 } }
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func *= (lhs: Tensor, rhs: Scalar) { lhs.inPlace(.mul, rhs) { $0 * $1 } }
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func /= (lhs: Tensor, rhs: Scalar) { lhs.inPlace(.div, rhs) { $0 / $1 } }
 
     private func inPlace(_ op: BinaryOp, _ rhs: Tensor, _ recorded: (Tensor, Tensor) -> Tensor) {
@@ -218,16 +218,16 @@ extension Tensor where Scalar: TensorScalar {
     }
 
     /// Sets every element to zero, in place (PyTorch's `zero_()`).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func zero() {
         checkInPlaceAllowed()
         if mustRecord() { adopt(recordedFill(0, Zero.self), allowingOverlap: true) } else { data.fill(0) }
     }
 
     /// Sets every element to `value`, in place (PyTorch's `fill_()`).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func fill(_ value: Scalar) {
         checkInPlaceAllowed()
         if mustRecord() { adopt(recordedFill(value, Fill.self), allowingOverlap: true) } else { data.fill(value) }
@@ -235,8 +235,8 @@ extension Tensor where Scalar: TensorScalar {
 
     /// Copies `source`'s elements (broadcast to this shape) into this tensor, in place
     /// (PyTorch's `copy_()`).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func copy(from source: Tensor) {
         checkInPlaceAllowed()
         if mustRecord(source) {

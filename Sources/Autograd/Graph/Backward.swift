@@ -4,8 +4,8 @@
 /// only point to older ones). Leaf and retained gradients are buffered and written only when
 /// the whole sweep has succeeded, so a thrown `graphFreed` leaves every `grad` as it was.
 extension Graph where Scalar: TensorScalar {
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     /// `callerGradient`: a gradient someone else holds, which no `grad` may be: the one the
     /// caller passed (`backward(gradient:)`), or the graph's shared implicit seed of a 0-d
     /// output (`unitSeed`); `nil` for a seed made for this sweep. `extraRoots`: more outputs to

@@ -23,20 +23,20 @@ enum AddScalar: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// Elementwise sum, broadcasting (AddBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         recordKeepingShapes(Tensor.withData(a, b) { $0.binary(.add, $1) }, Add.self, a, b)
     }
     /// `a + s` for every element (AddBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func + (a: Tensor, s: Scalar) -> Tensor {
         record(a.withData { $0.binary(.add, scalar: s) }, AddScalar.self, a)
     }
     /// `s + a` for every element (AddBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func + (s: Scalar, a: Tensor) -> Tensor {
         record(a.withData { $0.binary(scalar: s, .add) }, AddScalar.self, a)
     }
@@ -73,20 +73,20 @@ enum RsubScalar: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// Elementwise difference, broadcasting (SubBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         recordKeepingShapes(Tensor.withData(a, b) { $0.binary(.sub, $1) }, Sub.self, a, b)
     }
     /// `a - s` for every element (SubBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func - (a: Tensor, s: Scalar) -> Tensor {
         record(a.withData { $0.binary(.sub, scalar: s) }, SubScalar.self, a)
     }
     /// `s - a` for every element (RsubBackward1).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func - (s: Scalar, a: Tensor) -> Tensor {
         record(a.withData { $0.binary(scalar: s, .sub) }, RsubScalar.self, a)
     }
@@ -135,8 +135,8 @@ enum MulScalar: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// Elementwise product, broadcasting (MulBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         if a === b {   // both edges lead to `a`: recorded with one input, the derivative sums both
             return record(a.withData { $0.binary(.mul, $0) }, Mul.self, a) { node, segment in node.saved.0 = segment.save(a.data) }
@@ -144,14 +144,14 @@ extension Tensor where Scalar: TensorScalar {
         return record(Tensor.withData(a, b) { $0.binary(.mul, $1) }, Mul.self, product: a, b)
     }
     /// `a * s` for every element (MulBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func * (a: Tensor, s: Scalar) -> Tensor {
         record(a.withData { $0.binary(.mul, scalar: s) }, MulScalar.self, a, scalar: Double(s))
     }
     /// `s * a` for every element (MulBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func * (s: Scalar, a: Tensor) -> Tensor {
         record(a.withData { $0.binary(scalar: s, .mul) }, MulScalar.self, a, scalar: Double(s))
     }
@@ -203,21 +203,21 @@ enum ScalarDiv: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// Elementwise quotient, broadcasting (DivBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         // Both derivatives divide by b; only b's reads a.
         record(Tensor.withData(a, b) { $0.binary(.div, $1) }, Div.self, a, b, .inputs(a, keeping: b.requiresGrad, b, keeping: true))
     }
     /// `a / s` for every element (DivBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func / (a: Tensor, s: Scalar) -> Tensor {
         record(a.withData { $0.binary(.div, scalar: s) }, DivScalar.self, a, scalar: Double(s))
     }
     /// `s / a` for every element (MulBackward0, as PyTorch computes `reciprocal(a) * s`).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func / (s: Scalar, a: Tensor) -> Tensor {
         let reciprocal = a.withData { $0.binary(scalar: 1, .div) }
         return record(reciprocal.binary(.mul, scalar: s), ScalarDiv.self, a, nil,
@@ -237,8 +237,8 @@ enum Neg: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// Elementwise negation (NegBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static prefix func - (a: Tensor) -> Tensor {
         record(a.withData { $0.unary(.neg) }, Neg.self, a)
     }

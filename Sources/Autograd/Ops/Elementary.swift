@@ -15,8 +15,8 @@ enum Pow: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// `self ** exponent`, elementwise (PowBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func pow(_ exponent: Scalar) -> Tensor {
         Tensor.record(withData { $0.pow(exponent) }, Pow.self, self, nil, Saved(tensors: (data, nil), scalar: Double(exponent)))
     }
@@ -52,21 +52,21 @@ enum Sqrt: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// `eˣ`, elementwise (ExpBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func exp() -> Tensor {
         let y = withData { $0.unary(.exp) }
         return Tensor.record(y, Exp.self, self, nil, Saved(tensors: (y, nil)))
     }
     /// The natural logarithm, elementwise (LogBackward0); `-inf` at 0 and NaN below, as PyTorch.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func log() -> Tensor {
         Tensor.record(withData { $0.unary(.log) }, Log.self, self, nil, Saved(tensors: (data, nil)))
     }
     /// The square root, elementwise (SqrtBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func sqrt() -> Tensor {
         let y = withData { $0.unary(.sqrt) }
         return Tensor.record(y, Sqrt.self, self, nil, Saved(tensors: (y, nil)))
@@ -94,14 +94,14 @@ enum ReluOp: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// `|x|`, elementwise (AbsBackward0). The derivative at 0 is 0, as in PyTorch.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func abs() -> Tensor {
         Tensor.record(withData { $0.unary(.abs) }, Abs.self, self, nil, Saved(tensors: (data, nil)))
     }
     /// `max(x, 0)`, elementwise (ReluBackward0). The derivative at 0 is 0, as in PyTorch.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func relu() -> Tensor {
         let y = withData { $0.unary(.relu) }
         return Tensor.record(y, ReluOp.self, self, nil, Saved(tensors: (y, nil)))
@@ -130,15 +130,15 @@ enum TanhOp: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// `1 / (1 + e⁻ˣ)`, elementwise (SigmoidBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func sigmoid() -> Tensor {
         let y = withData { $0.unary(.sigmoid) }
         return Tensor.record(y, SigmoidOp.self, self, nil, Saved(tensors: (y, nil)))
     }
     /// The hyperbolic tangent, elementwise (TanhBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func tanh() -> Tensor {
         let y = withData { $0.unary(.tanh) }
         return Tensor.record(y, TanhOp.self, self, nil, Saved(tensors: (y, nil)))

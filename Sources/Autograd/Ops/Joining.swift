@@ -29,8 +29,8 @@ extension Tensor where Scalar: TensorScalar {
     /// ```swift
     /// let both = Tensor.cat([a, b], dim: 1)    // [2, 3] and [2, 4] → [2, 7]
     /// ```
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func cat(_ tensors: [Tensor], dim: Int = 0) -> Tensor {
         let (value, axis, sizes) = concatenation(tensors, dim: dim)
         return recordWide([value], Cat.self, inputs: tensors, Saved(indices: sizes, dim: axis))[0]
@@ -87,8 +87,8 @@ enum Stack: WideOpDefinition {
 extension Tensor where Scalar: TensorScalar {
     /// `tensors`, all of one shape, stacked along a new dimension `dim` (StackBackward0),
     /// PyTorch's `torch.stack`.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func stack(_ tensors: [Tensor], dim: Int = 0) -> Tensor {
         let (value, axis) = stacking(tensors, dim: dim)
         return recordWide([value], Stack.self, inputs: tensors, Saved(dim: axis))[0]
@@ -127,8 +127,8 @@ enum Unbind: WideOpDefinition {
 extension Tensor where Scalar: TensorScalar {
     /// Views of consecutive pieces of `size` elements along `dim` (the last one shorter when
     /// `size` does not divide it; SplitBackward0), PyTorch's `split(int)`.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func split(size: Int, dim: Int = 0) -> [Tensor] {
         trapUnless(rank > 0, "split expects at least a 1-dimensional tensor")
         trapUnless(size >= 0, "split expects split_size be non-negative, but got split_size=\(size)")
@@ -143,8 +143,8 @@ extension Tensor where Scalar: TensorScalar {
 
     /// Views of consecutive pieces of the given sizes along `dim` (SplitWithSizesBackward0),
     /// PyTorch's `split(list)`; the sizes must add up to the dimension's.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func split(sizes: [Int], dim: Int = 0) -> [Tensor] {
         trapUnless(rank > 0, "split expects at least a 1-dimensional tensor")
         let axis = Shape.normalize(dim: dim, rank: rank)
@@ -155,8 +155,8 @@ extension Tensor where Scalar: TensorScalar {
 
     /// `chunks` views of (nearly) equal size along `dim`, PyTorch's `chunk`: pieces of
     /// ⌈size / chunks⌉ elements, so possibly fewer than `chunks` (SplitBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func chunked(_ chunks: Int, dim: Int = 0) -> [Tensor] {
         trapUnless(rank > 0, "chunk expects at least a 1-dimensional tensor")
         trapUnless(chunks > 0, "chunk expects `chunks` to be greater than 0, got: \(chunks)")
@@ -165,8 +165,8 @@ extension Tensor where Scalar: TensorScalar {
     }
 
     /// The views at each index along `dim`, which they drop (UnbindBackward0), PyTorch's `unbind`.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func unbind(dim: Int = 0) -> [Tensor] {
         trapUnless(rank > 0, "Dimension specified as 0 but tensor has no dimensions")
         let axis = Shape.normalize(dim: dim, rank: rank)

@@ -30,8 +30,8 @@ enum LinearBias: OpDefinition {
 /// `x · Wᵀ + b` (PyTorch's `F.linear`): `x` is `[N, in]`, `weight` `[out, in]`, `bias` `[out]`.
 ///
 /// Recorded as PyTorch records it for a 2-D input, AddmmBackward0.
-@_specialize(where Scalar == Float)
-@_specialize(where Scalar == Double)
+@_specialize(exported: true, where Scalar == Float)
+@_specialize(exported: true, where Scalar == Double)
 public func linear<Scalar: TensorScalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>?) -> Tensor<Scalar> {
     trapUnless(x.rank == 2 && weight.rank == 2, "linear expects a 2-D input and weight, got \(x.shape) and \(weight.shape)")
     trapUnless(x.shape[1] == weight.shape[1],

@@ -31,8 +31,8 @@ enum CrossEntropy: OpDefinition {
 /// let loss = crossEntropy(logits: model(x), targets: labels)
 /// try loss.backward()
 /// ```
-@_specialize(where Scalar == Float)
-@_specialize(where Scalar == Double)
+@_specialize(exported: true, where Scalar == Float)
+@_specialize(exported: true, where Scalar == Double)
 public func crossEntropy<Scalar: TensorScalar>(logits: Tensor<Scalar>, targets: [Int]) -> Tensor<Scalar> {
     trapUnless(logits.rank == 1 || logits.rank == 2,
                "cross_entropy expects logits of shape [N, C] or [C], got \(logits.shape)")
@@ -75,8 +75,8 @@ enum MseLoss: OpDefinition {
 }
 
 /// The mean of `(input − target)²` over all elements (PyTorch's `F.mse_loss`; MseLossBackward0).
-@_specialize(where Scalar == Float)
-@_specialize(where Scalar == Double)
+@_specialize(exported: true, where Scalar == Float)
+@_specialize(exported: true, where Scalar == Double)
 public func mseLoss<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Tensor<Scalar> {
     let diff = Tensor.withData(input, target) { $0.binary(.sub, $1) }
     let loss = diff.pow(2).mean()

@@ -56,8 +56,8 @@ extension Tensor where Scalar: TensorScalar {
     /// ```swift
     /// let logits = x.matmul(w) + b      // [batch, in] · [in, out]
     /// ```
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func matmul(_ other: Tensor) -> Tensor {
         trapUnless(rank == 2 && (other.rank == 2 || other.rank == 1),
                    "matmul supports 2-D × 2-D and 2-D × 1-D, got \(rank)-D × \(other.rank)-D")

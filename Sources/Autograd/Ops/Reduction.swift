@@ -34,14 +34,14 @@ enum SumDim: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// The sum of all elements, a 0-d tensor (SumBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func sum() -> Tensor {
         Tensor.record(withData { $0.sum() }, Sum.self, self, keepingShape: shape)
     }
     /// The sum along `dim`; negative dims count from the end (SumBackward1).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func sum(dim: Int, keepDim: Bool = false) -> Tensor {
         Tensor.record(withData { $0.sum(dim: dim, keepDim: keepDim) }, SumDim.self, self, nil,
                       Saved(shapes: (shape, nil), dim: dim, keepDim: keepDim))
@@ -75,14 +75,14 @@ enum MeanDim: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// The mean of all elements, a 0-d tensor (MeanBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func mean() -> Tensor {
         Tensor.record(withData { $0.mean() }, Mean.self, self, keepingShape: shape)
     }
     /// The mean along `dim`; negative dims count from the end (MeanBackward1).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func mean(dim: Int, keepDim: Bool = false) -> Tensor {
         Tensor.record(withData { $0.mean(dim: dim, keepDim: keepDim) }, MeanDim.self, self, nil,
                       Saved(shapes: (shape, nil), dim: dim, keepDim: keepDim))
@@ -114,15 +114,15 @@ enum MaxDim: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// The largest element, a 0-d tensor (MaxBackward1).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func max() -> Tensor {
         let m = withData { $0.max() }
         return Tensor.record(m, MaxAll.self, self, nil, Saved(tensors: (data, nil), scalar: Double(m.scalar!)))
     }
     /// The largest elements along `dim` (the values; MaxBackward0).
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func max(dim: Int, keepDim: Bool = false) -> Tensor {
         let (values, indices) = withData { $0.max(dim: dim, keepDim: keepDim) }
         return Tensor.record(values, MaxDim.self, self, nil,

@@ -32,8 +32,8 @@ extension Tensor where Scalar: TensorScalar {
     ///
     /// The strides of a view are PyTorch's (`computeStride`). Traps with PyTorch's message when
     /// the sizes don't match the element count, or with more than one `-1`.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func reshaped(_ shape: [Int]) -> Tensor {
         reshapedResolved(inferredShape(shape))
     }
@@ -63,15 +63,15 @@ enum Transpose: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// The matrix transpose of a tensor of rank ≤ 2 (TBackward0), PyTorch's `t()`.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func transposed() -> Tensor {
         trapUnless(rank <= 2, "t() expects a tensor with <= 2 dimensions, but self is \(rank)D")
         return Tensor.record(withData { $0.transposed(0, Swift.min(1, rank - 1)) }, T.self, self).view(of: self)
     }
     /// `self` with dimensions `d0` and `d1` swapped (TransposeBackward0), a view.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func transposed(_ d0: Int, _ d1: Int) -> Tensor {
         Tensor.record(withData { $0.transposed(d0, d1) }, Transpose.self, self, dim: d0, dim2: d1).view(of: self)
     }
@@ -90,8 +90,8 @@ enum Unsqueeze: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// `self` with a dimension of size 1 inserted at `dim` (UnsqueezeBackward0); shares storage.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func unsqueezed(dim: Int) -> Tensor {
         let axis = Shape.normalize(dim: dim, rank: rank + 1)
         return Tensor.record(withData { $0.unsqueezed(dim: axis) }, Unsqueeze.self, self, keepingShape: shape).view(of: self)
@@ -123,8 +123,8 @@ extension Tensor where Scalar: TensorScalar {
     /// Traps with PyTorch's message when `shape` has fewer dimensions than `self`, a size other
     /// than 1 would change, or a new leading dimension is `-1`. Writing in place through the
     /// result traps too, where two elements share a position.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func expanded(to shape: [Int]) -> Tensor {
         Tensor.record(data.expanded(to: expandTarget(shape)), Expand.self, self, keepingShape: self.shape).view(of: self)
     }

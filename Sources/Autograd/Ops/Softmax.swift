@@ -30,16 +30,16 @@ enum LogSoftmaxOp: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// `exp(x) / Σ exp(x)` along `dim` (SoftmaxBackward0), computed without overflow.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func softmax(dim: Int) -> Tensor {
         let y = withData { $0.softmax(dim: dim) }
         return Tensor.record(y, SoftmaxOp.self, self, nil, Saved(tensors: (y, nil), dim: dim))
     }
 
     /// `x - log Σ exp(x)` along `dim` (LogSoftmaxBackward0), computed without overflow.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func logSoftmax(dim: Int) -> Tensor {
         let y = withData { $0.logSoftmax(dim: dim) }
         return Tensor.record(y, LogSoftmaxOp.self, self, nil, Saved(tensors: (y, nil), dim: dim))

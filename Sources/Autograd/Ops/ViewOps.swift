@@ -36,8 +36,8 @@ extension Tensor where Scalar: TensorScalar {
     /// ```
     ///
     /// Traps with PyTorch's message unless `dims` is a permutation of the dimensions.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func permuted(_ dims: [Int]) -> Tensor {
         let value = withData { $0.permuted(dims) }   // checks `dims`, with PyTorch's messages
         return Tensor.record(value, Permute.self, self, nil,
@@ -73,8 +73,8 @@ extension Tensor where Scalar: TensorScalar {
     /// ```swift
     /// Tensor<Float>.zeros([1, 3, 1, 2]).squeezed().shape   // [3, 2]
     /// ```
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func squeezed() -> Tensor {
         Tensor.record(withData { $0.squeezed() }, Squeeze.self, self, keepingShape: shape).view(of: self)
     }
@@ -87,8 +87,8 @@ extension Tensor where Scalar: TensorScalar {
     /// Tensor<Float>.zeros([1, 3, 1]).squeezed(dim: -1).shape   // [1, 3]
     /// Tensor<Float>.zeros([1, 3, 1]).squeezed(dim: 1).shape    // [1, 3, 1]
     /// ```
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func squeezed(dim: Int) -> Tensor {
         let axis = Shape.normalize(dim: dim, rank: rank)
         return Tensor.record(withData { $0.squeezed(dims: [axis]) }, SqueezeDim.self, self,
@@ -218,8 +218,8 @@ extension Tensor where Scalar: TensorScalar {
     /// ```
     ///
     /// Traps with PyTorch's message when a dim is out of range or `startDim` comes after `endDim`.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func flattened(startDim: Int = 0, endDim: Int = -1) -> Tensor {
         guard let shape = flattenedShape(startDim: startDim, endDim: endDim) else { return self }
         return reshapedResolved(shape)
@@ -252,8 +252,8 @@ extension Tensor where Scalar: TensorScalar {
     ///
     /// Traps with PyTorch's message on a 0-d tensor, a `dim` out of range or an `index` out of
     /// range.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func select(dim: Int, index: Int) -> Tensor {
         let (axis, i) = data.selectPosition(dim: dim, index: index)
         return Tensor.record(withData { $0.selected(axis: axis, index: i) }, Select.self, self,
@@ -291,8 +291,8 @@ extension Tensor where Scalar: TensorScalar {
     ///
     /// Traps with PyTorch's message on a 0-d tensor, a negative `length`, a `dim` or `start` out
     /// of range, or a range that runs past the end.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func narrow(dim: Int, start: Int, length: Int) -> Tensor {
         let (axis, begin) = narrowPosition(dim: dim, start: start, length: length)
         return Tensor.record(withData { $0.narrowed(dim: axis, start: begin, length: length) }, Slice.self, self,
@@ -319,8 +319,8 @@ extension Tensor where Scalar: TensorScalar {
     /// x.contiguous() === x                              // true
     /// x.transposed().contiguous().strides               // [2, 1]
     /// ```
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func contiguous() -> Tensor {
         if isContiguous { return self }
         return Tensor.record(withData { $0.contiguous() }, Clone.self, self)
@@ -336,8 +336,8 @@ extension Tensor where Scalar: TensorScalar {
     /// let x = Tensor<Float>.zeros([2, 3])
     /// x.transposed().cloned().strides   // [1, 3]
     /// ```
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func cloned() -> Tensor {
         Tensor.record(withData { $0.clonedPreservingStrides() }, Clone.self, self)
     }

@@ -74,8 +74,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     /// the updates of each parameter, as PyTorch's per-parameter `step`: a parameter that first
     /// gets a gradient at the fifth call is corrected with `t = 1`. A NaN or infinite gradient is
     /// not checked for and reaches the parameter.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func step() {
         stepCount += 1
         let (b1, b2) = betasAsWritten

@@ -63,8 +63,8 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     /// Applies one SGD update, in place and without recording, to every parameter whose `grad` is
     /// not `nil` (PyTorch's `optimizer.step()`); see the type's formula. A NaN or infinite gradient
     /// is not checked for and reaches the parameter.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func step() {
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
