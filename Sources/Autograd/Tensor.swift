@@ -34,7 +34,9 @@ import Synchronization
 // with `@_specialize(exported: true, ...)`. Without `exported`, a call from another module (the
 // app, tensorbench) entered the generic function, which then found and called its Float
 // specialization: ~45 instructions a call, 2 % of the seed step. Exported, the specialization is
-// a public symbol the caller's optimizer calls directly.
+// a public symbol the caller's optimizer calls directly. The NN modules keep the plain form:
+// reached through `any Module` (Sequential), their exported specializations made the witness
+// calls allocate, two mallocs an mlp-small step (tensorbench allocations).
 public final class Tensor<Scalar: TensorElement> {
     /// The values. Read through ``data`` or `withData` (Note [Lending data]).
     @exclusivity(unchecked) var storedData: DenseTensor<Scalar>

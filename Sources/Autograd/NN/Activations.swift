@@ -10,8 +10,8 @@ public final class ReLU<Scalar: TensorScalar>: Module {
     ///
     /// NaN stays NaN (PyTorch's `clamp_min` keeps it too); the derivative at 0 is 0, as in PyTorch.
     /// Records ReluBackward0.
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> { input.relu() }
 }
 
@@ -28,8 +28,8 @@ public final class Sigmoid<Scalar: TensorScalar>: Module {
     /// Never NaN for a non-NaN input: it saturates to exactly 0 below about −88.7 (`Float`;
     /// −709 for `Double`) and rounds to 1 above about 17 (`Float`; 37 for `Double`). Records
     /// SigmoidBackward0.
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> { input.sigmoid() }
 }
 
@@ -44,7 +44,7 @@ public final class Tanh<Scalar: TensorScalar>: Module {
     /// `input.tanh()`, elementwise, for a tensor of any shape (PyTorch's `nn.Tanh` forward).
     ///
     /// Values in [−1, 1], `±inf` to `±1`, NaN to NaN. Records TanhBackward0.
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> { input.tanh() }
 }

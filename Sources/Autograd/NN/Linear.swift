@@ -56,8 +56,8 @@ public final class Linear<Scalar: TensorScalar>: Module {
     ///
     /// Unlike PyTorch, which accepts any number of leading dimensions, the input must be 2-D; another
     /// rank or a feature count other than `inFeatures` traps.
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         linear(input, weight: weight, bias: bias)
     }

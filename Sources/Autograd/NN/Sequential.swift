@@ -30,8 +30,8 @@ public final class Sequential<Scalar: TensorScalar>: Module {
     }
 
     /// Feeds `input` through every layer in order; with no layers, returns `input` itself.
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         layers.reduce(input) { x, layer in layer(x) }
     }
