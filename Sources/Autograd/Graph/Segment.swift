@@ -35,15 +35,15 @@ final class Segment<Scalar: TensorElement> {
     @exclusivity(unchecked) var liveReferences = 0
     @exclusivity(unchecked) var isFree = false
 
-    @exclusivity(unchecked) var nodes = SegmentTable<UnsafeMutablePointer<Node>>()
-    @exclusivity(unchecked) var saved = SegmentTable<DenseTensor<Scalar>>()
+    let nodes = SegmentTable<UnsafeMutablePointer<Node>>()
+    let saved = SegmentTable<DenseTensor<Scalar>>()
     /// Each saved value's storage version when it was saved (see `AutogradError.savedTensorModified`).
-    @exclusivity(unchecked) var savedVersions = SegmentTable<Int>()
-    @exclusivity(unchecked) var shapes = SegmentTable<[Int]>()
-    @exclusivity(unchecked) var indices = SegmentTable<[Int]>()
-    @exclusivity(unchecked) var leaves = SegmentTable<Tensor<Scalar>>()
+    let savedVersions = SegmentTable<Int>()
+    let shapes = SegmentTable<[Int]>()
+    let indices = SegmentTable<[Int]>()
+    let leaves = SegmentTable<Tensor<Scalar>>()
     /// `leaves`' identities, for `slot(for:)`'s check without a retain and release per read.
-    @exclusivity(unchecked) var leafIDs = SegmentTable<ObjectIdentifier>()
+    let leafIDs = SegmentTable<ObjectIdentifier>()
     /// Older segments this one has edges into, each holding one reference there.
     @exclusivity(unchecked) var parents: ContiguousArray<(segment: Segment<Scalar>, generation: UInt32)> = []
     /// Non-leaf tensors that asked for their gradient (`retainGrad()`), by node index.
@@ -58,8 +58,8 @@ final class Segment<Scalar: TensorElement> {
 
     /// Gradients flowing during a backward, by node index and by leaf slot. These and the
     /// tables above are `SegmentTable`s (Note [Segment tables]).
-    @exclusivity(unchecked) var grads = SegmentTable<DenseTensor<Scalar>?>()
-    @exclusivity(unchecked) var leafGrads = SegmentTable<DenseTensor<Scalar>?>()
+    let grads = SegmentTable<DenseTensor<Scalar>?>()
+    let leafGrads = SegmentTable<DenseTensor<Scalar>?>()
 
     init(id: UInt16, graph: Graph<Scalar>) {
         self.id = id

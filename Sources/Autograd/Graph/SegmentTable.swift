@@ -6,14 +6,16 @@
 /// (`removeLast()`, as `removeAll(keepingCapacity:)` goes through the generic `replaceSubrange`):
 /// 42 such checks in the seed step, ~250 instructions of its ~10,000, for tables that are never
 /// shared. A segment's tables belong to it and to the thread that records into it. This table
-/// is `~Copyable`, so no second owner of its storage can appear and writes need no check; it
-/// grows by doubling, and `removeAll()` keeps the capacity, so a steady training loop allocates
-/// nothing here. Elements are reached in place (`segment.grads[i].take()` moves a gradient out
-/// without a copy). Indices are checked, as an array's are.
-struct SegmentTable<Element>: ~Copyable {
-    private var base: UnsafeMutablePointer<Element>?
-    private(set) var count = 0
-    private var capacity = 0
+/// is a class the segment holds in a `let`, so its storage has one owner and writes need no
+/// check; it grows by doubling, and `removeAll()` keeps the capacity, so a steady training loop
+/// allocates nothing here. Elements are reached in place (`segment.grads[i].take()` moves a
+/// gradient out without a copy). Indices are checked, as an array's are. (A `~Copyable` struct
+/// held in the segment's `var` said the same without the object, but Swift 6.3.1 crashes
+/// compiling its users under ThreadSanitizer: "Invalid bitcast", CI's sanitizer build.)
+final class SegmentTable<Element> {
+    @exclusivity(unchecked) private var base: UnsafeMutablePointer<Element>?
+    @exclusivity(unchecked) private(set) var count = 0
+    @exclusivity(unchecked) private var capacity = 0
 
     init() {}
 
@@ -37,14 +39,14 @@ struct SegmentTable<Element>: ~Copyable {
     var indices: Range<Int> { 0..<count }
 
     @inline(__always)
-    mutating func append(_ element: __owned Element) {
+    func append(_ element: __owned Element) {
         if count == capacity { grow(to: Swift.max(16, capacity * 2)) }
         (base.unsafelyUnwrapped + count).initialize(to: element)
         count += 1
     }
 
     /// Appends `n` copies of `element`.
-    mutating func append(repeating element: Element, count n: Int) {
+    func append(repeating element: Element, count n: Int) {
         guard n > 0 else { return }
         if count + n > capacity { grow(to: Swift.max(16, capacity * 2, count + n)) }
         (base.unsafelyUnwrapped + count).initialize(repeating: element, count: n)
@@ -52,7 +54,7 @@ struct SegmentTable<Element>: ~Copyable {
     }
 
     @inline(never)
-    private mutating func grow(to newCapacity: Int) {
+    private func grow(to newCapacity: Int) {
         let new = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
         if let base {
             new.moveInitialize(from: base, count: count)
@@ -64,7 +66,7 @@ struct SegmentTable<Element>: ~Copyable {
 
     /// Empties the table, keeping its storage.
     @inline(__always)
-    mutating func removeAll() {
+    func removeAll() {
         guard count > 0 else { return }
         Self.destroy(base.unsafelyUnwrapped, count)
         count = 0
@@ -77,7 +79,7 @@ struct SegmentTable<Element>: ~Copyable {
             return UnsafePointer(base.unsafelyUnwrapped + i)
         }
         @inline(__always)
-        nonmutating unsafeMutableAddress {
+        unsafeMutableAddress {
             precondition(i >= 0 && i < count, "SegmentTable index out of range")
             return base.unsafelyUnwrapped + i
         }
