@@ -68,8 +68,9 @@ final class SegmentTable<Element> {
     @inline(__always)
     func removeAll() {
         guard count > 0 else { return }
-        Self.destroy(base.unsafelyUnwrapped, count)
-        count = 0
+        let n = count
+        count = 0   // first: an element's deinit that looked here would find the table empty
+        Self.destroy(base.unsafelyUnwrapped, n)
     }
 
     subscript(i: Int) -> Element {
