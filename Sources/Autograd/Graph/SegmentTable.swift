@@ -35,7 +35,6 @@ final class SegmentTable<Element> {
         for i in 0..<count { _ = (base + i).move() }
     }
 
-    var isEmpty: Bool { count == 0 }
     var indices: Range<Int> { 0..<count }
 
     @inline(__always)
