@@ -272,24 +272,66 @@ extension DenseTensor {
             return out
         }
         let chunks = parts.map { $0.count / outer }
-        let sources = parts.map { UnsafePointer($0.start) }
-        let row = chunks.reduce(0, +)
-        let threads = out.count >= Parallel.minimumStreamElements ? Swift.min(Parallel.threads, outer) : 1
-        let o = out.start
+        rowPieces(outer: outer, chunks: chunks, whole: out.start, parts: parts.map(\.start), intoWhole: true)
+        withExtendedLifetime(parts) {}
+        return out
+    }
+
+    /// Copies between a contiguous whole of `outer` rows and contiguous parts side by side in
+    /// each of them (part k holds `chunks[k]` elements of every row; a `nil` part is skipped):
+    /// into the whole (cat's forward) or out of it into the parts (cat's derivative into leaves).
+    /// Row by row, so that the whole is walked front to back once; the parts are written or read
+    /// as many streams in step. Streamed above `streamingFillBytes`, split by rows across cores
+    /// for large wholes.
+    @inlinable
+    static func rowPieces(
+        outer: Int, chunks: [Int], whole: UnsafeMutablePointer<Scalar>, parts: [UnsafeMutablePointer<Scalar>?],
+        intoWhole: Bool
+    ) {
+        let row = chunks.reduce(0, +), count = outer &* row
+        guard count > 0 else { return }
+        let streaming = count &* MemoryLayout<Scalar>.stride >= streamingFillBytes
+        let threads = count >= Parallel.minimumStreamElements ? Swift.min(Parallel.threads, outer) : 1
         Parallel.forEachPart(threads) { part in
             let lo = outer * part / threads, hi = outer * (part + 1) / threads
             for r in lo..<hi {
-                var dst = o + r &* row
-                for k in 0..<sources.count {
-                    let c = chunks[k], src = sources[k] + r &* c
+                var w = whole + r &* row
+                for k in 0..<parts.count {
+                    let c = chunks[k]
+                    defer { w += c }
+                    guard let p = parts[k] else { continue }
+                    let (dst, src) = intoWhole ? (w, p + r &* c) : (p + r &* c, w)
                     if streaming { streamingCopy(dst, from: src, count: c) } else { dst.update(from: src, count: c) }
-                    dst += c
                 }
             }
             if streaming { _tensorcore_store_fence() }
         }
-        withExtendedLifetime(parts) {}
-        return out
+    }
+
+    /// The pieces of this tensor of `sizes` along `dim`, each copied into a new row-major tensor
+    /// (`nil` where `wanted` is false), in one pass over this tensor when it is row-major: the
+    /// gradients of `cat`'s inputs when leaves would copy their strided slices anyway. Copying
+    /// slice by slice read the whole once per slice, in jumps (see `cat`'s derivative).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func splitCopies(sizes: [Int], dim: Int, wanted: [Bool]) -> [DenseTensor?] {
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        trapUnless(sizes.reduce(0, +) == shape[axis] && wanted.count == sizes.count,
+                   "splitCopies: sizes \(sizes) don't add up to dimension \(axis) of \(shape)")
+        var at = 0
+        let pieces = Swift.zip(sizes, wanted).map { size, want -> DenseTensor? in
+            defer { at += size }
+            guard want else { return nil }
+            var pieceShape = shape
+            pieceShape[axis] = size
+            return isContiguous ? DenseTensor(uninitializedShape: pieceShape)
+                                : narrowed(dim: axis, start: at, length: size).contiguous()
+        }
+        guard isContiguous else { return pieces }
+        let outer = Shape.count(Array(shape[..<axis])), inner = Shape.count(Array(shape[(axis + 1)...]))
+        Self.rowPieces(outer: outer, chunks: sizes.map { $0 * inner }, whole: self.start, parts: pieces.map { $0?.start },
+                  intoWhole: false)
+        return pieces
     }
 
     /// `parts` joined along `dim` (their shapes equal but along `dim`; checked by the caller): each

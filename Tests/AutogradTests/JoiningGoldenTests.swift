@@ -161,4 +161,62 @@ final class JoiningGoldenTests: XCTestCase {
             XCTAssertEqual(p.grad?.scalars, k == 7 ? [own[0] + 16, own[1] + 17] : own, "part \(k)")
         }
     }
+    /// The slices of `cat`'s gradient along a later dimension, copied in one pass when every
+    /// input is a leaf: each leaf's grad is its row-major slice, with a leaf used twice, one
+    /// needing no gradient, a non-leaf input (views) and a strided gradient from the caller
+    /// (slice by slice).
+    func testCatGradientSlicesIntoLeavesAlongALaterDimension() throws {
+        let sizes = [1, 2, 3]
+        // weights[i, j, k] = 21i + 3j + k over cat(parts + [parts[0]], dim: 1), of shape [2, 7, 3].
+        let weights = Tensor<Double>.arange(42).reshaped([2, 7, 3])
+        func w(_ i: Int, _ j: Int, _ k: Int) -> Double { Double(21 * i + 3 * j + k) }
+        func slice(_ start: Int, _ n: Int) -> [Double] {
+            var out: [Double] = []
+            for i in 0..<2 { for j in start..<(start + n) { for k in 0..<3 { out.append(w(i, j, k)) } } }
+            return out
+        }
+        let expected = [zip(slice(0, 1), slice(6, 1)).map { $0 + $1 }, slice(1, 2)]
+        for variant in ["leaves", "a non-leaf", "a strided gradient"] {
+            let parts = try zip(sizes, [true, true, false]).map { n, g in
+                try Tensor<Double>((0..<(6 * n)).map { Double($0) }, shape: [2, n, 3], requiresGrad: g)
+            }
+            var inputs = parts + [parts[0]]
+            if variant == "a non-leaf" { inputs[1] = parts[1] * 1 }
+            let joined = Tensor.cat(inputs, dim: 1)
+            XCTAssertEqual(joined.shape, [2, 7, 3])
+            if variant == "a strided gradient" {
+                // g[i, j, k] = weights[i, j, k], stored as its transpose (dims 0 and 2).
+                var stored: [Double] = []
+                for k in 0..<3 { for j in 0..<7 { for i in 0..<2 { stored.append(w(i, j, k)) } } }
+                let g = try Tensor<Double>(stored, shape: [3, 7, 2]).transposed(0, 2)
+                XCTAssertFalse(g.isContiguous)
+                try joined.backward(gradient: g)
+            } else {
+                try (joined * weights).sum().backward()
+            }
+            for k in 0..<2 {
+                XCTAssertEqual(parts[k].grad?.scalars, expected[k], "\(variant), part \(k)")
+                XCTAssertEqual(parts[k].grad?.strides, [3 * sizes[k], 3, 1], "\(variant), part \(k)")
+            }
+            XCTAssertNil(parts[2].grad, variant)
+        }
+    }
+
+    /// `stack`'s gradient along a later dimension into leaves (copied in one pass), added to the
+    /// grads already there by a second backward.
+    func testStackGradientsIntoLeavesAddUp() throws {
+        let parts = try (0..<3).map { _ in try Tensor<Double>(Array(repeating: 1, count: 6), shape: [2, 3], requiresGrad: true) }
+        for dim in [1, 2] {
+            for p in parts { p.zeroGrad() }
+            let weights = Tensor<Double>.arange(18).reshaped([2, 3, 3])
+            for _ in 0..<2 { try (Tensor.stack(parts, dim: dim) * weights).sum().backward() }
+            for (n, p) in parts.enumerated() {
+                // weights at [i, n, j] (dim 1) or [i, j, n] (dim 2), twice.
+                var own: [Double] = []
+                for i in 0..<2 { for j in 0..<3 { own.append(Double(2 * (dim == 1 ? 9 * i + 3 * n + j : 9 * i + 3 * j + n))) } }
+                XCTAssertEqual(p.grad?.scalars, own, "dim \(dim), part \(n)")
+                XCTAssertEqual(p.grad?.strides, [3, 1])
+            }
+        }
+    }
 }

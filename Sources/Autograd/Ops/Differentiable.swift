@@ -186,6 +186,10 @@ struct WideBackwardContext<V: GradientValue> {
     let node: Node
     /// Whether each input needs a gradient.
     let needs: [Bool]
+    /// Whether every input that needs a gradient is a leaf, which makes a strided gradient
+    /// row-major anyway (AccumulateGrad): a derivative may then hand over copies it makes more
+    /// cheaply together. Always false in the recorded sweep.
+    var intoLeaves = false
     let segment: UnownedRef<Segment<V.Scalar>>
 
     var indices: [Int] { segment.with { $0.indices[Int(node.indices)] } }

@@ -91,6 +91,9 @@ protocol GradientValue {
     /// The gradient of an input unbound along `dim`: the pieces' gradients stacked, zeros where
     /// a piece received none.
     static func stacked(_ grads: [Self?], dim: Int, inputShape: [Int]) -> Self
+    /// This value's pieces of `sizes` along `dim` (`nil` where not `wanted`), for the inputs of
+    /// a `cat`: views, or (`copied`) row-major copies made in one pass (Joining.swift).
+    func pieces(sizes: [Int], dim: Int, wanted: [Bool], copied: Bool) -> [Self?]
 
     // Indexing, gathering and masking.
     /// Read as `[leading elements, rest...]` (the first `dims` dimensions flattened into one).
