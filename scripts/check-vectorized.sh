@@ -40,6 +40,20 @@ check "partial + g·b (product's derivative)" 'DenseA0V(A2A0A6ScalarRzrlE)?10mul
 check "a + b loop (plain and streamed)" 'zipLoopyyq_m_SPyxGACSpyxGSitAA0A6ScalarRzAA16ElementFunction2R_r0_lFySnySiGXEfU_Sf_AA2FnO3AddOTgq?5>' '\b(v?addps)\b' || status=1
 # The transpose moves bits: Float's runs through UInt32 (`transposeTileBits`, any element type).
 check "matrix transpose (4×4 blocks)" 'transposeTileBits.*s6UInt32V_T[a-z0-9]*5>' '\b(v?unpcklps|v?unpckhps|v?shufps|v?insertps|v?movlhps|v?movhlps|v?permps|v?vpermt2ps|v?blendps)\b' || status=1
+# The Float exp kernel (Note [Vectorized exp]): each build of its loop multiplies whole vectors
+# (xmm in the baseline, ymm with AVX2, zmm with AVX-512), and none fuses a multiply-add, which
+# would round differently from the other builds.
+for v in 'xmm:_tensorcore_exp_f32' 'ymm:_tensorcore_exp_f32_avx2' 'zmm:_tensorcore_exp_f32_avx512'; do
+  IFS=: read -r want name <<< "$v"
+  body=$(bodies "$asm" "<$name>:")
+  packed=$(grep -cE "mulps.*%$want" <<< "$body" || true)
+  fused=$(grep -cE 'vfn?m(add|sub)' <<< "$body" || true)
+  if [ "$packed" -gt 0 ] && [ "$fused" -eq 0 ]; then
+    echo "check-vectorized: exp ($name): $packed packed multiplies, no fused multiply-add"
+  else
+    echo "check-vectorized: exp ($name): $packed packed multiplies on $want, $fused fused multiply-adds"; status=1
+  fi
+done
 # The AVX-512 sgemm tile (Note [Own sgemm kernel]): 12 rows × 2 vectors = 24 zmm FMAs per step
 # of k. At SwiftPM's -O2 its row loops stayed rolled until unrolled by pragma (40 % of the speed).
 fmas=$(bodies "$asm" '<tc_tile_rows_12>:' | grep -cE 'vfmadd231ps.*zmm' || true)

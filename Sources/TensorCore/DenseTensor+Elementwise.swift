@@ -69,7 +69,7 @@ extension DenseTensor where Scalar: TensorScalar {
         case .abs: mapLoop(Fn.Abs.self, a, o, n)
         case .relu: mapLoop(Fn.Relu.self, a, o, n)
         case .sqrt: mapLoop(Fn.Sqrt.self, a, o, n)
-        case .exp: mapLoop(Fn.Exp.self, a, o, n)
+        case .exp: expLoop(a, o, n)
         case .log: mapLoop(Fn.Log.self, a, o, n)
         case .tanh: mapLoop(Fn.Tanh.self, a, o, n)
         case .sigmoid: mapLoop(Fn.Sigmoid.self, a, o, n)

@@ -25,18 +25,36 @@ extension DenseTensor where Scalar: TensorScalar {
         // Before `split`: an empty shape's other sizes may overflow when multiplied ([0, 2^62, 38]).
         guard count > 0 else { return out }
         let (outer, size, inner) = split(axis)
+        // Float slices along the last dimension: all their exps in one call of the vectorized
+        // kernel (Note [Vectorized exp]), over `x - max` written first. Slice by slice, a softmax
+        // over 10 classes ran only the kernel's scalar tail.
+        let allAtOnce = inner == 1 && Scalar.self == Float.self
         withElements { src in out.withMutableElements { dst in
+            @inline(__always) func maximum(_ base: Int) -> Scalar {
+                var m = -Scalar.infinity
+                for k in 0..<size { m = Swift.max(m, src[base &+ k &* inner]) }
+                return m == -.infinity ? 0 : m   // an all -inf slice gives NaN below, as PyTorch
+            }
+            if allAtOnce {
+                for o in 0..<outer {
+                    let base = o &* size, m = maximum(base)
+                    for k in 0..<size { dst[base &+ k] = src[base &+ k] - m }
+                }
+                let p = UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: Float.self)
+                ExpKernel.apply(p, p, outer &* size)
+            }
             for o in 0..<outer {
                 for i in 0..<inner {
-                    let base = o &* size &* inner &+ i
-                    var m = -Scalar.infinity
-                    for k in 0..<size { m = Swift.max(m, src[base &+ k &* inner]) }
-                    if m == -.infinity { m = 0 }   // an all -inf slice gives NaN below, as PyTorch
+                    let base = o &* size &* inner &+ i, m = maximum(base)
                     var total: Scalar = 0
-                    for k in 0..<size {
-                        let e = Scalar.exp(src[base &+ k &* inner] - m)
-                        total += e
-                        if !log { dst[base &+ k &* inner] = e }
+                    if allAtOnce {
+                        for k in 0..<size { total += dst[base &+ k] }
+                    } else {
+                        for k in 0..<size {
+                            let e = Scalar.exp(src[base &+ k &* inner] - m)
+                            total += e
+                            if !log { dst[base &+ k &* inner] = e }
+                        }
                     }
                     if log {
                         let shift = m + Scalar.log(total)

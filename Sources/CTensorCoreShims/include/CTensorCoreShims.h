@@ -20,6 +20,14 @@ void _tensorcore_copy_streaming_unfenced_f64(double *_Nonnull dst, const double 
 /// Orders the streaming stores before it with every later store (they are weakly ordered).
 void _tensorcore_store_fence(void);
 
+/// `dst[i] = exp(src[i] - shift)` for `i < n`, within 1 ulp of libm's expf, the same bits from
+/// every variant (`dst == src` allowed; no other overlap). The `_avx2` variant only when
+/// `_tensorcore_avx2_available()`, the `_avx512` one only when `_tensorcore_avx512_available()`.
+void _tensorcore_exp_f32(float *_Nonnull dst, const float *_Nonnull src, size_t n, float shift);
+void _tensorcore_exp_f32_avx2(float *_Nonnull dst, const float *_Nonnull src, size_t n, float shift);
+void _tensorcore_exp_f32_avx512(float *_Nonnull dst, const float *_Nonnull src, size_t n, float shift);
+bool _tensorcore_avx2_available(void);
+
 /// Whether this CPU runs the AVX-512 kernels `_tensorcore_sgemm*` and `_tensorcore_transpose_f32`
 /// (AVX-512F and FMA; false off x86-64).
 bool _tensorcore_avx512_available(void);
