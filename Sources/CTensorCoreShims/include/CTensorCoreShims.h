@@ -39,7 +39,7 @@ void _tensorcore_transpose_f32(const float *_Nonnull s, float *_Nonnull o, long 
 bool _tensorcore_sgemm_optimized(void);
 /// Floats `_tensorcore_sgemm_pack_bt` writes for a k×n Bᵀ.
 long _tensorcore_sgemm_packed_count(long k, long n);
-/// Packs Bᵀ (k×n; B is n×k with row stride `ldb` < 2²⁶, the gathers' offsets being Int32) into
+/// Packs Bᵀ (k×n; B is n×k with row stride `ldb`) into
 /// `dst`, which holds `_tensorcore_sgemm_packed_count(k, n)` floats.
 void _tensorcore_sgemm_pack_bt(long k, long n, const float *_Nonnull b, long ldb, float *_Nonnull dst);
 /// `C = alpha · op(A) · op(B) + beta · C`, row-major, op(A) m×k, op(B) k×n. `b` is either op(B) = B

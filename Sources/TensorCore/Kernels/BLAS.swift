@@ -166,7 +166,7 @@ extension Float: BLASScalar {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        if SGemmKernel.takes(m: m, n: n, k: k, transB: transB, ldb: ldb) {
+        if SGemmKernel.takes(m: m, n: n, k: k) {
             return SGemmKernel.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }

@@ -59,11 +59,10 @@ public enum SGemmKernel {
     private static let minimumSetting = Atomic<Int>(1 << 19)
     private static let maximumSetting = Atomic<Int>(1 << 25)
 
-    /// Whether `Float.gemm` sends this product here. Bᵀ is packed by gathers whose lane offsets (up
-    /// to 31 rows of B) are Int32, so a Bᵀ with a row stride from 2²⁶ goes to OpenBLAS.
+    /// Whether `Float.gemm` sends this product here.
     @inline(__always)
-    static func takes(m: Int, n: Int, k: Int, transB: Bool = false, ldb: Int = 0) -> Bool {
-        guard n >= 32, k > 0, !transB || ldb < 1 << 26, isEnabled else { return false }
+    static func takes(m: Int, n: Int, k: Int) -> Bool {
+        guard n >= 32, k > 0, isEnabled else { return false }
         let work = m &* n &* k
         return work >= minimumWork && work <= maximumWork
     }
