@@ -138,6 +138,13 @@ extension DenseTensor where Scalar: TensorScalar {
             zip(op, other, outShape: [count], into: out.start, inMemoryOrder: true)
             return out
         }
+        if sameShape && rank == 2 && isContiguous != other.isContiguous {
+            // A matrix beside a transposed one (`x + yᵀ`): the transposed one made row-major
+            // first by the tiled transpose, then one contiguous pass. Walked in place, it gave a
+            // cache line per element (1000×1000: 1.2 ms, as PyTorch's 1.35; so 0.4 ms).
+            if other.strides == [1, shape[0]] { return binary(op, other.contiguous()) }
+            if strides == [1, shape[0]] { return contiguous().binary(op, other) }
+        }
         let outShape = sameShape ? shape : Shape.broadcast(shape, other.shape)
         let out = sameShape ? uninitializedLike() : DenseTensor(uninitializedShape: outShape)
         zip(op, other, outShape: outShape, into: out.start)
@@ -296,6 +303,9 @@ extension DenseTensor where Scalar: TensorScalar {
                 case (1, 0): zipLoop(f, a + offA, scalar: b[offB], o + offO, inner)
                 case (0, 1): zipLoop(f, scalar: a[offA], b + offB, o + offO, inner)
                 case (0, 0): (o + offO).update(repeating: F.apply(a[offA], b[offB]), count: inner)
+                case (2, 2):   // `::2` slices: a constant stride, which LLVM vectorizes (wide loads, shuffles)
+                    let pa = a + offA, pb = b + offB, po = o + offO
+                    for k in 0..<inner { po[k] = F.apply(pa[2 &* k], pb[2 &* k]) }
                 default:   // the general strided loop
                     for k in 0..<inner { o[offO &+ k] = F.apply(a[offA &+ k &* ia], b[offB &+ k &* ib]) }
                 }

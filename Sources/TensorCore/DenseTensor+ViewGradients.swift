@@ -78,11 +78,31 @@ extension DenseTensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func zeros(_ shape: [Int], placing values: DenseTensor, at region: (DenseTensor) -> DenseTensor) -> DenseTensor {
-        let out = DenseTensor(shape: shape, repeating: 0)
+        let out = DenseTensor(uninitializedShape: shape)
         let part = region(out)
         assert(part.storage === out.storage && part.shape == values.shape,
                "region must be a view of its argument with the values' shape")
-        part.assign(values)
+        if part.rowsAscend {
+            part.assign(values, zeroingBefore: true)
+        } else {
+            initialize(out.start, repeating: 0, count: out.count)
+            part.assign(values)
+        }
         return out
+    }
+
+    /// Whether this view's rows (runs along its last dimension, in row-major order) lie one after
+    /// another in its storage, each past the end of the one before: strides that are positive and
+    /// fall from each dimension to the next, each past the span of the dimensions after it (a
+    /// view that slices or selects a row-major tensor).
+    @inlinable
+    var rowsAscend: Bool {
+        var span = 1   // positions one index of the current dimension must step over
+        for axis in stride(from: rank - 1, through: 0, by: -1) where shape[axis] > 1 {
+            let s = strides[axis]
+            if s < span { return false }
+            span = s &* (shape[axis] &- 1) &+ span
+        }
+        return true
     }
 }

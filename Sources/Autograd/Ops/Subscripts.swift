@@ -61,7 +61,9 @@ extension Shape {
             trapUnless(step > 0, "step must be greater than zero")
             trapUnless(!shape.isEmpty, "slice() cannot be applied to a 0-dim tensor.")
             let size = shape[dim]
-            if skipWhole && start == 0 && stop == size && step == 1 { return }
+            // PyTorch's `applySlice` skips a slice from 0 to at least the end (`:`, `0:100` of 4), but not
+            // one that only clamps to it (`-4:`).
+            if skipWhole && start == 0 && stop >= size && step == 1 { return }
             // Python's (and at::slice's) clamping.
             var begin = start < 0 ? start + size : start
             var end = stop < 0 ? stop + size : stop

@@ -1,0 +1,33 @@
+import XCTest
+import _TestSupport
+@testable import TensorCore
+
+/// The strided operand paths of `binary(_:_:)`, each against the same op on row-major copies:
+/// `::2` slices (their own vectorized loop), a `::2` slice beside a row-major operand or a `::3`
+/// one (the general loop), and a matrix beside a transposed one (transposed to row-major first).
+final class StridedBinaryTests: XCTestCase {
+    func testStridedOperandsGiveTheRowMajorResult() {
+        var generator = RandomGenerator(seed: 7)
+        let wide = DenseTensor<Float>.randn([37, 90], using: &generator)
+        let other = DenseTensor<Float>.randn([37, 90], using: &generator)
+        let square = DenseTensor<Float>.randn([45, 45], using: &generator)
+        let square2 = DenseTensor<Float>.randn([45, 45], using: &generator)
+        let pairs: [(String, DenseTensor<Float>, DenseTensor<Float>)] = [
+            ("::2 and ::2", wide.narrowed(dim: 1, start: 0, length: 90, step: 2), other.narrowed(dim: 1, start: 1, length: 89, step: 2)),
+            ("::2 and row-major", wide.narrowed(dim: 1, start: 0, length: 90, step: 2), other.narrowed(dim: 1, start: 0, length: 45)),
+            ("::3 and ::2", wide.narrowed(dim: 1, start: 0, length: 88, step: 3).narrowed(dim: 1, start: 0, length: 29),
+             other.narrowed(dim: 1, start: 0, length: 58, step: 2)),
+            ("row-major and transposed", square, square2.transposed(0, 1)),
+            ("transposed and row-major", square.transposed(0, 1), square2),
+        ]
+        for (what, a, b) in pairs {
+            XCTAssertEqual(a.shape, b.shape, what)
+            for op in [BinaryOp.add, .sub, .mul, .div] {
+                let expected = a.contiguous().binary(op, b.contiguous())
+                let got = a.binary(op, b)
+                XCTAssertEqual(got.shape, expected.shape, "\(what), \(op)")
+                XCTAssertEqual(got.scalars, expected.scalars, "\(what), \(op)")
+            }
+        }
+    }
+}
