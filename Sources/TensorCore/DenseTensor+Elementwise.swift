@@ -297,6 +297,25 @@ extension DenseTensor where Scalar: TensorScalar {
             let sb = other.operandStrides(to: outShape)
             let inner = outShape.last!
             let ia = sa.last!, ib = sb.last!
+            if outShape.count == 2 && ia == 1 && ib == 1 {
+                // Matrices of contiguous rows (narrowed views): one loop down the rows, split
+                // across cores by rows, rather than a whole `zipLoop` call for each row.
+                let rows = outShape[0], ra = sa[0], rb = sb[0]
+                let threads = n >= Parallel.minimumElements ? Swift.min(Parallel.threads, rows) : 1
+                let inPlace = UnsafePointer(o) == a && ra == inner
+                Parallel.forEachPart(threads) { part in
+                    for r in (rows * part / threads)..<(rows * (part + 1) / threads) {
+                        let pb = b + r &* rb, po = o + r &* inner
+                        if inPlace {   // Note [In-place loops]
+                            for k in 0..<inner { po[k] = F.apply(po[k], pb[k]) }
+                        } else {
+                            let pa = a + r &* ra
+                            for k in 0..<inner { po[k] = F.apply(pa[k], pb[k]) }
+                        }
+                    }
+                }
+                return
+            }
             forEachRow(shape: outShape, stridesA: sa, stridesB: sb) { offA, offB, offO in
                 switch (ia, ib) {
                 case (1, 1): zipLoop(f, a + offA, b + offB, o + offO, inner)
