@@ -62,20 +62,44 @@ extension DenseTensor {
     }
 }
 
-extension DenseTensor where Scalar: TensorScalar {
-    /// A row-major copy with `source[c]` added at `c with c[dim] = index[c]` for every coordinate
-    /// `c` of `index` (PyTorch's out-of-place `scatter_add`); `source` is at least as large as
-    /// the index in every dimension, and only the elements the index covers are read.
-    public func scatterAdded(dim: Int, index: DenseTensor<Int>, source: DenseTensor) -> DenseTensor {
+extension DenseTensor {
+    /// A row-major copy with `source[c]` combined by `add` into the element at `c with c[dim] =
+    /// index[c]` for every coordinate `c` of `index` (PyTorch's out-of-place `scatter_add`);
+    /// `source` is at least as large as the index in every dimension, and only the elements the
+    /// index covers are read. `add` is the element type's sum (a `Bool`'s is `||`, as PyTorch's).
+    func scatterCombined(dim: Int, index: DenseTensor<Int>, source: DenseTensor, _ add: (inout Scalar, Scalar) -> Void) -> DenseTensor {
         let out = copied()
         guard index.count > 0 else { return out }
         let values = source.contiguous()
         let strides = nonemptyStrides, sourceStrides = values.nonemptyStrides
         values.withElements { s in out.withMutableElements { o in
             Self.forEachIndexed(index, dim: dim, size: rank == 0 ? 1 : shape[dim]) { _, at in
-                o[at(strides, true)] += s[at(sourceStrides, false)]
+                add(&o[at(strides, true)], s[at(sourceStrides, false)])
             }
         } }
         return out
+    }
+}
+
+extension DenseTensor where Scalar: TensorScalar {
+    /// A row-major copy with `source[c]` added at `c with c[dim] = index[c]` for every coordinate
+    /// `c` of `index` (PyTorch's out-of-place `scatter_add`); `source` is at least as large as
+    /// the index in every dimension, and only the elements the index covers are read.
+    public func scatterAdded(dim: Int, index: DenseTensor<Int>, source: DenseTensor) -> DenseTensor {
+        scatterCombined(dim: dim, index: index, source: source) { $0 += $1 }
+    }
+}
+
+extension DenseTensor where Scalar == Int {
+    /// ``scatterAdded(dim:index:source:)`` of `Int`s, wrapping on overflow as int64 does in PyTorch.
+    public func scatterAdded(dim: Int, index: DenseTensor<Int>, source: DenseTensor) -> DenseTensor {
+        scatterCombined(dim: dim, index: index, source: source) { $0 = $0 &+ $1 }
+    }
+}
+
+extension DenseTensor where Scalar == Bool {
+    /// ``scatterAdded(dim:index:source:)`` of `Bool`s: PyTorch adds bools as `or`.
+    public func scatterAdded(dim: Int, index: DenseTensor<Int>, source: DenseTensor) -> DenseTensor {
+        scatterCombined(dim: dim, index: index, source: source) { $0 = $0 || $1 }
     }
 }

@@ -3,7 +3,7 @@ import Arena
 /// What the view ops of the autograd layer need besides the views themselves: a copy that keeps
 /// its source's layout (PyTorch's `clone()`), and the derivative of a view that picks part of
 /// its input (`select`, `narrow`).
-extension DenseTensor where Scalar: TensorScalar {
+extension DenseTensor {
     /// A copy with its own storage, laid out as PyTorch's `clone()` lays it out
     /// (`memory_format=torch.preserve_format`): with `self`'s strides where `self` is
     /// non-overlapping and dense (a contiguous, transposed or permuted tensor, or one with no
@@ -70,7 +70,9 @@ extension DenseTensor where Scalar: TensorScalar {
         }
         return out
     }
+}
 
+extension DenseTensor where Scalar: TensorScalar {
     /// A tensor of `shape`, zero except in the part `region` picks out of it (a view such as
     /// ``selected(dim:index:)`` or ``narrowed(dim:start:length:step:)``), which holds `values`
     /// (of that view's shape): the derivative of a view that reads part of its input (PyTorch's

@@ -122,28 +122,38 @@ extension Tensor where Scalar: TensorScalar {
     /// `self[index] = value` in place, PyTorch's `index_put_` (not accumulating: where a position
     /// repeats, the last write wins). `value` broadcasts to the indexed part's shape.
     func put(_ value: SubscriptValue<Scalar>, at index: AdvancedIndex) {
+        let written = valuePut(value, at: index)
+        let source: Tensor? = switch value {
+        case .scalar: nil
+        case .tensor(let t): t
+        }
+        checkInPlaceAllowed()
+        if mustRecord(source) {
+            adopt(Tensor.record(written, IndexPut.self, self, source,
+                                Saved(shapes: (index.shape, source?.shape), indices: index.positions, dim: index.dims)))
+        } else {
+            data.copy(from: written)
+        }
+    }
+}
+
+extension Tensor {
+    /// This tensor's value after `self[index] = value` (PyTorch's `index_put_`, where a repeated
+    /// position takes the last write), a new row-major tensor; `value` broadcast to the indexed
+    /// part, trapping with PyTorch's message where it can't be.
+    func valuePut(_ value: SubscriptValue<Scalar>, at index: AdvancedIndex) -> DenseTensor<Scalar> {
         let rest = Array(shape[index.dims...])
         let target = index.shape + rest
         let flat = data.leadingFlattened(index.dims)
-        let written: DenseTensor<Scalar>, source: Tensor?
         switch value {
         case .scalar(let s):
-            written = flat.indexFilled(dim: 0, positions: index.positions, value: s)
-            source = nil
+            return flat.indexFilled(dim: 0, positions: index.positions, value: s).reshaped(shape)
         case .tensor(let t):
             let kept = withoutLeadingOnes(t.shape)   // PyTorch's `slicePrefix1sSize`
             let fits = kept.count <= target.count && zip(kept.reversed(), target.reversed()).allSatisfy { $0 == $1 || $0 == 1 }
             trapUnless(fits, "shape mismatch: value tensor of shape \(kept) cannot be broadcast to indexing result of shape \(target)")
             let values = t.data.reshaped(kept).expanded(to: target).reshaped([index.positions.count] + rest)
-            written = flat.indexCopied(dim: 0, positions: index.positions, source: values)
-            source = t
-        }
-        checkInPlaceAllowed()
-        if mustRecord(source) {
-            adopt(Tensor.record(written.reshaped(shape), IndexPut.self, self, source,
-                                Saved(shapes: (index.shape, source?.shape), indices: index.positions, dim: index.dims)))
-        } else {
-            data.copy(from: written.reshaped(shape))
+            return flat.indexCopied(dim: 0, positions: index.positions, source: values).reshaped(shape)
         }
     }
 }

@@ -33,17 +33,7 @@ extension Tensor where Scalar: TensorScalar {
     /// of rank 2 or more, where PyTorch's CPU kernel takes another path, "INDICES element is out
     /// of DATA bounds, id=3 axis_dim=3").
     public func indexSelect(dim: Int, index: Tensor<Int>) -> Tensor {
-        trapUnless(index.rank <= 1, "index_select(): Index is supposed to be a vector")
-        let axis = Shape.normalize(dim: dim, rank: rank)
-        let positions = index.scalars
-        let size = rank == 0 ? 1 : shape[axis]
-        if rank == 0 {
-            trapUnless(positions.count == 1, "index_select(): Index to scalar can have only 1 value, got \(positions.count) value(s)")
-        }
-        for p in positions where p < 0 || p >= size {
-            if rank > 1 && (axis == 1 || count == 0) { trap("INDICES element is out of DATA bounds, id=\(p) axis_dim=\(size)") }
-            trap("index out of range in self")
-        }
+        let (axis, positions) = indexSelectPositions(dim: dim, index: index)
         return Tensor.record(data.indexSelected(dim: axis, positions: positions), IndexSelect.self, self, nil,
                              Saved(shapes: (shape, nil), indices: positions, dim: axis))
     }
@@ -79,12 +69,7 @@ extension Tensor where Scalar: TensorScalar {
     /// `index` has this tensor's rank and is no larger in any dimension but `dim`; its values are
     /// in `0..<shape[dim]` (no negatives). Traps with PyTorch's messages otherwise.
     public func gather(dim: Int, index: Tensor<Int>) -> Tensor {
-        let axis = Shape.normalize(dim: dim, rank: rank)
-        trapUnless(Swift.max(rank, 1) == Swift.max(index.rank, 1),
-                   "Index tensor must have the same number of dimensions as input tensor")
-        for d in 0..<Swift.max(rank, 1) where d != axis && nonemptySize(index.shape, d) > nonemptySize(shape, d) {
-            trap("Size does not match at dimension \(d) expected index \(index.shape) to be no larger than self \(shape) apart from dimension \(axis)")
-        }
+        let axis = gatherAxis(dim: dim, index: index)
         return Tensor.record(data.gathered(dim: axis, index: index.data), Gather.self, self, nil,
                              Saved(shapes: (shape, nil), indices: index.scalars, dim: axis))
     }
@@ -128,6 +113,45 @@ extension Tensor where Scalar: TensorScalar {
     /// otherwise. Only the elements of `source` the index covers are read; PyTorch's backward
     /// then refuses a `source` larger than the index, and so does this one.
     public func scatterAdd(dim: Int, index: Tensor<Int>, source: Tensor) -> Tensor {
+        let axis = scatterAddAxis(dim: dim, index: index, source: source)
+        return Tensor.record(data.scatterAdded(dim: axis, index: index.data, source: source.data), ScatterAdd.self, self, source,
+                             Saved(shapes: (index.shape, source.shape), indices: index.scalars, dim: axis))
+    }
+}
+
+// MARK: - The checks, shared by every element type
+
+extension Tensor {
+    /// `dim` normalized and `index`'s positions, checked as PyTorch's `index_select` checks them.
+    func indexSelectPositions(dim: Int, index: Tensor<Int>) -> (axis: Int, positions: [Int]) {
+        trapUnless(index.rank <= 1, "index_select(): Index is supposed to be a vector")
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        let positions = index.scalars
+        let size = rank == 0 ? 1 : shape[axis]
+        if rank == 0 {
+            trapUnless(positions.count == 1, "index_select(): Index to scalar can have only 1 value, got \(positions.count) value(s)")
+        }
+        for p in positions where p < 0 || p >= size {
+            if rank > 1 && (axis == 1 || count == 0) { trap("INDICES element is out of DATA bounds, id=\(p) axis_dim=\(size)") }
+            trap("index out of range in self")
+        }
+        return (axis, positions)
+    }
+
+    /// `dim` normalized, `index`'s shape checked as PyTorch's `gather` checks it (its values are
+    /// checked by the kernel).
+    func gatherAxis(dim: Int, index: Tensor<Int>) -> Int {
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        trapUnless(Swift.max(rank, 1) == Swift.max(index.rank, 1),
+                   "Index tensor must have the same number of dimensions as input tensor")
+        for d in 0..<Swift.max(rank, 1) where d != axis && nonemptySize(index.shape, d) > nonemptySize(shape, d) {
+            trap("Size does not match at dimension \(d) expected index \(index.shape) to be no larger than self \(shape) apart from dimension \(axis)")
+        }
+        return axis
+    }
+
+    /// `dim` normalized, the shapes checked as PyTorch's `scatter_add` checks them.
+    func scatterAddAxis(dim: Int, index: Tensor<Int>, source: Tensor) -> Int {
         let axis = Shape.normalize(dim: dim, rank: rank)
         if index.count > 0 {
             let dims = Swift.max(rank, 1)
@@ -139,8 +163,7 @@ extension Tensor where Scalar: TensorScalar {
             }
             trapUnless(fits, "Expected index \(index.shape) to be no larger than self \(shape) apart from dimension \(axis) and to be no larger size than src \(source.shape)")
         }
-        return Tensor.record(data.scatterAdded(dim: axis, index: index.data, source: source.data), ScatterAdd.self, self, source,
-                             Saved(shapes: (index.shape, source.shape), indices: index.scalars, dim: axis))
+        return axis
     }
 }
 

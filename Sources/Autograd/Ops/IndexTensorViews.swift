@@ -6,7 +6,8 @@ import Arena
 // (`logits.gather(dim: 1, index: labels.unsqueezed(dim: 1))`). These are the floating types'
 // views and joins with the same checks and layouts (TensorCore's, and the shared checks in
 // ShapeOps/ViewOps/Joining), without a graph: an `Int` or `Bool` tensor never requires grad.
-// Views share storage and version with their base, as the floating ones do.
+// Views share storage and version with their base, as the floating ones do. Their subscripts
+// and gathering ops are in IndexTensorSubscripts.swift.
 
 extension Tensor where Scalar: TensorIndexElement {
     /// The same elements under `shape` (at most one `-1`): a view where the layout allows one,
@@ -70,8 +71,34 @@ extension Tensor where Scalar: TensorIndexElement {
         Tensor(data: stacking(tensors, dim: dim).value)
     }
 
+    /// A copy with storage of its own, laid out as PyTorch's `clone()` lays it out.
+    public func cloned() -> Tensor { Tensor(data: data.clonedPreservingStrides()) }
+
+    /// Views of consecutive pieces of `size` elements along `dim`, the last one shorter when
+    /// `size` does not divide it (PyTorch's `split(int)`).
+    public func split(size: Int, dim: Int = 0) -> [Tensor] {
+        let (sizes, axis) = splitSizes(size: size, dim: dim)
+        return data.pieces(sizes, dim: axis).map(derived)
+    }
+
+    /// Views of consecutive pieces of the given sizes along `dim`, which must add up to the
+    /// dimension's size (PyTorch's `split(list)`).
+    public func split(sizes: [Int], dim: Int = 0) -> [Tensor] {
+        data.pieces(sizes, dim: splitAxis(sizes: sizes, dim: dim)).map(derived)
+    }
+
+    /// `chunks` views of ⌈size / chunks⌉ elements along `dim`, so possibly fewer than `chunks`
+    /// (PyTorch's `chunk`).
+    public func chunked(_ chunks: Int, dim: Int = 0) -> [Tensor] {
+        let (size, axis) = chunkSize(chunks, dim: dim)
+        return split(size: size, dim: axis)
+    }
+
+    /// The views at each index along `dim`, which they drop (PyTorch's `unbind`).
+    public func unbind(dim: Int = 0) -> [Tensor] { data.unbound(dim: unbindAxis(dim: dim)).map(derived) }
+
     /// `value` wrapped, marked a view of this tensor's base when it shares the storage.
-    private func derived(_ value: DenseTensor<Scalar>) -> Tensor {
+    func derived(_ value: DenseTensor<Scalar>) -> Tensor {
         let result = Tensor(data: value)
         if value.storage === storedData.storage { result.viewBase = viewBase ?? self }
         return result

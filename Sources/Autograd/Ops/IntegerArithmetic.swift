@@ -28,22 +28,16 @@ extension Tensor where Scalar == Int {
 
     /// `a += b` in place (`b` broadcast to `a`'s shape).
     public static func += (a: Tensor, b: Tensor) { a.update(.add, b.data) }
-    /// `a += s` in place.
-    public static func += (a: Tensor, s: Int) { a.update(.add, DenseTensor(s)) }
     /// `a -= b` in place.
     public static func -= (a: Tensor, b: Tensor) { a.update(.sub, b.data) }
-    /// `a -= s` in place.
-    public static func -= (a: Tensor, s: Int) { a.update(.sub, DenseTensor(s)) }
     /// `a *= b` in place.
     public static func *= (a: Tensor, b: Tensor) { a.update(.mul, b.data) }
-    /// `a *= s` in place.
-    public static func *= (a: Tensor, s: Int) { a.update(.mul, DenseTensor(s)) }
 
     /// The sum of all elements, a 0-d tensor (0 for an empty one).
     public func sum() -> Tensor { Tensor(data: data.sum()) }
 
     /// `self = op(self, other)` through this tensor's layout, bumping the shared version.
-    private func update(_ op: BinaryOp, _ other: DenseTensor<Int>) {
+    fileprivate func update(_ op: BinaryOp, _ other: DenseTensor<Int>) {
         let target = Shape.broadcast(shape, other.shape)
         trapUnless(target == shape, "output with shape \(shape) doesn't match the broadcast shape \(target)")
         data.checkNoInternalOverlap()
@@ -52,3 +46,14 @@ extension Tensor where Scalar == Int {
         data.assign(result)
     }
 }
+
+// The in-place operators with an `Int` are free functions, not static members: so `x[0] += 1`
+// writes through the tensor subscript (a row) rather than the `Scalar` one, as the floating
+// types' are (Note [Compound assignment through a subscript] in Subscripts.swift).
+
+/// `a += s` in place.
+public func += (a: Tensor<Int>, s: Int) { a.update(.add, DenseTensor(s)) }
+/// `a -= s` in place.
+public func -= (a: Tensor<Int>, s: Int) { a.update(.sub, DenseTensor(s)) }
+/// `a *= s` in place.
+public func *= (a: Tensor<Int>, s: Int) { a.update(.mul, DenseTensor(s)) }

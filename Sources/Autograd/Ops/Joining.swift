@@ -161,14 +161,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func split(size: Int, dim: Int = 0) -> [Tensor] {
-        trapUnless(rank > 0, "split expects at least a 1-dimensional tensor")
-        trapUnless(size >= 0, "split expects split_size be non-negative, but got split_size=\(size)")
-        let axis = Shape.normalize(dim: dim, rank: rank)
-        let length = shape[axis]
-        trapUnless(size > 0 || length == 0,
-                   "split_size can only be 0 if dimension size is 0, but got dimension size of \(length)")
-        let count = size == 0 ? 1 : Swift.max(1, (length + size - 1) / size)
-        let sizes = (0..<count).map { Swift.min(size, length - $0 * size) }
+        let (sizes, axis) = splitSizes(size: size, dim: dim)
         return pieces(sizes, axis: axis, op: Split.self)
     }
 
@@ -177,11 +170,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func split(sizes: [Int], dim: Int = 0) -> [Tensor] {
-        trapUnless(rank > 0, "split expects at least a 1-dimensional tensor")
-        let axis = Shape.normalize(dim: dim, rank: rank)
-        trapUnless(sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == shape[axis],
-            "split_with_sizes expects split_sizes to sum exactly to \(shape[axis]) (input tensor's size at dimension \(dim)), but got split_sizes=\(sizes)")
-        return pieces(sizes, axis: axis, op: SplitWithSizes.self)
+        pieces(sizes, axis: splitAxis(sizes: sizes, dim: dim), op: SplitWithSizes.self)
     }
 
     /// `chunks` views of (nearly) equal size along `dim`, PyTorch's `chunk`: pieces of
@@ -189,29 +178,22 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func chunked(_ chunks: Int, dim: Int = 0) -> [Tensor] {
-        trapUnless(rank > 0, "chunk expects at least a 1-dimensional tensor")
-        trapUnless(chunks > 0, "chunk expects `chunks` to be greater than 0, got: \(chunks)")
-        let axis = Shape.normalize(dim: dim, rank: rank)
-        return split(size: (shape[axis] + chunks - 1) / chunks, dim: axis)
+        let (size, axis) = chunkSize(chunks, dim: dim)
+        return split(size: size, dim: axis)
     }
 
     /// The views at each index along `dim`, which they drop (UnbindBackward0), PyTorch's `unbind`.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func unbind(dim: Int = 0) -> [Tensor] {
-        trapUnless(rank > 0, "Dimension specified as 0 but tensor has no dimensions")
-        let axis = Shape.normalize(dim: dim, rank: rank)
-        let values = (0..<shape[axis]).map { data.selected(dim: axis, index: $0) }
+        let axis = unbindAxis(dim: dim)
+        let values = data.unbound(dim: axis)
         return Tensor.recordWide(values, Unbind.self, inputs: [self], Saved(shapes: (shape, nil), dim: axis))
             .map { $0.multiOutputView(of: self) }
     }
 
     private func pieces<Op: WideOpDefinition>(_ sizes: [Int], axis: Int, op: Op.Type) -> [Tensor] {
-        var start = 0
-        let values = sizes.map { size in
-            defer { start += size }
-            return data.narrowed(dim: axis, start: start, length: size)
-        }
+        let values = data.pieces(sizes, dim: axis)
         return Tensor.recordWide(values, op, inputs: [self], Saved(shapes: (shape, nil), indices: sizes, dim: axis))
             .map { $0.multiOutputView(of: self) }
     }
@@ -222,6 +204,59 @@ extension Tensor where Scalar: TensorScalar {
         isMultiOutputView = true
         return view(of: input)
     }
+}
+
+// MARK: - The checks and pieces, shared by every element type
+
+extension Tensor {
+    /// The sizes of `split(size:dim:)`'s pieces and the dimension, checked as PyTorch checks them.
+    func splitSizes(size: Int, dim: Int) -> (sizes: [Int], axis: Int) {
+        trapUnless(rank > 0, "split expects at least a 1-dimensional tensor")
+        trapUnless(size >= 0, "split expects split_size be non-negative, but got split_size=\(size)")
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        let length = shape[axis]
+        trapUnless(size > 0 || length == 0,
+                   "split_size can only be 0 if dimension size is 0, but got dimension size of \(length)")
+        let count = size == 0 ? 1 : Swift.max(1, (length + size - 1) / size)
+        return ((0..<count).map { Swift.min(size, length - $0 * size) }, axis)
+    }
+
+    /// `split(sizes:dim:)`'s dimension, the sizes checked as PyTorch checks them.
+    func splitAxis(sizes: [Int], dim: Int) -> Int {
+        trapUnless(rank > 0, "split expects at least a 1-dimensional tensor")
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        trapUnless(sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == shape[axis],
+            "split_with_sizes expects split_sizes to sum exactly to \(shape[axis]) (input tensor's size at dimension \(dim)), but got split_sizes=\(sizes)")
+        return axis
+    }
+
+    /// The piece size `chunked(_:dim:)` splits by, ⌈size / chunks⌉, and the dimension.
+    func chunkSize(_ chunks: Int, dim: Int) -> (size: Int, axis: Int) {
+        trapUnless(rank > 0, "chunk expects at least a 1-dimensional tensor")
+        trapUnless(chunks > 0, "chunk expects `chunks` to be greater than 0, got: \(chunks)")
+        let axis = Shape.normalize(dim: dim, rank: rank)
+        return ((shape[axis] + chunks - 1) / chunks, axis)
+    }
+
+    /// `unbind(dim:)`'s dimension, checked.
+    func unbindAxis(dim: Int) -> Int {
+        trapUnless(rank > 0, "Dimension specified as 0 but tensor has no dimensions")
+        return Shape.normalize(dim: dim, rank: rank)
+    }
+}
+
+extension DenseTensor {
+    /// Views of consecutive pieces of `sizes` along `dim`.
+    func pieces(_ sizes: [Int], dim: Int) -> [DenseTensor] {
+        var start = 0
+        return sizes.map { size in
+            defer { start += size }
+            return narrowed(dim: dim, start: start, length: size)
+        }
+    }
+
+    /// The views at each index along `dim`.
+    func unbound(dim: Int) -> [DenseTensor] { (0..<shape[dim]).map { selected(dim: dim, index: $0) } }
 }
 
 // MARK: - the derivatives' operations, in both interpretations

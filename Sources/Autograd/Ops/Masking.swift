@@ -41,9 +41,7 @@ extension Tensor where Scalar: TensorScalar {
     ///
     /// Traps with PyTorch's message when the shapes don't broadcast.
     public func maskedFill(_ mask: Tensor<Bool>, with value: Scalar) -> Tensor {
-        let outShape = broadcast(mask.shape, shape)
-        let positions = flat(mask.data, outShape).truePositions()
-        let filled = flat(data, outShape).indexFilled(dim: 0, positions: positions, value: value).reshaped(outShape)
+        let (filled, positions) = data.maskFilled(mask.data, with: value)
         return Tensor.record(filled, MaskedFill.self, self, nil, Saved(shapes: (shape, nil), indices: positions))
     }
 }
@@ -72,12 +70,31 @@ extension Tensor where Scalar: TensorScalar {
     ///
     /// Traps with PyTorch's message when the shapes don't broadcast.
     public static func `where`(_ condition: Tensor<Bool>, _ a: Tensor, _ b: Tensor) -> Tensor {
-        let outShape = broadcast(condition.shape, a.shape, b.shape)
-        let positions = flat(condition.data, outShape).truePositions()
-        let chosen = flat(b.data, outShape)
-            .indexCopied(dim: 0, positions: positions, source: flat(a.data, outShape).indexSelected(dim: 0, positions: positions))
-            .reshaped(outShape)
+        let (chosen, positions) = DenseTensor.chosen(condition.data, a.data, b.data)
         return record(chosen, Where.self, a, b, Saved(shapes: (a.shape, b.shape), indices: positions))
+    }
+}
+
+// MARK: - The values, shared by every element type
+
+extension DenseTensor {
+    /// This tensor with `value` where `mask` is `true`, both broadcast (`masked_fill`), and the
+    /// row-major positions filled in the result.
+    func maskFilled(_ mask: DenseTensor<Bool>, with value: Scalar) -> (DenseTensor, positions: [Int]) {
+        let outShape = broadcast(mask.shape, shape)
+        let positions = flat(mask, outShape).truePositions()
+        return (flat(self, outShape).indexFilled(dim: 0, positions: positions, value: value).reshaped(outShape), positions)
+    }
+
+    /// `a`'s element where `condition` is `true`, `b`'s elsewhere, all three broadcast
+    /// (`torch.where`), and the row-major positions taken from `a`.
+    static func chosen(_ condition: DenseTensor<Bool>, _ a: DenseTensor, _ b: DenseTensor) -> (DenseTensor, positions: [Int]) {
+        let outShape = broadcast(condition.shape, a.shape, b.shape)
+        let positions = flat(condition, outShape).truePositions()
+        let chosen = flat(b, outShape)
+            .indexCopied(dim: 0, positions: positions, source: flat(a, outShape).indexSelected(dim: 0, positions: positions))
+            .reshaped(outShape)
+        return (chosen, positions)
     }
 }
 

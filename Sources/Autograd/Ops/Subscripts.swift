@@ -123,7 +123,7 @@ extension Shape {
     }
 }
 
-extension DenseTensor where Scalar: TensorScalar {
+extension DenseTensor {
     /// The view of `count` elements from `start` along `dim`, every `step`-th (PyTorch's `slice`,
     /// bounds already clamped): the stride along `dim` is multiplied by `step`, also where one
     /// element or none is left, as PyTorch's is.
@@ -217,7 +217,7 @@ extension Tensor where Scalar: TensorScalar {
 // MARK: - Subscripts
 
 /// What a subscript setter writes.
-enum SubscriptValue<Scalar: TensorScalar> {
+enum SubscriptValue<Scalar: TensorElement> {
     case scalar(Scalar)
     case tensor(Tensor<Scalar>)
 }
@@ -309,17 +309,7 @@ extension Tensor where Scalar: TensorScalar {
     /// subscript]), except in code generic over the element type.
     @_disfavoredOverload
     public subscript(_ indices: any TensorIndexExpression...) -> Scalar {
-        get {
-            let indices = indices.map(\.tensorIndex)
-            var d = data
-            if let index = AdvancedIndex(indices, shape: shape) {
-                d = d.indexed(index)
-            } else {
-                for step in Shape.subscriptSteps(indices, shape: shape, forWriting: false) { d = d.applying(step) }
-            }
-            trapUnless(d.count == 1, "a Tensor with \(d.count) elements cannot be converted to Scalar")
-            return d.scalar!
-        }
+        get { element(at: indices.map(\.tensorIndex)) }
         set { assign(.scalar(newValue), at: indices.map(\.tensorIndex)) }
     }
 
@@ -396,10 +386,8 @@ extension Tensor where Scalar: TensorScalar {
     /// to `shape`, with `expand`'s messages.
     private func prepare(_ value: SubscriptValue<Scalar>, for shape: [Int]) -> SubscriptValue<Scalar> {
         guard case .tensor(let source) = value, source.shape != shape, source.rank > 0 else { return value }
-        let kept = Array(source.shape.drop { $0 == 1 })
-        let stripped = kept.count == source.rank ? source : source.reshaped(kept)
-        _ = stripped.expandTarget(shape)
-        return .tensor(stripped)
+        let kept = source.shapeWritten(into: shape)
+        return .tensor(kept.count == source.rank ? source : source.reshaped(kept))
     }
 
     /// `value` copied into `target`, a view of this tensor (or of a copy of it).
@@ -424,6 +412,33 @@ extension Tensor where Scalar: TensorScalar {
                 fill(with: t.scalar!, source: t)
             }
         }
+    }
+}
+
+// MARK: - What every element type's subscripts share
+
+extension Tensor {
+    /// The one element `indices` pick (the `Scalar` subscript's getter), trapping with PyTorch's
+    /// `item()` message unless they pick exactly one.
+    func element(at indices: [TensorIndex]) -> Scalar {
+        var d = data
+        if let index = AdvancedIndex(indices, shape: shape) {
+            d = d.indexed(index)
+        } else {
+            for step in Shape.subscriptSteps(indices, shape: shape, forWriting: false) { d = d.applying(step) }
+        }
+        trapUnless(d.count == 1, "a Tensor with \(d.count) elements cannot be converted to Scalar")
+        return d.scalar!
+    }
+
+    /// The shape this tensor, a value written through a subscript into a part of `shape`, is
+    /// read as: without its leading sizes of 1 (PyTorch's `slicePrefix1sSize`), checked
+    /// expandable to `shape` with `expand`'s messages, as PyTorch's `copy_to` checks it.
+    func shapeWritten(into shape: [Int]) -> [Int] {
+        let kept = Array(self.shape.drop { $0 == 1 })
+        let stripped = kept.count == rank ? self : Tensor(data: data.reshaped(kept))
+        _ = stripped.expandTarget(shape)
+        return kept
     }
 }
 
