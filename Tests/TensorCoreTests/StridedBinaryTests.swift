@@ -22,6 +22,13 @@ final class StridedBinaryTests: XCTestCase {
             ("row-major and narrowed rows", wide.narrowed(dim: 1, start: 3, length: 40).contiguous(), other.narrowed(dim: 1, start: 50, length: 40)),
             ("row-major and a row broadcast", wide, other.narrowed(dim: 0, start: 4, length: 1)),
             ("row-major and transposed", square, square2.transposed(0, 1)),
+            // A transposed row or column: strides [1, n] too, but no matrix to transpose (the
+            // first version of the transposed path went round in circles on [n, 1] with strides
+            // [1, n], whose `contiguous()` keeps them: DifferentialTests' seed 20254527).
+            ("a column and a transposed row", wide.narrowed(dim: 1, start: 0, length: 1), other.narrowed(dim: 0, start: 0, length: 1).transposed(0, 1).narrowed(dim: 0, start: 0, length: 37)),
+            ("a column and a transposed row of its own length", wide.narrowed(dim: 1, start: 0, length: 1),
+             DenseTensor<Float>.randn([1, 37], using: &generator).transposed(0, 1)),
+            ("a transposed column and a row", wide.narrowed(dim: 1, start: 5, length: 1).transposed(0, 1), other.narrowed(dim: 0, start: 2, length: 1).narrowed(dim: 1, start: 0, length: 37)),
             ("transposed and row-major", square.transposed(0, 1), square2),
         ]
         for (what, a, b) in pairs {
