@@ -138,23 +138,30 @@ extension DenseTensor where Scalar: TensorScalar {
             zip(op, other, outShape: [count], into: out.start, inMemoryOrder: true)
             return out
         }
-        if sameShape && rank == 2 && shape[0] > 1 && shape[1] > 1 && isContiguous != other.isContiguous {
-            // A matrix beside a transposed one (`x + yᵀ`): the transposed one made row-major
-            // first by the tiled transpose, then one contiguous pass. Walked in place, it gave a
-            // cache line per element (1000×1000: 1.2 ms, as PyTorch's 1.35; so 0.4 ms). (Both
-            // sizes above 1: a row or a column has no transposed layout to speak of, and its
-            // `contiguous()` may keep the strides, which sent this back here for ever.)
-            let left = strides == [1, shape[0]] ? contiguous() : self
-            let right = other.strides == [1, shape[0]] ? other.contiguous() : other
-            if left.isContiguous && right.isContiguous {
-                let out = uninitializedLike()
-                left.zip(op, right, outShape: shape, into: out.start)
-                return out
-            }
+        if sameShape && rank == 2 && shape[0] > 1 && shape[1] > 1 && isContiguous != other.isContiguous,
+           let result = binaryBesideTransposed(op, other) {
+            return result
         }
         let outShape = sameShape ? shape : Shape.broadcast(shape, other.shape)
         let out = sameShape ? uninitializedLike() : DenseTensor(uninitializedShape: outShape)
         zip(op, other, outShape: outShape, into: out.start)
+        return out
+    }
+
+    /// `op(self, other)` for two matrices of one shape, one of them transposed (`x + yᵀ`), or nil
+    /// for any other pair: the transposed one made row-major first by the tiled transpose, then
+    /// one contiguous pass. Walked in place, it gave a cache line per element (1000×1000: 1.2 ms,
+    /// as PyTorch's 1.35; so 0.4 ms). Both sizes must be above 1: a row or a column has no
+    /// transposed layout to speak of, and its `contiguous()` may keep the strides. Kept out of
+    /// ``binary(_:_:)`` so that the common path stays small enough for its driver to inline
+    /// (scripts/check-vectorized.sh).
+    @usableFromInline @inline(never)
+    func binaryBesideTransposed(_ op: BinaryOp, _ other: DenseTensor) -> DenseTensor? {
+        let left = strides == [1, shape[0]] ? contiguous() : self
+        let right = other.strides == [1, shape[0]] ? other.contiguous() : other
+        guard left.isContiguous && right.isContiguous else { return nil }
+        let out = uninitializedLike()
+        left.zip(op, right, outShape: shape, into: out.start)
         return out
     }
 
