@@ -22,6 +22,12 @@ public enum AutogradError: Error, Equatable, CustomStringConvertible {
     /// A value saved for a derivative belongs to a non-leaf that was then detached in place
     /// (``Tensor/detach()``, PyTorch's `detach_()`): its node no longer leads anywhere.
     case savedTensorDetached
+    /// `grad(inputs:)` or `backward(inputs:)` with an input that does not require grad.
+    case inputDoesNotRequireGrad
+    /// `grad(inputs:)` with an input the outputs do not depend on, without `allowUnused`.
+    case unusedInput
+    /// `backward(inputs: [])`.
+    case emptyInputs
 
     /// PyTorch's `RuntimeError` message for the same failure, word for word, so logs and tests can
     /// be compared with PyTorch's (shapes are spelled `torch.Size([2, 3])`).
@@ -42,6 +48,12 @@ public enum AutogradError: Error, Equatable, CustomStringConvertible {
         case .savedTensorDetached:
             // PyTorch's text, missing space after the first sentence included (torch 2.11).
             return "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This is not supported, please use out-of-place `.detach()` instead"
+        case .inputDoesNotRequireGrad:
+            return "One of the differentiated Tensors does not require grad"
+        case .unusedInput:
+            return "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior."
+        case .emptyInputs:
+            return "`inputs` argument to `backward()` cannot be empty."
         }
     }
 }

@@ -2,24 +2,9 @@ import Arena
 
 /// Backward passes and the autograd state a user can change.
 extension Tensor where Scalar: TensorScalar {
-    /// Computes the gradient of this tensor with respect to every leaf that requires grad and
-    /// accumulates it into their ``grad`` (PyTorch's `tensor.backward()`).
-    ///
-    /// - Parameters:
-    ///   - gradient: The gradient of the final result with respect to this tensor, of this
-    ///     tensor's shape; may be omitted for a one-element tensor (it is then 1).
-    ///   - retainGraph: Keep the graph so that another backward can run through it. By default
-    ///     the graph is freed, and a second backward through it throws ``AutogradError/graphFreed``.
-    /// - Throws: ``AutogradError``; nothing is written to any gradient when it throws.
-    ///
-    /// ```swift
-    /// let x = Tensor<Float>([1, 2, 3], requiresGrad: true)
-    /// try (x * x).sum().backward()
-    /// x.grad!.scalars   // [2, 4, 6]
-    /// ```
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
-    public func backward(gradient: Tensor? = nil, retainGraph: Bool = false) throws(AutogradError) {
+    /// `backward()` without `createGraph` or `inputs`: the plain sweep into every leaf.
+    @inline(__always)
+    func plainBackward(gradient: Tensor?, retainGraph: Bool) throws(AutogradError) {
         guard requiresGrad else { throw .doesNotRequireGrad }
         if let gradient {
             guard gradient.shape == shape else {

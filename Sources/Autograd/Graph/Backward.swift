@@ -10,11 +10,16 @@ extension Graph where Scalar: TensorScalar {
     /// caller passed (`backward(gradient:)`), or the graph's shared implicit seed of a 0-d
     /// output (`unitSeed`); `nil` for a seed made for this sweep. `extraRoots`: more outputs to
     /// backward from in the same sweep, with their gradients (Note [Conversions between graphs]).
+    /// `targets`: the tensors whose gradients `grad(...)` or `backward(inputs:)` asked for
+    /// (Note [Sweep targets]); then no other leaf's `grad` is written.
     func backward(
         from root: History<Scalar>, seed: consuming DenseTensor<Scalar>, callerGradient: DenseTensor<Scalar>?,
-        retainGraph: Bool, extraRoots: [(History<Scalar>, DenseTensor<Scalar>)] = []
+        retainGraph: Bool, extraRoots: [(History<Scalar>, DenseTensor<Scalar>)] = [],
+        targets: SweepTargets<Scalar>? = nil
     ) throws(AutogradError) {
         guard root.isLive else { throw .graphFreed }
+        targets?.mark(true, in: self)
+        defer { targets?.mark(false, in: self) }
         // The segment lists are the graph's, borrowed for the sweep and handed back emptied with
         // their capacity, so that a training step's backward allocates no bookkeeping. A sweep
         // runs no user code, so it never nests. They hold the segments unmanaged (the graph owns
@@ -59,7 +64,7 @@ extension Graph where Scalar: TensorScalar {
             if !(unmanaged === root.segmentRef) { top = segment.nodes.count - 1 }
             for index in stride(from: top, through: 0, by: -1) {
                 if segment.hasWideNodes && segment.nodes[index].pointee.isWide {
-                    try sweepWide(segment, at: index, top: top, retainedGrads: &retainedGrads, pending: &pending)
+                    try sweepWide(segment, at: index, top: top, targets: targets, retainedGrads: &retainedGrads, pending: &pending)
                     continue
                 }
                 // Moved out of the table and into the context (`take`, `consume`), not copied:
@@ -68,8 +73,8 @@ extension Graph where Scalar: TensorScalar {
                 let record = segment.nodes[index]
                 let node = record.pointee
                 try segment.checkSavedVersions(node)
-                if node.retainsGrad, let tensor = segment.retained[UInt32(index)]?.tensor {
-                    retainedGrads.append((tensor, grad))
+                if node.isIntercepted {
+                    intercept(grad, node: node, segment: segment, index: index, targets: targets, retainedGrads: &retainedGrads)
                 }
                 let owned = grad.holdsUniqueStorage()
                 // Consumed by the derivative, so that a gradient it writes over moves through.
@@ -102,12 +107,27 @@ extension Graph where Scalar: TensorScalar {
                     // Not into a leaf that stopped requiring grad since (detached in place, or
                     // `requiresGrad = false`): PyTorch's AccumulateGrad skips it too.
                     if let grad = segment.leafGrads[slot].take(), segment.leaves[slot].requiresGrad {
-                        segment.leaves[slot].accumulateGrad(own(grad))
+                        let leaf = segment.leaves[slot]
+                        if let targets {
+                            if targets.found(own(grad), leaf: leaf) && targets.accumulates { leaf.accumulateGrad(own(grad)) }
+                        } else {
+                            leaf.accumulateGrad(own(grad))
+                        }
                     }
                 }
             }
         }
         for (tensor, grad) in retainedGrads { tensor.accumulateGrad(own(grad)) }
+        if let targets {
+            for k in targets.results.indices {
+                guard let grad = targets.results[k] else { continue }
+                targets.results[k] = own(grad)
+                // A non-leaf named in `backward(inputs:)` gets its gradient in `grad`, as if retained.
+                if targets.accumulates && !targets.tensors[k].isLeaf && !targets.tensors[k].retainsGrad {
+                    targets.tensors[k].accumulateGrad(own(grad))
+                }
+            }
+        }
         if !retainGraph {
             // Freeing one segment can free an older one through its parent reference: free each once.
             for (unmanaged, generation) in walked {
@@ -122,7 +142,8 @@ extension Graph where Scalar: TensorScalar {
     /// outputs]): a multi-output node runs at its last output's entry (or at the root's), with
     /// the gradients of all its outputs.
     private func sweepWide(
-        _ segment: Segment<Scalar>, at index: Int, top: Int, retainedGrads: inout [(Tensor<Scalar>, DenseTensor<Scalar>)],
+        _ segment: Segment<Scalar>, at index: Int, top: Int, targets: SweepTargets<Scalar>?,
+        retainedGrads: inout [(Tensor<Scalar>, DenseTensor<Scalar>)],
         pending: inout ContiguousArray<UnownedRef<Segment<Scalar>>>
     ) throws(AutogradError) {
         let pointer = segment.nodes[index]
@@ -134,8 +155,8 @@ extension Graph where Scalar: TensorScalar {
         var received = false
         for slot in base...index {
             let grad = segment.grads[slot].take()
-            if let grad, node.retainsGrad, let tensor = segment.retained[UInt32(slot)]?.tensor {
-                retainedGrads.append((tensor, grad))
+            if let grad, node.isIntercepted {
+                intercept(grad, node: node, segment: segment, index: slot, targets: targets, retainedGrads: &retainedGrads)
             }
             received = received || grad != nil
             grads.append(grad)
@@ -152,6 +173,20 @@ extension Graph where Scalar: TensorScalar {
         for (k, grad) in inputGrads.enumerated() {
             if let grad { try accumulate(grad, into: Segment<Scalar>.input(k, of: pointer), pending: &pending) }
         }
+    }
+
+    /// A retained or asked-for node's gradient, read before its derivative consumes it.
+    @inline(never)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func intercept(
+        _ grad: DenseTensor<Scalar>, node: Node, segment: Segment<Scalar>, index: Int, targets: SweepTargets<Scalar>?,
+        retainedGrads: inout [(Tensor<Scalar>, DenseTensor<Scalar>)]
+    ) {
+        if node.retainsGrad, let tensor = segment.retained[UInt32(index)]?.tensor {
+            retainedGrads.append((tensor, grad))
+        }
+        if node.isTarget, let targets { targets.found(grad, segment: segment, index: index) }
     }
 
     /// Takes out what `edge`'s node or leaf has received so far in this sweep, if anything

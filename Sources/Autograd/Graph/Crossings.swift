@@ -90,6 +90,9 @@ extension ThreadContext {
         }
     }
 
+    /// Whether a sweep queued gradients for another element type's graph.
+    var hasCrossings: Bool { !floatCrossings.isEmpty || !doubleCrossings.isEmpty }
+
     /// Forgets the gradients queued by a sweep that failed.
     func dropCrossings() {
         if !floatCrossings.isEmpty { floatCrossings = [] }

@@ -31,7 +31,7 @@ struct Edge: Equatable {
 struct Node {
     var scalar: Double = 0
     var op: OpKind
-    /// `retainsGrad`, `keepDim`, `outputDetached`, `isWide` in one byte.
+    /// `retainsGrad`, `keepDim`, `outputDetached`, `isWide`, `isTarget` in one byte.
     var flags: UInt8 = 0
     var inputCount: UInt8 = 2
     var outputCount: UInt8 = 1
@@ -72,6 +72,14 @@ struct Node {
         get { flags & 8 != 0 }
         set { flags = newValue ? flags | 8 : flags & ~8 }
     }
+    /// Whether the running sweep was asked for this node's gradient (Note [Sweep targets]).
+    var isTarget: Bool {
+        get { flags & 16 != 0 }
+        set { flags = newValue ? flags | 16 : flags & ~16 }
+    }
+    /// Whether the sweep must look at this node's gradient before its derivative runs: a
+    /// retained gradient or a sweep target. One test of the flags byte for both.
+    var isIntercepted: Bool { flags & 17 != 0 }
 }
 
 /// What a tensor knows of the node that made it.

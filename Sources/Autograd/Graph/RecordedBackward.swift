@@ -17,12 +17,14 @@ extension Graph where Scalar: TensorScalar {
         let index: UInt32
     }
 
-    /// The gradients of the output behind `root` with respect to `inputs` (leaves or tensors
-    /// with history), for the output's gradient `seed`; `nil` for an input it does not reach.
+    /// The gradients of the outputs behind `roots` with respect to `inputs` (leaves or tensors
+    /// with history), for the outputs' gradients (each root's seed); `nil` for an input they do
+    /// not reach. With `everyLeaf`, also the gradient of every leaf reached (`leaves`, for
+    /// `backward(createGraph:)`). Retained non-leaves get theirs added to their `grad`.
     func recordedGradients(
-        from root: History<Scalar>, seed: Tensor<Scalar>, inputs: [Tensor<Scalar>]
-    ) throws(AutogradError) -> [Tensor<Scalar>?] {
-        guard root.isLive else { throw .graphFreed }
+        roots: [(History<Scalar>, Tensor<Scalar>)], inputs: [Tensor<Scalar>], everyLeaf: Bool = false
+    ) throws(AutogradError) -> (inputs: [Tensor<Scalar>?], leaves: [(Tensor<Scalar>, Tensor<Scalar>)]) {
+        for (root, _) in roots { guard root.isLive else { throw .graphFreed } }
         var results = [Tensor<Scalar>?](repeating: nil, count: inputs.count)
         var wanted: [Entry: [Int]] = [:]
         var wantedLeaves: [ObjectIdentifier: [Int]] = [:]
@@ -35,8 +37,13 @@ extension Graph where Scalar: TensorScalar {
         }
         // Gradients on their way, by the node entry they are for; walked newest first (segment
         // start order, then entry), so that a node runs once all its gradients arrived.
-        var pending: [Entry: Tensor<Scalar>] = [Entry(segment: root.segmentID, generation: root.generation, index: root.index): seed]
-        var leafGrads: [ObjectIdentifier: Tensor<Scalar>] = [:]
+        var pending: [Entry: Tensor<Scalar>] = [:]
+        for (root, seed) in roots {
+            let key = Entry(segment: root.segmentID, generation: root.generation, index: root.index)
+            pending[key] = pending[key].map { $0 + seed } ?? seed
+        }
+        var leafGrads: [ObjectIdentifier: (leaf: Tensor<Scalar>, grad: Tensor<Scalar>)] = [:]
+        var retained: [(Tensor<Scalar>, Tensor<Scalar>)] = []
         func order(_ e: Entry) -> (Int, UInt32) { (segment(e.segment).sequence, e.index) }
 
         while let entry = pending.keys.max(by: { order($0) < order($1) }) {
@@ -46,6 +53,7 @@ extension Graph where Scalar: TensorScalar {
             guard segment.generation == entry.generation else { throw .graphFreed }
             let pointer = segment.nodes[Int(entry.index)]
             let node = pointer.pointee
+            if node.retainsGrad, let tensor = segment.retained[entry.index]?.tensor { retained.append((tensor, grad)) }
             try segment.checkSavedVersions(node)
             let inputGrads: [(Edge, Tensor<Scalar>?)]
             if node.isWide {
@@ -82,15 +90,18 @@ extension Graph where Scalar: TensorScalar {
                 case .leaf:
                     let owner = self.segment(edge.segment)
                     guard owner.generation == edge.generation else { throw .graphFreed }
-                    let leaf = ObjectIdentifier(owner.leaves[Int(edge.index)])
-                    leafGrads[leaf] = leafGrads[leaf].map { $0 + g } ?? g
+                    let leaf = owner.leaves[Int(edge.index)]
+                    guard leaf.requiresGrad else { continue }
+                    let id = ObjectIdentifier(leaf)
+                    leafGrads[id] = (leaf, leafGrads[id].map { $0.grad + g } ?? g)
                 }
             }
         }
         for (leaf, positions) in wantedLeaves {
-            for k in positions { results[k] = leafGrads[leaf] }
+            for k in positions { results[k] = leafGrads[leaf]?.grad }
         }
-        return results
+        for (tensor, grad) in retained { tensor.accumulateRecordedGrad(grad) }
+        return (results, everyLeaf ? leafGrads.values.map { ($0.leaf, $0.grad) } : [])
     }
 
     /// `definition`'s derivative in the recorded interpretation, opened from the existential
@@ -129,6 +140,15 @@ extension Tensor where Scalar: TensorScalar {
         let previous = GradMode.isEnabled
         GradMode.isEnabled = true
         defer { GradMode.isEnabled = previous }
-        return try graph.recordedGradients(from: history, seed: seed, inputs: inputs)
+        return try graph.recordedGradients(roots: [(history, seed)], inputs: inputs).inputs
+    }
+
+    /// `grad += g` with `g` kept as a tensor with history (`backward(createGraph: true)`):
+    /// out of place, so the gradient can be differentiated again, as PyTorch's AccumulateGrad
+    /// does under `create_graph`.
+    func accumulateRecordedGrad(_ g: Tensor) {
+        LeafGradLock.withLock(for: self) {
+            storedGrad = storedGrad.map { $0 + g } ?? g
+        }
     }
 }

@@ -1,0 +1,142 @@
+import XCTest
+import Autograd
+import _TestSupport
+
+/// `grad(outputs:inputs:...)` and `backward(gradient:retainGraph:createGraph:inputs:)`: values
+/// against closed forms, and what they write or leave, as PyTorch 2.11 (each expectation below
+/// was read off torch 2.11.0 running the same program).
+final class GradFunctionTests: XCTestCase {
+    func testGradReturnsGradientsAndLeavesGradUntouchedButFillsRetainedOnes() throws {
+        let x = try Tensor<Double>([1, 2], shape: [2], requiresGrad: true)
+        let y = x * 2
+        y.retainGrad()
+        let z = (y * y).sum()
+        let g = try grad(outputs: [z], inputs: [x], retainGraph: true)
+        XCTAssertEqual(g[0]?.scalars, [8, 16])            // 8x
+        XCTAssertNil(x.grad)
+        XCTAssertEqual(y.grad?.scalars, [4, 8])           // PyTorch fills a retained grad here too
+        XCTAssertNil(g[0]?.gradFn)
+        // With respect to a result, and the output itself.
+        let h = try grad(outputs: [z], inputs: [y, x, z], retainGraph: true)
+        XCTAssertEqual(h.map { $0?.scalars }, [[4, 8], [8, 16], [1]])
+        // Freed afterwards by default.
+        _ = try grad(outputs: [z], inputs: [x])
+        XCTAssertThrowsError(try grad(outputs: [z], inputs: [x])) { XCTAssertEqual($0 as? AutogradError, .graphFreed) }
+    }
+
+    func testErrorsAsPyTorch() throws {
+        let x = try Tensor<Double>([1, 2], shape: [2], requiresGrad: true)
+        let w = try Tensor<Double>([1], shape: [1], requiresGrad: true)
+        let c = try Tensor<Double>([1], shape: [1])
+        let y = x * 2
+        let z = (y * y).sum()
+        func message(_ body: () throws -> Void) -> String? {
+            do { try body(); return nil } catch { return (error as? AutogradError)?.description }
+        }
+        XCTAssertEqual(message { _ = try grad(outputs: [z], inputs: [x, w], retainGraph: true) },
+                       "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.")
+        XCTAssertEqual(message { _ = try grad(outputs: [z], inputs: [c], retainGraph: true) },
+                       "One of the differentiated Tensors does not require grad")
+        XCTAssertEqual(message { _ = try grad(outputs: [y], inputs: [x], retainGraph: true) },
+                       "grad can be implicitly created only for scalar outputs")
+        XCTAssertEqual(message { _ = try grad(outputs: [c], inputs: [x]) },
+                       "element 0 of tensors does not require grad and does not have a grad_fn")
+        XCTAssertEqual(message { _ = try grad(outputs: [z], inputs: [x], gradOutputs: [Tensor<Double>.ones([2])], retainGraph: true) },
+                       "Mismatch in shape: grad_output[0] has a shape of torch.Size([2]) and output[0] has a shape of torch.Size([]).")
+        XCTAssertEqual(message { try z.backward(retainGraph: true, inputs: []) },
+                       "`inputs` argument to `backward()` cannot be empty.")
+        let unused = try grad(outputs: [z], inputs: [x, w], retainGraph: true, allowUnused: true)
+        XCTAssertEqual(unused[0]?.scalars, [8, 16])
+        XCTAssertNil(unused[1])
+    }
+
+    func testSeveralOutputsWithTheirGradients() throws {
+        let x = try Tensor<Double>([1, 2, 3], shape: [3], requiresGrad: true)
+        let a = x * x            // 2x
+        let b = x.exp()          // eˣ
+        let v = try Tensor<Double>([1, -1, 2], shape: [3])
+        let g = try grad(outputs: [a, b.sum()], inputs: [x], gradOutputs: [v, nil])[0]!
+        for i in 0..<3 {
+            let xi = Double(i + 1)
+            XCTAssertEqual(g.scalars[i], v.scalars[i] * 2 * xi + Foundation.exp(xi), accuracy: 1e-12)
+        }
+    }
+
+    func testHigherDerivativesOfACube() throws {
+        let x = try Tensor<Double>([1, 2, -3], shape: [3], requiresGrad: true)
+        let y = (x * x * x).sum()
+        let d1 = try grad(outputs: [y], inputs: [x], createGraph: true)[0]!
+        XCTAssertEqual(d1.scalars, [3, 12, 27])          // 3x²
+        XCTAssertNotNil(d1.gradFn)
+        let d2 = try grad(outputs: [d1.sum()], inputs: [x], createGraph: true)[0]!
+        XCTAssertEqual(d2.scalars, [6, 12, -18])         // 6x
+        let d3 = try grad(outputs: [d2.sum()], inputs: [x])[0]!
+        XCTAssertEqual(d3.scalars, [6, 6, 6])
+        XCTAssertNil(x.grad)
+    }
+
+    func testBackwardLimitedToInputs() throws {
+        let x = try Tensor<Double>([1, 2], shape: [2], requiresGrad: true)
+        let w = try Tensor<Double>([3], shape: [1], requiresGrad: true)
+        let y = x * w
+        y.retainGrad()
+        let z = (y * y).sum()
+        try z.backward(retainGraph: true, inputs: [x])
+        XCTAssertEqual(x.grad?.scalars, [18, 36])        // 2·y·w
+        XCTAssertNil(w.grad)
+        XCTAssertEqual(y.grad?.scalars, [6, 12])         // retained grads fill anyway, as in PyTorch
+        x.grad = nil
+        let u = x * 2
+        let q = (u * u).sum()
+        try q.backward(inputs: [u])
+        XCTAssertEqual(u.grad?.scalars, [4, 8])          // a non-leaf input gets its gradient
+        XCTAssertNil(x.grad)
+    }
+
+    func testBackwardWithCreateGraphGivesGradientsWithHistory() throws {
+        let x = try Tensor<Double>([1, 2], shape: [2], requiresGrad: true)
+        let y = (x * x * x).sum()
+        try y.backward(createGraph: true)
+        let g = try XCTUnwrap(x.grad)
+        XCTAssertEqual(g.scalars, [3, 12])
+        XCTAssertNotNil(g.gradFn)
+        // The graph is kept (retainGraph defaults to createGraph): the gradient differentiates again.
+        x.grad = nil
+        try g.sum().backward()
+        XCTAssertEqual(x.grad?.scalars, [6, 12])
+        // A second backward(createGraph:) adds, as PyTorch's AccumulateGrad does.
+        let x2 = try Tensor<Double>([1, 2], shape: [2], requiresGrad: true)
+        try (x2 * x2).sum().backward(createGraph: true)
+        try (x2 * x2 * x2).sum().backward(createGraph: true)
+        XCTAssertEqual(x2.grad?.scalars, [5, 16])
+        // As in PyTorch, a gradient with history held by its own leaf is a reference cycle
+        // (leaf → grad → graph → leaf): the graph stays until `grad` is let go.
+        XCTAssertGreaterThan(currentGraphStats().nodeCount, 0)
+        x2.grad = nil
+        XCTAssertEqual(currentGraphStats().nodeCount, 0)
+    }
+
+    /// A gradient penalty (WGAN-GP): the norm of the critic's input gradient, trained through.
+    func testGradientPenaltyMatchesFiniteDifferences() throws {
+        let w = try Tensor<Double>([0.5, -1, 2, 0.25, 1.5, -0.75], shape: [3, 2], requiresGrad: true)
+        let x = try Tensor<Double>([0.1, -0.2, 0.3, 0.4, -0.5, 0.6], shape: [2, 3], requiresGrad: true)
+        func penalty(_ w: Tensor<Double>) throws -> Tensor<Double> {
+            let out = x.matmul(w).tanh().sum()
+            let gx = try grad(outputs: [out], inputs: [x], createGraph: true)[0]!
+            return ((gx * gx).sum(dim: 1).sqrt() - 1).pow(2).mean()
+        }
+        try penalty(w).backward()
+        let analytic = try XCTUnwrap(w.grad).scalars
+        let eps = 1e-6
+        for i in 0..<6 {
+            var plus = w.scalars, minus = w.scalars
+            plus[i] += eps
+            minus[i] -= eps
+            let p = try penaltyValue(plus), m = try penaltyValue(minus)
+            XCTAssertEqual(analytic[i], (p - m) / (2 * eps), accuracy: 1e-6, "w[\(i)]")
+        }
+        func penaltyValue(_ values: [Double]) throws -> Double {
+            try penalty(Tensor<Double>(values, shape: [3, 2], requiresGrad: true)).scalar!
+        }
+    }
+}
