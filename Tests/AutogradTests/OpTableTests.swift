@@ -88,20 +88,21 @@ final class OpTableTests: XCTestCase {
             try? Tensor.record(x.data, NotInTheTable.self, x).sum().backward()
         }
     }
+}
 
-    /// The ops of every node in the segment(s) `t`'s history lives in (all recorded by this test).
-    private func recordedKinds<S: TensorScalar>(_ t: Tensor<S>) -> Set<OpKind> {
-        guard let history = t.history else { return [] }
-        var kinds: Set<OpKind> = [history.op]
-        var pending = [history.segment]
-        var seen: Set<ObjectIdentifier> = []
-        while let segment = pending.popLast() {
-            guard seen.insert(ObjectIdentifier(segment)).inserted else { continue }
-            for i in segment.nodes.indices { kinds.insert(segment.nodes[i].pointee.op) }
-            pending += segment.parents.map(\.segment)
-        }
-        return kinds
+/// Every op kind recorded in the segment(s) `t`'s history lives in and their parents (all
+/// recorded by the calling test).
+func recordedKinds<S: TensorScalar>(_ t: Tensor<S>) -> Set<OpKind> {
+    guard let history = t.history else { return [] }
+    var kinds: Set<OpKind> = [history.op]
+    var pending = [history.segment]
+    var seen: Set<ObjectIdentifier> = []
+    while let segment = pending.popLast() {
+        guard seen.insert(ObjectIdentifier(segment)).inserted else { continue }
+        for i in segment.nodes.indices { kinds.insert(segment.nodes[i].pointee.op) }
+        pending += segment.parents.map(\.segment)
     }
+    return kinds
 }
 
 /// An op that is not in `OpTable.definitions`.
