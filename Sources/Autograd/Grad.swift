@@ -116,9 +116,13 @@ extension Tensor where Scalar: TensorScalar {
                 for (input, g) in zip(inputs, found.inputs) {
                     guard let g, input.isLeaf || !input.retainsGrad else { continue }
                     input.accumulateRecordedGrad(g)
+                    input.postAccumulateHooks?.run(input)
                 }
             } else {
-                for (leaf, g) in found.leaves { leaf.accumulateRecordedGrad(g) }
+                for (leaf, g) in found.leaves {
+                    leaf.accumulateRecordedGrad(g)
+                    leaf.postAccumulateHooks?.run(leaf)
+                }
             }
         } else {
             try Tensor.denseSweep(graph, roots, retainGraph: retainGraph, targets: SweepTargets(inputs!, accumulates: true))

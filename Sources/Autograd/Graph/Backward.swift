@@ -74,7 +74,7 @@ extension Graph where Scalar: TensorScalar {
                 let node = record.pointee
                 try segment.checkSavedVersions(node)
                 if node.isIntercepted {
-                    intercept(grad, node: node, segment: segment, index: index, targets: targets, retainedGrads: &retainedGrads)
+                    grad = intercept(grad, node: node, segment: segment, index: index, targets: targets, retainedGrads: &retainedGrads)
                 }
                 let owned = grad.holdsUniqueStorage()
                 // Consumed by the derivative, so that a gradient it writes over moves through.
@@ -106,13 +106,16 @@ extension Graph where Scalar: TensorScalar {
                 for slot in segment.leaves.indices {
                     // Not into a leaf that stopped requiring grad since (detached in place, or
                     // `requiresGrad = false`): PyTorch's AccumulateGrad skips it too.
-                    if let grad = segment.leafGrads[slot].take(), segment.leaves[slot].requiresGrad {
+                    if var grad = segment.leafGrads[slot].take(), segment.leaves[slot].requiresGrad {
                         let leaf = segment.leaves[slot]
+                        if let targets, !targets.contains(leaf) { continue }
+                        if let hooks = leaf.hooks { grad = hooks.run(grad) }
                         if let targets {
-                            if targets.found(own(grad), leaf: leaf) && targets.accumulates { leaf.accumulateGrad(own(grad)) }
-                        } else {
-                            leaf.accumulateGrad(own(grad))
+                            targets.found(own(grad), leaf: leaf)
+                            guard targets.accumulates else { continue }
                         }
+                        leaf.accumulateGrad(own(grad))
+                        if let hooks = leaf.postAccumulateHooks { withGradEnabled(false) { hooks.run(leaf) } }
                     }
                 }
             }
@@ -154,9 +157,9 @@ extension Graph where Scalar: TensorScalar {
         var grads: [DenseTensor<Scalar>?] = []
         var received = false
         for slot in base...index {
-            let grad = segment.grads[slot].take()
-            if let grad, node.isIntercepted {
-                intercept(grad, node: node, segment: segment, index: slot, targets: targets, retainedGrads: &retainedGrads)
+            var grad = segment.grads[slot].take()
+            if let g = grad, node.isIntercepted {
+                grad = intercept(g, node: node, segment: segment, index: slot, targets: targets, retainedGrads: &retainedGrads)
             }
             received = received || grad != nil
             grads.append(grad)
@@ -175,18 +178,22 @@ extension Graph where Scalar: TensorScalar {
         }
     }
 
-    /// A retained or asked-for node's gradient, read before its derivative consumes it.
+    /// A retained, asked-for or hooked node's gradient, read before its derivative consumes it;
+    /// returns it as the hooks left it (Note [Hooks]).
     @inline(never)
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     private func intercept(
         _ grad: DenseTensor<Scalar>, node: Node, segment: Segment<Scalar>, index: Int, targets: SweepTargets<Scalar>?,
         retainedGrads: inout [(Tensor<Scalar>, DenseTensor<Scalar>)]
-    ) {
+    ) -> DenseTensor<Scalar> {
+        var grad = grad
+        if node.hasHooks, let hooks = segment.hookList(at: UInt32(index)) { grad = hooks.run(grad) }
         if node.retainsGrad, let tensor = segment.retained[UInt32(index)]?.tensor {
             retainedGrads.append((tensor, grad))
         }
         if node.isTarget, let targets { targets.found(grad, segment: segment, index: index) }
+        return grad
     }
 
     /// Takes out what `edge`'s node or leaf has received so far in this sweep, if anything

@@ -31,7 +31,7 @@ struct Edge: Equatable {
 struct Node {
     var scalar: Double = 0
     var op: OpKind
-    /// `retainsGrad`, `keepDim`, `outputDetached`, `isWide`, `isTarget` in one byte.
+    /// `retainsGrad`, `keepDim`, `outputDetached`, `isWide`, `isTarget`, `hasHooks` in one byte.
     var flags: UInt8 = 0
     var inputCount: UInt8 = 2
     var outputCount: UInt8 = 1
@@ -77,9 +77,14 @@ struct Node {
         get { flags & 16 != 0 }
         set { flags = newValue ? flags | 16 : flags & ~16 }
     }
+    /// Whether the tensor this node made has gradient hooks (Note [Hooks]).
+    var hasHooks: Bool {
+        get { flags & 32 != 0 }
+        set { flags = newValue ? flags | 32 : flags & ~32 }
+    }
     /// Whether the sweep must look at this node's gradient before its derivative runs: a
-    /// retained gradient or a sweep target. One test of the flags byte for both.
-    var isIntercepted: Bool { flags & 17 != 0 }
+    /// retained gradient, a sweep target or hooks. One test of the flags byte for all three.
+    var isIntercepted: Bool { flags & (1 | 16 | 32) != 0 }
 }
 
 /// What a tensor knows of the node that made it.

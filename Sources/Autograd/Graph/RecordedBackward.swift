@@ -47,12 +47,13 @@ extension Graph where Scalar: TensorScalar {
         func order(_ e: Entry) -> (Int, UInt32) { (segment(e.segment).sequence, e.index) }
 
         while let entry = pending.keys.max(by: { order($0) < order($1) }) {
-            let grad = pending.removeValue(forKey: entry)!
-            for k in wanted[entry] ?? [] { results[k] = grad }
+            var grad = pending.removeValue(forKey: entry)!
             let segment = segment(entry.segment)
             guard segment.generation == entry.generation else { throw .graphFreed }
             let pointer = segment.nodes[Int(entry.index)]
             let node = pointer.pointee
+            if node.hasHooks, let hooks = segment.hookList(at: entry.index) { grad = hooks.run(grad) }
+            for k in wanted[entry] ?? [] { results[k] = grad }
             if node.retainsGrad, let tensor = segment.retained[entry.index]?.tensor { retained.append((tensor, grad)) }
             try segment.checkSavedVersions(node)
             let inputGrads: [(Edge, Tensor<Scalar>?)]
@@ -65,7 +66,11 @@ extension Graph where Scalar: TensorScalar {
                 var grads = [Tensor<Scalar>?]()
                 for slot in base...end {
                     let key = Entry(segment: entry.segment, generation: entry.generation, index: UInt32(slot))
-                    grads.append(slot == Int(entry.index) ? grad : pending.removeValue(forKey: key))
+                    var other = slot == Int(entry.index) ? grad : pending.removeValue(forKey: key)
+                    if slot != Int(entry.index), let g = other, node.hasHooks, let hooks = segment.hookList(at: UInt32(slot)) {
+                        other = hooks.run(g)
+                    }
+                    grads.append(other)
                     for k in wanted[key] ?? [] where slot != Int(entry.index) { results[k] = grads.last! }
                 }
                 let edges = (0..<Int(node.inputCount)).map { Segment<Scalar>.input($0, of: pointer) }
@@ -96,6 +101,9 @@ extension Graph where Scalar: TensorScalar {
                     leafGrads[id] = (leaf, leafGrads[id].map { $0.grad + g } ?? g)
                 }
             }
+        }
+        for (id, entry) in leafGrads where everyLeaf || wantedLeaves[id] != nil {
+            if let hooks = entry.leaf.hooks { leafGrads[id] = (entry.leaf, hooks.run(entry.grad)) }
         }
         for (leaf, positions) in wantedLeaves {
             for k in positions { results[k] = leafGrads[leaf]?.grad }

@@ -48,6 +48,9 @@ final class Segment<Scalar: TensorElement> {
     @exclusivity(unchecked) var parents: ContiguousArray<(segment: Segment<Scalar>, generation: UInt32)> = []
     /// Non-leaf tensors that asked for their gradient (`retainGrad()`), by node index.
     @exclusivity(unchecked) var retained: [UInt32: WeakTensor<Scalar>] = [:]
+    /// Gradient hooks of non-leaf tensors, by node index (Note [Hooks]); `AnyObject` because a
+    /// segment exists for every element type and hooks only for float ones (a `HookList`).
+    @exclusivity(unchecked) var hooks: [UInt32: AnyObject] = [:]
     /// The node whose output the tensor a node made became, when an in-place op recorded on it
     /// wrote over its storage, by node index: only the message for a changed saved value reads
     /// it, to name the tensor's current `grad_fn` as PyTorch does.
@@ -167,6 +170,7 @@ final class Segment<Scalar: TensorElement> {
         shapes.removeAll()
         indices.removeAll()
         if !retained.isEmpty { retained.removeAll() }
+        if !hooks.isEmpty { hooks.removeAll() }
         if !successors.isEmpty { successors.removeAll() }
         if !crossings.isEmpty { crossings.removeAll() }
         clearSweepState()

@@ -51,11 +51,11 @@ final class SweepTargets<Scalar: TensorScalar> {
         for k in nodes[entry] ?? [] { add(grad, at: k) }
     }
 
-    /// Whether `leaf` is a target; records its gradient if so.
-    func found(_ grad: DenseTensor<Scalar>, leaf: Tensor<Scalar>) -> Bool {
-        guard let positions = leaves[ObjectIdentifier(leaf)] else { return false }
-        for k in positions { add(grad, at: k) }
-        return true
+    func contains(_ leaf: Tensor<Scalar>) -> Bool { leaves[ObjectIdentifier(leaf)] != nil }
+
+    /// The gradient of the target `leaf`.
+    func found(_ grad: DenseTensor<Scalar>, leaf: Tensor<Scalar>) {
+        for k in leaves[ObjectIdentifier(leaf)] ?? [] { add(grad, at: k) }
     }
 
     private func add(_ grad: DenseTensor<Scalar>, at k: Int) {
