@@ -197,24 +197,48 @@ extension Tensor where Scalar: TensorScalar {
     /// The operation that made this tensor (PyTorch's `grad_fn`); `nil` for leaves.
     public var gradFn: GradFn? {
         if viewBase != nil { refreshViewHistory() }
-        return history.map { GradFn(op: $0.op) }
+        return history.map { GradFn(op: $0.op, customName: $0.customName) }
+    }
+}
+
+extension History where Scalar: TensorScalar {
+    /// A custom function's node name (`MyFnBackward`), `nil` for the ops of the table.
+    var customName: String? {
+        guard op == CustomFunctionOp.kind, isLive else { return nil }
+        return withSegment { segment in
+            segment.customFunctions[Int(segment.nodes[Int(index)].pointee.dim)].name
+        }
     }
 }
 
 /// The node that produced a tensor, as PyTorch's `grad_fn` shows it.
 public struct GradFn: Equatable, CustomStringConvertible, Sendable {
     let op: OpKind
-    /// PyTorch's class name for the backward node, e.g. `"AddBackward0"`.
-    public var name: String { op.name }
+    let customName: String?
+
+    init(op: OpKind, customName: String? = nil) {
+        self.op = op
+        self.customName = customName
+    }
+    /// PyTorch's class name for the backward node, e.g. `"AddBackward0"`; a custom function's is
+    /// its type's name and `Backward` (`MyFnBackward`).
+    public var name: String { customName ?? op.name }
     /// The ``name`` in angle brackets, `<AddBackward0>`, as a printed tensor shows its `grad_fn`
     /// (Python's `repr(t.grad_fn)` adds an object address, which has no counterpart here).
     public var description: String { "<\(name)>" }
 }
 
+/// The `grad_fn` name `history` shows: a custom function's own for a float tensor.
+private func gradFnName<Scalar>(_ history: History<Scalar>) -> String {
+    if let history = history as? History<Float> { return history.customName ?? history.op.name }
+    if let history = history as? History<Double> { return history.customName ?? history.op.name }
+    return history.op.name
+}
+
 extension Tensor: CustomStringConvertible {
     /// PyTorch's printed text, suffixes included (`requires_grad=True`, `grad_fn=<...>`).
     public var description: String {
-        if let history { return data.formatted(suffixes: ["grad_fn=<\(history.op.name)>"]) }
+        if let history { return data.formatted(suffixes: ["grad_fn=<\(gradFnName(history))>"]) }
         return data.formatted(suffixes: leafRequiresGrad ? ["requires_grad=True"] : [])
     }
 }

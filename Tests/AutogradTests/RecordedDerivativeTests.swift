@@ -176,7 +176,8 @@ final class RecordedDerivativeTests: XCTestCase {
             let inputs = c.shapes.map { Tensor<Double>.randn($0, using: &generator, requiresGrad: true) }
             covered.formUnion(Self.kinds(reachedFrom: c.f(inputs)))
         }
-        for kind in OpKind.allCases where kind != OpKind(ToCopy.self) {
+        // ToCopy's and custom functions' second derivatives are tested where OpTableTests says.
+        for kind in OpKind.allCases where OpTableTests.coveredElsewhere[kind] == nil {
             XCTAssertTrue(covered.contains(kind), "no case of RecordedDerivativeTests records \(kind) (\(kind.name)): add one")
         }
     }

@@ -166,11 +166,12 @@ extension Graph where Scalar: TensorScalar {
         }
         guard received else { return }
         while grads.count < Int(node.outputCount) { grads.append(nil) }
-        try segment.checkSavedVersions(node)
+        try segment.checkWideSavedVersions(node)
         let kinds = (0..<Int(node.inputCount)).map { Segment<Scalar>.input($0, of: pointer).kind }
         var context = WideBackwardContext(grads: grads, node: node, needs: kinds.map { $0 != .none },
                                           segment: UnownedRef(segment))
         context.intoLeaves = kinds.allSatisfy { $0 != .node }
+        context.base = UInt32(base)
         let definition = node.op.definition as! any WideOpDefinition.Type
         let inputGrads = definition.backward(wide: context)
         for (k, grad) in inputGrads.enumerated() {

@@ -74,8 +74,10 @@ extension Graph where Scalar: TensorScalar {
                     for k in wanted[key] ?? [] where slot != Int(entry.index) { results[k] = grads.last! }
                 }
                 let edges = (0..<Int(node.inputCount)).map { Segment<Scalar>.input($0, of: pointer) }
-                let context = WideBackwardContext(grads: grads, node: node, needs: edges.map { $0.kind != .none },
+                try segment.checkWideSavedVersions(node)
+                var context = WideBackwardContext(grads: grads, node: node, needs: edges.map { $0.kind != .none },
                                                   segment: UnownedRef(segment))
+                context.base = UInt32(base)
                 let definition = node.op.definition as! any WideOpDefinition.Type
                 inputGrads = Array(zip(edges, Self.wideDerivative(definition, context)))
             } else {

@@ -51,6 +51,8 @@ final class Segment<Scalar: TensorElement> {
     /// Gradient hooks of non-leaf tensors, by node index (Note [Hooks]); `AnyObject` because a
     /// segment exists for every element type and hooks only for float ones (a `HookList`).
     @exclusivity(unchecked) var hooks: [UInt32: AnyObject] = [:]
+    /// The contexts of custom functions (``AutogradFunction``) recorded here, by `node.dim`.
+    @exclusivity(unchecked) var customFunctions: ContiguousArray<any CustomFunctionRecord> = []
     /// The node whose output the tensor a node made became, when an in-place op recorded on it
     /// wrote over its storage, by node index: only the message for a changed saved value reads
     /// it, to name the tensor's current `grad_fn` as PyTorch does.
@@ -171,6 +173,7 @@ final class Segment<Scalar: TensorElement> {
         indices.removeAll()
         if !retained.isEmpty { retained.removeAll() }
         if !hooks.isEmpty { hooks.removeAll() }
+        if !customFunctions.isEmpty { customFunctions.removeAll() }
         if !successors.isEmpty { successors.removeAll() }
         if !crossings.isEmpty { crossings.removeAll() }
         clearSweepState()
@@ -231,6 +234,13 @@ final class Segment<Scalar: TensorElement> {
     func checkSavedVersions(_ node: Node) throws(AutogradError) {
         try checkSavedVersion(node.saved.0, node, input: node.inputs.0)
         try checkSavedVersion(node.saved.1, node, input: node.inputs.1)
+    }
+
+    /// `checkSavedVersions` for a wide node, whose custom function (if it is one) keeps its
+    /// saved values itself.
+    func checkWideSavedVersions(_ node: Node) throws(AutogradError) {
+        try checkSavedVersions(node)
+        if node.op == CustomFunctionOp.kind { try customFunctions[Int(node.dim)].checkSavedVersions() }
     }
 
     /// `input`: the edge to the input whose value sits at `position`, unless the op saved its output.

@@ -191,6 +191,8 @@ struct WideBackwardContext<V: GradientValue> {
     /// cheaply together. Always false in the recorded sweep.
     var intoLeaves = false
     let segment: UnownedRef<Segment<V.Scalar>>
+    /// The node's first entry in its segment (output 0's).
+    var base: UInt32 = 0
 
     var indices: [Int] { segment.with { $0.indices[Int(node.indices)] } }
     var shape0: [Int] { segment.with { $0.shapes[Int(node.shapes.0)] } }

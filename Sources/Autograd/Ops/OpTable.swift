@@ -37,6 +37,8 @@ enum OpTable {
         // Gathering.swift, Masking.swift, AdvancedIndexing.swift
         IndexSelect.self, Gather.self, ScatterAdd.self, MaskedFill.self, Where.self, IndexOp.self,
         IndexPut.self,
+        // CustomFunction.swift
+        CustomFunctionOp.self,
     ])
 
     /// Writes each definition's `kind`, its position in `list`.
