@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import Autograd
 import _TestSupport
@@ -59,6 +60,20 @@ final class GradFunctionTests: XCTestCase {
         for i in 0..<3 {
             let xi = Double(i + 1)
             XCTAssertEqual(g.scalars[i], v.scalars[i] * 2 * xi + Foundation.exp(xi), accuracy: 1e-12)
+        }
+    }
+
+    /// Outputs recorded in two segments, the first output's the older and deeper one: its sweep
+    /// once started at the top index of the segment walked before, below the first output's node.
+    func testSeveralOutputsInSegmentsOfDifferentDepths() throws {
+        let x = try Tensor<Double>([1, 2], shape: [2], requiresGrad: true)
+        let deep = ((x * 0.3).exp() * 0.2).tanh()  // four nodes in one segment
+        let shallow = x * 5                        // a new segment (x has no history), one node
+        let g = try grad(outputs: [deep.sum(), shallow.sum()], inputs: [x])[0]!
+        for i in 0..<2 {
+            let v = x.scalars[i]
+            let t = Foundation.tanh(0.2 * Foundation.exp(0.3 * v))
+            XCTAssertEqual(g.scalars[i], (1 - t * t) * 0.2 * Foundation.exp(0.3 * v) * 0.3 + 5, accuracy: 1e-12)
         }
     }
 

@@ -36,7 +36,7 @@ extension Graph where Scalar: TensorScalar {
             segment.grads[Int(root.index)] = seed.take()
         }
         // With several roots the root's segment is walked from its newest node.
-        var top = extraRoots.isEmpty ? Int(root.index) : root.withSegment { $0.nodes.count - 1 }
+        let rootTop = extraRoots.isEmpty ? Int(root.index) : root.withSegment { $0.nodes.count - 1 }
         // Whatever happens, no segment keeps gradient buffers (or a stale "prepared" state).
         defer {
             for segment in pending { segment.with { $0.clearSweepState() } }
@@ -61,7 +61,9 @@ extension Graph where Scalar: TensorScalar {
             let unmanaged = pending.remove(at: newest)
             let segment = unmanaged.object
             walked.append((unmanaged, segment.generation))
-            if !(unmanaged === root.segmentRef) { top = segment.nodes.count - 1 }
+            // Each segment from its top (the root's from the root): a `top` carried over from
+            // the segment walked before skipped a root above it in its own (several roots).
+            let top = unmanaged === root.segmentRef ? rootTop : segment.nodes.count - 1
             for index in stride(from: top, through: 0, by: -1) {
                 if segment.hasWideNodes && segment.nodes[index].pointee.isWide {
                     try sweepWide(segment, at: index, top: top, targets: targets, retainedGrads: &retainedGrads, pending: &pending)
