@@ -35,8 +35,14 @@ extension AutogradFunction {
     public static func apply(_ inputs: Tensor<Scalar>...) -> [Tensor<Scalar>] { apply(inputs) }
 
     /// ``apply(_:)-(Tensor<Scalar>...)`` with the inputs as an array.
-    public static func apply(_ inputs: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
-        let ctx = FunctionContext<Scalar>(name: "\(Self.self)Backward", inputs: inputs, backward: backward)
+    public static func apply(_ inputs: [Tensor<Scalar>]) -> [Tensor<Scalar>] { apply(inputs, userInfo: [:]) }
+
+    /// `apply` with the context's `userInfo` filled before `forward` runs (for the library's own
+    /// functions, which get no other arguments through the static `forward`).
+    static func apply(_ inputs: [Tensor<Scalar>], userInfo: [String: Any]) -> [Tensor<Scalar>] {
+        let name = (Self.self as? any NamedBackwardFunction.Type)?.backwardName ?? "\(Self.self)Backward"
+        let ctx = FunctionContext<Scalar>(name: name, inputs: inputs, backward: backward)
+        ctx.userInfo = userInfo
         let recording = GradMode.isEnabled && inputs.contains { $0.requiresGrad }
         if recording {
             for (k, input) in inputs.enumerated() where ctx.needsInputGrad[k] && input.viewBase != nil {
@@ -163,6 +169,15 @@ public final class FunctionContext<Scalar: TensorScalar> {
         return outputs
     }
 
+    var savedBytes: Int {
+        saved.reduce(0) { total, entry in
+            switch entry.value {
+            case let .input(_, v), let .output(_, v): total + v.count * MemoryLayout<Scalar>.stride
+            case let .other(t): total + t.count * MemoryLayout<Scalar>.stride
+            }
+        }
+    }
+
     // MARK: - Backward
 
     /// Throws if a saved value was changed in place since it was saved (checked by the sweeps
@@ -242,9 +257,17 @@ extension FunctionContext {
     }
 }
 
+/// A library function built as a custom function whose node PyTorch names otherwise
+/// (`CheckpointFunctionBackward`, where the type is generic).
+protocol NamedBackwardFunction {
+    static var backwardName: String { get }
+}
+
 /// A custom function's record in its segment (`Segment.customFunctions`).
 protocol CustomFunctionRecord: AnyObject {
     var name: String { get }
+    /// Bytes of the values it saved (``GraphStats/savedBytes``).
+    var savedBytes: Int { get }
     func checkSavedVersions() throws(AutogradError)
 }
 

@@ -164,9 +164,11 @@ extension Tensor where Scalar: TensorScalar {
         _ graph: Graph<Scalar>, _ roots: [(Tensor, Tensor)], retainGraph: Bool, targets: SweepTargets<Scalar>
     ) throws(AutogradError) {
         let histories = roots.map { ($0.0.history!, $0.1.data) }
+        let context = ThreadContext.current
+        context.targetedSweeps += 1
+        defer { context.targetedSweeps -= 1 }
         try graph.backward(from: histories[0].0, seed: histories[0].1, callerGradient: histories[0].1,
                            retainGraph: retainGraph, extraRoots: Array(histories.dropFirst()), targets: targets)
-        let context = ThreadContext.current
         if context.hasCrossings {
             context.dropCrossings()
             trap("grad() and backward(inputs:) can't follow a gradient through a conversion between element types (ToCopyBackward0) yet; use backward()")

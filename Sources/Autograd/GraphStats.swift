@@ -8,10 +8,22 @@ public struct GraphStats: Equatable, Sendable, CustomStringConvertible {
     public var bytesReserved: Int
     /// How many times graph memory was freed.
     public var resetCount: Int
+    /// Bytes of the tensor values the recorded nodes saved for their derivatives (counted per
+    /// saved value, whether or not its storage is shared with a live tensor): what activation
+    /// checkpointing trades for compute.
+    public var savedBytes = 0
 
-    /// One line for logs: `GraphStats(nodes: 2, inUse: 256 B, reserved: 4096 B, resets: 1)`.
+    public init(nodeCount: Int, bytesInUse: Int, bytesReserved: Int, resetCount: Int, savedBytes: Int = 0) {
+        self.nodeCount = nodeCount
+        self.bytesInUse = bytesInUse
+        self.bytesReserved = bytesReserved
+        self.resetCount = resetCount
+        self.savedBytes = savedBytes
+    }
+
+    /// One line for logs: `GraphStats(nodes: 2, inUse: 256 B, reserved: 4096 B, resets: 1, saved: 96 B)`.
     public var description: String {
-        "GraphStats(nodes: \(nodeCount), inUse: \(bytesInUse) B, reserved: \(bytesReserved) B, resets: \(resetCount))"
+        "GraphStats(nodes: \(nodeCount), inUse: \(bytesInUse) B, reserved: \(bytesReserved) B, resets: \(resetCount), saved: \(savedBytes) B)"
     }
 }
 

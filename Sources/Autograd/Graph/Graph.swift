@@ -88,6 +88,8 @@ extension Graph: GraphStatisticsSource {
             stats.bytesInUse += segment.arena.bytesInUse
             stats.bytesReserved += segment.arena.bytesReserved
             stats.resetCount += segment.arena.resetCount
+            for i in 0..<segment.saved.count { stats.savedBytes += segment.saved[i].count * MemoryLayout<Scalar>.stride }
+            for function in segment.customFunctions { stats.savedBytes += function.savedBytes }
         }
     }
 }

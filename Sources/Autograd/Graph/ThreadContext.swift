@@ -13,6 +13,9 @@ import Darwin
 final class ThreadContext {
     @exclusivity(unchecked) var gradEnabled = true
     @exclusivity(unchecked) var generator = RandomGenerator(seed: 0)
+    /// How many sweeps with targets (`grad(...)`, `backward(inputs:)`) are running on this
+    /// thread: a checkpoint's backward refuses to run inside one, as PyTorch's does.
+    @exclusivity(unchecked) var targetedSweeps = 0
     let floatGraph = Graph<Float>()
     let doubleGraph = Graph<Double>()
     /// Gradients that crossed from one graph into the other during a sweep, with the tensors
