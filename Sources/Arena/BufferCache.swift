@@ -74,6 +74,22 @@ public enum BufferCache {
         }
     }
 
+    /// ``allocate(byteCount:)``, and whether this thread is in inference mode (the storage
+    /// marks itself so: read here because the thread's cache is at hand anyway).
+    @inline(__always)
+    @usableFromInline package static func allocateMarking(byteCount: Int) -> (UnsafeMutableRawPointer, inference: Bool) {
+        _Cache.withCurrent { cache in
+            cache.liveBytes &+= byteCount
+            return (cache.take(classSize(forByteCount: byteCount)), cache.inferenceDepth > 0)
+        }
+    }
+
+    /// How many `withInferenceMode` scopes this thread is in.
+    package static var inferenceDepth: Int {
+        get { _Cache.current.inferenceDepth }
+        set { _Cache.current.inferenceDepth = newValue }
+    }
+
     /// Returns a buffer from ``allocate(byteCount:)``, with the same `byteCount`.
     @inline(__always)
     package static func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
@@ -104,6 +120,7 @@ final class _Cache {
     @exclusivity(unchecked) var misses = 0
     /// See ``BufferCache/liveBytes``.
     @exclusivity(unchecked) var liveBytes = 0
+    @exclusivity(unchecked) var inferenceDepth = 0
 
     init() {
         slots = .allocate(capacity: _Cache.classCount * BufferCache.buffersPerClass)

@@ -28,6 +28,9 @@ public enum AutogradError: Error, Equatable, CustomStringConvertible {
     case unusedInput
     /// `backward(inputs: [])`.
     case emptyInputs
+    /// Inside ``withAnomalyDetection(_:)``: the derivative of `function` (its `grad_fn` name)
+    /// returned NaN in the gradient for its input `output` (PyTorch counts a node's outputs).
+    case anomaly(function: String, output: Int)
 
     /// PyTorch's `RuntimeError` message for the same failure, word for word, so logs and tests can
     /// be compared with PyTorch's (shapes are spelled `torch.Size([2, 3])`).
@@ -54,6 +57,8 @@ public enum AutogradError: Error, Equatable, CustomStringConvertible {
             return "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior."
         case .emptyInputs:
             return "`inputs` argument to `backward()` cannot be empty."
+        case let .anomaly(function, output):
+            return "Function '\(function)' returned nan values in its \(output)th output."
         }
     }
 }

@@ -147,6 +147,7 @@ public final class FunctionContext<Scalar: TensorScalar> {
         // Saved values, by what they are (after recording: an output is known by its object).
         let outputIDs = results.map { ObjectIdentifier($0) }
         saved = pendingSaves.map { t in
+            if t.isInference { trap(Segment<Scalar>.inferenceSaveMessage) }
             let id = ObjectIdentifier(t)
             let value: SavedValue
             if let j = outputIDs.firstIndex(of: id) {

@@ -188,6 +188,10 @@ public final class Tensor<Scalar: TensorElement> {
         }
     }
 
+    /// Whether this tensor (its storage) was made inside ``withInferenceMode(_:)`` (PyTorch's
+    /// `is_inference()`); a view of one is one too.
+    public var isInference: Bool { storedData.storage.isInference }
+
     /// `true` for tensors the user created (and results computed without recording).
     public var isLeaf: Bool { history == nil }
 

@@ -21,6 +21,9 @@ public final class TensorStorage<Scalar: TensorElement> {
         set { _version = newValue }
     }
     @exclusivity(unchecked) private var _version = 0
+    /// Whether it was made inside `withInferenceMode` (PyTorch's inference tensors): such a
+    /// value may not be saved for backward.
+    public let isInference: Bool
 
     /// Uninitialized storage for `count` scalars; the caller must write every element.
     @inlinable
@@ -32,7 +35,8 @@ public final class TensorStorage<Scalar: TensorElement> {
         let (byteCount, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
         trapUnless(!overflow, "can't allocate memory: \(count) scalars of \(MemoryLayout<Scalar>.stride) bytes overflow the address space")
         self.count = count
-        let raw = BufferCache.allocate(byteCount: byteCount)
+        let (raw, inference) = BufferCache.allocateMarking(byteCount: byteCount)
+        isInference = inference
         base = raw.bindMemory(to: Scalar.self, capacity: count)
     }
 

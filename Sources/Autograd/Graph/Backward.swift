@@ -85,6 +85,7 @@ extension Graph where Scalar: TensorScalar {
                 // Taken out of the result (`take`): `if let g = consume g0` on a destructured
                 // tuple copied each gradient and released the original (two atomic operations).
                 var grads = node.op.backward(consume context, definitions: definitions)
+                if detectsAnomalies { try Self.checkAnomalies([grads.0, grads.1], name: Self.nodeName(segment, index)) }
                 if let g = grads.0.take() { try accumulate(g, into: node.inputs.0, pending: &pending) }
                 if let g = grads.1.take() { try accumulate(g, into: node.inputs.1, pending: &pending) }
             }
@@ -176,6 +177,7 @@ extension Graph where Scalar: TensorScalar {
         context.base = UInt32(base)
         let definition = node.op.definition as! any WideOpDefinition.Type
         let inputGrads = definition.backward(wide: context)
+        if detectsAnomalies { try Self.checkAnomalies(inputGrads, name: Self.nodeName(segment, index)) }
         for (k, grad) in inputGrads.enumerated() {
             if let grad { try accumulate(grad, into: Segment<Scalar>.input(k, of: pointer), pending: &pending) }
         }

@@ -16,6 +16,8 @@ final class Graph<Scalar: TensorElement> {
     /// Whether a conversion from another element type was ever recorded here: only then can a
     /// sweep of this graph send gradients across (Note [Conversions between graphs]).
     @exclusivity(unchecked) var recordedCrossings = false
+    /// Inside `withAnomalyDetection`: every derivative's gradients are checked for NaN.
+    @exclusivity(unchecked) var detectsAnomalies = false
     /// A backward sweep's segment lists, kept between sweeps for their capacity (see `backward`).
     /// Unowned (``UnownedRef``): the graph owns every segment (`segments`) for as long as it lives.
     @exclusivity(unchecked) var sweepPending: ContiguousArray<UnownedRef<Segment<Scalar>>> = []
@@ -101,5 +103,24 @@ extension Graph where Scalar: TensorScalar {
         let one = DenseTensor<Scalar>(shape: [], repeating: 1)
         cachedUnitSeed = one
         return one
+    }
+}
+
+extension Graph where Scalar: TensorScalar {
+    /// Throws ``AutogradError/anomaly(function:output:)`` for the first gradient of `grads`
+    /// holding a NaN (anomaly detection); `name` is the node's `grad_fn` name.
+    static func checkAnomalies<V: GradientValue>(_ grads: [V?], name: @autoclosure () -> String) throws(AutogradError) {
+        for (k, g) in grads.enumerated() {
+            guard let g else { continue }
+            let values: [V.Scalar] = (g as? DenseTensor<V.Scalar>)?.scalars ?? (g as! Tensor<V.Scalar>).scalars
+            if values.contains(where: { $0.isNaN }) { throw .anomaly(function: name(), output: k) }
+        }
+    }
+
+    /// The `grad_fn` name of the node at `index` of `segment` (a custom function's own).
+    static func nodeName(_ segment: Segment<Scalar>, _ index: Int) -> String {
+        let node = segment.nodes[index].pointee
+        guard node.op == CustomFunctionOp.kind else { return node.op.name }
+        return segment.customFunctions[Int(node.dim)].name
     }
 }

@@ -79,12 +79,15 @@ extension Graph where Scalar: TensorScalar {
                                                   segment: UnownedRef(segment))
                 context.base = UInt32(base)
                 let definition = node.op.definition as! any WideOpDefinition.Type
-                inputGrads = Array(zip(edges, Self.wideDerivative(definition, context)))
+                let wideGrads = Self.wideDerivative(definition, context)
+                if detectsAnomalies { try Self.checkAnomalies(wideGrads, name: Self.nodeName(segment, Int(entry.index))) }
+                inputGrads = Array(zip(edges, wideGrads))
             } else {
                 let context = BackwardContext(grad: grad, record: pointer, segment: UnownedRef(segment),
                                               ownsGrad: false, entry: entry.index)
                 let definition = node.op.definition
                 let grads = Self.derivative(definition, context)
+                if detectsAnomalies { try Self.checkAnomalies([grads.0, grads.1], name: Self.nodeName(segment, Int(entry.index))) }
                 inputGrads = [(node.inputs.0, grads.0), (node.inputs.1, grads.1)]
             }
             for (edge, g) in inputGrads {

@@ -216,9 +216,14 @@ final class Segment<Scalar: TensorElement> {
     /// Saves a value for a derivative and returns its position.
     @inline(__always)
     func save(_ value: __owned DenseTensor<Scalar>) -> Int32 {
+        if value.storage.isInference { trap(Self.inferenceSaveMessage) }
         savedVersions.append(value.storage.version)
         saved.append(consume value)
         return Int32(saved.count - 1)
+    }
+
+    static var inferenceSaveMessage: String {
+        "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`."
     }
 
     /// Keeps a shape for a derivative and returns its position.
