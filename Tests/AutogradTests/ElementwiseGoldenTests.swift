@@ -41,6 +41,32 @@ final class ElementwiseGoldenTests: XCTestCase {
         print("elementwise.json: \(cases.count) cases replayed, \(replayed.count) ops")
     }
 
+    /// The layers are their functions: same values, same node.
+    func testGELUAndSiLULayers() throws {
+        let x = try Tensor<Float>([-2, -0.5, 0, 0.5, 3], shape: [5], requiresGrad: true)
+        for (layer, function) in [(GELU<Float>().callAsFunction, x.gelu()), (GELU<Float>(approximate: true).callAsFunction, x.gelu(approximate: true)),
+                                  (SiLU<Float>().callAsFunction, x.silu())] {
+            let y = layer(x)
+            XCTAssertEqual(y.scalars, function.scalars)
+            XCTAssertEqual(y.gradFn?.name, function.gradFn?.name)
+        }
+        XCTAssertNotEqual(x.gelu().scalars, x.gelu(approximate: true).scalars)
+        XCTAssertTrue(GELU<Float>().namedParameters.isEmpty)
+        XCTAssertTrue(SiLU<Float>().namedParameters.isEmpty)
+    }
+
+    /// `clamped()` with neither bound, and binary ops whose shapes don't broadcast, trap with
+    /// PyTorch's messages.
+    func testMisuseTraps() {
+        expectTrap("clampedWithoutBounds", message: "torch.clamp: At least one of 'min' or 'max' must not be None") {
+            _ = Tensor<Float>.ones([3]).clamped(min: nil, max: nil)
+        }
+        let broadcast = "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 0"
+        expectTrap("powTensor", message: broadcast) { _ = Tensor<Float>.ones([3]).pow(Tensor<Float>.ones([4])) }
+        expectTrap("maximum", message: broadcast) { _ = Tensor.maximum(Tensor<Double>.ones([3]), Tensor<Double>.ones([4])) }
+        expectTrap("minimum", message: broadcast) { _ = Tensor.minimum(Tensor<Float>.ones([3]), Tensor<Float>.ones([4])) }
+    }
+
     private func replay<S: TensorScalar>(_ c: [String: Any], _: S.Type, rtol: Double, atol: Double) throws {
         let id = c["id"] as! String
         var params = c["params"] as! [String: Any]
