@@ -55,6 +55,33 @@ final class ElementwiseGoldenTests: XCTestCase {
         XCTAssertTrue(SiLU<Float>().namedParameters.isEmpty)
     }
 
+    /// A value a derivative reads, changed in place before the backward, is refused with
+    /// PyTorch's message (the input for sin and maximum, the output for expm1); sign's
+    /// derivative reads nothing, so changing its input is no error (PyTorch 2.11's behaviour).
+    func testSavedValuesChangedInPlace() throws {
+        func message(_ producer: String) -> String {
+            "one of the variables needed for gradient computation has been modified by an inplace operation: [torch.FloatTensor [3]], which is output 0 of \(producer), is at version 1; expected version 0 instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+        }
+        let x = try Tensor<Float>([1, 2, 3], shape: [3], requiresGrad: true)
+        let programs: [(String, (Tensor<Float>) -> Tensor<Float>, Bool, String?)] = [
+            ("sin", { $0.sin() }, false, message("AddBackward0")),
+            ("expm1", { $0.expm1() }, true, message("Expm1Backward0")),
+            ("maximum", { Tensor.maximum($0, $0 * 2) }, false, message("AddBackward0")),
+            ("sign", { $0.sign() }, false, nil),
+        ]
+        for (name, f, changeOutput, expected) in programs {
+            let a = x * 1
+            let y = f(a)
+            if changeOutput { y += 1 } else { a += 1 }
+            do {
+                try y.sum().backward()
+                XCTAssertNil(expected, "\(name): backward should have thrown")
+            } catch {
+                XCTAssertEqual("\(error)", expected, name)
+            }
+        }
+    }
+
     /// `clamped()` with neither bound, and binary ops whose shapes don't broadcast, trap with
     /// PyTorch's messages.
     func testMisuseTraps() {
