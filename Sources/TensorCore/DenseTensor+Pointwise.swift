@@ -37,6 +37,17 @@ public enum PointwiseOp: Sendable, Hashable {
         default: false
         }
     }
+
+    /// Whether the derivative may write over the gradient's buffer: it computes every element
+    /// by arithmetic. Not where it chooses between the gradient and something else (clamp,
+    /// leakyRelu, softplus, elu): LLVM turns `g[i] = c ? g[i] : h` into a conditional store, a
+    /// scalar loop with a branch per element (Note [In-place loops], and `gradBinary`'s note).
+    public var derivativeOverwritesGradient: Bool {
+        switch self {
+        case .log1p, .expm1, .sin, .cos, .sign, .rsqrt, .reciprocal, .erf, .gelu, .silu: true
+        case .clamp, .leakyRelu, .softplus, .elu: false
+        }
+    }
 }
 
 /// Elementwise functions of two tensors that broadcast (NumPy rules), beyond ``BinaryOp``.
@@ -105,14 +116,24 @@ extension DenseTensor where Scalar: TensorScalar {
     /// the input), of `grad`'s shape. PyTorch's derivatives.yaml formulas, computed as its
     /// kernels do: at a clamp's bounds the gradient passes (`min ≤ x ≤ max`; NaN gets 0),
     /// `leakyRelu` at 0 and NaN takes the slope, `sign`'s derivative is 0 everywhere.
+    @inlinable
+    public func pointwiseBackward(_ op: PointwiseOp, grad: DenseTensor) -> DenseTensor {
+        pointwiseBackward(op, grad: grad, overwriting: false)
+    }
+
+    /// ``pointwiseBackward(_:grad:)``, written over `grad`'s buffer when `overwriting` (the
+    /// caller holds the only reference to it, as the backward sweep may) and the derivative
+    /// allows it (``PointwiseOp/derivativeOverwritesGradient``), else into a new buffer.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func pointwiseBackward(_ op: PointwiseOp, grad: DenseTensor) -> DenseTensor {
+    public func pointwiseBackward(_ op: PointwiseOp, grad: consuming DenseTensor, overwriting: Bool) -> DenseTensor {
         trapUnless(shape == grad.shape, "pointwiseBackward needs one shape, got \(shape) and \(grad.shape)")
         guard isContiguous, grad.isContiguous else {
-            return contiguous().pointwiseBackward(op, grad: grad.contiguous())
+            // A gradient made contiguous here is a copy no one else holds.
+            let fresh = !grad.isContiguous
+            return contiguous().pointwiseBackward(op, grad: grad.contiguous(), overwriting: overwriting || fresh)
         }
-        let out = uninitializedLike()
+        let out = overwriting && op.derivativeOverwritesGradient && grad.storage !== storage ? grad : uninitializedLike()
         let n = count
         guard n > 0 else { return out }
         let v = UnsafePointer(start), g = UnsafePointer(grad.start), o = out.start
@@ -317,12 +338,19 @@ func pointwiseLoop<F: PointwiseFunction>(_ f: F, _ a: UnsafePointer<F.S>, _ out:
     Parallel.forEachBlock(n) { r in for i in r { out[i] = f.value(a[i]) } }
 }
 
-/// `out[i] = f′(g[i], v[i])`.
+/// `out[i] = f′(g[i], v[i])`; `out` may be `g`.
 @inline(__always)
 func pointwiseDerivativeLoop<F: PointwiseFunction>(
     _ f: F, _ g: UnsafePointer<F.S>, _ v: UnsafePointer<F.S>, _ out: UnsafeMutablePointer<F.S>, _ n: Int
 ) {
-    Parallel.forEachBlock(n) { r in for i in r { out[i] = f.derivative(g[i], v[i]) } }
+    let inPlace = UnsafePointer(out) == g
+    Parallel.forEachBlock(n) { r in
+        if inPlace {   // Note [In-place loops]
+            for i in r { out[i] = f.derivative(out[i], v[i]) }
+        } else {
+            for i in r { out[i] = f.derivative(g[i], v[i]) }
+        }
+    }
 }
 
 /// `out[i] = F(a[i], b[i], c[i])`.

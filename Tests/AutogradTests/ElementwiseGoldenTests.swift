@@ -41,6 +41,27 @@ final class ElementwiseGoldenTests: XCTestCase {
         print("elementwise.json: \(cases.count) cases replayed, \(replayed.count) ops")
     }
 
+    /// A derivative that writes over a gradient the sweep owns (`(f(x) * w).sum()`: the
+    /// product's derivative hands `f` a fresh buffer) gives the bits of one that writes a new
+    /// buffer (`f(x).backward(gradient: w)`: the caller keeps `w`), for every unary op, on a
+    /// contiguous and on a transposed input.
+    func testDerivativeOverAnOwnedGradientEqualsTheOtherPath() throws {
+        var generator = RandomGenerator(seed: 18)
+        for op in RandomGradcheckCases.elementwiseOps where !["powTensor", "maximum", "minimum"].contains(op) {
+            for transposed in [false, true] {
+                let values = Tensor<Float>.randn([5, 7], using: &generator).data
+                let w = Tensor<Float>.randn(transposed ? [7, 5] : [5, 7], using: &generator)
+                var params: [String: Any] = ["transposed": transposed]
+                if op == "clamped" { (params["min"], params["max"]) = (-0.5, 0.7) }
+                let a = Tensor(data: values.copied(), requiresGrad: true)
+                try applyElementwiseOp(op, [a], params)!.backward(gradient: w)
+                let b = Tensor(data: values.copied(), requiresGrad: true)
+                try (applyElementwiseOp(op, [b], params)! * w).sum().backward()
+                XCTAssertEqual(a.grad?.scalars.map(\.bitPattern), b.grad?.scalars.map(\.bitPattern), "\(op), transposed: \(transposed)")
+            }
+        }
+    }
+
     /// The layers are their functions: same values, same node.
     func testGELUAndSiLULayers() throws {
         let x = try Tensor<Float>([-2, -0.5, 0, 0.5, 3], shape: [5], requiresGrad: true)

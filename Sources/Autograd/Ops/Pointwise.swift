@@ -21,7 +21,17 @@ protocol PointwiseDefinition: OpDefinition {
 extension PointwiseDefinition {
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         let op = function(c.node)
-        return (c.saved0.pointwiseBackward(op, grad: c.grad), nil)
+        let saved = c.saved0
+        return (c.gradPointwise(op, saved), nil)
+    }
+}
+
+extension BackwardContext {
+    /// `op`'s derivative of `grad`, written over the gradient's buffer when the sweep owns it
+    /// (as ``gradBinary(_:_:)``). Consuming, so that the gradient moves through unretained.
+    @inline(__always)
+    consuming func gradPointwise(_ op: PointwiseOp, _ saved: V) -> V {
+        saved.pointwiseBackward(op, grad: grad, overwriting: ownsGrad)
     }
 }
 
@@ -308,7 +318,7 @@ extension Tensor where Scalar: TensorScalar {
     /// (softplus's `z / (z + 1)`) or multiplies a branch `where` drops by `inf` (elu's `eˣ` above
     /// 0), the recorded form is one that is equal where it is used and finite elsewhere
     /// (`σ(βx)`, `e^min(x, 0)`), so that its own derivative has no `0 · inf`.
-    func pointwiseBackward(_ op: PointwiseOp, grad: Tensor) -> Tensor {
+    func pointwiseBackward(_ op: PointwiseOp, grad: consuming Tensor, overwriting: Bool) -> Tensor {
         let x = self   // the output for expm1, rsqrt and reciprocal
         switch op {
         case .log1p: return grad / (x + 1)
