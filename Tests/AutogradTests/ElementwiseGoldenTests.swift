@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Arena
 import Autograd
 import _TestSupport
 
@@ -60,6 +61,29 @@ final class ElementwiseGoldenTests: XCTestCase {
                 XCTAssertEqual(a.grad?.scalars.map(\.bitPattern), b.grad?.scalars.map(\.bitPattern), "\(op), transposed: \(transposed)")
             }
         }
+    }
+
+    /// sum → gelu → silu → sin → expm1 (GradientBufferReuseTests's chain): the backward takes
+    /// one buffer, the sum's gradient, and each derivative after it writes over it. A gradient
+    /// two edges share (an addition's) is not written over by the first derivative that reads it.
+    func testAChainOfPointwiseDerivativesTakesOneBuffer() throws {
+        let warm = Tensor<Float>(1, requiresGrad: true)
+        try (warm * 2).backward()   // the thread's graph makes its 0-d seed on its first backward
+        let values: [Float] = [-1.5, -0.25, 0.5, 2]
+        let x = try Tensor<Float>(values, shape: [4], requiresGrad: true)
+        let out = x.expm1().sin().silu().gelu().sum()
+        let before = BufferCache.statistics
+        try out.backward()
+        let after = BufferCache.statistics
+        XCTAssertEqual((after.hits + after.misses) - (before.hits + before.misses), 1)
+
+        let y = try Tensor<Float>(values, shape: [4], requiresGrad: true)
+        try (y.sin() + y.cos()).sum().backward()
+        let expected: [Float] = values.map { v in
+            let d = Double(v)
+            return Float(Foundation.cos(d) - Foundation.sin(d))
+        }
+        for (g, e) in zip(y.grad!.scalars, expected) { XCTAssertEqual(g, e, accuracy: 1e-6) }
     }
 
     /// The layers are their functions: same values, same node.
