@@ -85,8 +85,8 @@ extension DenseTensor where Scalar: TensorScalar {
         case let .leakyRelu(slope): pointwiseLoop(PF.LeakyRelu<Scalar>(slope), a, o, n)
         case .gelu(tanh: false): pointwiseLoop(PF.Gelu<Scalar>(), a, o, n)
         case .gelu(tanh: true): pointwiseLoop(PF.GeluTanh<Scalar>(), a, o, n)
-        case .silu: pointwiseLoop(PF.Silu<Scalar>(), a, o, n)
-        case let .softplus(beta, threshold): pointwiseLoop(PF.Softplus<Scalar>(beta, threshold), a, o, n)
+        case .silu: exponentialPointwiseLoop(PF.Silu<Scalar>(), a, o, n)
+        case let .softplus(beta, threshold): exponentialPointwiseLoop(PF.Softplus<Scalar>(beta, threshold), a, o, n)
         case let .elu(alpha): pointwiseLoop(PF.Elu<Scalar>(alpha), a, o, n)
         }
         return out
@@ -150,9 +150,9 @@ extension DenseTensor where Scalar: TensorScalar {
         case let .leakyRelu(slope): pointwiseDerivativeLoop(PF.LeakyRelu<Scalar>(slope), g, v, o, n)
         case .gelu(tanh: false): pointwiseDerivativeLoop(PF.Gelu<Scalar>(), g, v, o, n)
         case .gelu(tanh: true): pointwiseDerivativeLoop(PF.GeluTanh<Scalar>(), g, v, o, n)
-        case .silu: pointwiseDerivativeLoop(PF.Silu<Scalar>(), g, v, o, n)
-        case let .softplus(beta, threshold): pointwiseDerivativeLoop(PF.Softplus<Scalar>(beta, threshold), g, v, o, n)
-        case let .elu(alpha): pointwiseDerivativeLoop(PF.Elu<Scalar>(alpha), g, v, o, n)
+        case .silu: exponentialPointwiseDerivativeLoop(PF.Silu<Scalar>(), g, v, o, n)
+        case let .softplus(beta, threshold): exponentialPointwiseDerivativeLoop(PF.Softplus<Scalar>(beta, threshold), g, v, o, n)
+        case let .elu(alpha): exponentialPointwiseDerivativeLoop(PF.Elu<Scalar>(alpha), g, v, o, n)
         }
         return out
     }
@@ -273,28 +273,46 @@ extension DenseTensor where Scalar: TensorScalar {
             return g * (leftDerivative + left * (1 - t * t) * innerDerivative)
         }
     }
-    struct Silu<S: TensorScalar>: PointwiseFunction {
-        func value(_ x: S) -> S { x / (1 + S.exp(-x)) }
-        func derivative(_ g: S, _ x: S) -> S {
-            let s = 1 / (1 + S.exp(-x))
+    struct Silu<S: TensorScalar>: ExponentialPointwiseFunction {
+        var exponentScale: S { -1 }
+        func value(_ x: S, exp e: S) -> S { x / (1 + e) }
+        func derivative(_ g: S, _ x: S, exp e: S) -> S {
+            let s = 1 / (1 + e)
             return g * s * (1 + x * (1 - s))
         }
     }
-    struct Softplus<S: TensorScalar>: PointwiseFunction {
+    struct Softplus<S: TensorScalar>: ExponentialPointwiseFunction {
         let beta: S, threshold: S
         init(_ beta: Double, _ threshold: Double) { (self.beta, self.threshold) = (S(beta), S(threshold)) }
-        func value(_ x: S) -> S { x * beta > threshold ? x : S.log(onePlus: S.exp(x * beta)) / beta }
-        func derivative(_ g: S, _ x: S) -> S {
-            let z = S.exp(x * beta)
-            return x * beta > threshold ? g : g * z / (z + 1)
-        }
+        var exponentScale: S { beta }
+        func value(_ x: S, exp z: S) -> S { x * beta > threshold ? x : S.log(onePlus: z) / beta }
+        func derivative(_ g: S, _ x: S, exp z: S) -> S { x * beta > threshold ? g : g * z / (z + 1) }
     }
-    struct Elu<S: TensorScalar>: PointwiseFunction {
+    struct Elu<S: TensorScalar>: ExponentialPointwiseFunction {
         let alpha: S
         init(_ alpha: Double) { self.alpha = S(alpha) }
+        var exponentScale: S { 1 }
+        /// `expm1`, as PyTorch's kernel, not `eˣ − 1` (which loses the digits near 0): the
+        /// forward reads no exponential.
         func value(_ x: S) -> S { x <= 0 ? S.expMinusOne(x) * alpha : x }
-        func derivative(_ g: S, _ x: S) -> S { x <= 0 ? g * alpha * S.exp(x) : g }
+        func value(_ x: S, exp e: S) -> S { value(x) }
+        func derivative(_ g: S, _ x: S, exp e: S) -> S { x <= 0 ? g * alpha * e : g }
     }
+}
+
+/// A function whose value or derivative reads `e^(k·x)` (silu's `e⁻ˣ`, softplus's `e^(βx)`,
+/// elu's `eˣ`): its loops compute those exponentials a chunk at a time, for `Float` with the
+/// vectorized kernel (Note [Vectorized exp] in Exp.swift), 1 ulp from `expf` like PyTorch's Sleef.
+@usableFromInline protocol ExponentialPointwiseFunction: PointwiseFunction {
+    /// `k` of `e^(k·x)`.
+    var exponentScale: S { get }
+    func value(_ x: S, exp e: S) -> S
+    func derivative(_ g: S, _ x: S, exp e: S) -> S
+}
+
+extension ExponentialPointwiseFunction {
+    func value(_ x: S) -> S { value(x, exp: S.exp(x * exponentScale)) }
+    func derivative(_ g: S, _ x: S) -> S { derivative(g, x, exp: S.exp(x * exponentScale)) }
 }
 
 extension Fn {
@@ -359,4 +377,58 @@ func ternaryLoop<S: TensorScalar, F: ElementFunction3>(
     _: F.Type, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int
 ) {
     Parallel.forEachBlock(n) { r in for i in r { out[i] = F.apply(a[i], b[i], c[i]) } }
+}
+
+/// `out[i] = f(a[i])` with `e^(k·a[i])` computed a chunk at a time (``forEachExponentialChunk``).
+@inline(__always)
+func exponentialPointwiseLoop<F: ExponentialPointwiseFunction>(_ f: F, _ a: UnsafePointer<F.S>, _ out: UnsafeMutablePointer<F.S>, _ n: Int) {
+    Parallel.forEachBlock(n) { r in
+        forEachExponentialChunk(of: a, scale: f.exponentScale, in: r) { c, e in
+            for i in c { out[i] = f.value(a[i], exp: e[i &- c.lowerBound]) }
+        }
+    }
+}
+
+/// `out[i] = f′(g[i], v[i])` with `e^(k·v[i])` computed a chunk at a time; `out` may be `g`.
+@inline(__always)
+func exponentialPointwiseDerivativeLoop<F: ExponentialPointwiseFunction>(
+    _ f: F, _ g: UnsafePointer<F.S>, _ v: UnsafePointer<F.S>, _ out: UnsafeMutablePointer<F.S>, _ n: Int
+) {
+    let inPlace = UnsafePointer(out) == g
+    Parallel.forEachBlock(n) { r in
+        forEachExponentialChunk(of: v, scale: f.exponentScale, in: r) { c, e in
+            let base = c.lowerBound
+            if inPlace {   // Note [In-place loops]
+                for i in c { out[i] = f.derivative(out[i], v[i], exp: e[i &- base]) }
+            } else {
+                for i in c { out[i] = f.derivative(g[i], v[i], exp: e[i &- base]) }
+            }
+        }
+    }
+}
+
+/// Calls `body(chunk, e)` for consecutive chunks of `range` (512 elements at most), `e[k]`
+/// being `exp(a[chunk.lowerBound + k] · scale)` in a stack buffer: for `Float`, the vectorized
+/// kernel's (Note [Vectorized exp]); for `Double`, libm's.
+@inline(__always)
+func forEachExponentialChunk<S: TensorScalar>(
+    of a: UnsafePointer<S>, scale: S, in range: Range<Int>, _ body: (Range<Int>, UnsafePointer<S>) -> Void
+) {
+    let chunk = 512
+    withUnsafeTemporaryAllocation(of: S.self, capacity: chunk) { buffer in
+        let e = buffer.baseAddress!
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = Swift.min(start &+ chunk, range.upperBound), count = end &- start
+            for k in 0..<count { e[k] = a[start &+ k] * scale }
+            if S.self == Float.self {
+                let p = UnsafeMutableRawPointer(e).assumingMemoryBound(to: Float.self)
+                ExpKernel.apply(p, UnsafePointer(p), count)
+            } else {
+                for k in 0..<count { e[k] = S.exp(e[k]) }
+            }
+            body(start..<end, UnsafePointer(e))
+            start = end
+        }
+    }
 }
