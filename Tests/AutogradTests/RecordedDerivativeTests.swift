@@ -121,6 +121,25 @@ final class RecordedDerivativeTests: XCTestCase {
             return t.reshaped([3, 2, 1]).pow(3).sum() + t.reshaped([6]).pow(3).sum() + x[0].cloned().pow(3).sum()
                 + x[0][.ellipsis].pow(3).sum()
         },
+        // Pointwise.swift (issue 18)
+        Case(name: "log1p, expm1, sin, cos", shapes: [[2, 3]]) { x in
+            ((x[0] * x[0]).log1p() * x[0].sin() + (x[0] * 0.5).expm1() * x[0].cos()).sum()
+        },
+        Case(name: "sign, rsqrt, reciprocal, erf, square", shapes: [[4]]) { x in
+            let r = x[0] * x[0] + 1
+            return (r.rsqrt() * x[0].sign() + r.reciprocal() * x[0] + x[0].erf() * x[0].square()).sum()
+        },
+        Case(name: "clamped, leakyRelu, elu", shapes: [[6]], awayFromZero: true) { x in
+            (x[0].clamped(min: -1.2, max: 0.9).pow(3) + x[0].clamped(max: 0.3) * x[0] + x[0].leakyRelu(negativeSlope: 0.2).pow(3)
+                + (x[0].elu(alpha: 0.5) * x[0]).pow(2)).sum()
+        },
+        Case(name: "gelu, gelu tanh, silu, softplus", shapes: [[5]]) { x in
+            (x[0].gelu() * x[0].gelu(approximate: true) + x[0].silu().pow(2) + x[0].softplus(beta: 2, threshold: 20) * x[0]).sum()
+        },
+        Case(name: "pow(Tensor), maximum, minimum (broadcast)", shapes: [[2, 3], [3]]) { x in
+            let base = x[0] * x[0] + 0.5
+            return (base.pow(x[1]) + Tensor.maximum(x[0], x[1]).pow(3) + Tensor.minimum(x[0] * x[1], x[1]).pow(2)).sum()
+        },
     ] }
 
     static func index(_ rows: [[Int]]) -> Tensor<Int> {

@@ -49,6 +49,12 @@ protocol GradientValue {
     func powBackward(grad: Self, exponent: Scalar) -> Self
     /// Cross-entropy's derivative from the log-probabilities `self`: `(softmax − onehot) · g / N`.
     func crossEntropyGradient(targets: [Int], grad: Self) -> Self
+    /// A ``PointwiseOp``'s derivative, `self` being the value its node kept (input or output),
+    /// of `grad`'s shape, over `grad`'s buffer when `overwriting` allows (Pointwise.swift).
+    func pointwiseBackward(_ op: PointwiseOp, grad: consuming Self, overwriting: Bool) -> Self
+    /// A ``BinaryPointwiseOp``'s derivative for input `input` (`self` input 0's value, `other`
+    /// input 1's), at `grad`'s broadcast shape (Pointwise.swift).
+    func pointwiseBackward(_ op: BinaryPointwiseOp, input: Int, grad: Self, other: Self) -> Self
 
     // Reductions and their derivatives.
     /// Summed over the dimensions that broadcasting added or stretched, down to `shape`.

@@ -37,6 +37,9 @@ enum OpTable {
         // Gathering.swift, Masking.swift, AdvancedIndexing.swift
         IndexSelect.self, Gather.self, ScatterAdd.self, MaskedFill.self, Where.self, IndexOp.self,
         IndexPut.self,
+        // Pointwise.swift
+        Log1P.self, Expm1.self, Sin.self, Cos.self, Sign.self, Rsqrt.self, Reciprocal.self, Erf.self, Clamp.self,
+        LeakyRelu.self, Gelu.self, Silu.self, Softplus.self, Elu.self, PowTensor.self, Maximum.self, Minimum.self,
         // CustomFunction.swift
         CustomFunctionOp.self,
     ])
