@@ -201,7 +201,7 @@ extension Tensor where Scalar: TensorScalar {
     /// The operation that made this tensor (PyTorch's `grad_fn`); `nil` for leaves.
     public var gradFn: GradFn? {
         if viewBase != nil { refreshViewHistory() }
-        return history.map { GradFn(op: $0.op, customName: $0.customName) }
+        return history.map { GradFn(history: $0) }
     }
 }
 
@@ -213,23 +213,6 @@ extension History where Scalar: TensorScalar {
             segment.customFunctions[Int(segment.nodes[Int(index)].pointee.dim)].name
         }
     }
-}
-
-/// The node that produced a tensor, as PyTorch's `grad_fn` shows it.
-public struct GradFn: Equatable, CustomStringConvertible, Sendable {
-    let op: OpKind
-    let customName: String?
-
-    init(op: OpKind, customName: String? = nil) {
-        self.op = op
-        self.customName = customName
-    }
-    /// PyTorch's class name for the backward node, e.g. `"AddBackward0"`; a custom function's is
-    /// its type's name and `Backward` (`MyFnBackward`).
-    public var name: String { customName ?? op.name }
-    /// The ``name`` in angle brackets, `<AddBackward0>`, as a printed tensor shows its `grad_fn`
-    /// (Python's `repr(t.grad_fn)` adds an object address, which has no counterpart here).
-    public var description: String { "<\(name)>" }
 }
 
 /// The `grad_fn` name `history` shows: a custom function's own for a float tensor.

@@ -6,6 +6,7 @@
 enum Add: OpDefinition {
     static let name = "AddBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -16,6 +17,7 @@ enum Add: OpDefinition {
 enum AddScalar: OpDefinition {
     static let name = "AddBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad, nil) }
@@ -47,6 +49,7 @@ extension Tensor where Scalar: TensorScalar {
 enum Sub: OpDefinition {
     static let name = "SubBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -57,6 +60,7 @@ enum Sub: OpDefinition {
 enum SubScalar: OpDefinition {
     static let name = "SubBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad, nil) }
@@ -97,6 +101,7 @@ extension Tensor where Scalar: TensorScalar {
 enum Mul: OpDefinition {
     static let name = "MulBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -128,6 +133,7 @@ enum Mul: OpDefinition {
 enum MulScalar: OpDefinition {
     static let name = "MulBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.gradBinary(.mul, scalar: c.scalar), nil) }
@@ -162,6 +168,7 @@ extension Tensor where Scalar: TensorScalar {
 enum Div: OpDefinition {
     static let name = "DivBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -177,6 +184,7 @@ enum Div: OpDefinition {
 enum DivScalar: OpDefinition {
     static let name = "DivBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.gradBinary(.div, scalar: c.scalar), nil) }
@@ -186,6 +194,7 @@ enum DivScalar: OpDefinition {
 enum ScalarDiv: OpDefinition {
     static let name = "MulBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
     static let savesInputValues = false   // it saves the reciprocal
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)

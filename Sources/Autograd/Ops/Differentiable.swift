@@ -32,6 +32,9 @@ protocol OpDefinition: Sendable {
     /// Whether PyTorch returns a view here (the result aliases the input's storage there, even
     /// where ours is a copy, as for `t()`): a modified view is reported as `AsStridedBackward0`'s.
     static var isView: Bool { get }
+    /// How many operands PyTorch's node lists in `next_functions`: 2 for a binary op, also when
+    /// one operand is a number or needs no gradient (listed as `(nil, 0)`); 1 by default.
+    static var operandCount: Int { get }
     /// For an op that saves a value its forward computed (a reciprocal, log-probabilities, a
     /// difference) rather than an input's or its output: that value rebuilt, for the recorded
     /// interpretation, as the recorded op that makes it from the node's inputs (`c.input`), so
@@ -51,6 +54,7 @@ extension OpDefinition {
     static var savesOutput: Bool { false }
     static var savesInputValues: Bool { !savesOutput }
     static var isView: Bool { false }
+    static var operandCount: Int { 1 }
     static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>? {
         nil
     }

@@ -57,6 +57,7 @@ public func crossEntropy<Scalar: TensorScalar>(logits: Tensor<Scalar>, targets: 
 enum MseLoss: OpDefinition {
     static let name = "MseLossBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {

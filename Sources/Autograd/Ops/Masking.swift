@@ -51,6 +51,7 @@ extension Tensor where Scalar: TensorScalar {
 enum Where: OpDefinition {
     static let name = "WhereBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
     /// `a: where(condition, grad, 0)`, `b: where(condition, 0, grad)`, each summed to its shape.
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         (c.first { c.grad.kept(atFlatPositions: c.indices).sum(toShape: c.shape0) },

@@ -8,6 +8,7 @@ import Arena
 enum Mm: OpDefinition {
     static let name = "MmBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
@@ -38,6 +39,7 @@ enum Mm: OpDefinition {
 enum Mv: OpDefinition {
     static let name = "MvBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {

@@ -130,6 +130,10 @@ protocol BinaryPointwiseDefinition: OpDefinition {
 }
 
 extension BinaryPointwiseDefinition {
+    static var operandCount: Int { 2 }
+}
+
+extension BinaryPointwiseDefinition {
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         let a = c.saved0, b = c.saved1
         return (c.first { a.pointwiseBackward(function, input: 0, grad: c.grad, other: b).sum(toShape: a.shape) },
