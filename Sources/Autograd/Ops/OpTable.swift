@@ -37,6 +37,9 @@ enum OpTable {
         // Gathering.swift, Masking.swift, AdvancedIndexing.swift
         IndexSelect.self, Gather.self, ScatterAdd.self, MaskedFill.self, Where.self, IndexOp.self,
         IndexPut.self,
+        // Reductions+Statistics.swift
+        MinAll.self, MinDim.self, SumDims.self, MeanDims.self, Prod.self, Var.self, Std.self, VectorNorm.self,
+        LogSumExp.self, Cumsum.self,
     ])
 
     /// Writes each definition's `kind`, its position in `list`.
