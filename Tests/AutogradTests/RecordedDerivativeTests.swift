@@ -79,6 +79,20 @@ final class RecordedDerivativeTests: XCTestCase {
         Case(name: "logSumExp, cumsum", shapes: [[3, 4]]) { x in
             x[0].logSumExp(dim: 1).pow(2).sum() + x[0].cumsum(dim: 0).pow(3).sum() + x[0].logSumExp(dim: -2, keepDim: true).tanh().sum()
         },
+        // Losses.swift
+        Case(name: "nllLoss, crossEntropy with Tensor<Int> targets (one ignored)", shapes: [[3, 4]]) { x in
+            let t = try! Tensor<Int>([1, -100, 3], shape: [3])
+            return nllLoss(logProbabilities: x[0].logSoftmax(dim: 1), targets: t) * x[0].sum()
+                + crossEntropy(logits: x[0] * x[0], targets: try! Tensor<Int>([0, 2, 1], shape: [3]))
+                + crossEntropy(logits: x[0].tanh(), targets: t)
+        },
+        Case(name: "binaryCrossEntropy, binaryCrossEntropyWithLogits", shapes: [[2, 3], [2, 3]]) { x in
+            binaryCrossEntropy(x[0].sigmoid(), x[1].sigmoid()) + binaryCrossEntropyWithLogits(x[0] * x[1], x[1].sigmoid())
+        },
+        Case(name: "huberLoss, smoothL1Loss, l1Loss", shapes: [[2, 3], [3]], awayFromZero: true) { x in
+            huberLoss(x[0] * x[0], x[1], delta: 0.8) + smoothL1Loss(x[0].tanh(), x[1] * x[1], beta: 0.7) * x[1].sum()
+                + l1Loss(x[0] * 3, x[1])
+        },
         Case(name: "gather", shapes: [[2, 3]]) { x in x[0].gather(dim: 1, index: index([[2, 0, 2, 1], [1, 1, 0, 2]])).pow(3).sum() },
         Case(name: "scatterAdd", shapes: [[3, 2], [2, 2]]) { x in
             x[0].scatterAdd(dim: 0, index: index([[2, 0], [2, 1]]), source: x[1]).pow(3).sum()

@@ -11,32 +11,15 @@ import _TestSupport
 /// and the edge values (ties, NaN, zeros of a product, corrections at or past N, the zero
 /// vector's norm, ±inf rows of logsumexp): values, `grad_fn` names and gradients; the cases
 /// where PyTorch raises trap here with its message.
-final class ReductionsGoldenTests: XCTestCase {
+final class ReductionsGoldenTests: XCTestCase, GoldenFixtureOps {
     static let expectedCounts = (replayed: 892, failing: 18)
 
     func testCases() throws {
-        var replayed = 0
-        for c in try GoldenFixture.cases("reductions") where c["error"] == nil {
-            if c["dtype"] as! String == "float32" {
-                try GoldenFixture.replay(c, Float.self, apply: Self.apply)
-            } else {
-                try GoldenFixture.replay(c, Double.self, apply: Self.apply)
-            }
-            replayed += 1
-        }
-        XCTAssertEqual(replayed, Self.expectedCounts.replayed)
+        XCTAssertEqual(try GoldenFixture.replayAll("reductions", Self.self), Self.expectedCounts.replayed)
     }
 
     func testErrorsTrap() throws {
-        var checked = 0
-        for c in try GoldenFixture.cases("reductions") {
-            guard let message = c["error"] as? String else { continue }
-            expectTrap(c["id"] as! String, message: message) {
-                _ = GoldenFixture.output(c, Double.self, apply: Self.apply)
-            }
-            checked += 1
-        }
-        XCTAssertEqual(checked, Self.expectedCounts.failing)
+        XCTAssertEqual(try GoldenFixture.expectTraps("reductions", Self.self, in: self), Self.expectedCounts.failing)
     }
 
     /// The op of a case on its inputs.
@@ -66,6 +49,11 @@ final class ReductionsGoldenTests: XCTestCase {
     }
 }
 
+/// The ops of a section of reductions.json, by the name the fixture gives them.
+protocol GoldenFixtureOps {
+    static func apply<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ ints: [Tensor<Int>?], _ p: [String: Any]) -> GoldenFixture.Output<S>
+}
+
 /// Reading and replaying `Tests/Fixtures/reductions.json` (its schema: the script's docstring
 /// and Tests/Fixtures/README.md).
 enum GoldenFixture {
@@ -83,6 +71,35 @@ enum GoldenFixture {
             loaded = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         }
         return try XCTUnwrap(loaded?[section] as? [[String: Any]])
+    }
+
+    /// Replays every case of `section` that PyTorch ran (`replay`), in its dtype; returns how many.
+    static func replayAll<Ops: GoldenFixtureOps>(_ section: String, _: Ops.Type) throws -> Int {
+        var replayed = 0
+        for c in try cases(section) where c["error"] == nil {
+            if c["dtype"] as! String == "float32" {
+                try replay(c, Float.self, apply: Ops.apply)
+            } else {
+                try replay(c, Double.self, apply: Ops.apply)
+            }
+            replayed += 1
+        }
+        return replayed
+    }
+
+    /// Expects each case of `section` where PyTorch raised to trap with its message (in a child
+    /// process, `expectTrap`, which re-runs the test `function`); returns how many.
+    static func expectTraps<Ops: GoldenFixtureOps>(_ section: String, _: Ops.Type, in test: XCTestCase,
+                                                   function: String = #function) throws -> Int {
+        var checked = 0
+        for c in try cases(section) {
+            guard let message = c["error"] as? String else { continue }
+            test.expectTrap(c["id"] as! String, message: message, function: function) {
+                _ = output(c, Double.self, apply: Ops.apply)
+            }
+            checked += 1
+        }
+        return checked
     }
 
     /// A value as the fixture writes it: a number, or "nan" / "inf" / "-inf".

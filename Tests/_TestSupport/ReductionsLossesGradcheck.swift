@@ -4,11 +4,17 @@ import Autograd
 /// (Reductions+Statistics.swift, Losses.swift): hooked into ``gradcheckOp(_:_:_:)`` and
 /// ``RandomGradcheckCases`` by one line each, so that this list grows apart from theirs.
 ///
-/// Params: `dim`, `dims`, `keepDim`, `correction`, `p` as the ops take them; `permutedFirst`
-/// reads the input through `permuted(_:)` (a strided view).
+/// Params: `dim`, `dims`, `keepDim`, `correction`, `p`, `delta`, `beta` as the ops take them;
+/// `permutedFirst` reads the input through `permuted(_:)` (a strided view); `targets` (with
+/// `targetsShape`, else 1-d) the class indices of `nllLoss` (of `logSoftmax(dim: -1)` of the
+/// input) and `crossEntropyTensor` (`crossEntropy` with `Tensor<Int>` targets). The binary
+/// cross-entropy reads `sigmoid` of both inputs (probabilities); `l1Loss` reads `-xs[1]` of a
+/// positive `xs[1]`, away from its kink.
 public enum ReductionsLossesGradcheck {
     public static let ops = [
         "min", "minDim", "sumDims", "meanDims", "prod", "variance", "std", "norm", "logSumExp", "cumsum",
+        "nllLoss", "crossEntropyTensor", "binaryCrossEntropy", "binaryCrossEntropyWithLogits", "l1Loss", "huberLoss",
+        "smoothL1Loss",
     ]
 
     /// The op applied to `xs`, `nil` for an op not listed here.
@@ -28,6 +34,16 @@ public enum ReductionsLossesGradcheck {
         case "norm": return x.norm(p: S(p["p"] as! Double))
         case "logSumExp": return x.logSumExp(dim: dim, keepDim: keepDim)
         case "cumsum": return x.cumsum(dim: dim)
+        case "nllLoss", "crossEntropyTensor":
+            let values = p["targets"] as! [Int]
+            let targets = try! Tensor<Int>(values, shape: p["targetsShape"] as? [Int] ?? [values.count])
+            return op == "nllLoss" ? nllLoss(logProbabilities: x.logSoftmax(dim: -1), targets: targets)
+                                   : crossEntropy(logits: x, targets: targets)
+        case "binaryCrossEntropy": return binaryCrossEntropy(x.sigmoid(), xs[1].sigmoid())
+        case "binaryCrossEntropyWithLogits": return binaryCrossEntropyWithLogits(x, xs[1])
+        case "l1Loss": return l1Loss(x, -xs[1])
+        case "huberLoss": return huberLoss(x, xs[1], delta: S(p["delta"] as? Double ?? 1))
+        case "smoothL1Loss": return smoothL1Loss(x, xs[1], beta: S(p["beta"] as? Double ?? 1))
         default: return nil
         }
     }
@@ -72,6 +88,24 @@ public enum ReductionsLossesGradcheck {
                                           (.infinity, "nonzero"), (-.infinity, "nonzero")]
             out = ps.map { GradcheckCase(op, [shape().isEmpty ? [3] : [2, 3]], params: ["p": $0.0], domains: [$0.1]) }
             out.append(GradcheckCase(op, [[3, 2]], params: ["p": 2.0, "permutedFirst": [1, 0]]))
+        case "nllLoss", "crossEntropyTensor":
+            out = [
+                GradcheckCase(op, [[3, 4]], params: ["targets": [1, 3, 0]]),
+                GradcheckCase(op, [[3, 4]], params: ["targets": [2, -100, 2]]),
+                GradcheckCase(op, [[5]], params: ["targets": [4], "targetsShape": [Int]()]),
+                GradcheckCase(op, [[4, 2]], params: ["targets": [1, 3], "permutedFirst": [1, 0]]),
+            ]
+        case "binaryCrossEntropy", "binaryCrossEntropyWithLogits":
+            out = [[4], [2, 3], []].map { GradcheckCase(op, [$0, $0]) }
+            out.append(GradcheckCase(op, [[2, 3], [2, 3]], requiresGrad: [true, false]))
+        case "l1Loss":
+            out = [([4], [4]), ([2, 3], [3]), ([], [2])].map { GradcheckCase(op, [$0.0, $0.1], domains: ["positive", "positive"]) }
+        case "huberLoss", "smoothL1Loss":
+            let key = op == "huberLoss" ? "delta" : "beta"
+            out = [([4], [4], 1.0), ([2, 3], [3], 0.5), ([3], [2, 3], 2.0), ([2, 2], [2, 2], 0.3)].map {
+                GradcheckCase(op, [$0.0, $0.1], params: [key: $0.2])
+            }
+            out.append(GradcheckCase(op, [[3], [3]], params: [key: 0.7], requiresGrad: [false, true]))
         default: break
         }
         return out

@@ -74,6 +74,9 @@ protocol GradientValue {
     func logSumExp(dim: Int, keepDim: Bool) -> Self
     func reverseCumsum(dim: Int) -> Self
     func prodBackward(grad: Self) -> Self
+    // Losses.swift: each element clamped to `[min, max]` (Huber's, smooth L1's and binary
+    // cross-entropy's derivatives).
+    func lossClamped(min: Scalar, max: Scalar) -> Self
 
     // Views, and the derivatives of views: the gradient placed into zeros of the input's shape.
     func reshaped(_ shape: [Int]) -> Self

@@ -40,6 +40,8 @@ enum OpTable {
         // Reductions+Statistics.swift
         MinAll.self, MinDim.self, SumDims.self, MeanDims.self, Prod.self, Var.self, Std.self, VectorNorm.self,
         LogSumExp.self, Cumsum.self,
+        // Losses.swift
+        NllLoss.self, BinaryCrossEntropy.self, BinaryCrossEntropyWithLogits.self, HuberLoss.self, SmoothL1Loss.self,
     ])
 
     /// Writes each definition's `kind`, its position in `list`.
