@@ -62,20 +62,31 @@ extension DenseTensor where Scalar: TensorScalar {
         guard values.count > 0 else { return (values, []) }
         let (outer, size, inner) = split(axis)
         var indices = [Int](repeating: 0, count: outer * inner)
-        withElements { src in values.withMutableElements { dst in
+        withElements { src in values.withMutableElements { dst in indices.withUnsafeMutableBufferPointer { at in
             for o in 0..<outer {
-                for i in 0..<inner {
-                    let base = o * size * inner + i
-                    var best = src[base], at = 0
-                    for k in 1..<Swift.max(size, 1) where Self.beats(src[base + k * inner], best, largest: largest) {
-                        best = src[base + k * inner]
-                        at = k
+                let base = o &* size &* inner, out = o &* inner
+                if inner == 1 {
+                    // Along the last dimension: one contiguous run per result.
+                    var best = src[base], position = 0
+                    for k in 1..<size where Self.beats(src[base &+ k], best, largest: largest) {
+                        best = src[base &+ k]
+                        position = k
                     }
-                    dst[o * inner + i] = best
-                    indices[o * inner + i] = at
+                    dst[out] = best
+                    at[out] = position
+                } else {
+                    // Along another dimension: by rows, each compared with the running row.
+                    for i in 0..<inner { dst[out &+ i] = src[base &+ i] }
+                    for k in 1..<size {
+                        let row = base &+ k &* inner
+                        for i in 0..<inner where Self.beats(src[row &+ i], dst[out &+ i], largest: largest) {
+                            dst[out &+ i] = src[row &+ i]
+                            at[out &+ i] = k
+                        }
+                    }
                 }
             }
-        } }
+        } } }
         return (values, indices)
     }
 

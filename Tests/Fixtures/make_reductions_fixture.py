@@ -283,6 +283,12 @@ def loss_cases():
         add("deltaZero", "huberLoss", [inp(randn([2], D)), inp(randn([2], D))], {"delta": 0.0})
         add("deltaNegative", "huberLoss", [inp(randn([2], D)), inp(randn([2], D))], {"delta": -1.0})
         add("betaNegative", "smoothL1Loss", [inp(randn([2], D)), inp(randn([2], D))], {"beta": -0.5})
+        # target shapes: an empty batch, and the errors
+        add("emptyBatch", "nllLoss", [inp(randn([0, 4], D)), targets([], [0])])
+        add("emptyBatch", "crossEntropy", [inp(randn([0, 4], D)), targets([], [0])])
+        add("targets2d", "nllLoss", [inp(randn([3, 4], D)), targets([[1, 2, 3]])])
+        add("targets2dSameBatch", "nllLoss", [inp(randn([1, 4], D)), targets([[1, 2, 3]])])
+        add("zeroDimTargetOfBatch", "crossEntropy", [inp(randn([3, 4], D)), targets(1, [])])
     return cases
 
 

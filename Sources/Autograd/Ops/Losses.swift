@@ -27,10 +27,12 @@ enum NllLoss: OpDefinition {
 /// PyTorch's messages, and returns the targets as an array (`ignoreIndex` passes).
 private func checkedTargets<S: TensorScalar>(_ input: Tensor<S>, _ targets: Tensor<Int>, ignoreIndex: Int?) -> [Int] {
     trapUnless(input.rank == 1 || input.rank == 2, "nll_loss: expected input of shape [N, C] or [C], got \(input.shape) (more dimensions are not supported yet)")
-    trapUnless(targets.rank <= 1, "0D or 1D target tensor expected, multi-target not supported")
+    // PyTorch compares the batch sizes first (a 0-d target's counts as 0), then the target's rank.
     let batch = input.rank == 2 ? input.shape[0] : 1
+    let targetBatch = input.rank == 2 ? (targets.rank == 0 ? 0 : targets.shape[0]) : targets.count
+    trapUnless(batch == targetBatch, "Expected input batch_size (\(batch)) to match target batch_size (\(targetBatch)).")
+    trapUnless(targets.rank <= 1, "0D or 1D target tensor expected, multi-target not supported")
     let values = targets.scalars
-    trapUnless(batch == values.count, "Expected input batch_size (\(batch)) to match target batch_size (\(values.count)).")
     let classes = input.shape.last!
     for t in values where (t < 0 || t >= classes) && t != ignoreIndex { trap("Target \(t) is out of bounds.") }
     return values
