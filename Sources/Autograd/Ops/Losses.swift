@@ -5,8 +5,14 @@ import Arena
 // crossEntropy and mseLoss. Their derivatives are PyTorch's (derivatives.yaml,
 // FunctionsManual.cpp), written once over GradientValue.
 
-/// The values of a contiguous copy of `x` (for the forwards' loops).
-private func elements<S: TensorScalar>(_ x: DenseTensor<S>) -> [S] { x.contiguous().withElements { Array($0) } }
+/// The sum of `term(x[i], y[i])` over two tensors of one shape, read in row-major order.
+private func sum<S: TensorScalar>(_ x: DenseTensor<S>, _ y: DenseTensor<S>, _ term: (S, S) -> S) -> S {
+    x.contiguous().withElements { x in y.contiguous().withElements { y in
+        var total: S = 0
+        for i in 0..<x.count { total += term(x[i], y[i]) }
+        return total
+    } }
+}
 
 // MARK: - nll_loss
 
@@ -52,9 +58,7 @@ public func nllLoss<Scalar: TensorScalar>(logProbabilities: Tensor<Scalar>, targ
     let classes = logProbabilities.shape.last!
     var positions: [Int] = []
     for (row, t) in values.enumerated() where t != -100 { positions.append(row * classes + t) }
-    let lp = elements(logProbabilities.data)
-    var total: Scalar = 0
-    for p in positions { total -= lp[p] }
+    let total = logProbabilities.data.contiguous().withElements { lp in positions.reduce(Scalar(0)) { $0 - lp[$1] } }
     let weight = Scalar(positions.count)
     return Tensor.record(DenseTensor(total / weight), NllLoss.self, logProbabilities, nil,
                          Saved(shapes: (logProbabilities.shape, nil), indices: positions, scalar: Double(-1 / weight)))
@@ -109,13 +113,11 @@ enum BinaryCrossEntropy: OpDefinition {
 public func binaryCrossEntropy<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Tensor<Scalar> {
     trapUnless(input.shape == target.shape,
                "Using a target size (\(torchSize(target.shape))) that is different to the input size (\(torchSize(input.shape))) is deprecated. Please ensure they have the same size.")
-    let (x, t) = (elements(input.data), elements(target.data))
-    var total: Scalar = 0
-    for i in x.indices {
-        trapUnless(x[i] >= 0 && x[i] <= 1, "all elements of input should be between 0 and 1")
-        total += (t[i] - 1) * Swift.max(Scalar.log(onePlus: -x[i]), -100) - t[i] * Swift.max(Scalar.log(x[i]), -100)
+    let total = sum(input.data, target.data) { x, t in
+        trapUnless(x >= 0 && x <= 1, "all elements of input should be between 0 and 1")
+        return (t - 1) * Swift.max(Scalar.log(onePlus: -x), -100) - t * Swift.max(Scalar.log(x), -100)
     }
-    return Tensor.record(DenseTensor(total / Scalar(x.count)), BinaryCrossEntropy.self, input, target,
+    return Tensor.record(DenseTensor(total / Scalar(input.count)), BinaryCrossEntropy.self, input, target,
                          Saved(tensors: (input.data, target.data)))
 }
 
@@ -145,13 +147,10 @@ enum BinaryCrossEntropyWithLogits: OpDefinition {
 public func binaryCrossEntropyWithLogits<Scalar: TensorScalar>(_ input: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Tensor<Scalar> {
     trapUnless(input.shape == target.shape,
                "Target size (\(torchSize(target.shape))) must be the same as input size (\(torchSize(input.shape)))")
-    let (x, t) = (elements(input.data), elements(target.data))
-    var total: Scalar = 0
-    for i in x.indices {
-        let logSigmoid = Swift.min(x[i], 0) - Scalar.log(onePlus: Scalar.exp(-Swift.abs(x[i])))
-        total += (1 - t[i]) * x[i] - logSigmoid
+    let total = sum(input.data, target.data) { x, t in
+        (1 - t) * x - (Swift.min(x, 0) - Scalar.log(onePlus: Scalar.exp(-Swift.abs(x))))   // (1 − t) · x − logσ(x)
     }
-    return Tensor.record(DenseTensor(total / Scalar(x.count)), BinaryCrossEntropyWithLogits.self, input, target,
+    return Tensor.record(DenseTensor(total / Scalar(input.count)), BinaryCrossEntropyWithLogits.self, input, target,
                          Saved(tensors: (input.data, target.data)))
 }
 
@@ -211,8 +210,7 @@ private func differenceLoss<Scalar: TensorScalar, Op: OpDefinition>(
     _ input: Tensor<Scalar>, _ target: Tensor<Scalar>, _ op: Op.Type, parameter: Scalar, piece: (Scalar) -> Scalar
 ) -> Tensor<Scalar> {
     let diff = Tensor.withData(input, target) { $0.binary(.sub, $1) }
-    var total: Scalar = 0
-    for d in elements(diff) { total += piece(Swift.abs(d)) }
+    let total = sum(diff, diff) { d, _ in piece(Swift.abs(d)) }
     return Tensor.record(DenseTensor(total / Scalar(diff.count)), op, input, target,
                          Saved(tensors: (diff, nil), shapes: (input.shape, target.shape), scalar: Double(parameter)))
 }
