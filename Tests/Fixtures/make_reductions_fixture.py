@@ -286,6 +286,7 @@ def loss_cases():
         # target shapes: an empty batch, and the errors
         add("emptyBatch", "nllLoss", [inp(randn([0, 4], D)), targets([], [0])])
         add("emptyBatch", "crossEntropy", [inp(randn([0, 4], D)), targets([], [0])])
+        add("ignoreIndex", "crossEntropy", [inp(randn([3, 4], D)), targets([-100, 2, 0])])
         add("targets2d", "nllLoss", [inp(randn([3, 4], D)), targets([[1, 2, 3]])])
         add("targets2dSameBatch", "nllLoss", [inp(randn([1, 4], D)), targets([[1, 2, 3]])])
         add("zeroDimTargetOfBatch", "crossEntropy", [inp(randn([3, 4], D)), targets(1, [])])
