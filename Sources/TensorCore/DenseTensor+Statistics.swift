@@ -214,6 +214,16 @@ extension DenseTensor where Scalar: TensorScalar {
             guard let s = src.baseAddress, let d = dst.baseAddress else { return }
             for o in 0..<outer {
                 let base = o &* size &* inner
+                if inner == 1 {
+                    // Along the last dimension: one running sum over a contiguous run.
+                    var total: Scalar = 0
+                    for step in 0..<size {
+                        let k = base &+ (reversed ? size &- 1 &- step : step)
+                        total += s[k]
+                        d[k] = total
+                    }
+                    continue
+                }
                 for step in 0..<size {
                     let k = reversed ? size - 1 - step : step
                     let row = base &+ k &* inner
