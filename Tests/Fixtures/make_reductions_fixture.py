@@ -156,7 +156,7 @@ def reduction_cases():
             for op in ["variance", "std"]:
                 add(f"r{rank}all", op, [inp(randn(shape, D))], {"correction": 1, "keepDim": False})
                 add(f"r{rank}allKeep", op, [inp(randn(shape, D))], {"correction": 0, "keepDim": True})
-            for p in [2.0, 1.0, 3.0, 1.5, 0.5, 0.0, math.inf, -math.inf]:
+            for p in [2.0, 1.0, 3.0, 1.5, 0.5, -1.0, 0.0, math.inf, -math.inf]:
                 add(f"r{rank}p{p}", "norm", [inp(randn(shape, D))], {"p": p})
         # strided inputs (a transposed view)
         add("strided", "min", [inp(randn([3, 4], D), permute=[1, 0])])
