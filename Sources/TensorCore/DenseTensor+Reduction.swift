@@ -149,53 +149,13 @@ extension DenseTensor where Scalar: TensorScalar {
     }
 
     /// The largest element (NaN if any element is NaN, as PyTorch). Traps on an empty tensor.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    public func max() -> DenseTensor {
-        trapUnless(count > 0,
-            "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
-        guard isContiguous else { return contiguous().max() }
-        return DenseTensor(withElements { p in
-            var best = p[0]
-            for x in p where x > best || x.isNaN {
-                best = x
-                if x.isNaN { break }
-            }
-            return best
-        })
-    }
+    public func max() -> DenseTensor { extremum(largest: true, name: "max") }
 
     /// The largest elements along `dim` and the index of each (the first, on ties).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func max(dim: Int, keepDim: Bool) -> (values: DenseTensor, indices: [Int]) {
-        guard isContiguous else { return contiguous().max(dim: dim, keepDim: keepDim) }
-        let axis = Shape.normalize(dim: dim, rank: rank)
-        let resultShape = reducedShape(axis, keepDim: keepDim)
-        trapUnless(rank == 0 || shape[axis] > 0 || resultShape.contains(0),
-            "max(): Expected reduction dim \(axis) to have non-zero size.")
-        let values = DenseTensor(uninitializedShape: resultShape)
-        // An empty result: return before `split`, whose products may overflow for an empty
-        // shape ([0, 2^62, 38] along dim 1), and before looping over `outer` (2^40 times for
-        // [2^40, 2, 0] along dim 1).
-        guard values.count > 0 else { return (values, []) }
-        let (outer, size, inner) = split(axis)
-        var indices = [Int](repeating: 0, count: outer * inner)
-        withElements { src in values.withMutableElements { dst in
-            for o in 0..<outer {
-                for i in 0..<inner {
-                    let base = o * size * inner + i
-                    var best = src[base], at = 0
-                    for k in 1..<Swift.max(size, 1) {
-                        let x = src[base + k * inner]
-                        if (x > best || x.isNaN) && !best.isNaN { best = x; at = k }
-                    }
-                    dst[o * inner + i] = best
-                    indices[o * inner + i] = at
-                }
-            }
-        } }
-        return (values, indices)
+        extremum(dim: dim, keepDim: keepDim, largest: true, name: "max")
     }
 
     /// PyTorch's `max()` derivative: the gradient split evenly among the elements equal to `maximum`.

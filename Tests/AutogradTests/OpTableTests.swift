@@ -59,7 +59,8 @@ final class OpTableTests: XCTestCase {
         // A custom function's node shows the function's name instead (CustomFunctionTests).
         for kind in OpKind.allCases where kind != OpKind(CustomFunctionOp.self) {
             let name = kind.name
-            // CopyBackwards and CopySlices are PyTorch's node names without a number; a name may hold digits (Log1PBackward0).
+            // CopyBackwards and CopySlices are PyTorch's node names without a number; a name may
+            // hold digits before "Backward" (SmoothL1LossBackward0).
             XCTAssertNotNil(name.range(of: #"^([A-Z][A-Za-z0-9]*Backward[0-9]|CopyBackwards|CopySlices)$"#, options: .regularExpression),
                             "\(kind): \(name) is not spelled like a PyTorch backward node")
             XCTAssertEqual(GradFn(op: kind).name, name)

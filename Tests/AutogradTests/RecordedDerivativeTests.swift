@@ -57,6 +57,42 @@ final class RecordedDerivativeTests: XCTestCase {
         Case(name: "logSoftmax", shapes: [[3, 4]]) { x in x[0].logSoftmax(dim: 1).pow(2).mean() },
         Case(name: "max", shapes: [[2, 3]]) { x in (x[0].max() * x[0]).sum() },
         Case(name: "max(dim:)", shapes: [[3, 4]]) { x in x[0].max(dim: 1).pow(3).sum() + x[0].max(dim: 0, keepDim: true).sum() },
+        // Reductions+Statistics.swift
+        Case(name: "min, min(dim:)", shapes: [[3, 4]]) { x in (x[0].min() * x[0]).sum() + x[0].min(dim: 1).pow(3).sum() },
+        Case(name: "sum(dims:), mean(dims:)", shapes: [[2, 3, 4]]) { x in
+            x[0].sum(dims: [0, 2]).pow(2).sum() + (x[0].mean(dims: [-1, 1], keepDim: true) * x[0]).pow(2).sum()
+        },
+        Case(name: "prod", shapes: [[2, 3]], awayFromZero: true) { x in x[0].prod().pow(2) + (x[0].prod() * x[0]).sum() },
+        Case(name: "prod with one zero, two zeros", shapes: [[2, 3]]) { x in
+            let one = x[0].maskedFill(try! Tensor<Bool>([false, false, true, false, false, false], shape: [2, 3]), with: 0)
+            let two = x[0].maskedFill(try! Tensor<Bool>([true, false, false, false, true, false], shape: [2, 3]), with: 0)
+            return (one.prod() * x[0]).sum() + (two.prod() * x[0]).sum() + (x[0] * 1).prod()
+        },
+        Case(name: "variance, std", shapes: [[3, 4]]) { x in
+            x[0].variance(dims: [1]).pow(2).sum() + x[0].std() * x[0].std(dims: [0], correction: 0, keepDim: true).sum()
+                + x[0].variance(correction: 0) * x[0].variance(dims: [], keepDim: true).sum()
+        },
+        Case(name: "norm", shapes: [[2, 3]], awayFromZero: true) { x in
+            x[0].norm() * x[0].norm(p: 3) + x[0].norm(p: 1).pow(2) + x[0].norm(p: .infinity) * x[0].norm(p: 0.5)
+                + x[0].norm(p: -.infinity).pow(2) + x[0].norm(p: 1.5).pow(3)
+        },
+        Case(name: "logSumExp, cumsum", shapes: [[3, 4]]) { x in
+            x[0].logSumExp(dim: 1).pow(2).sum() + x[0].cumsum(dim: 0).pow(3).sum() + x[0].logSumExp(dim: -2, keepDim: true).tanh().sum()
+        },
+        // Losses.swift
+        Case(name: "nllLoss, crossEntropy with Tensor<Int> targets (one ignored)", shapes: [[3, 4]]) { x in
+            let t = try! Tensor<Int>([1, -100, 3], shape: [3])
+            return nllLoss(logProbabilities: x[0].logSoftmax(dim: 1), targets: t) * x[0].sum()
+                + crossEntropy(logits: x[0] * x[0], targets: try! Tensor<Int>([0, 2, 1], shape: [3]))
+                + crossEntropy(logits: x[0].tanh(), targets: t)
+        },
+        Case(name: "binaryCrossEntropy, binaryCrossEntropyWithLogits", shapes: [[2, 3], [2, 3]]) { x in
+            binaryCrossEntropy(x[0].sigmoid(), x[1].sigmoid()) + binaryCrossEntropyWithLogits(x[0] * x[1], x[1].sigmoid())
+        },
+        Case(name: "huberLoss, smoothL1Loss, l1Loss", shapes: [[2, 3], [3]], awayFromZero: true) { x in
+            huberLoss(x[0] * x[0], x[1], delta: 0.8) + smoothL1Loss(x[0].tanh(), x[1] * x[1], beta: 0.7) * x[1].sum()
+                + l1Loss(x[0] * 3, x[1])
+        },
         Case(name: "gather", shapes: [[2, 3]]) { x in x[0].gather(dim: 1, index: index([[2, 0, 2, 1], [1, 1, 0, 2]])).pow(3).sum() },
         Case(name: "scatterAdd", shapes: [[3, 2], [2, 2]]) { x in
             x[0].scatterAdd(dim: 0, index: index([[2, 0], [2, 1]]), source: x[1]).pow(3).sum()

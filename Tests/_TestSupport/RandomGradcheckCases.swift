@@ -18,10 +18,11 @@ public enum RandomGradcheckCases {
         "permuted", "squeezed", "flattened", "select", "narrow", "contiguous", "cloned", "reshapedStrided",
         "subscript", "subscriptSet",
         "indexSelect", "gather", "scatterAdd", "maskedFill", "where", "subscriptTensor", "subscriptSetTensor",
-    ] + elementwiseOps
+    ] + elementwiseOps + ReductionsLossesGradcheck.ops
 
     /// The cases for `op`, drawn from `generator`.
     public static func cases(for op: String, using g: inout RandomGenerator) -> [GradcheckCase] {
+        if let cases = ReductionsLossesGradcheck.cases(for: op, using: &g) { return cases }
         switch op {
         case "add", "sub", "mul", "div":
             let second = op == "div" ? "nonzero" : "any"

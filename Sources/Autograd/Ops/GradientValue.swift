@@ -73,6 +73,16 @@ protocol GradientValue {
     /// Zeros of `inputShape` with this value's elements at `indices` along `dim` (`max(dim:)`'s
     /// derivative; this value has the output's shape with the reduced dimension kept).
     func scatter(indices: [Int], dim: Int, into inputShape: [Int]) -> Self
+    // Reductions+Statistics.swift: `pow`, `logSumExp` are the public ops (and kernels) of
+    // those names; `reverseCumsum` is `cumsum`'s derivative (sums from the end backwards);
+    // `prodBackward` is `prod()`'s derivative from the input `self`.
+    func pow(_ exponent: Scalar) -> Self
+    func logSumExp(dim: Int, keepDim: Bool) -> Self
+    func reverseCumsum(dim: Int) -> Self
+    func prodBackward(grad: Self) -> Self
+    // Losses.swift: each element clamped to `[min, max]` (Huber's, smooth L1's and binary
+    // cross-entropy's derivatives).
+    func lossClamped(min: Scalar, max: Scalar) -> Self
 
     // Views, and the derivatives of views: the gradient placed into zeros of the input's shape.
     func reshaped(_ shape: [Int]) -> Self

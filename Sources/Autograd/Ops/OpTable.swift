@@ -40,6 +40,11 @@ enum OpTable {
         // Pointwise.swift
         Log1P.self, Expm1.self, Sin.self, Cos.self, Sign.self, Rsqrt.self, Reciprocal.self, Erf.self, Clamp.self,
         LeakyRelu.self, Gelu.self, Silu.self, Softplus.self, Elu.self, PowTensor.self, Maximum.self, Minimum.self,
+        // Reductions+Statistics.swift
+        MinAll.self, MinDim.self, SumDims.self, MeanDims.self, Prod.self, Var.self, Std.self, VectorNorm.self,
+        LogSumExp.self, Cumsum.self,
+        // Losses.swift
+        NllLoss.self, BinaryCrossEntropy.self, BinaryCrossEntropyWithLogits.self, HuberLoss.self, SmoothL1Loss.self,
         // CustomFunction.swift
         CustomFunctionOp.self,
     ])
