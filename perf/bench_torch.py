@@ -337,12 +337,64 @@ def view_chains(threads):
     return cases
 
 
+def higher_order(threads):
+    """Sources/tensorbench/Workloads/HigherOrder.swift's twin: mlp-small's Hessian-vector
+    product by double backward (torch.autograd.grad with create_graph=True, then grad of the
+    gradient along v, the equivalent of torch.autograd.functional.hvp without its extra
+    backward), and a WGAN-GP gradient-penalty critic step with an SGD update."""
+    widths, batch = [64, 128, 10], 64
+
+    def parameters():
+        torch.manual_seed(0)
+        return [(l.weight.detach().clone().requires_grad_(), l.bias.detach().clone().requires_grad_())
+                for l in [nn.Linear(a, b) for a, b in zip(widths, widths[1:])]]
+
+    def forward(x, pairs):
+        h = x
+        for i, (w, b) in enumerate(pairs):
+            if i:
+                h = h.relu()
+            h = h @ w.t() + b
+        return h
+
+    def hvp():
+        x = t(bc.pattern(batch * widths[0], 17, -0.5)).reshape(batch, widths[0])
+        labels = torch.arange(batch) % 10
+        pairs = parameters()
+        params = [p for pair in pairs for p in pair]
+        v = [t(bc.pattern(p.numel(), 13, -0.5)).reshape(p.shape) for p in params]
+
+        def step():
+            loss = F.cross_entropy(forward(x, pairs), labels)
+            g = torch.autograd.grad(loss, params, create_graph=True)
+            torch.autograd.grad(g, params, grad_outputs=v)
+        return step
+
+    def gradient_penalty():
+        x = t(bc.pattern(batch * widths[0], 17, -0.5)).reshape(batch, widths[0]).requires_grad_()
+        pairs = parameters()
+        params = [p for pair in pairs for p in pair]
+
+        def step():
+            out = forward(x, pairs)
+            (gx,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+            penalty = ((gx * gx).sum(dim=1).sqrt() - 1).pow(2).mean() * 10
+            (out.mean() + penalty).backward()
+            with torch.no_grad():
+                for p in params:
+                    p -= p.grad * bc.MLP_LR
+                    p.grad = None
+            x.grad = None
+        return step
+    return [bc.Case("higher-order", "hvp", batch, hvp), bc.Case("higher-order", "gradient-penalty", batch, gradient_penalty)]
+
+
 WORKLOADS = {
     "seed": seed, "overhead": overhead, "elementwise": elementwise, "reduce": reduce, "matmul": matmul,
     "mlp-small": lambda threads: mlp_cases("mlp-small", [64, 128, 10], 64),
     "mlp-large": lambda threads: mlp_cases("mlp-large", [784, 512, 512, 10], 256),
     "bandwidth": bandwidth,
-    "strided": strided, "cat": cat, "view-chain": view_chains,
+    "strided": strided, "cat": cat, "view-chain": view_chains, "higher-order": higher_order,
 }
 
 

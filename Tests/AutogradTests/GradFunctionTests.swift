@@ -77,6 +77,21 @@ final class GradFunctionTests: XCTestCase {
         }
     }
 
+    /// A relu's gradient under createGraph is PyTorch's ThresholdBackwardBackward0 node (torch
+    /// 2.11: `grad(x.relu().sum(), x, create_graph=True)[0].grad_fn`), itself differentiable.
+    func testReluDerivativeRecordsThresholdBackward() throws {
+        let x = try Tensor<Double>([1, -2, 3, -0.5], shape: [4], requiresGrad: true)
+        let g = try grad(outputs: [x.relu().sum()], inputs: [x], createGraph: true)[0]!
+        XCTAssertEqual(g.gradFn?.name, "ThresholdBackwardBackward0")
+        XCTAssertEqual(g.scalars, [1, 0, 1, 0])
+        let gradient: ([Tensor<Double>]) -> Tensor<Double> = { xs in
+            try! grad(outputs: [(xs[0].relu() * xs[0] * xs[1]).sum()], inputs: [xs[0]], createGraph: true)[0]!
+        }
+        let w = try Tensor<Double>([0.5, 2, -1, 1.5], shape: [4], requiresGrad: true)
+        XCTAssertTrue(try gradcheck(gradient, inputs: [x, w]))
+        XCTAssertTrue(try gradgradcheck(gradient, inputs: [x, w]))
+    }
+
     func testHigherDerivativesOfACube() throws {
         let x = try Tensor<Double>([1, 2, -3], shape: [3], requiresGrad: true)
         let y = (x * x * x).sum()

@@ -40,6 +40,9 @@ extension Tensor where Scalar: Comparable {
     /// `a .>= s` elementwise.
     public static func .>= (a: Tensor, s: Scalar) -> Tensor<Bool> { a.compared(.greaterOrEqual, DenseTensor(s)) }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Int)
     private func compared(_ op: ComparisonOp, _ other: DenseTensor<Scalar>) -> Tensor<Bool> {
         Tensor<Bool>(data: data.compared(op, other))
     }

@@ -92,6 +92,31 @@ enum ReluOp: OpDefinition {
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> { (c.grad.binary(.reluBackward, c.saved0), nil) }  // y <= 0 ? 0 : g (g at NaN)
 }
 
+/// ReLU's derivative, recorded (the recorded interpretation's `reluBackward`): `g` where the
+/// relu's output `y` is above 0 (or NaN), else 0, as PyTorch's `threshold_backward`, whose node
+/// it is under `createGraph`. One fused kernel each way, where a comparison and a masked fill
+/// took five passes and an index list (a Hessian-vector product of mlp-small spent a third of
+/// its time there). Its own derivative is itself for `g`, and nothing for `y`, whose gradient
+/// PyTorch defines as zeros.
+enum ThresholdBackward: OpDefinition {
+    static let name = "ThresholdBackwardBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static let operandCount = 2
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
+        (c.first { c.grad.binary(.reluBackward, c.saved1) }, nil)
+    }
+}
+
+extension Tensor where Scalar: TensorScalar {
+    /// `g` where `y > 0` or NaN, else 0 (ThresholdBackwardBackward0), this tensor being `g`.
+    func thresholdBackward(_ y: Tensor) -> Tensor {
+        Tensor.record(withData { $0.binary(.reluBackward, y.data) }, ThresholdBackward.self, self, y,
+                      Saved(tensors: (nil, y.data)))
+    }
+}
+
 extension Tensor where Scalar: TensorScalar {
     /// `|x|`, elementwise (AbsBackward0). The derivative at 0 is 0, as in PyTorch.
     @_specialize(exported: true, where Scalar == Float)

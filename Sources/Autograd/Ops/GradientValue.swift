@@ -184,7 +184,7 @@ extension Tensor: GradientValue where Scalar: TensorScalar {
         case .mul: return self * other
         case .div: return self / other
         // PyTorch's threshold_backward: the gradient where the value is above 0 (or NaN).
-        case .reluBackward: return maskedFill(other .<= 0, with: 0)
+        case .reluBackward: return thresholdBackward(other)
         case .sigmoidBackward: return self * (other * (1 - other))
         case .tanhBackward: return self * (1 - other * other)
         case .absBackward: return self * (Tensor(other .> 0) - Tensor(other .< 0))   // g · sgn(x), sgn(0) = sgn(NaN) = 0

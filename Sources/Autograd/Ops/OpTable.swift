@@ -13,7 +13,7 @@ enum OpTable {
         Add.self, AddScalar.self, Sub.self, SubScalar.self, RsubScalar.self, Mul.self, MulScalar.self,
         Div.self, DivScalar.self, ScalarDiv.self, Neg.self,
         // Elementary.swift
-        Pow.self, Exp.self, Log.self, Sqrt.self, Abs.self, ReluOp.self, SigmoidOp.self, TanhOp.self,
+        Pow.self, Exp.self, Log.self, Sqrt.self, Abs.self, ReluOp.self, ThresholdBackward.self, SigmoidOp.self, TanhOp.self,
         // Reduction.swift
         Sum.self, SumDim.self, Mean.self, MeanDim.self, MaxAll.self, MaxDim.self,
         // ShapeOps.swift
