@@ -21,15 +21,7 @@ final class OptimizerTests: XCTestCase {
             let options: [String: Option]
             let after: [String: [[Float]]]
         }
-        enum Option: Decodable {
-            case number(Double), flag(Bool), pair([Double])
-            init(from decoder: Decoder) throws {
-                let c = try decoder.singleValueContainer()
-                if let b = try? c.decode(Bool.self) { self = .flag(b) }
-                else if let d = try? c.decode(Double.self) { self = .number(d) }
-                else { self = .pair(try c.decode([Double].self)) }
-            }
-        }
+        typealias Option = OptimizerOption
         let params: [String: Record]
         let grads: [String: Record]
         let cases: [Case]
