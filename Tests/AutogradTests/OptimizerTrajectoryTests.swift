@@ -262,23 +262,6 @@ final class OptimizerTrajectoryTests: XCTestCase {
         }
     }
 
-    /// RMSprop and AdamW skip parameters without a gradient, as torch.optim does, and make no
-    /// state for them.
-    func testParametersWithoutGradientAreSkipped() throws {
-        let makers: [([Tensor<Float>]) -> any Optimizer<Float>] = [
-            { RMSprop($0, momentum: 0.9, centered: true) }, { AdamW($0, amsgrad: true) },
-        ]
-        for make in makers {
-            let p = try Tensor<Float>([1, 2, 3], shape: [3], requiresGrad: true)
-            let q = try Tensor<Float>([4, 5], shape: [2], requiresGrad: true)
-            q.grad = Tensor<Float>([1, 1])
-            let optimizer = make([p, q])
-            optimizer.step()
-            XCTAssertEqual(p.scalars, [1, 2, 3])
-            XCTAssertNotEqual(q.scalars, [4, 5])
-        }
-    }
-
     private func same(_ a: Float, _ e: Float, tolerance: Float) -> Bool {
         if e.isNaN { return a.isNaN }
         if e.isInfinite { return a == e }
