@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Arena
 import Autograd
 import _TestSupport
 
@@ -259,6 +260,42 @@ final class OptimizerTrajectoryTests: XCTestCase {
         expectTrap("stepLR", message: "StepLR: step_size must be positive, got 0") { _ = StepLR(SGD([p], lr: 0.1), stepSize: 0) }
         expectTrap("cosine", message: "CosineAnnealingLR: T_max must be positive, got 0") {
             _ = CosineAnnealingLR(SGD([p], lr: 0.1), tMax: 0)
+        }
+    }
+
+    /// After the first step (which makes the state buffers), `step()` of every optimizer, and a
+    /// schedule's `step()`, make no allocation (jemalloc's count; skipped without it). In a debug
+    /// build, iterating an array of objects mallocs a coroutine frame per element (none under
+    /// `-O`), so a step may allocate as much as a bare loop over the parameters does, no more.
+    func testStepsAfterTheFirstDoNotAllocate() throws {
+        guard Allocator.hasStatistics else { throw XCTSkip("needs the Jemalloc trait") }
+        let makers: [(String, ([Tensor<Float>]) -> any Optimizer<Float>)] = [
+            ("SGD", { SGD($0, lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true) }),
+            ("Adam", { Adam($0, weightDecay: 0.1, amsgrad: true) }),
+            ("AdamW", { AdamW($0) }),
+            ("RMSprop", { RMSprop($0, weightDecay: 0.1, momentum: 0.9, centered: true) }),
+        ]
+        /// Allocations made by `body` run 10 times, less what reading the count costs.
+        func allocations(_ body: () -> Void) -> Int {
+            let idle = -Allocator.allocationCount + Allocator.allocationCount
+            let before = Allocator.allocationCount
+            for _ in 0..<10 { body() }
+            return Swift.max(Allocator.allocationCount - before - idle, 0)
+        }
+        for (name, make) in makers {
+            let w = try Tensor<Float>(Array(repeating: 1, count: 64), shape: [8, 8], requiresGrad: true)
+            let b = try Tensor<Float>(Array(repeating: 1, count: 8), shape: [8], requiresGrad: true)
+            w.grad = Tensor<Float>.zeros([8, 8]) + 0.5
+            b.grad = Tensor<Float>.zeros([8]) - 0.25
+            let optimizer = make([w, b])
+            let schedule = CosineAnnealingLR(optimizer, tMax: 5)
+            optimizer.step()
+            schedule.step()
+            let parameters = optimizer.parameters
+            let loop = allocations { for p in parameters { _ = p.grad } }
+            let steps = allocations { optimizer.step() }
+            XCTAssertLessThanOrEqual(steps, loop, "\(name): allocations in 10 steps (a bare loop over the parameters: \(loop))")
+            XCTAssertEqual(allocations { schedule.step() }, 0, "\(name): allocations in 10 schedule steps")
         }
     }
 
