@@ -40,6 +40,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     private var moments: [(m: DenseTensor<Scalar>, v: DenseTensor<Scalar>, maxV: DenseTensor<Scalar>?, steps: Int)?]
     /// β₁ and β₂ as the decimals the user wrote, in Double (Python floats in torch.optim).
     private let betasAsWritten: (Double, Double)
+    /// λ as written, in Double: AdamW's factor `1 − lr·λ` is a product of Python floats.
+    private let weightDecayAsWritten: Double
 
     /// An optimizer for `parameters`, with `torch.optim.Adam`'s defaults.
     ///
@@ -80,6 +82,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         self.decoupledWeightDecay = decoupledWeightDecay
         self.moments = Array(repeating: nil, count: parameters.count)
         self.betasAsWritten = (Double(asWritten: betas.0), Double(asWritten: betas.1))
+        self.weightDecayAsWritten = Double(asWritten: weightDecay)
     }
 
     /// Applies one Adam update, in place and without recording, to every parameter whose `grad` is
@@ -88,8 +91,9 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     /// The bias corrections `1 − βᵗ` are computed in `Double` from the betas as written (`0.9`, not
     /// `Float(0.9)` widened), as Python computes them, then rounded once to `Scalar`. `t` counts
     /// the updates of each parameter, as PyTorch's per-parameter `step`: a parameter that first
-    /// gets a gradient at the fifth call is corrected with `t = 1`. A NaN or infinite gradient is
-    /// not checked for and reaches the parameter.
+    /// gets a gradient at the fifth call is corrected with `t = 1`. With ``decoupledWeightDecay``,
+    /// the factor `1 − lr·λ` is computed in Double too, then rounded. A NaN or infinite gradient
+    /// is not checked for and reaches the parameter.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func step() {
@@ -110,7 +114,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
             p.data.adamUpdate(grad: grad.data, m: m, v: v, maxV: maxV, weight1: Scalar(1 - b1), beta2: beta2,
                               weight2: Scalar(1 - b2), eps: eps,
                               weightDecay: decoupledWeightDecay ? 0 : weightDecay,
-                              decay: decoupledWeightDecay ? Scalar(1 - lr * Double(weightDecay)) : 1,
+                              decay: decoupledWeightDecay ? Scalar(1 - lr * weightDecayAsWritten) : 1,
                               stepSize: Scalar(lr / correction1),
                               correction2Sqrt: Scalar(correction2.squareRoot()))
         }

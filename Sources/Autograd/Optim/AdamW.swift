@@ -55,5 +55,7 @@ public final class AdamW<Scalar: TensorScalar>: Optimizer {
 
     /// Applies one AdamW update, in place and without recording, to every parameter whose `grad`
     /// is not `nil` (PyTorch's `optimizer.step()`); see ``Adam/step()`` for the arithmetic.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func step() { adam.step() }
 }
