@@ -99,7 +99,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     public func step() {
         stepCount += 1
         let (b1, b2) = betasAsWritten
-        for (i, p) in parameters.enumerated() {
+        for i in 0..<parameters.count {   // Note [Index loops in step]
+            let p = parameters[i]
             guard let grad = p.grad else { continue }
             if moments[i] == nil {
                 moments[i] = (DenseTensor(shape: p.shape, repeating: 0), DenseTensor(shape: p.shape, repeating: 0),

@@ -37,3 +37,12 @@ extension Double {
         self = Double(String(describing: value)) ?? Double(value)
     }
 }
+
+// Note [Index loops in step]
+// A `step()` called through `any Optimizer<Float>` (as the training demo calls it) runs the
+// unspecialized generic body, not its `@_specialize`d copy. There `for (i, p) in
+// parameters.enumerated()` reads each element through Collection's `_read` coroutine, whose
+// frame jemalloc counted as one malloc per parameter per step, even under -O. Indexing the array
+// directly (`for i in 0..<parameters.count { let p = parameters[i] ... }`) uses Array's own
+// getter and allocates nothing (OptimizerTrajectoryTests.testStepsAfterTheFirstDoNotAllocate
+// checks both paths).

@@ -78,7 +78,8 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
     @_specialize(exported: true, where Scalar == Double)
     public func step() {
         stepCount += 1
-        for (i, p) in parameters.enumerated() {
+        for i in 0..<parameters.count {   // Note [Index loops in step]
+            let p = parameters[i]
             guard let grad = p.grad else { continue }
             if state[i] == nil {
                 state[i] = (DenseTensor(shape: p.shape, repeating: 0),
