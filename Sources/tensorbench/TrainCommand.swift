@@ -8,13 +8,13 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a 64-hidden-10 ReLU MLP on the digits data set (8x8 images, 10 classes).")
 
-    enum OptimizerKind: String, ExpressibleByArgument, CaseIterable { case sgd, adam }
+    enum OptimizerKind: String, ExpressibleByArgument, CaseIterable { case sgd, adam, adamw, rmsprop }
 
     @Option(help: "Passes over the training set.") var epochs = 20
     @Option(help: "Rows per mini-batch.") var batchSize = 64
-    @Option(help: "Learning rate (default: 0.1 for sgd, 0.001 for adam).") var lr: Float?
-    @Option(help: "sgd or adam.") var optimizer: OptimizerKind = .sgd
-    @Option(help: "SGD momentum.") var momentum: Float = 0
+    @Option(help: "Learning rate (default: 0.1 for sgd, 0.001 for adam and adamw, 0.01 for rmsprop).") var lr: Float?
+    @Option(help: "sgd, adam, adamw or rmsprop.") var optimizer: OptimizerKind = .sgd
+    @Option(help: "Momentum (sgd and rmsprop).") var momentum: Float = 0
     @Option(help: "Hidden layer width.") var hidden = 128
     @Option(help: "Seed for initialization and shuffling.") var seed: UInt64 = 0
     @Option(help: "Folder holding digits.csv and digits-split.txt.") var data: String?
@@ -34,10 +34,13 @@ struct TrainCommand: ParsableCommand {
             Linear(inFeatures: digits.train.featureCount, outFeatures: hidden, using: &rng),
             ReLU(),
             Linear(inFeatures: hidden, outFeatures: 10, using: &rng))
-        let learningRate = lr ?? (optimizer == .sgd ? 0.1 : 0.001)
-        let opt: any Optimizer<Float> = optimizer == .sgd
-            ? SGD(model.parameters, lr: learningRate, momentum: momentum)
-            : Adam(model.parameters, lr: learningRate)
+        let learningRate = lr ?? [.sgd: 0.1, .rmsprop: 0.01][optimizer, default: 0.001]
+        let opt: any Optimizer<Float> = switch optimizer {
+        case .sgd: SGD(model.parameters, lr: learningRate, momentum: momentum)
+        case .adam: Adam(model.parameters, lr: learningRate)
+        case .adamw: AdamW(model.parameters, lr: learningRate)
+        case .rmsprop: RMSprop(model.parameters, lr: learningRate, momentum: momentum)
+        }
         if !quiet {
             print("digits: \(digits.train.count) train / \(digits.test.count) test rows; MLP \(digits.train.featureCount)-\(hidden)-10, \(counted(model.parameterCount, "parameter"))")
             print("BLAS: OpenBLAS \(BLASLibrary.coreName) kernels\(BLASLibrary.chosenCoreType != nil ? " (chosen for this CPU)" : ""), up to \(counted(BLASLibrary.maxThreads, "thread"))"

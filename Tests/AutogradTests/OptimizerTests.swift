@@ -21,15 +21,7 @@ final class OptimizerTests: XCTestCase {
             let options: [String: Option]
             let after: [String: [[Float]]]
         }
-        enum Option: Decodable {
-            case number(Double), flag(Bool), pair([Double])
-            init(from decoder: Decoder) throws {
-                let c = try decoder.singleValueContainer()
-                if let b = try? c.decode(Bool.self) { self = .flag(b) }
-                else if let d = try? c.decode(Double.self) { self = .number(d) }
-                else { self = .pair(try c.decode([Double].self)) }
-            }
-        }
+        typealias Option = OptimizerOption
         let params: [String: Record]
         let grads: [String: Record]
         let cases: [Case]
@@ -97,7 +89,9 @@ final class OptimizerTests: XCTestCase {
     /// Parameters without a gradient are skipped, as torch.optim skips them.
     func testParametersWithoutGradientAreSkipped() throws {
         for make in [{ (p: [Tensor<Float>]) -> any Optimizer<Float> in SGD(p, lr: 0.1, momentum: 0.9) },
-                     { (p: [Tensor<Float>]) -> any Optimizer<Float> in Adam(p, lr: 0.1) }] {
+                     { (p: [Tensor<Float>]) -> any Optimizer<Float> in Adam(p, lr: 0.1) },
+                     { (p: [Tensor<Float>]) -> any Optimizer<Float> in AdamW(p, amsgrad: true) },
+                     { (p: [Tensor<Float>]) -> any Optimizer<Float> in RMSprop(p, momentum: 0.9, centered: true) }] {
             let p = try Tensor<Float>([1, 2, 3], shape: [3], requiresGrad: true)
             let q = try Tensor<Float>([4, 5], shape: [2], requiresGrad: true)
             q.grad = Tensor<Float>([1, 1])

@@ -11,7 +11,7 @@ import Foundation
 ///     ...
 /// }
 /// ```
-public struct LabeledDataset<Scalar: TensorScalar> {
+public struct LabeledDataset<Scalar: TensorScalar>: BatchedDataset {
     /// `[count, featureCount]`.
     public let features: DenseTensor<Scalar>
     /// One class index per row.
@@ -93,23 +93,12 @@ public struct LabeledDataset<Scalar: TensorScalar> {
         return try! LabeledDataset(features: rows.features, labels: rows.labels)
     }
 
-    /// The dataset in mini-batches of `size` rows (the last may be smaller), in an order
-    /// shuffled by `generator` (a fresh permutation at each call: once per epoch).
-    public func batches(size: Int, shuffledWith generator: inout RandomGenerator) -> [Batch] {
-        var order = Array(0..<count)
-        order.shuffle(using: &generator)
-        return batches(size: size, order: order)
-    }
-
-    /// The dataset in mini-batches of `size` rows, in row order.
-    public func batches(size: Int) -> [Batch] {
-        batches(size: size, order: Array(0..<count))
-    }
-
-    private func batches(size: Int, order: [Int]) -> [Batch] {
-        trapUnless(size > 0, "batch size must be positive, got \(size)")
-        return stride(from: 0, to: count, by: size).map { start in
-            let rows = gatherRows(order[start..<Swift.min(start + size, count)])
+    /// One batch per element of `sampler`, in its order (`batches(size:dropLast:shuffledWith:)`
+    /// and `batches(size:dropLast:)` make the sampler: ``BatchedDataset``).
+    public func batches(_ sampler: BatchSampler) -> [Batch] {
+        checkCount(of: sampler)
+        return sampler.map { indices in
+            let rows = gatherRows(indices)
             return Batch(features: Tensor(data: rows.features), labels: rows.labels)
         }
     }
@@ -154,6 +143,12 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
     /// ``LabeledDataset/init(features:labels:)`` was given a negative label; `row` counts from 0.
     /// (In a CSV file a negative label is a ``badValue(line:column:text:)`` instead.)
     case negativeLabel(row: Int, value: Int)
+    /// ``TensorDataset/init(inputs:targets:)`` was given a 0-d tensor, which has no first
+    /// dimension to take samples along.
+    case noSampleDimension
+    /// ``TensorDataset/init(inputs:targets:)`` was given inputs and targets of different sizes in
+    /// the first dimension.
+    case sampleCountMismatch(inputs: Int, targets: Int)
 
     /// A one-line message naming the path or source, line and column where there is one, e.g.
     /// `line 7, column 3: 'x' is not a valid value`.
@@ -166,6 +161,8 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
         case let .badShape(shape): return "features must be 2-D [rows, features], got \(shape)"
         case let .countMismatch(rows, labels): return "\(rows) feature rows but \(labels) labels"
         case let .negativeLabel(row, value): return "row \(row) has a negative label \(value)"
+        case .noSampleDimension: return "inputs and targets need a first dimension of samples; got a 0-d tensor"
+        case let .sampleCountMismatch(inputs, targets): return "\(inputs) input samples but \(targets) targets"
         }
     }
 }

@@ -66,7 +66,8 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public func step() {
-        for (i, p) in parameters.enumerated() {
+        for i in 0..<parameters.count {   // Note [Index loops in step]
+            let p = parameters[i]
             guard let grad = p.grad else { continue }
             var isFirst = false
             if momentum != 0 && buffers[i] == nil {

@@ -42,30 +42,115 @@ extension DenseTensor where Scalar: TensorScalar {
     /// One Adam update of `self` (a parameter), in place, with its moment buffers `m` and `v`.
     /// `weight1 = 1 − β₁`, `weight2 = 1 − β₂`, `stepSize = lr / (1 − β₁ᵗ)` and
     /// `correction2Sqrt = √(1 − β₂ᵗ)` come from the caller, computed in Double as torch.optim
-    /// computes them (Python floats) and rounded once.
+    /// computes them (Python floats) and rounded once. `weightDecay` is the L2 penalty added to the
+    /// gradient (Adam's); `decay` multiplies the parameter first (AdamW's decoupled `1 − lr·λ`;
+    /// `1` for none). With `maxV` (AMSGrad), the denominator uses the running maximum of `v`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func adamUpdate(
-        grad: DenseTensor, m: DenseTensor, v: DenseTensor,
+        grad: DenseTensor, m: DenseTensor, v: DenseTensor, maxV: DenseTensor? = nil,
         weight1: Scalar, beta2: Scalar, weight2: Scalar, eps: Scalar, weightDecay: Scalar,
-        stepSize: Scalar, correction2Sqrt: Scalar
+        decay: Scalar = 1, stepSize: Scalar, correction2Sqrt: Scalar
     ) {
         trapUnless(grad.shape == shape, "Adam: gradient of shape \(grad.shape) for a parameter of shape \(shape)")
         trapUnless(isContiguous, "Adam: the parameter of shape \(shape) is a strided view; optimizers update contiguous parameters")
         let grad = grad.contiguous()
         storage.version += 1
         let n = count
+        let amsgrad = maxV != nil
         withMutableElements { p in grad.withElements { g in m.withMutableElements { m in v.withMutableElements { v in
-            let weight = weight1
+        Self.withMutableElements(of: maxV) { maxV in
+            for i in 0..<n {
+                if decay != 1 { p[i] *= decay }
+                var d = g[i]
+                if weightDecay != 0 { d += weightDecay * p[i] }
+                m[i] = lerp(m[i], d, weight1)
+                v[i] = v[i] * beta2 + weight2 * d * d
+                var second = v[i]
+                if amsgrad {
+                    maxV[i] = Swift.max(maxV[i], second)
+                    second = maxV[i]
+                }
+                let denominator = second.squareRoot() / correction2Sqrt + eps
+                p[i] += (-stepSize * m[i]) / denominator   // addcdiv: (value · m) / denom
+            }
+        } } } } }
+    }
+
+    /// One RMSprop update of `self` (a parameter), in place, with its running mean of squared
+    /// gradients `squareAvg`, and, when given, the running mean of gradients `gradAvg` (centered)
+    /// and the momentum buffer `momentumBuffer`. `weight = 1 − α` comes from the caller, computed
+    /// in Double as torch.optim computes it and rounded once. Follows torch.optim's single-tensor
+    /// path operation by operation:
+    ///
+    ///     d = g + λ·p
+    ///     s = s·α + (1 − α)·d·d          a = lerp(a, d, 1 − α)   (centered)
+    ///     r = √(s − a·a) + ε  (centered)  r = √s + ε             (otherwise)
+    ///     b = b·μ + d / r,  p = p − lr·b  (momentum)              p = p + (−lr·d) / r  (otherwise)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func rmspropUpdate(
+        grad: DenseTensor, squareAvg: DenseTensor, gradAvg: DenseTensor?, momentumBuffer: DenseTensor?,
+        lr: Scalar, alpha: Scalar, weight: Scalar, eps: Scalar, weightDecay: Scalar, momentum: Scalar
+    ) {
+        trapUnless(grad.shape == shape, "RMSprop: gradient of shape \(grad.shape) for a parameter of shape \(shape)")
+        trapUnless(isContiguous, "RMSprop: the parameter of shape \(shape) is a strided view; optimizers update contiguous parameters")
+        let grad = grad.contiguous()
+        storage.version += 1
+        let n = count
+        let centered = gradAvg != nil, useMomentum = momentumBuffer != nil && momentum > 0
+        withMutableElements { p in grad.withElements { g in squareAvg.withMutableElements { s in
+        Self.withMutableElements(of: gradAvg) { a in Self.withMutableElements(of: momentumBuffer) { b in
             for i in 0..<n {
                 var d = g[i]
                 if weightDecay != 0 { d += weightDecay * p[i] }
-                // torch.lerp(m, d, w) as ATen computes it for w < 0.5 and w ≥ 0.5
-                m[i] = weight < 0.5 ? m[i] + weight * (d - m[i]) : d - (d - m[i]) * (1 - weight)
-                v[i] = v[i] * beta2 + weight2 * d * d
-                let denominator = v[i].squareRoot() / correction2Sqrt + eps
-                p[i] += (-stepSize * m[i]) / denominator   // addcdiv: (value · m) / denom
+                s[i] = s[i] * alpha + weight * d * d
+                var r: Scalar
+                if centered {
+                    a[i] = lerp(a[i], d, weight)
+                    r = (s[i] + -1 * a[i] * a[i]).squareRoot()   // addcmul(a, a, value=-1)
+                } else {
+                    r = s[i].squareRoot()
+                }
+                r += eps
+                if useMomentum {
+                    b[i] = b[i] * momentum + d / r
+                    p[i] += -lr * b[i]
+                } else {
+                    p[i] += (-lr * d) / r   // addcdiv: (value · d) / r
+                }
             }
-        } } } }
+        } } } } }
     }
+
+    /// The elements of `buffer`, or an empty buffer (no allocation) when it is `nil`: an optional
+    /// state buffer enters the same loop as the others, read only where its option is on.
+    @inline(__always)
+    private static func withMutableElements<R>(
+        of buffer: DenseTensor?, _ body: (UnsafeMutableBufferPointer<Scalar>) -> R
+    ) -> R {
+        guard let buffer else { return body(UnsafeMutableBufferPointer(start: nil, count: 0)) }
+        return buffer.withMutableElements(body)
+    }
+
+    /// Σ xᵢ², accumulated in Double in index order (the square of the 2-norm, for gradient
+    /// clipping).
+    public func sumOfSquares() -> Double {
+        let values = contiguous()
+        return values.withElements { x in
+            var sum = 0.0
+            for v in x {
+                let d = Double(v)
+                sum += d * d
+            }
+            return sum
+        }
+    }
+}
+
+/// torch.lerp(start, end, weight) as ATen computes it, by different formulas for w < 0.5 and
+/// w ≥ 0.5 (so that w = 1 gives `end` exactly).
+@inline(__always)
+private func lerp<Scalar: BinaryFloatingPoint>(_ start: Scalar, _ end: Scalar, _ weight: Scalar) -> Scalar {
+    weight < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight)
 }
