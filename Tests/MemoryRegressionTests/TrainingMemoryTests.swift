@@ -356,6 +356,50 @@ final class TrainingMemoryTests: XCTestCase {
             }
         }
     }
+
+    // MARK: - h. A graph built with createGraph goes with the last tensor that holds it
+
+    /// 1,000 WGAN-GP critic steps (the input gradient recorded with `createGraph`, its norm in
+    /// the loss, one backward through both, SGD): the graph of each step, first-order and
+    /// recorded derivative nodes alike, is freed by that step's backward, and nothing grows.
+    func testGradientPenaltyStepsDoNotGrowMemory() throws {
+        try onFreshThread {
+            var generator = RandomGenerator(seed: 21)
+            let w1 = Tensor<Float>.randn([32, 16], using: &generator) * 0.25
+            let w2 = Tensor<Float>.randn([1, 32], using: &generator) * 0.25
+            let params = [w1, w2].map { Tensor(data: $0.data, requiresGrad: true) }
+            let x = Tensor<Float>.randn([8, 16], using: &generator, requiresGrad: true)
+            let optimizer = SGD(params, lr: 0.01)
+            func step() throws {
+                optimizer.zeroGrad()
+                x.zeroGrad()
+                let out = linear(linear(x, weight: params[0], bias: nil).tanh(), weight: params[1], bias: nil)
+                let gx = try grad(outputs: [out.sum()], inputs: [x], createGraph: true)[0]!
+                let penalty = ((gx * gx).sum(dim: 1).sqrt() - 1).pow(2).mean() * 10
+                try (out.mean() + penalty).backward()
+                optimizer.step()
+            }
+            for _ in 0..<3 { try step() }
+            let steps = 1_000
+            let graphBefore = currentGraphStats()
+            let storageBefore = BufferCache.liveBytes
+            let bytesBefore = processAllocatedBytes()
+            let netBefore = threadNetBytes
+            for _ in 0..<steps { try step() }
+            let netAfter = threadNetBytes
+            let bytesAfter = processAllocatedBytes()
+            let graphAfter = currentGraphStats()
+            print("gradient penalty, \(steps) steps: this thread's net allocation changed by \(netAfter - netBefore) B, "
+                  + "process allocated bytes by \(bytesAfter - bytesBefore) B; graph \(graphBefore) -> \(graphAfter)")
+            XCTAssertEqual(graphAfter.nodeCount, 0)
+            XCTAssertEqual(graphAfter.bytesReserved, graphBefore.bytesReserved, "the graph arena grew")
+            XCTAssertEqual(BufferCache.liveBytes, storageBefore, "live tensor storage changed across steps")
+            if Allocator.hasStatistics {
+                XCTAssertLessThan(abs(netAfter - netBefore), 1024, "\(steps) steps changed this thread's allocation by \(netAfter - netBefore) B")
+                XCTAssertLessThan(bytesAfter - bytesBefore, 1024, "\(steps) steps grew allocated bytes by \(bytesAfter - bytesBefore) B")
+            }
+        }
+    }
 }
 
 // MARK: - Helpers
