@@ -2,7 +2,7 @@ import Arena
 import Synchronization
 
 /// A multi-dimensional array that records the operations done to it, so that one call to
-/// ``backward(gradient:retainGraph:)`` computes the gradient of a result with respect to every
+/// ``backward(gradient:retainGraph:createGraph:inputs:)`` computes the gradient of a result with respect to every
 /// tensor that requires grad (PyTorch's `torch.Tensor` with autograd, on the CPU).
 ///
 /// ```swift

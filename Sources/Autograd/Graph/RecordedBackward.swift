@@ -136,7 +136,7 @@ extension Tensor where Scalar: TensorScalar {
     /// The gradients of this tensor with respect to `inputs`, each a tensor with history where
     /// it depends on something that requires grad, so that it can be differentiated again; no
     /// `grad` is written, and the graph is kept (the recorded sweep, Note [Two interpretations of
-    /// a derivative]). `gradient` as in ``backward(gradient:retainGraph:)``.
+    /// a derivative]). `gradient` as in ``backward(gradient:retainGraph:createGraph:inputs:)``.
     func recordedGradients(wrt inputs: [Tensor], gradient: Tensor? = nil) throws(AutogradError) -> [Tensor?] {
         guard requiresGrad else { throw .doesNotRequireGrad }
         let seed: Tensor
