@@ -42,6 +42,8 @@ enum OpTable {
         LeakyRelu.self, Gelu.self, Silu.self, Softplus.self, Elu.self, PowTensor.self, Maximum.self, Minimum.self,
         // CustomFunction.swift
         CustomFunctionOp.self,
+        // Products.swift, Embedding.swift, Normalization.swift (products-norm)
+        Dot.self, Bmm.self, SqueezeInPlace.self, EmbeddingOp.self, NativeLayerNorm.self, NativeBatchNorm.self,
     ])
 
     /// Writes each definition's `kind`, its position in `list`.
