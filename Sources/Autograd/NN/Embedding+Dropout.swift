@@ -26,7 +26,7 @@ public final class Embedding<Scalar: TensorScalar> {
         }
         let padding = paddingIdx.map { $0 < 0 ? $0 + numEmbeddings : $0 }
         let table = DenseTensor<Scalar>.randn([numEmbeddings, embeddingDim], using: &ThreadContext.current.generator)
-        if let padding { table.selected(dim: 0, index: padding).assign(DenseTensor(0)) }
+        if let padding { table.selected(dim: 0, index: padding).assign(DenseTensor(shape: [embeddingDim], repeating: 0)) }
         weight = Tensor(data: table, requiresGrad: true)
         self.paddingIdx = padding
     }
