@@ -131,4 +131,29 @@ final class DropoutAndLayerTests: XCTestCase {
             _ = BatchNorm2d<Double>(numFeatures: 2)(Tensor<Double>.ones([2, 2, 3]))
         }
     }
+
+    /// `sum()` hands the normalizations and the products an expanded gradient (stride 0): the
+    /// gradients equal those from a row-major gradient of ones.
+    func testExpandedGradientsGiveTheSameGradients() throws {
+        var generator = RandomGenerator(seed: 5)
+        let programs: [(String, [[Int]], ([Tensor<Double>]) -> Tensor<Double>)] = [
+            ("layerNorm", [[3, 4], [4], [4]], { layerNorm($0[0], normalizedShape: [4], weight: $0[1], bias: $0[2]) }),
+            ("batchNorm", [[3, 2, 2], [2], [2]], { batchNorm($0[0], runningMean: nil, runningVar: nil, weight: $0[1], bias: $0[2], training: true) }),
+            ("matmul", [[2, 2, 3], [3, 2]], { $0[0].matmul($0[1]) }),
+            ("bmm", [[2, 2, 3], [2, 3, 2]], { $0[0].bmm($0[1]) }),
+            ("embedding", [[4, 3]], { embedding(try! Tensor<Int>([1, 1, 3], shape: [3]), weight: $0[0]) }),
+        ]
+        for (name, shapes, f) in programs {
+            let values = shapes.map { Tensor<Double>.randn($0, using: &generator) }
+            let a = values.map { Tensor(data: $0.data, requiresGrad: true) }
+            try f(a).sum().backward()
+            let b = values.map { Tensor(data: $0.data, requiresGrad: true) }
+            let y = f(b)
+            try y.backward(gradient: Tensor<Double>.ones(y.shape))
+            for k in a.indices {
+                XCTAssertEqual(a[k].grad!.scalars, b[k].grad!.scalars, "\(name): input \(k)")
+            }
+        }
+    }
+
 }

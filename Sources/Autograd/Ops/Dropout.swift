@@ -6,6 +6,8 @@ import Arena
 
 extension DenseTensor where Scalar: TensorScalar {
     /// `1/(1 − p)` with probability `1 − p`, else 0, for each element: dropout's scaled mask.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func dropoutMask(_ shape: [Int], p: Double, using generator: inout RandomGenerator) -> DenseTensor {
         let mask = DenseTensor(uninitializedShape: shape)
         let keep = 1 - p, scale = 1 / Scalar(keep)

@@ -21,6 +21,8 @@ enum EmbeddingOp: OpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// Not public: ``embedding(_:weight:paddingIdx:)`` is the spelling.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func embedding(_ indices: Tensor<Int>, weight: Tensor, paddingIdx: Int?) -> Tensor {
         trapUnless(weight.rank == 2, "'weight' must be 2-D")
         let count = weight.shape[0]

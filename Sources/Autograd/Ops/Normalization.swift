@@ -53,16 +53,22 @@ extension WideBackwardContext {
 
 extension GradientValue {
     /// A constant of the interpretation (no history).
+    @_specialize(where Self == DenseTensor<Float>)
+    @_specialize(where Self == DenseTensor<Double>)
     static func constant(_ value: DenseTensor<Scalar>) -> Self {
         if let dense = value as? Self { return dense }
         return Tensor(data: value) as! Self
     }
 
     /// Summed over dimensions 0 and 2 of a `[outer, groups, inner]` value, keeping them.
+    @_specialize(where Self == DenseTensor<Float>)
+    @_specialize(where Self == DenseTensor<Double>)
     func groupSums() -> Self { sum(dim: 2, keepDim: true).sum(dim: 0, keepDim: true) }
 
     /// `x̂ = (x − μ) / σ` and `σ = √(var + eps)` per group of `self`, `[outer, groups, inner]`,
     /// the biased variance, as the forward computes them.
+    @_specialize(where Self == DenseTensor<Float>)
+    @_specialize(where Self == DenseTensor<Double>)
     func standardized(eps: Double) -> (xhat: Self, std: Self) {
         let n = Scalar(shape[0] * shape[2])
         let centered = binary(.sub, groupSums().binary(.div, scalar: n))
@@ -74,6 +80,8 @@ extension GradientValue {
     /// The input's gradient of a normalization that used its batch statistics, from the
     /// gradient of `x̂` (`self`, the output's times the weight): PyTorch's
     /// `(g − mean(g) − x̂ · mean(g · x̂)) / σ` per group.
+    @_specialize(where Self == DenseTensor<Float>)
+    @_specialize(where Self == DenseTensor<Double>)
     func normalizedInputGradient(xhat: Self, std: Self) -> Self {
         let n = Scalar(shape[0] * shape[2])
         let meanG = groupSums().binary(.div, scalar: n)
@@ -85,6 +93,8 @@ extension GradientValue {
 enum NativeLayerNorm: WideOpDefinition {
     static let name = "NativeLayerNormBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         guard let grad = c.grads[0] else { return c.needs.map { _ in nil } }
         let x = c.savedInput(0)
@@ -108,6 +118,8 @@ enum NativeLayerNorm: WideOpDefinition {
 enum NativeBatchNorm: WideOpDefinition {
     static let name = "NativeBatchNormBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         guard let grad = c.grads[0] else { return c.needs.map { _ in nil } }
         let x = c.savedInput(0)
@@ -148,6 +160,8 @@ enum NativeBatchNorm: WideOpDefinition {
 
 extension Tensor where Scalar: TensorScalar {
     /// The node's inputs and flags: the input, then the weight and the bias where given.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func normalizationInputs(_ input: Tensor, _ weight: Tensor?, _ bias: Tensor?) -> (inputs: [Tensor], flags: Int) {
         var inputs = [input]
         var flags = 0
@@ -264,6 +278,8 @@ public func batchNorm<Scalar: TensorScalar>(
 
 /// `running = (1 − momentum) · running + momentum · batch`, in place (PyTorch's running
 /// statistics, which are buffers: no gradient, a new version).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 private func updateRunningStatistic<Scalar: TensorScalar>(_ running: Tensor<Scalar>, with batch: [Double], momentum: Double) {
     let old = running.scalars
     let updated = DenseTensor<Scalar>(shape: running.shape, repeating: 0)

@@ -46,6 +46,8 @@ enum SqueezeInPlace: OpDefinition {
 extension GradientValue {
     /// `op(self[i]) · op(other[i])` for each batch `i`: a BLAS call per batch on `DenseTensor`,
     /// the recorded `bmm` of the (transposed) operands on `Tensor`.
+    @_specialize(where Self == DenseTensor<Float>)
+    @_specialize(where Self == DenseTensor<Double>)
     func batchedProduct(_ other: Self, transposeA: Bool, transposeB: Bool) -> Self {
         if let a = self as? DenseTensor<Scalar>, let b = other as? DenseTensor<Scalar> {
             return a.bmm(b, transposeA: transposeA, transposeB: transposeB) as! Self
@@ -126,6 +128,8 @@ extension Tensor where Scalar: TensorScalar {
     /// grad (its gradient is then one product, not a batch of them summed); not for a 2-D
     /// left operand that doesn't (the result would need a transposed copy); else when the
     /// batch's rows can be read as one matrix without a copy.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     static func shouldFold(_ tensor1: Tensor, _ tensor2: Tensor) -> Bool {
         let larger = tensor1.rank >= tensor2.rank
         let t1 = larger ? tensor1 : tensor2.transposed(-1, -2)
@@ -140,6 +144,8 @@ extension Tensor where Scalar: TensorScalar {
     }
 
     /// The folded case of ``matmul(_:)``: the larger operand's batch folded into matrix rows.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     private func foldedProduct(_ other: Tensor) -> Tensor {
         let transpose = other.rank > rank
         let t1 = transpose ? other.transposed(-1, -2) : self
@@ -154,6 +160,8 @@ extension Tensor where Scalar: TensorScalar {
 
     /// The broadcast case of ``matmul(_:)``: both batches expanded to their broadcast shape and
     /// flattened into one, one `bmm`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     private func broadcastProduct(_ other: Tensor) -> Tensor {
         let (d1, d2) = (rank, other.rank)
         let n = d1 > 1 ? shape[d1 - 2] : 1, m1 = shape[d1 - 1]
@@ -180,6 +188,8 @@ extension Tensor where Scalar: TensorScalar {
 
     /// This contiguous tensor read under `shape` (UnsafeViewBackward0), PyTorch's `_unsafe_view`:
     /// for a product's fresh result, which nothing else reads, so no view.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func unsafeViewed(_ shape: [Int]) -> Tensor {
         guard let value = viewData(as: shape) else { return reshaped(shape) }
         return Tensor.record(value, UnsafeView.self, self, nil, Saved(shapes: (self.shape, nil)))
