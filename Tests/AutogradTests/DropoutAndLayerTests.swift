@@ -156,4 +156,35 @@ final class DropoutAndLayerTests: XCTestCase {
         }
     }
 
+
+    /// A module of the user's own: `eval()`/`train()` reach the modules it holds, in properties,
+    /// optionals, arrays, a `Sequential`, and a subclass's (BatchNorm1d's) stored properties.
+    func testTrainAndEvalReachTheModulesAUserModuleHolds() {
+        final class Net: Module {
+            let norm = BatchNorm1d<Float>(numFeatures: 3)
+            let block = Sequential<Float>(Linear(inFeatures: 3, outFeatures: 3), Dropout(p: 0.5))
+            let heads: [any Module<Float>] = [Dropout<Float>(p: 0.1), LayerNorm<Float>(normalizedShape: [3])]
+            let extra: Dropout<Float>? = Dropout(p: 0.2)
+            var isTraining = true
+            var namedParameters: [(String, Tensor<Float>)] { [] }
+            func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> { block(norm(x)) }
+        }
+        let net = Net()
+        func modes() -> [Bool] {
+            [net.isTraining, net.norm.isTraining, net.block.isTraining, net.block.layers[1].isTraining]
+                + net.heads.map(\.isTraining) + [net.extra!.isTraining]
+        }
+        net.eval()
+        XCTAssertEqual(modes(), [Bool](repeating: false, count: 7))
+        let x = Tensor<Float>.ones([4, 3])
+        _ = net(x)
+        XCTAssertEqual(net.norm.numBatchesTracked, 0)
+        net.train()
+        XCTAssertEqual(modes(), [Bool](repeating: true, count: 7))
+        _ = net(x)
+        XCTAssertEqual(net.norm.numBatchesTracked, 1)
+        net.train(false)
+        XCTAssertEqual(modes(), [Bool](repeating: false, count: 7))
+    }
+
 }
