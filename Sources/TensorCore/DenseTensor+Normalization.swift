@@ -93,3 +93,86 @@ extension DenseTensor where Scalar: TensorScalar {
         return out
     }
 }
+
+extension DenseTensor where Scalar: TensorScalar {
+    /// The gradients of a normalization of this tensor (its input, read as `[outer, groups,
+    /// inner]`, contiguous or not) from the output's gradient `grad`, in one pass per group after
+    /// the two sums the input's gradient needs, the plain sweep's fused form of
+    /// `NativeLayerNormBackward0`'s and `NativeBatchNormBackward0`'s derivatives:
+    ///
+    /// - input, with the batch's statistics (`batchStatistics`):
+    ///   `σ⁻¹ · (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂))` per group, `ĝ = g · w`, `x̂ = (x − μ) · σ⁻¹`;
+    ///   with fixed ones (an evaluation-mode batch norm): `σ⁻¹ · ĝ`;
+    /// - weight: `Σ g · x̂`, bias: `Σ g`, per group (`perGroup`, a batch norm's channels) or per
+    ///   position within a row of `inner` (a layer norm's normalized shape).
+    ///
+    /// `mean` and `invstd` are the forward's, per group.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func normalizationGradients(
+        _ grad: DenseTensor, outer: Int, groups: Int, inner: Int, mean: [Double], invstd: [Double], weight: DenseTensor?,
+        perGroup: Bool, batchStatistics: Bool, needsInput: Bool, needsWeight: Bool, needsBias: Bool
+    ) -> (input: DenseTensor?, weight: DenseTensor?, bias: DenseTensor?) {
+        let x = contiguous(), g = grad.contiguous(), w = weight?.contiguous()
+        let parameterCount = perGroup ? groups : inner
+        let dx = needsInput ? DenseTensor(uninitializedShape: shape) : nil
+        let dw = needsWeight ? DenseTensor(shape: [parameterCount], repeating: 0) : nil
+        let db = needsBias ? DenseTensor(shape: [parameterCount], repeating: 0) : nil
+        guard count > 0 else { return (dx, dw, db) }
+        let n = Scalar(outer * inner)
+        x.withElements { xp in g.withElements { gp in
+            let xb = xp.baseAddress!, gb = gp.baseAddress!
+            let wp = w.map { UnsafePointer($0.start) }
+            let dxp = dx?.start, dwp = dw?.start, dbp = db?.start
+            for group in 0..<groups {
+                let mu = Scalar(mean[group]), s = Scalar(invstd[group])
+                let groupWeight: Scalar = perGroup ? (wp?[group] ?? 1) : 1
+                // Σ ĝ and Σ ĝ·x̂ over the group, with the parameters' sums along the way.
+                var sumG: Scalar = 0, sumGX: Scalar = 0, sumRawG: Scalar = 0, sumRawGX: Scalar = 0
+                for o in 0..<outer {
+                    let base = (o &* groups &+ group) &* inner
+                    let xr = xb + base, gr = gb + base
+                    for i in 0..<inner {
+                        let xhat = (xr[i] - mu) * s, gi = gr[i]
+                        let gw = perGroup ? gi * groupWeight : gi * (wp?[i] ?? 1)
+                        sumG += gw
+                        sumGX += gw * xhat
+                        if perGroup {
+                            sumRawG += gi
+                            sumRawGX += gi * xhat
+                        } else {
+                            if let dwp { dwp[i] += gi * xhat }
+                            if let dbp { dbp[i] += gi }
+                        }
+                    }
+                }
+                if perGroup {
+                    dwp?[group] = sumRawGX
+                    dbp?[group] = sumRawG
+                }
+                guard let dxp else { continue }
+                let meanG = sumG / n, meanGX = sumGX / n
+                for o in 0..<outer {
+                    let base = (o &* groups &+ group) &* inner
+                    let xr = xb + base, gr = gb + base, out = dxp + base
+                    if perGroup {
+                        let scale = s * groupWeight
+                        if batchStatistics {
+                            let shift = s * meanGX
+                            for i in 0..<inner { out[i] = scale * gr[i] - s * meanG - (xr[i] - mu) * s * shift }
+                        } else {
+                            for i in 0..<inner { out[i] = scale * gr[i] }
+                        }
+                    } else {
+                        for i in 0..<inner {
+                            let gw = gr[i] * (wp?[i] ?? 1)
+                            out[i] = s * (gw - meanG - (xr[i] - mu) * s * meanGX)
+                        }
+                    }
+                }
+            }
+        } }
+        withExtendedLifetime((x, g, w)) {}
+        return (dx, dw, db)
+    }
+}

@@ -7,8 +7,9 @@ import Arena
 // its channels (`outer` the batch, `inner` the spatial size).
 //
 // The node keeps the input and the weight (both inputs' own values); the derivative computes the
-// batch statistics again from the input, with the operations of its interpretation, so that the
-// recorded sweep differentiates through them (Note [Two interpretations of a derivative]). An
+// batch statistics again from the input: in the plain sweep in one fused kernel
+// (`DenseTensor.normalizationGradients`), in the recorded one as the recorded ops of the same
+// formula, so that it differentiates through them (Note [Two interpretations of a derivative]). An
 // evaluation-mode batch norm keeps the running statistics it used, which are constants, in the
 // node's indices (as the bit patterns of `Double`s: the node has no third tensor slot).
 
@@ -97,6 +98,9 @@ enum NativeLayerNorm: WideOpDefinition {
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         guard let grad = c.grads[0] else { return c.needs.map { _ in nil } }
+        if let dense = c as? WideBackwardContext<DenseTensor<V.Scalar>> {
+            return fused(dense, grad: grad as! DenseTensor<V.Scalar>, layer: true).map { $0.map { $0 as! V } }
+        }
         let x = c.savedInput(0)
         let shape = x.shape
         let normalized = Array(shape.suffix(c.dim))
@@ -122,6 +126,9 @@ enum NativeBatchNorm: WideOpDefinition {
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         guard let grad = c.grads[0] else { return c.needs.map { _ in nil } }
+        if let dense = c as? WideBackwardContext<DenseTensor<V.Scalar>> {
+            return fused(dense, grad: grad as! DenseTensor<V.Scalar>, layer: false).map { $0.map { $0 as! V } }
+        }
         let x = c.savedInput(0)
         let shape = x.shape
         let (outer, groups) = (shape[0], shape[1])
@@ -133,13 +140,13 @@ enum NativeBatchNorm: WideOpDefinition {
             (xhat, std) = x3.standardized(eps: c.eps)
         } else {
             // Evaluation: the running statistics are constants.
-            let stats = c.indices.map { Double(bitPattern: UInt64(bitPattern: Int64($0))) }
+            let stats = c.runningStatistics
             let mean = DenseTensor<V.Scalar>(shape: [1, groups, 1], repeating: 0)
             let deviation = DenseTensor<V.Scalar>(shape: [1, groups, 1], repeating: 0)
             mean.withMutableElements { m in deviation.withMutableElements { d in
                 for k in 0..<groups {
-                    m[k] = V.Scalar(stats[k])
-                    d[k] = V.Scalar((stats[groups + k] + c.eps).squareRoot())
+                    m[k] = V.Scalar(stats.mean[k])
+                    d[k] = V.Scalar((stats.variance[k] + c.eps).squareRoot())
                 }
             } }
             std = V.constant(deviation)
@@ -154,6 +161,40 @@ enum NativeBatchNorm: WideOpDefinition {
         let bias = c.needs(NormalizationFlags.bias) ? g.groupSums().reshaped([groups]) : nil
         return c.inOrder(input, weight, bias)
     }
+}
+
+extension WideBackwardContext {
+    /// An evaluation-mode batch norm's running statistics, as the forward kept them.
+    var runningStatistics: (mean: [Double], variance: [Double]) {
+        let stats = indices.map { Double(bitPattern: UInt64(bitPattern: Int64($0))) }
+        return (Array(stats[..<(stats.count / 2)]), Array(stats[(stats.count / 2)...]))
+    }
+}
+
+/// The plain sweep's derivative of a layer norm (`layer`) or a batch norm: one fused kernel
+/// (`DenseTensor.normalizationGradients`), the statistics computed again from the input (or,
+/// in evaluation mode, the running ones the node kept).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+private func fused<S: TensorScalar>(_ c: WideBackwardContext<DenseTensor<S>>, grad: DenseTensor<S>, layer: Bool) -> [DenseTensor<S>?] {
+    let x = c.savedInput(0)
+    let shape = x.shape
+    let (outer, groups, inner): (Int, Int, Int)
+    if layer {
+        let normalized = shape.suffix(c.dim).reduce(1, *)
+        (outer, groups, inner) = (1, normalized == 0 ? 0 : x.count / normalized, normalized)
+    } else {
+        (outer, groups, inner) = (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
+    }
+    let batch = layer || c.node.keepDim
+    let (mean, variance) = batch ? x.groupMoments(outer: outer, groups: groups, inner: inner) : c.runningStatistics
+    let invstd = variance.map { 1 / ($0 + c.eps).squareRoot() }
+    let parameterShape = layer ? Array(shape.suffix(c.dim)) : [groups]
+    let (input, weight, bias) = x.normalizationGradients(
+        grad, outer: outer, groups: groups, inner: inner, mean: mean, invstd: invstd,
+        weight: c.hasWeight ? c.savedInput(1) : nil, perGroup: !layer, batchStatistics: batch,
+        needsInput: c.needs[0], needsWeight: c.needs(NormalizationFlags.weight), needsBias: c.needs(NormalizationFlags.bias))
+    return c.inOrder(input, weight?.reshaped(parameterShape), bias?.reshaped(parameterShape))
 }
 
 // MARK: - the forwards
