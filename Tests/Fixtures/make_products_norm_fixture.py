@@ -144,6 +144,7 @@ ERRORS = [
     ("batchNorm", [[2, 3]], {"training": False, "runningMean": [0.0] * 4, "runningVar": [1.0] * 4}),
     ("batchNorm", [[1, 3]], {"training": True}),
     ("batchNorm", [[2, 3], [4]], {"training": True, "affine": "weight"}),
+    ("batchNorm", [[2, 3]], {"training": False}), ("batchNorm", [[3]], {"training": True}),
     ("embedding", [[5, 2]], {"indices": [5], "indexShape": [1]}),
     ("embedding", [[5, 2]], {"indices": [-1], "indexShape": [1]}),
     ("embedding", [[5, 2]], {"indices": [1], "indexShape": [1], "paddingIdx": 5}),

@@ -263,8 +263,8 @@ public func layerNorm<Scalar: TensorScalar>(
 ///   variance, and `runningMean`/`runningVar` (where given, `[C]`) are updated in place:
 ///   `running = (1 − momentum) · running + momentum · batch`, with the *unbiased* batch
 ///   variance for `runningVar`, as PyTorch.
-/// - Evaluation (`training: false`): each channel is normalized with `runningMean` and
-///   `runningVar`, which must be given.
+/// - Evaluation (`training: false`, the default, as PyTorch's): each channel is normalized with
+///   `runningMean` and `runningVar`, which must be given.
 ///
 /// Then multiplied by `weight` and shifted by `bias` (`[C]`) where given.
 ///
@@ -278,11 +278,11 @@ public func layerNorm<Scalar: TensorScalar>(
 @_specialize(exported: true, where Scalar == Double)
 public func batchNorm<Scalar: TensorScalar>(
     _ input: Tensor<Scalar>, runningMean: Tensor<Scalar>?, runningVar: Tensor<Scalar>?,
-    weight: Tensor<Scalar>? = nil, bias: Tensor<Scalar>? = nil, training: Bool, momentum: Double = 0.1,
+    weight: Tensor<Scalar>? = nil, bias: Tensor<Scalar>? = nil, training: Bool = false, momentum: Double = 0.1,
     eps: Double = 1e-5
 ) -> Tensor<Scalar> {
     let shape = input.shape
-    trapUnless(shape.count >= 2, "batch_norm expects an input of at least 2 dimensions (N, C, ...), got \(shape.count)-D")
+    _ = Shape.normalize(dim: 1, rank: shape.count)   // PyTorch's message for an input without channels
     let (outer, groups) = (shape[0], shape[1])
     let inner = shape.dropFirst(2).reduce(1, *)
     for (name, t) in [("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias)] {
@@ -303,7 +303,8 @@ public func batchNorm<Scalar: TensorScalar>(
             updateRunningStatistic(runningVar, with: variance.map { $0 * n / (n - 1) }, momentum: momentum)
         }
     } else {
-        guard let runningMean, let runningVar else { trap("running_mean and running_var must be defined in evaluation mode") }
+        guard let runningMean else { trap("running_mean must be defined in evaluation mode") }
+        guard let runningVar else { trap("running_var must be defined in evaluation mode") }
         mean = runningMean.scalars.map(Double.init)
         variance = runningVar.scalars.map(Double.init)
         stats = (mean + variance).map { Int(Int64(bitPattern: $0.bitPattern)) }
