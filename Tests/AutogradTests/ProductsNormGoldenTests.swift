@@ -45,6 +45,26 @@ final class ProductsNormGoldenTests: XCTestCase {
         }
     }
 
+    /// `matmul` records the nodes PyTorch 2.11 records (counted on its graphs): folding, the
+    /// broadcast `bmm` and the transposed fold add no node of their own (the fold's layout check
+    /// reads the operand's strides without a transpose node).
+    func testMatmulRecordsAsManyNodesAsPyTorch() {
+        let cases: [([Int], [Int], Bool, Int)] = [
+            ([2, 3, 4], [4, 5], false, 3),   // UnsafeView ← Mm ← View
+            ([2, 3], [5, 3, 4], true, 8),    // Clone ← Transpose ← UnsafeView ← Mm ← (UnsafeView ← Clone ← Transpose, T)
+            ([2, 2, 3], [2, 3, 4], true, 6), // UnsafeView ← Bmm ← (View ← Expand) × 2
+            ([3], [2, 3, 4], true, 5),       // UnsafeView ← Mv ← UnsafeView ← Clone ← Transpose
+            ([3], [3, 4], true, 3),          // SqueezeBackward4 ← Mm ← Unsqueeze
+        ]
+        for (a, b, bRequiresGrad, expected) in cases {
+            let x = Tensor<Float>.ones(a, requiresGrad: true), w = Tensor<Float>.ones(b, requiresGrad: bRequiresGrad)
+            let before = currentGraphStats().nodeCount
+            let y = x.matmul(w)
+            XCTAssertEqual(currentGraphStats().nodeCount - before, expected, "\(a) · \(b)")
+            withExtendedLifetime(y) {}
+        }
+    }
+
     private func replay<S: TensorScalar>(_ c: [String: Any], _: S.Type, rtol: Double, atol: Double) throws {
         let id = c["id"] as! String, op = c["op"] as! String
         let params = c["params"] as! [String: Any]

@@ -132,7 +132,9 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     static func shouldFold(_ tensor1: Tensor, _ tensor2: Tensor) -> Bool {
         let larger = tensor1.rank >= tensor2.rank
-        let t1 = larger ? tensor1 : tensor2.transposed(-1, -2)
+        // The larger operand as the left one (its transpose when it is on the right), read
+        // without recording a node: only its layout matters here.
+        let t1 = larger ? tensor1.data : tensor2.data.transposed(tensor2.rank - 1, tensor2.rank - 2)
         let smallRank = larger ? tensor2.rank : tensor1.rank
         guard t1.rank >= 3 && smallRank <= 2 else { return false }
         if (larger ? tensor2 : tensor1).requiresGrad { return true }
