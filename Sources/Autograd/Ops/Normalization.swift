@@ -52,24 +52,25 @@ extension WideBackwardContext {
     }
 }
 
+// The formulas of the recorded sweep (the plain one runs `fused` below), specialized for it.
 extension GradientValue {
     /// A constant of the interpretation (no history).
-    @_specialize(where Self == DenseTensor<Float>)
-    @_specialize(where Self == DenseTensor<Double>)
+    @_specialize(where Self == Tensor<Float>)
+    @_specialize(where Self == Tensor<Double>)
     static func constant(_ value: DenseTensor<Scalar>) -> Self {
         if let dense = value as? Self { return dense }
         return Tensor(data: value) as! Self
     }
 
     /// Summed over dimensions 0 and 2 of a `[outer, groups, inner]` value, keeping them.
-    @_specialize(where Self == DenseTensor<Float>)
-    @_specialize(where Self == DenseTensor<Double>)
+    @_specialize(where Self == Tensor<Float>)
+    @_specialize(where Self == Tensor<Double>)
     func groupSums() -> Self { sum(dim: 2, keepDim: true).sum(dim: 0, keepDim: true) }
 
     /// `x̂ = (x − μ) / σ` and `σ = √(var + eps)` per group of `self`, `[outer, groups, inner]`,
     /// the biased variance, as the forward computes them.
-    @_specialize(where Self == DenseTensor<Float>)
-    @_specialize(where Self == DenseTensor<Double>)
+    @_specialize(where Self == Tensor<Float>)
+    @_specialize(where Self == Tensor<Double>)
     func standardized(eps: Double) -> (xhat: Self, std: Self) {
         let n = Scalar(shape[0] * shape[2])
         let centered = binary(.sub, groupSums().binary(.div, scalar: n))
@@ -81,8 +82,8 @@ extension GradientValue {
     /// The input's gradient of a normalization that used its batch statistics, from the
     /// gradient of `x̂` (`self`, the output's times the weight): PyTorch's
     /// `(g − mean(g) − x̂ · mean(g · x̂)) / σ` per group.
-    @_specialize(where Self == DenseTensor<Float>)
-    @_specialize(where Self == DenseTensor<Double>)
+    @_specialize(where Self == Tensor<Float>)
+    @_specialize(where Self == Tensor<Double>)
     func normalizedInputGradient(xhat: Self, std: Self) -> Self {
         let n = Scalar(shape[0] * shape[2])
         let meanG = groupSums().binary(.div, scalar: n)

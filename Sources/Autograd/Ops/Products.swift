@@ -108,7 +108,14 @@ extension Tensor where Scalar: TensorScalar {
     /// `mat1 and mat2 shapes cannot be multiplied (2x3 and 4x2)`.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
-    public func matmul(_ other: Tensor) -> Tensor {
+    public func matmul(_ other: Tensor) -> Tensor { product(other) }
+
+    /// ``matmul(_:)``, which calls itself for the cases PyTorch reduces to others. (A recursive
+    /// call inside the function with the exported specializations left their symbols out of a
+    /// release build.)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func product(_ other: Tensor) -> Tensor {
         let (d1, d2) = (rank, other.rank)
         if d1 == 2 && d2 <= 2 && d2 > 0 { return matrixProduct(other) }
         trapUnless(d1 > 0 && d2 > 0, "both arguments to matmul need to be at least 1D, but they are \(d1)D and \(d2)D")
@@ -171,8 +178,8 @@ extension Tensor where Scalar: TensorScalar {
         let batch1 = Array(shape.prefix(Swift.max(d1 - 2, 0))), batch2 = Array(other.shape.prefix(Swift.max(d2 - 2, 0)))
         // As PyTorch: a batch of one against a batch of more folds instead, for the gradient.
         if d1 == 3 && d2 == 3 && batch1[0] != batch2[0] {
-            if batch1[0] == 1 && requiresGrad { return squeezed(dim: 0).matmul(other) }
-            if batch2[0] == 1 && other.requiresGrad { return matmul(other.squeezed(dim: 0)) }
+            if batch1[0] == 1 && requiresGrad { return squeezed(dim: 0).product(other) }
+            if batch2[0] == 1 && other.requiresGrad { return product(other.squeezed(dim: 0)) }
         }
         let batch = Shape.broadcast(batch1, batch2)
         let batches = batch.reduce(1, *)
