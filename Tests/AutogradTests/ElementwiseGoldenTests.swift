@@ -30,14 +30,9 @@ final class ElementwiseGoldenTests: XCTestCase {
     func testCasesMatchPyTorch() throws {
         let cases = try Self.cases()
         XCTAssertEqual(cases.count, Self.expectedCaseCount)
-        var replayed: [String: Int] = [:]
-        for c in cases {
-            switch c["dtype"] as! String {
-            case "float32": try replay(c, Float.self, rtol: 1e-5, atol: 1e-6)
-            default: try replay(c, Double.self, rtol: 1e-12, atol: 1e-14)
-            }
-            replayed[c["op"] as! String, default: 0] += 1
-        }
+        let replayed = try EncodedTensor.replayByDtype(
+            cases, float: { try replay($0, Float.self, rtol: 1e-5, atol: 1e-6) },
+            double: { try replay($0, Double.self, rtol: 1e-12, atol: 1e-14) })
         XCTAssertEqual(Set(replayed.keys), Set(RandomGradcheckCases.elementwiseOps), "an op without golden cases")
         print("elementwise.json: \(cases.count) cases replayed, \(replayed.count) ops")
     }
@@ -143,43 +138,10 @@ final class ElementwiseGoldenTests: XCTestCase {
         let id = c["id"] as! String
         var params = c["params"] as! [String: Any]
         params["transposed"] = c["transposed"] as? Bool ?? false
-        let inputs = (c["inputs"] as! [[String: Any]]).map { tensor($0, S.self, requiresGrad: true) }
+        let inputs = (c["inputs"] as! [[String: Any]]).map { EncodedTensor.tensor($0, S.self, requiresGrad: true) }
         let y = try XCTUnwrap(applyElementwiseOp(c["op"] as! String, inputs, params), "\(id): unknown op")
-        assertMatches(y, c["output"] as! [String: Any], rtol: rtol, atol: atol, "\(id): output")
+        EncodedTensor.assertMatches(y, c["output"] as! [String: Any], rtol: rtol, atol: atol, "\(id): output")
         XCTAssertEqual(y.gradFn?.name, c["gradFn"] as? String, "\(id): grad_fn")
-        try y.backward(gradient: tensor(c["gradOutput"] as! [String: Any], S.self, requiresGrad: false))
-        for (k, expected) in (c["grads"] as! [Any]).enumerated() {
-            guard let expected = expected as? [String: Any] else {
-                XCTAssertNil(inputs[k].grad, "\(id): input \(k) should get no gradient")
-                continue
-            }
-            guard let grad = inputs[k].grad else { XCTFail("\(id): no gradient for input \(k)"); continue }
-            assertMatches(grad, expected, rtol: rtol, atol: atol, "\(id): gradient of input \(k)")
-        }
-    }
-
-    private func values(_ encoded: [String: Any]) -> [Double] {
-        (encoded["values"] as! [String]).map { Double($0)! }
-    }
-
-    private func tensor<S: TensorScalar>(_ encoded: [String: Any], _: S.Type, requiresGrad: Bool) -> Tensor<S> {
-        try! Tensor<S>(values(encoded).map { S($0) }, shape: encoded["shape"] as! [Int], requiresGrad: requiresGrad)
-    }
-
-    private func assertMatches<S: TensorScalar>(
-        _ t: Tensor<S>, _ encoded: [String: Any], rtol: Double, atol: Double, _ message: String,
-        file: StaticString = #filePath, line: UInt = #line
-    ) {
-        XCTAssertEqual(t.shape, encoded["shape"] as! [Int], "\(message): shape", file: file, line: line)
-        let expected = values(encoded)
-        let actual = t.scalars.map(Double.init)
-        guard actual.count == expected.count else { return }
-        for (i, (a, e)) in zip(actual, expected).enumerated() {
-            let ok = e.isNaN ? a.isNaN : (e.isInfinite ? a == e : Swift.abs(a - e) <= atol + rtol * Swift.abs(e))
-            if !ok {
-                XCTFail("\(message): element \(i): \(a), PyTorch \(e)", file: file, line: line)
-                return
-            }
-        }
+        try EncodedTensor.assertBackward(y, c, inputs: inputs, rtol: rtol, atol: atol)
     }
 }

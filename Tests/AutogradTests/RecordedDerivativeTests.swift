@@ -176,6 +176,30 @@ final class RecordedDerivativeTests: XCTestCase {
             let base = x[0] * x[0] + 0.5
             return (base.pow(x[1]) + Tensor.maximum(x[0], x[1]).pow(3) + Tensor.minimum(x[0] * x[1], x[1]).pow(2)).sum()
         },
+        // Products.swift, Embedding.swift, Normalization.swift (issue 18, products-norm)
+        Case(name: "dot, matmul 1-D · 2-D (SqueezeBackward4)", shapes: [[3], [3], [3, 2]]) { x in
+            x[0].matmul(x[1]).pow(3) + x[0].matmul(x[2]).tanh().sum()
+        },
+        Case(name: "bmm, matmul broadcast (UnsafeView) and folded (Clone)", shapes: [[2, 2, 3], [2, 3, 2], [3, 2], [2, 3]]) { x in
+            x[0].bmm(x[1]).pow(3).sum() + x[0].matmul(x[2]).tanh().sum() + x[3].matmul(x[1]).pow(2).sum()
+                + x[0].matmul(x[1].unsqueezed(dim: 0)).tanh().sum()
+        },
+        Case(name: "embedding (repeated rows, padding)", shapes: [[4, 2]]) { x in
+            embedding(index([[1, 3, 1], [0, 1, 2]]), weight: x[0], paddingIdx: 2).pow(3).sum()
+        },
+        Case(name: "layerNorm with and without weight and bias", shapes: [[3, 4], [4], [4], [3, 4]]) { x in
+            (layerNorm(x[0], normalizedShape: [4], weight: x[1], bias: x[2]).tanh() * x[3]).sum()
+                + (layerNorm(x[0] * x[3], normalizedShape: [3, 4]) * x[3]).pow(2).sum()
+        },
+        Case(name: "batchNorm training and evaluation", shapes: [[4, 3, 2], [3], [3], [4, 3, 2]]) { x in
+            let mean = Tensor<Double>.zeros([3]), variance = Tensor<Double>.ones([3])
+            let trained = batchNorm(x[0], runningMean: mean, runningVar: variance, weight: x[1], bias: x[2], training: true)
+            // Statistics of their own: the training call changed `mean` and `variance` as a function of x[0].
+            let evaluated = batchNorm(x[0], runningMean: Tensor<Double>.full([3], value: 0.2), runningVar: Tensor<Double>.full([3], value: 1.5),
+                                      weight: x[1], bias: x[2], training: false)
+            return (trained.tanh() * x[3]).sum() + (evaluated * x[3]).pow(2).sum()
+                + (batchNorm(x[0] * x[3], runningMean: nil, runningVar: nil, training: true) * x[3]).pow(2).sum()
+        },
     ] }
 
     static func index(_ rows: [[Int]]) -> Tensor<Int> {

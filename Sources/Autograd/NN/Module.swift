@@ -23,7 +23,8 @@ public protocol Module<Scalar>: AnyObject {
     func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar>
     /// Every trainable tensor with a stable dotted name (`"0.weight"`), the keys of saved files.
     var namedParameters: [(String, Tensor<Scalar>)] { get }
-    /// Training or evaluation mode (layers such as dropout would behave differently).
+    /// Training or evaluation mode (``Dropout`` and the batch norms behave differently); set it
+    /// for a module and everything it holds with ``train(_:)`` and ``eval()``.
     var isTraining: Bool { get set }
 }
 
@@ -36,11 +37,38 @@ extension Module {
         namedParameters.map { ("\(prefix).\($0.0)", $0.1) }
     }
 
-    /// Sets training mode (PyTorch's `module.train(mode)`).
-    public func train(_ mode: Bool = true) { isTraining = mode }
+    /// Sets training mode, here and in every module this one holds (PyTorch's
+    /// `module.train(mode)`, which recurses into the submodules): ``Dropout`` drops and the batch
+    /// norms use and update batch statistics only in training mode.
+    ///
+    /// The submodules are found by reflection: stored properties (of the class and its
+    /// superclasses) holding a ``Module``, an optional one, or an array of them, each visited once.
+    public func train(_ mode: Bool = true) {
+        var visited = Set<ObjectIdentifier>()
+        setTraining(mode, visited: &visited)
+    }
 
-    /// Sets evaluation mode (PyTorch's `module.eval()`).
-    public func eval() { isTraining = false }
+    /// Sets evaluation mode, here and in every module this one holds (PyTorch's `module.eval()`).
+    public func eval() { train(false) }
+
+    private func setTraining(_ mode: Bool, visited: inout Set<ObjectIdentifier>) {
+        guard visited.insert(ObjectIdentifier(self)).inserted else { return }
+        isTraining = mode
+        var mirror: Mirror? = Mirror(reflecting: self)
+        while let m = mirror {
+            for child in m.children {
+                let modules: [any Module] = if let module = child.value as? any Module {
+                    [module]
+                } else if let list = child.value as? [any Module] {
+                    list
+                } else {
+                    []
+                }
+                for module in modules { module.setTraining(mode, visited: &visited) }
+            }
+            mirror = m.superclassMirror
+        }
+    }
 
     /// Sets every parameter's gradient to `nil` (PyTorch's `module.zero_grad()`).
     public func zeroGrad() {

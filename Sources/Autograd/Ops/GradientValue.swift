@@ -268,8 +268,15 @@ extension BackwardContext {
     /// nothing behind it needs a gradient. (Only history and `requiresGrad` of an input are read
     /// when an op is recorded on it, so a rebuilt value may pass any `value` of the input's.)
     func input<S: TensorScalar>(_ k: Int, value: DenseTensor<S>) -> Tensor<S> where V == Tensor<S> {
-        let edge = k == 0 ? node.inputs.0 : node.inputs.1
-        guard edge.kind != .none, let graph = segment.object.graph else { return Tensor(data: value) }
+        Tensor.rebuiltInput(k == 0 ? node.inputs.0 : node.inputs.1, of: segment.object, value: value)
+    }
+}
+
+extension Tensor where Scalar: TensorScalar {
+    /// The input behind `edge` of a node of `segment` as a tensor of the recorded interpretation,
+    /// holding `value` (``BackwardContext/input(_:value:)``; wide nodes use it too).
+    static func rebuiltInput(_ edge: Edge, of segment: Segment<Scalar>, value: DenseTensor<Scalar>) -> Tensor {
+        guard edge.kind != .none, let graph = segment.graph else { return Tensor(data: value) }
         let owner = graph.segment(edge.segment)
         trapUnless(owner.generation == edge.generation, "the graph behind a saved value was freed")
         if edge.kind == .leaf { return owner.leaves[Int(edge.index)] }

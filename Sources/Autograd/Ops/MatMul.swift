@@ -49,20 +49,12 @@ enum Mv: OpDefinition {
 }
 
 extension Tensor where Scalar: TensorScalar {
-    /// The matrix product: 2-D × 2-D (MmBackward0) or 2-D × 1-D (MvBackward0). A transposed
-    /// operand (`w.transposed()`) is a view that BLAS reads with a transpose flag: no copy.
-    ///
-    /// Traps with PyTorch's message when the inner sizes differ, e.g.
-    /// `mat1 and mat2 shapes cannot be multiplied (2x3 and 4x2)`.
-    ///
-    /// ```swift
-    /// let logits = x.matmul(w) + b      // [batch, in] · [in, out]
-    /// ```
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
-    public func matmul(_ other: Tensor) -> Tensor {
-        trapUnless(rank == 2 && (other.rank == 2 || other.rank == 1),
-                   "matmul supports 2-D × 2-D and 2-D × 1-D, got \(rank)-D × \(other.rank)-D")
+    /// `self · other` for 2-D × 2-D (MmBackward0) and 2-D × 1-D (MvBackward0), the two products
+    /// ``matmul(_:)`` reduces every other case to. A transposed operand (`w.transposed()`) is a
+    /// view that BLAS reads with a transpose flag: no copy.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func matrixProduct(_ other: Tensor) -> Tensor {
         if other.rank == 1 {
             return Tensor.record(Tensor.withData(self, other) { $0.matvec($1) }, Mv.self, product: self, other)
         }

@@ -47,6 +47,8 @@ enum OpTable {
         NllLoss.self, BinaryCrossEntropy.self, BinaryCrossEntropyWithLogits.self, HuberLoss.self, SmoothL1Loss.self,
         // CustomFunction.swift
         CustomFunctionOp.self,
+        // Products.swift, Embedding.swift, Normalization.swift (products-norm)
+        Dot.self, Bmm.self, SqueezeInPlace.self, EmbeddingOp.self, NativeLayerNorm.self, NativeBatchNorm.self,
     ])
 
     /// Writes each definition's `kind`, its position in `list`.

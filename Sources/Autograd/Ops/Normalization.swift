@@ -1,0 +1,333 @@
+import Arena
+
+// Layer and batch normalization, one node each with up to three inputs (input, weight, bias),
+// as PyTorch's NativeLayerNormBackward0 / NativeBatchNormBackward0. Both normalize the input
+// read as `[outer, groups, inner]` over its `outer` and `inner` positions, per group: a layer
+// norm's groups are its rows (`outer == 1`, `inner` the normalized shape's size), a batch norm's
+// its channels (`outer` the batch, `inner` the spatial size).
+//
+// The node keeps the input and the weight (both inputs' own values); the derivative computes the
+// batch statistics again from the input: in the plain sweep in one fused kernel
+// (`DenseTensor.normalizationGradients`), in the recorded one as the recorded ops of the same
+// formula, so that it differentiates through them (Note [Two interpretations of a derivative]). An
+// evaluation-mode batch norm keeps the running statistics it used, which are constants, in the
+// node's indices (as the bit patterns of `Double`s: the node has no third tensor slot).
+
+// MARK: - the derivatives
+
+/// What a normalization node keeps besides its input and weight: which of the optional inputs
+/// it has (`dim2` bits), its `eps` (`scalar`) and, for a layer norm, how many trailing
+/// dimensions it normalizes (`dim`); for a batch norm, whether it used batch statistics
+/// (`keepDim`).
+private enum NormalizationFlags {
+    static let weight = 1, bias = 2
+}
+
+extension WideBackwardContext {
+    /// Saved value `k` (0: the input, 1: the weight): its value, or in the recorded sweep the
+    /// input itself, with its history.
+    func savedInput(_ k: Int) -> V {
+        let value = segment.with { $0.saved[Int(k == 0 ? node.saved.0 : node.saved.1)] }
+        if let dense = value as? V { return dense }
+        return Tensor.rebuiltInput(k == 0 ? node.inputs.0 : node.inputs.1, of: segment.object, value: value) as! V
+    }
+
+    var hasWeight: Bool { node.dim2 & Int32(NormalizationFlags.weight) != 0 }
+    var hasBias: Bool { node.dim2 & Int32(NormalizationFlags.bias) != 0 }
+    var eps: Double { node.scalar }
+
+    /// The gradients of (input, weight, bias) in the order of the node's inputs, the absent
+    /// ones dropped.
+    func inOrder(_ input: V?, _ weight: V?, _ bias: V?) -> [V?] {
+        var out = [input]
+        if hasWeight { out.append(needs[1] ? weight : nil) }
+        if hasBias { out.append(needs[out.count] ? bias : nil) }
+        return out
+    }
+
+    /// Whether the weight (`1`) or the bias (`2`) needs a gradient.
+    func needs(_ flag: Int) -> Bool {
+        if flag == NormalizationFlags.weight { return hasWeight && needs[1] }
+        return hasBias && needs[hasWeight ? 2 : 1]
+    }
+}
+
+// The formulas of the recorded sweep (the plain one runs `fused` below), specialized for it.
+extension GradientValue {
+    /// A constant of the interpretation (no history).
+    @_specialize(where Self == Tensor<Float>)
+    @_specialize(where Self == Tensor<Double>)
+    static func constant(_ value: DenseTensor<Scalar>) -> Self {
+        if let dense = value as? Self { return dense }
+        return Tensor(data: value) as! Self
+    }
+
+    /// Summed over dimensions 0 and 2 of a `[outer, groups, inner]` value, keeping them.
+    @_specialize(where Self == Tensor<Float>)
+    @_specialize(where Self == Tensor<Double>)
+    func groupSums() -> Self { sum(dim: 2, keepDim: true).sum(dim: 0, keepDim: true) }
+
+    /// `x̂ = (x − μ) / σ` and `σ = √(var + eps)` per group of `self`, `[outer, groups, inner]`,
+    /// the biased variance, as the forward computes them.
+    @_specialize(where Self == Tensor<Float>)
+    @_specialize(where Self == Tensor<Double>)
+    func standardized(eps: Double) -> (xhat: Self, std: Self) {
+        let n = Scalar(shape[0] * shape[2])
+        let centered = binary(.sub, groupSums().binary(.div, scalar: n))
+        let variance = centered.binary(.mul, centered).groupSums().binary(.div, scalar: n)
+        let std = variance.binary(.add, scalar: Scalar(eps)).unary(.sqrt)
+        return (centered.binary(.div, std), std)
+    }
+
+    /// The input's gradient of a normalization that used its batch statistics, from the
+    /// gradient of `x̂` (`self`, the output's times the weight): PyTorch's
+    /// `(g − mean(g) − x̂ · mean(g · x̂)) / σ` per group.
+    @_specialize(where Self == Tensor<Float>)
+    @_specialize(where Self == Tensor<Double>)
+    func normalizedInputGradient(xhat: Self, std: Self) -> Self {
+        let n = Scalar(shape[0] * shape[2])
+        let meanG = groupSums().binary(.div, scalar: n)
+        let meanGX = binary(.mul, xhat).groupSums().binary(.div, scalar: n)
+        return binary(.sub, meanG).binary(.sub, xhat.binary(.mul, meanGX)).binary(.div, std)
+    }
+}
+
+enum NativeLayerNorm: WideOpDefinition {
+    static let name = "NativeLayerNormBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
+        guard let grad = c.grads[0] else { return c.needs.map { _ in nil } }
+        if let dense = c as? WideBackwardContext<DenseTensor<V.Scalar>> {
+            return fused(dense, grad: grad as! DenseTensor<V.Scalar>, layer: true).map { $0.map { $0 as! V } }
+        }
+        let x = c.savedInput(0)
+        let shape = x.shape
+        let normalized = Array(shape.suffix(c.dim))
+        let inner = normalized.reduce(1, *), rows = inner == 0 ? 0 : x.shape.reduce(1, *) / inner
+        let (xhat, std) = x.reshaped([1, rows, inner]).standardized(eps: c.eps)
+        let g = grad.reshaped([1, rows, inner])
+        let input = c.needs[0] ? {
+            let gw = c.hasWeight ? g.binary(.mul, c.savedInput(1).reshaped([1, 1, inner])) : g
+            return gw.normalizedInputGradient(xhat: xhat, std: std).reshaped(shape)
+        }() : nil
+        let weight = c.needs(NormalizationFlags.weight)
+            ? g.binary(.mul, xhat).sum(dim: 1, keepDim: false).sum(dim: 0, keepDim: false).reshaped(normalized) : nil
+        let bias = c.needs(NormalizationFlags.bias)
+            ? g.sum(dim: 1, keepDim: false).sum(dim: 0, keepDim: false).reshaped(normalized) : nil
+        return c.inOrder(input, weight, bias)
+    }
+}
+
+enum NativeBatchNorm: WideOpDefinition {
+    static let name = "NativeBatchNormBackward0"
+    nonisolated(unsafe) static var kind = OpKind.unnumbered
+    @_specialize(where V == DenseTensor<Float>)
+    @_specialize(where V == DenseTensor<Double>)
+    static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
+        guard let grad = c.grads[0] else { return c.needs.map { _ in nil } }
+        if let dense = c as? WideBackwardContext<DenseTensor<V.Scalar>> {
+            return fused(dense, grad: grad as! DenseTensor<V.Scalar>, layer: false).map { $0.map { $0 as! V } }
+        }
+        let x = c.savedInput(0)
+        let shape = x.shape
+        let (outer, groups) = (shape[0], shape[1])
+        let inner = shape.dropFirst(2).reduce(1, *)
+        let x3 = x.reshaped([outer, groups, inner]), g = grad.reshaped([outer, groups, inner])
+        let weight3 = c.hasWeight ? c.savedInput(1).reshaped([1, groups, 1]) : nil
+        let xhat: V, std: V
+        if c.node.keepDim {
+            (xhat, std) = x3.standardized(eps: c.eps)
+        } else {
+            // Evaluation: the running statistics are constants.
+            let stats = c.runningStatistics
+            let mean = DenseTensor<V.Scalar>(shape: [1, groups, 1], repeating: 0)
+            let deviation = DenseTensor<V.Scalar>(shape: [1, groups, 1], repeating: 0)
+            mean.withMutableElements { m in deviation.withMutableElements { d in
+                for k in 0..<groups {
+                    m[k] = V.Scalar(stats.mean[k])
+                    d[k] = V.Scalar((stats.variance[k] + c.eps).squareRoot())
+                }
+            } }
+            std = V.constant(deviation)
+            xhat = x3.binary(.sub, V.constant(mean)).binary(.div, std)
+        }
+        let input = c.needs[0] ? {
+            let gw = weight3.map { g.binary(.mul, $0) } ?? g
+            let dx = c.node.keepDim ? gw.normalizedInputGradient(xhat: xhat, std: std) : gw.binary(.div, std)
+            return dx.reshaped(shape)
+        }() : nil
+        let weight = c.needs(NormalizationFlags.weight) ? g.binary(.mul, xhat).groupSums().reshaped([groups]) : nil
+        let bias = c.needs(NormalizationFlags.bias) ? g.groupSums().reshaped([groups]) : nil
+        return c.inOrder(input, weight, bias)
+    }
+}
+
+extension WideBackwardContext {
+    /// An evaluation-mode batch norm's running statistics, as the forward kept them.
+    var runningStatistics: (mean: [Double], variance: [Double]) {
+        let stats = indices.map { Double(bitPattern: UInt64(bitPattern: Int64($0))) }
+        return (Array(stats[..<(stats.count / 2)]), Array(stats[(stats.count / 2)...]))
+    }
+}
+
+/// The plain sweep's derivative of a layer norm (`layer`) or a batch norm: one fused kernel
+/// (`DenseTensor.normalizationGradients`), the statistics computed again from the input (or,
+/// in evaluation mode, the running ones the node kept).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+private func fused<S: TensorScalar>(_ c: WideBackwardContext<DenseTensor<S>>, grad: DenseTensor<S>, layer: Bool) -> [DenseTensor<S>?] {
+    let x = c.savedInput(0)
+    let shape = x.shape
+    let (outer, groups, inner): (Int, Int, Int)
+    if layer {
+        let normalized = shape.suffix(c.dim).reduce(1, *)
+        (outer, groups, inner) = (1, normalized == 0 ? 0 : x.count / normalized, normalized)
+    } else {
+        (outer, groups, inner) = (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
+    }
+    let batch = layer || c.node.keepDim
+    let (mean, variance) = batch ? x.groupMoments(outer: outer, groups: groups, inner: inner) : c.runningStatistics
+    let invstd = variance.map { 1 / ($0 + c.eps).squareRoot() }
+    let parameterShape = layer ? Array(shape.suffix(c.dim)) : [groups]
+    let (input, weight, bias) = x.normalizationGradients(
+        grad, outer: outer, groups: groups, inner: inner, mean: mean, invstd: invstd,
+        weight: c.hasWeight ? c.savedInput(1) : nil, perGroup: !layer, batchStatistics: batch,
+        needsInput: c.needs[0], needsWeight: c.needs(NormalizationFlags.weight), needsBias: c.needs(NormalizationFlags.bias))
+    return c.inOrder(input, weight?.reshaped(parameterShape), bias?.reshaped(parameterShape))
+}
+
+// MARK: - the forwards
+
+extension Tensor where Scalar: TensorScalar {
+    /// The node's inputs and flags: the input, then the weight and the bias where given.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func normalizationInputs(_ input: Tensor, _ weight: Tensor?, _ bias: Tensor?) -> (inputs: [Tensor], flags: Int) {
+        var inputs = [input]
+        var flags = 0
+        if let weight { inputs.append(weight); flags |= NormalizationFlags.weight }
+        if let bias { inputs.append(bias); flags |= NormalizationFlags.bias }
+        return (inputs, flags)
+    }
+}
+
+/// Layer normalization over the trailing dimensions `normalizedShape` (NativeLayerNormBackward0),
+/// PyTorch's `torch.nn.functional.layer_norm`: each slice of the input over those dimensions is
+/// shifted to mean 0 and scaled to variance 1 (the biased variance, plus `eps` under the square
+/// root), then multiplied by `weight` and shifted by `bias` (both of shape `normalizedShape`)
+/// where given.
+///
+/// ```swift
+/// let y = layerNorm(x, normalizedShape: [64], weight: gamma, bias: beta)   // x: [batch, seq, 64]
+/// ```
+///
+/// Traps with PyTorch's message when the input's trailing sizes or the weight's or bias's shape
+/// differ from `normalizedShape`.
+@_specialize(exported: true, where Scalar == Float)
+@_specialize(exported: true, where Scalar == Double)
+public func layerNorm<Scalar: TensorScalar>(
+    _ input: Tensor<Scalar>, normalizedShape: [Int], weight: Tensor<Scalar>? = nil, bias: Tensor<Scalar>? = nil,
+    eps: Double = 1e-5
+) -> Tensor<Scalar> {
+    let shape = input.shape
+    trapUnless(!normalizedShape.isEmpty,
+               "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but got normalized_shape = []")
+    trapUnless(shape.count >= normalizedShape.count && Array(shape.suffix(normalizedShape.count)) == normalizedShape,
+               "Given normalized_shape=\(normalizedShape), expected input with shape [*, \(normalizedShape.map(String.init).joined(separator: ", "))], but got input of size\(shape)")
+    if let weight {
+        trapUnless(weight.shape == normalizedShape,
+                   "Expected weight to be of same shape as normalized_shape, but got weight of shape \(weight.shape) and normalized_shape = \(normalizedShape)")
+    }
+    if let bias {
+        trapUnless(bias.shape == normalizedShape,
+                   "Expected bias to be of same shape as normalized_shape, but got bias of shape \(bias.shape) and normalized_shape = \(normalizedShape)")
+    }
+    let inner = normalizedShape.reduce(1, *)
+    let rows = inner == 0 ? 0 : input.count / inner
+    let x = input.data
+    let (mean, variance) = x.groupMoments(outer: 1, groups: rows, inner: inner)
+    let invstd = variance.map { 1 / ($0 + eps).squareRoot() }
+    let value = x.affineNormalized(outer: 1, groups: rows, inner: inner, mean: mean, invstd: invstd,
+                                   weight: weight?.data, bias: bias?.data, perGroup: false)
+    let (inputs, flags) = Tensor.normalizationInputs(input, weight, bias)
+    return Tensor.recordWide([value], NativeLayerNorm.self, inputs: inputs,
+                             Saved(tensors: (x, weight?.data), scalar: eps, dim: normalizedShape.count, dim2: flags))[0]
+}
+
+/// Batch normalization over every dimension but the channels (dimension 1)
+/// (NativeBatchNormBackward0), PyTorch's `torch.nn.functional.batch_norm`, for an input
+/// `[N, C]`, `[N, C, L]` or `[N, C, H, W]`.
+///
+/// - Training (`training: true`): each channel is normalized with the batch's mean and biased
+///   variance, and `runningMean`/`runningVar` (where given, `[C]`) are updated in place:
+///   `running = (1 − momentum) · running + momentum · batch`, with the *unbiased* batch
+///   variance for `runningVar`, as PyTorch.
+/// - Evaluation (`training: false`, the default, as PyTorch's): each channel is normalized with
+///   `runningMean` and `runningVar`, which must be given.
+///
+/// Then multiplied by `weight` and shifted by `bias` (`[C]`) where given.
+///
+/// ```swift
+/// let y = batchNorm(x, runningMean: mean, runningVar: variance, weight: gamma, bias: beta, training: true)
+/// ```
+///
+/// Traps with PyTorch's messages for statistics, weight or bias of another size than the
+/// channels, or for a training batch with one value per channel.
+@_specialize(exported: true, where Scalar == Float)
+@_specialize(exported: true, where Scalar == Double)
+public func batchNorm<Scalar: TensorScalar>(
+    _ input: Tensor<Scalar>, runningMean: Tensor<Scalar>?, runningVar: Tensor<Scalar>?,
+    weight: Tensor<Scalar>? = nil, bias: Tensor<Scalar>? = nil, training: Bool = false, momentum: Double = 0.1,
+    eps: Double = 1e-5
+) -> Tensor<Scalar> {
+    let shape = input.shape
+    _ = Shape.normalize(dim: 1, rank: shape.count)   // PyTorch's message for an input without channels
+    let (outer, groups) = (shape[0], shape[1])
+    let inner = shape.dropFirst(2).reduce(1, *)
+    for (name, t) in [("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias)] {
+        if let t { trapUnless(t.count == groups, "\(name) should contain \(groups) elements not \(t.count)") }
+    }
+    let x = input.data
+    var mean: [Double], variance: [Double]
+    var stats: [Int] = []
+    if training {
+        trapUnless(outer * inner > 1,
+                   "Expected more than 1 value per channel when training, got input size torch.Size([\(shape.map(String.init).joined(separator: ", "))])")
+        (mean, variance) = x.groupMoments(outer: outer, groups: groups, inner: inner)
+        let n = Double(outer * inner)
+        if let runningMean {
+            updateRunningStatistic(runningMean, with: mean, momentum: momentum)
+        }
+        if let runningVar {
+            updateRunningStatistic(runningVar, with: variance.map { $0 * n / (n - 1) }, momentum: momentum)
+        }
+    } else {
+        guard let runningMean else { trap("running_mean must be defined in evaluation mode") }
+        guard let runningVar else { trap("running_var must be defined in evaluation mode") }
+        mean = runningMean.scalars.map(Double.init)
+        variance = runningVar.scalars.map(Double.init)
+        stats = (mean + variance).map { Int(Int64(bitPattern: $0.bitPattern)) }
+    }
+    let invstd = variance.map { 1 / ($0 + eps).squareRoot() }
+    let value = x.affineNormalized(outer: outer, groups: groups, inner: inner, mean: mean, invstd: invstd,
+                                   weight: weight?.data, bias: bias?.data, perGroup: true)
+    let (inputs, flags) = Tensor.normalizationInputs(input, weight, bias)
+    return Tensor.recordWide([value], NativeBatchNorm.self, inputs: inputs,
+                             Saved(tensors: (x, weight?.data), indices: stats, scalar: eps, dim2: flags,
+                                   keepDim: training))[0]
+}
+
+/// `running = (1 − momentum) · running + momentum · batch`, in place (PyTorch's running
+/// statistics, which are buffers: no gradient, a new version).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+private func updateRunningStatistic<Scalar: TensorScalar>(_ running: Tensor<Scalar>, with batch: [Double], momentum: Double) {
+    let old = running.scalars
+    let updated = DenseTensor<Scalar>(shape: running.shape, repeating: 0)
+    updated.withMutableElements { p in
+        for k in 0..<p.count { p[k] = Scalar((1 - momentum) * Double(old[k]) + momentum * batch[k]) }
+    }
+    withNoGrad { running.copy(from: Tensor(data: updated)) }
+}

@@ -1,0 +1,178 @@
+import Arena
+
+/// The forward kernels of layer and batch normalization: per-group moments over contiguous rows,
+/// then one affine pass `(x − μ)·σ⁻¹·w + b`, vectorized, over the rows.
+extension DenseTensor where Scalar: TensorScalar {
+    /// The mean and the biased variance of each group of a contiguous tensor read as
+    /// `[outer, groups, inner]`, over its `outer` and `inner` positions: `outer == 1` gives the
+    /// rows of a layer norm (`groups` rows of `inner` elements), `inner` the spatial size and
+    /// `groups` the channels of a batch norm. Two passes over each row (the sum, then the squared
+    /// deviations from the mean, which doesn't cancel as `E[x²] − E[x]²` does), each on SIMD16
+    /// accumulators (``sumKernel(_:_:)``). NaN for a group without elements.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func groupMoments(outer: Int, groups: Int, inner: Int) -> (mean: [Double], variance: [Double]) {
+        guard outer * inner > 0 else {
+            return ([Double](repeating: .nan, count: groups), [Double](repeating: .nan, count: groups))
+        }
+        let x = contiguous()
+        var mean = [Double](repeating: 0, count: groups), variance = [Double](repeating: 0, count: groups)
+        let n = Scalar(outer * inner)
+        x.withElements { p in
+            let base = p.baseAddress!
+            for g in 0..<groups {
+                var total: Scalar = 0
+                for o in 0..<outer { total += Self.sumKernel(base + (o &* groups &+ g) &* inner, inner) }
+                let mu = total / n
+                var squares: Scalar = 0
+                for o in 0..<outer { squares += Self.squaredDeviationSum(base + (o &* groups &+ g) &* inner, inner, mean: mu) }
+                mean[g] = Double(mu)
+                variance[g] = Double(squares / n)
+            }
+        }
+        return (mean, variance)
+    }
+
+    /// `Σ (p[i] − mean)²` over `n` elements, on two SIMD16 accumulators.
+    @inlinable
+    static func squaredDeviationSum(_ p: UnsafePointer<Scalar>, _ n: Int, mean: Scalar) -> Scalar {
+        var acc0 = SIMD16<Scalar>(), acc1 = SIMD16<Scalar>()
+        let m = SIMD16<Scalar>(repeating: mean)
+        var i = 0
+        while i &+ 32 <= n {
+            let d0 = loadVec(p + i, 0) - m, d1 = loadVec(p + i, 1) - m
+            acc0 += d0 * d0
+            acc1 += d1 * d1
+            i &+= 32
+        }
+        if i &+ 16 <= n {
+            let d = loadVec(p + i, 0) - m
+            acc0 += d * d
+            i &+= 16
+        }
+        var total = (acc0 + acc1).sum()
+        while i < n {
+            let d = p[i] - mean
+            total += d * d
+            i &+= 1
+        }
+        return total
+    }
+
+    /// `(x − mean[g]) · invstd[g] · weight[g] + bias[g]` for each element of group `g` of this
+    /// tensor read as `[outer, groups, inner]`, where `weight` and `bias` are either per group
+    /// (`perGroup`) or per position within a row of `inner` elements (a layer norm's, of the
+    /// normalized shape).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func affineNormalized(outer: Int, groups: Int, inner: Int, mean: [Double], invstd: [Double],
+                                 weight: DenseTensor?, bias: DenseTensor?, perGroup: Bool) -> DenseTensor {
+        let x = contiguous()
+        let out = DenseTensor(uninitializedShape: shape)
+        guard count > 0 else { return out }
+        let w = weight?.contiguous(), b = bias?.contiguous()
+        x.withElements { p in out.withMutableElements { q in
+            let wp = w.map { UnsafePointer($0.start) }, bp = b.map { UnsafePointer($0.start) }
+            for o in 0..<outer {
+                for g in 0..<groups {
+                    let base = (o * groups + g) * inner
+                    let src = p.baseAddress! + base, dst = q.baseAddress! + base
+                    let mu = Scalar(mean[g]), s = Scalar(invstd[g])
+                    if perGroup {
+                        let scale = s * (wp?[g] ?? 1), shift = bp?[g] ?? 0
+                        for i in 0..<inner { dst[i] = (src[i] - mu) * scale + shift }
+                    } else {
+                        for i in 0..<inner { dst[i] = (src[i] - mu) * s }
+                        if let wp { for i in 0..<inner { dst[i] *= wp[i] } }
+                        if let bp { for i in 0..<inner { dst[i] += bp[i] } }
+                    }
+                }
+            }
+        } }
+        withExtendedLifetime((w, b)) {}
+        return out
+    }
+}
+
+extension DenseTensor where Scalar: TensorScalar {
+    /// The gradients of a normalization of this tensor (its input, read as `[outer, groups,
+    /// inner]`, contiguous or not) from the output's gradient `grad`, in one pass per group after
+    /// the two sums the input's gradient needs, the plain sweep's fused form of
+    /// `NativeLayerNormBackward0`'s and `NativeBatchNormBackward0`'s derivatives:
+    ///
+    /// - input, with the batch's statistics (`batchStatistics`):
+    ///   `σ⁻¹ · (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂))` per group, `ĝ = g · w`, `x̂ = (x − μ) · σ⁻¹`;
+    ///   with fixed ones (an evaluation-mode batch norm): `σ⁻¹ · ĝ`;
+    /// - weight: `Σ g · x̂`, bias: `Σ g`, per group (`perGroup`, a batch norm's channels) or per
+    ///   position within a row of `inner` (a layer norm's normalized shape).
+    ///
+    /// `mean` and `invstd` are the forward's, per group.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func normalizationGradients(
+        _ grad: DenseTensor, outer: Int, groups: Int, inner: Int, mean: [Double], invstd: [Double], weight: DenseTensor?,
+        perGroup: Bool, batchStatistics: Bool, needsInput: Bool, needsWeight: Bool, needsBias: Bool
+    ) -> (input: DenseTensor?, weight: DenseTensor?, bias: DenseTensor?) {
+        let x = contiguous(), g = grad.contiguous(), w = weight?.contiguous()
+        let parameterCount = perGroup ? groups : inner
+        let dx = needsInput ? DenseTensor(uninitializedShape: shape) : nil
+        let dw = needsWeight ? DenseTensor(shape: [parameterCount], repeating: 0) : nil
+        let db = needsBias ? DenseTensor(shape: [parameterCount], repeating: 0) : nil
+        guard count > 0 else { return (dx, dw, db) }
+        let n = Scalar(outer * inner)
+        x.withElements { xp in g.withElements { gp in
+            let xb = xp.baseAddress!, gb = gp.baseAddress!
+            let wp = w.map { UnsafePointer($0.start) }
+            let dxp = dx?.start, dwp = dw?.start, dbp = db?.start
+            for group in 0..<groups {
+                let mu = Scalar(mean[group]), s = Scalar(invstd[group])
+                let groupWeight: Scalar = perGroup ? (wp?[group] ?? 1) : 1
+                // Σ ĝ and Σ ĝ·x̂ over the group, with the parameters' sums along the way.
+                var sumG: Scalar = 0, sumGX: Scalar = 0, sumRawG: Scalar = 0, sumRawGX: Scalar = 0
+                for o in 0..<outer {
+                    let base = (o &* groups &+ group) &* inner
+                    let xr = xb + base, gr = gb + base
+                    for i in 0..<inner {
+                        let xhat = (xr[i] - mu) * s, gi = gr[i]
+                        let gw = perGroup ? gi * groupWeight : gi * (wp?[i] ?? 1)
+                        sumG += gw
+                        sumGX += gw * xhat
+                        if perGroup {
+                            sumRawG += gi
+                            sumRawGX += gi * xhat
+                        } else {
+                            if let dwp { dwp[i] += gi * xhat }
+                            if let dbp { dbp[i] += gi }
+                        }
+                    }
+                }
+                if perGroup {
+                    dwp?[group] = sumRawGX
+                    dbp?[group] = sumRawG
+                }
+                guard let dxp else { continue }
+                let meanG = sumG / n, meanGX = sumGX / n
+                for o in 0..<outer {
+                    let base = (o &* groups &+ group) &* inner
+                    let xr = xb + base, gr = gb + base, out = dxp + base
+                    if perGroup {
+                        let scale = s * groupWeight
+                        if batchStatistics {
+                            let shift = s * meanGX
+                            for i in 0..<inner { out[i] = scale * gr[i] - s * meanG - (xr[i] - mu) * s * shift }
+                        } else {
+                            for i in 0..<inner { out[i] = scale * gr[i] }
+                        }
+                    } else {
+                        for i in 0..<inner {
+                            let gw = gr[i] * (wp?[i] ?? 1)
+                            out[i] = s * (gw - meanG - (xr[i] - mu) * s * meanGX)
+                        }
+                    }
+                }
+            }
+        } }
+        withExtendedLifetime((x, g, w)) {}
+        return (dx, dw, db)
+    }
+}
