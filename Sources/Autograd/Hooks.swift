@@ -118,15 +118,30 @@ extension Tensor where Scalar: TensorScalar {
     }
 }
 
+/// A leaf's two kinds of hooks, behind the tensor's one `leafHooks` field.
+final class LeafHooks<Scalar: TensorScalar> {
+    var gradient: HookList<Scalar>?
+    var postAccumulate: PostAccumulateHookList<Scalar>?
+}
+
 extension Tensor where Scalar: TensorScalar {
+    private var leafHookLists: LeafHooks<Scalar>? { leafHooks.map { unsafeDowncast($0, to: LeafHooks<Scalar>.self) } }
+
+    private func makeLeafHookLists() -> LeafHooks<Scalar> {
+        if let lists = leafHookLists { return lists }
+        let lists = LeafHooks<Scalar>()
+        leafHooks = lists
+        return lists
+    }
+
     /// This leaf's gradient hooks, if any were registered.
     var hooks: HookList<Scalar>? {
-        get { leafHooks.map { unsafeDowncast($0, to: HookList<Scalar>.self) } }
-        set { leafHooks = newValue }
+        get { leafHookLists?.gradient }
+        set { makeLeafHookLists().gradient = newValue }
     }
     var postAccumulateHooks: PostAccumulateHookList<Scalar>? {
-        get { leafPostAccumulateHooks.map { unsafeDowncast($0, to: PostAccumulateHookList<Scalar>.self) } }
-        set { leafPostAccumulateHooks = newValue }
+        get { leafHookLists?.postAccumulate }
+        set { makeLeafHookLists().postAccumulate = newValue }
     }
 }
 

@@ -61,11 +61,10 @@ public final class Tensor<Scalar: TensorElement> {
     /// view inherit): a recorded in-place op on it traps, as PyTorch refuses it.
     @exclusivity(unchecked) var isMultiOutputView = false
 
-    /// A leaf's gradient hooks (a `HookList<Scalar>`; Note [Hooks]) and post-accumulate-grad
-    /// hooks (a `PostAccumulateHookList<Scalar>`), typed `AnyObject` because every element type
-    /// has the fields and only float types have hooks.
+    /// A leaf's gradient hooks and post-accumulate-grad hooks (a `LeafHooks<Scalar>`; Note
+    /// [Hooks]): one optional field, so that a tensor without hooks (nearly all) pays 8 bytes and
+    /// one nil check at deinit; `AnyObject` because only float types have hooks.
     @exclusivity(unchecked) var leafHooks: AnyObject?
-    @exclusivity(unchecked) var leafPostAccumulateHooks: AnyObject?
 
     /// What ``grad`` reads; the sweep writes it directly (`accumulateGrad`), past the setter's checks.
     @exclusivity(unchecked) var storedGrad: Tensor?
