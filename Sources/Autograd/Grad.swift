@@ -40,10 +40,8 @@ public func grad<Scalar: TensorScalar>(
     let histories = roots.filter { $0.0.history != nil }
     if let graph = try Tensor<Scalar>.graph(of: histories.map(\.0)) {
         if createGraph {
-            let previous = GradMode.isEnabled
-            GradMode.isEnabled = true
-            defer { GradMode.isEnabled = previous }
-            let found = try graph.recordedGradients(roots: histories.map { ($0.0.history!, $0.1) }, inputs: inputs).inputs
+            // Across conversions too: the recorded sweep follows gradients into the other graph.
+            let found = try Tensor<Scalar>.recordedSweep(roots: histories, inputs: inputs, everyLeaf: false).inputs
             for (k, g) in found.enumerated() { if let g { add(g, at: k) } }
         } else {
             let targets = SweepTargets(inputs, accumulates: false)
@@ -107,11 +105,7 @@ extension Tensor where Scalar: TensorScalar {
         }
         guard let graph = history.segment.graph else { throw .graphFreed }
         if createGraph {
-            let previous = GradMode.isEnabled
-            GradMode.isEnabled = true
-            defer { GradMode.isEnabled = previous }
-            let found = try graph.recordedGradients(roots: [(history, roots[0].1)], inputs: inputs ?? [],
-                                                    everyLeaf: inputs == nil)
+            let found = try Tensor.recordedSweep(roots: roots, inputs: inputs ?? [], everyLeaf: inputs == nil)
             if let inputs {
                 for (input, g) in zip(inputs, found.inputs) {
                     guard let g, input.isLeaf || !input.retainsGrad else { continue }
@@ -169,9 +163,6 @@ extension Tensor where Scalar: TensorScalar {
         defer { context.targetedSweeps -= 1 }
         try graph.backward(from: histories[0].0, seed: histories[0].1, callerGradient: histories[0].1,
                            retainGraph: retainGraph, extraRoots: Array(histories.dropFirst()), targets: targets)
-        if context.hasCrossings {
-            context.dropCrossings()
-            trap("grad() and backward(inputs:) can't follow a gradient through a conversion between element types (ToCopyBackward0) yet; use backward()")
-        }
+        if context.hasCrossings { try followCrossings(context, retainGraph: retainGraph, targets: targets) }
     }
 }

@@ -92,6 +92,54 @@ final class GradFunctionTests: XCTestCase {
         XCTAssertTrue(try gradgradcheck(gradient, inputs: [x, w]))
     }
 
+    /// createGraph through conversions (ToCopyBackward0): the recorded sweep follows the
+    /// gradient into the other element type's graph and back, Double → Float → Double.
+    func testCreateGraphAcrossConversions() throws {
+        let x = try Tensor<Double>([1, 2], shape: [2], requiresGrad: true)
+        let out = Tensor<Double>(Tensor<Float>(x).pow(3).sum()) + (x * x).sum()      // Σ x³ + x²
+        let g = try grad(outputs: [out], inputs: [x], createGraph: true)[0]!
+        XCTAssertEqual(g.scalars, [5, 16])                                            // 3x² + 2x
+        let h = try grad(outputs: [g.sum()], inputs: [x], createGraph: true)[0]!
+        XCTAssertEqual(h.scalars, [8, 14])                                            // 6x + 2
+        try h.sum().backward()
+        XCTAssertEqual(x.grad?.scalars, [6, 6])
+        // backward(createGraph:) into leaves of both types.
+        let f = try Tensor<Float>([3], shape: [1], requiresGrad: true)
+        let d = try Tensor<Double>([0.5], shape: [1], requiresGrad: true)
+        let mixed = (Tensor<Double>(f * f) * d).sum()                                 // f²·d
+        try mixed.backward(createGraph: true)
+        XCTAssertEqual(d.grad?.scalars, [9])
+        XCTAssertEqual(f.grad?.scalars, [3])                                          // 2f·d
+        XCTAssertNotNil(f.grad?.gradFn)
+        let fg = f.grad!, dg = d.grad!
+        f.grad = nil
+        d.grad = nil
+        try (Tensor<Double>(fg) * dg).sum().backward()                                // (2fd)·f²
+        XCTAssertEqual(f.grad?.scalars, [27])                                        // d/df 2f³d = 6f²d
+        XCTAssertEqual(d.grad?.scalars, [54])                                        // 2f³
+    }
+
+    /// grad() and backward(inputs:) follow a gradient through conversions too, writing no leaf of
+    /// the other type.
+    func testGradAndInputsAcrossConversions() throws {
+        let x = try Tensor<Double>([1, 2], shape: [2], requiresGrad: true)
+        let f = try Tensor<Float>([3], shape: [1], requiresGrad: true)
+        func output() -> Tensor<Double> {
+            Tensor<Double>((Tensor<Float>(x) * f).pow(3).sum()) + (x * x).sum()    // Σ (x·f)³ + x²
+        }
+        let g = try grad(outputs: [output()], inputs: [x])[0]!
+        XCTAssertEqual(g.scalars, [83, 328])                                        // 3x²f³ + 2x
+        XCTAssertNil(f.grad)
+        XCTAssertNil(x.grad)
+        try output().backward(inputs: [x])
+        XCTAssertEqual(x.grad?.scalars, [83, 328])
+        XCTAssertNil(f.grad)
+        // A result of the other side as the input asked about.
+        let y = Tensor<Float>(x) * 2
+        let z = Tensor<Double>(y * y).sum()
+        XCTAssertThrowsError(try grad(outputs: [z], inputs: [x * 1]))   // not reached: unused
+    }
+
     func testHigherDerivativesOfACube() throws {
         let x = try Tensor<Double>([1, 2, -3], shape: [3], requiresGrad: true)
         let y = (x * x * x).sum()

@@ -60,6 +60,9 @@ final class Segment<Scalar: TensorElement> {
     /// The derivatives of conversions from another element type, by `node.dim`: each sends its
     /// gradient across to the source's graph (Note [Conversions between graphs]).
     @exclusivity(unchecked) var crossings: ContiguousArray<(DenseTensor<Scalar>) -> Void> = []
+    /// The same derivatives in the recorded interpretation: each converts a gradient with history
+    /// back, recorded, and queues it for the source's graph (`ThreadContext.sendAcrossRecorded`).
+    @exclusivity(unchecked) var recordedSends: ContiguousArray<(Tensor<Scalar>) -> Void> = []
 
     /// Gradients flowing during a backward, by node index and by leaf slot. These and the
     /// tables above are `SegmentTable`s (Note [Segment tables]).
@@ -176,6 +179,7 @@ final class Segment<Scalar: TensorElement> {
         if !customFunctions.isEmpty { customFunctions.removeAll() }
         if !successors.isEmpty { successors.removeAll() }
         if !crossings.isEmpty { crossings.removeAll() }
+        if !recordedSends.isEmpty { recordedSends.removeAll() }
         clearSweepState()
         // The leaves' deinits touch no graph (leaves have no history), and releasing a parent can
         // only free older segments, never this one: both arrays are emptied in place, keeping

@@ -58,6 +58,11 @@ final class SweepTargets<Scalar: TensorScalar> {
         for k in leaves[ObjectIdentifier(leaf)] ?? [] { add(grad, at: k) }
     }
 
+    /// Adds what another sweep for the same tensors found (a sweep after a conversion).
+    func merge(_ other: SweepTargets) {
+        for (k, g) in other.results.enumerated() { if let g { add(g, at: k) } }
+    }
+
     private func add(_ grad: DenseTensor<Scalar>, at k: Int) {
         results[k] = results[k].map { $0.binary(.add, grad) } ?? grad
     }

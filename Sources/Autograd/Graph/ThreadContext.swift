@@ -22,6 +22,9 @@ final class ThreadContext {
     /// they belong to (Note [Conversions between graphs]).
     @exclusivity(unchecked) var floatCrossings: [(Tensor<Float>, DenseTensor<Float>)] = []
     @exclusivity(unchecked) var doubleCrossings: [(Tensor<Double>, DenseTensor<Double>)] = []
+    /// The recorded sweep's queues (`sendAcrossRecorded`).
+    @exclusivity(unchecked) var floatRecordedCrossings: [(Tensor<Float>, Tensor<Float>)] = []
+    @exclusivity(unchecked) var doubleRecordedCrossings: [(Tensor<Double>, Tensor<Double>)] = []
     /// Graphs of scalar types other than Float and Double, should anyone add a conformance.
     @exclusivity(unchecked) var otherGraphs: [ObjectIdentifier: any GraphStatisticsSource] = [:]
 

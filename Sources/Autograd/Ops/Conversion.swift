@@ -10,11 +10,14 @@ enum ToCopy: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        c.denseOnly { c in
+        if let grad = c.grad as? DenseTensor<V.Scalar> {
             let send = c.segment.with { $0.crossings[c.dim] }
-            send(c.grad)
-            return (nil, nil)
+            send(grad)
+        } else {
+            let send = c.segment.with { $0.recordedSends[c.dim] }
+            send(c.grad as! Tensor<V.Scalar>)
         }
+        return (nil, nil)
     }
 }
 
@@ -74,8 +77,11 @@ extension Tensor where Scalar: TensorScalar {
     static func recordedConversion<Source: TensorScalar>(of source: Tensor<Source>) -> Tensor {
         if let same = source as? Tensor { return same.aliased() }
         let value = DenseTensor<Scalar>(converting: source.data)
-        return recordCrossing(value, op: ToCopy.self) { grad in
+        return recordCrossing(value, op: ToCopy.self, send: { grad in
             ThreadContext.current.sendAcross(DenseTensor<Source>(converting: grad), to: source)
-        }
+        }, sendRecorded: { grad in
+            // Recorded too (the recorded sweep runs in grad mode): a ToCopy node in the source's graph.
+            ThreadContext.current.sendAcrossRecorded(Tensor<Source>(grad), to: source)
+        })
     }
 }

@@ -153,19 +153,6 @@ struct BackwardContext<V: GradientValue> {
     /// `f()` when input 1 needs a gradient, else `nil`.
     @inline(__always)
     func second(_ f: () -> V) -> V? { needs.1 ? f() : nil }
-
-    /// For a derivative written on `DenseTensor` only (ToCopy's, whose gradient crosses to
-    /// another graph, which the recorded sweep does not follow): runs `body` in the dense
-    /// sweep, and traps, naming the node, in the recorded one. In the dense sweep's
-    /// specialization the cast is between equal types and compiles away.
-    @inline(__always)
-    consuming func denseOnly(_ body: (consuming BackwardContext<DenseTensor<Scalar>>) -> InputGrads<Scalar>) -> Gradients<V> {
-        let op = node.op
-        guard let dense = self as? BackwardContext<DenseTensor<Scalar>> else {
-            trap("\(op.name)'s derivative runs only in the plain backward sweep: it can't be recorded (differentiated again) yet")
-        }
-        return body(dense) as! Gradients<V>
-    }
 }
 
 /// The derivative of an op with more than two inputs or more than one output (Note [Nodes with

@@ -20,9 +20,8 @@ import Arena
 /// Where `DenseTensor` has an operation, the requirement takes its name, so that most of its
 /// conformance is already written; an operation that exists only for derivatives (a slice's
 /// gradient placed into zeros, cross-entropy's gradient) is declared, with both meanings, in the
-/// family file of the ops that use it. A derivative still written on `DenseTensor` only (ToCopy's,
-/// whose gradient crosses to another graph) says so (`BackwardContext.denseOnly`), and the
-/// recorded sweep traps with its name there.
+/// family file of the ops that use it. ToCopy's derivative sends its gradient to another graph
+/// in either interpretation (Note [Conversions between graphs]).
 protocol GradientValue {
     associatedtype Scalar: TensorScalar
     var shape: [Int] { get }
@@ -248,7 +247,7 @@ extension Tensor: GradientValue where Scalar: TensorScalar {
     /// (its history is the node); a saved input is the input's value with the input's history
     /// (the leaf itself, or the node behind the edge), or a constant where nothing behind it
     /// needs a gradient. A value the forward computed for its derivative (a reciprocal, the
-    /// log-probabilities) is not rebuilt: such derivatives are `denseOnly`.
+    /// log-probabilities) is rebuilt by the op's `recordedSaved`.
     static func saved(at position: Int32, input: Int, _ c: borrowing BackwardContext<Tensor>) -> Tensor {
         let value = c.segment.with { $0.saved[Int(position)] }
         let node = c.node
