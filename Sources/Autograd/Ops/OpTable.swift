@@ -42,6 +42,9 @@ enum OpTable {
         LeakyRelu.self, Gelu.self, Silu.self, Softplus.self, Elu.self, PowTensor.self, Maximum.self, Minimum.self,
         // CustomFunction.swift
         CustomFunctionOp.self,
+        // Convolution.swift, Pooling.swift
+        Convolution.self, ConvolutionBias.self, ConvolutionInputGradient.self, ConvolutionWeightGradient.self,
+        MaxPool2D.self, AvgPool2D.self, AvgPool2DBackward.self,
     ])
 
     /// Writes each definition's `kind`, its position in `list`.
