@@ -15,6 +15,7 @@ public final class Conv2d<Scalar: TensorScalar>: Module {
     public let weight: Tensor<Scalar>
     /// The `[outChannels]` bias, which requires grad, or `nil` for a layer made with `bias: false`.
     public let bias: Tensor<Scalar>?
+    /// The convolution's stride, padding, dilation and groups, as PyTorch's layer keeps them.
     public let stride: Int, padding: Int, dilation: Int, groups: Int
     /// No effect on the computation; kept for ``Module``.
     public var isTraining = true
@@ -63,6 +64,7 @@ public final class Conv1d<Scalar: TensorScalar>: Module {
     public let weight: Tensor<Scalar>
     /// The `[outChannels]` bias, which requires grad, or `nil` for a layer made with `bias: false`.
     public let bias: Tensor<Scalar>?
+    /// The convolution's stride, padding, dilation and groups, as PyTorch's layer keeps them.
     public let stride: Int, padding: Int, dilation: Int, groups: Int
     /// No effect on the computation; kept for ``Module``.
     public var isTraining = true
@@ -123,6 +125,7 @@ private func initialConvolutionParameters<Scalar: TensorScalar>(
 
 /// A 2-D max pooling layer (PyTorch's `nn.MaxPool2d`): ``maxPool2d(_:kernelSize:stride:padding:)``.
 public final class MaxPool2d<Scalar: TensorScalar>: Module {
+    /// The window's size, its stride (`nil`: the window's size) and the padding.
     public let kernelSize: Int, stride: Int?, padding: Int
     /// No effect on the computation; kept for ``Module``.
     public var isTraining = true
@@ -135,6 +138,7 @@ public final class MaxPool2d<Scalar: TensorScalar>: Module {
     /// None.
     public var namedParameters: [(String, Tensor<Scalar>)] { [] }
 
+    /// ``maxPool2d(_:kernelSize:stride:padding:)`` with the layer's settings.
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         maxPool2d(input, kernelSize: kernelSize, stride: stride, padding: padding)
     }
@@ -142,6 +146,7 @@ public final class MaxPool2d<Scalar: TensorScalar>: Module {
 
 /// A 2-D average pooling layer (PyTorch's `nn.AvgPool2d`): ``avgPool2d(_:kernelSize:stride:padding:)``.
 public final class AvgPool2d<Scalar: TensorScalar>: Module {
+    /// The window's size, its stride (`nil`: the window's size) and the padding.
     public let kernelSize: Int, stride: Int?, padding: Int
     /// No effect on the computation; kept for ``Module``.
     public var isTraining = true
@@ -154,6 +159,7 @@ public final class AvgPool2d<Scalar: TensorScalar>: Module {
     /// None.
     public var namedParameters: [(String, Tensor<Scalar>)] { [] }
 
+    /// ``avgPool2d(_:kernelSize:stride:padding:)`` with the layer's settings.
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         avgPool2d(input, kernelSize: kernelSize, stride: stride, padding: padding)
     }
