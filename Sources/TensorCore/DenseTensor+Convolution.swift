@@ -135,14 +135,37 @@ extension DenseTensor where Scalar: TensorScalar {
         let out = DenseTensor(shape: g.weightShape, repeating: 0)
         guard out.count > 0, g.batch > 0, oHW > 0 else { return out }
         let gy = contiguous(), x = input.contiguous()
+        // With more column rows than output channels, the transpose `col_n · G_nᵀ` is formed
+        // instead (summed in a scratch `[Kg, Og]` per group, transposed once at the end) when
+        // G_n fills the own kernel's 32-column tile: the GEMM then packs G_n, not the larger
+        // column buffer, for every image (16→32 channels: 32 × 1024 instead of 144 × 1024).
+        let transposed = Og >= 32 && Kg > Og
+        let scratchCount = transposed ? g.groups * Kg * Og : 0
+        let scratchBytes = Swift.max(scratchCount, 1) * MemoryLayout<Scalar>.stride
+        let scratch = BufferCache.allocate(byteCount: scratchBytes).bindMemory(to: Scalar.self, capacity: scratchCount)
+        defer { BufferCache.deallocate(scratch, byteCount: scratchBytes) }
+        scratch.update(repeating: 0, count: scratchCount)
         Self.withColumnBuffer(g) { col in
             for n in 0..<g.batch {
                 for group in 0..<g.groups {
                     let columns = Self.columns(x.start + (n * g.inChannels + group * Cg) * HW, g, col)
-                    Self.convolutionGemm(transA: false, transB: true, m: Og, n: Kg, k: oHW,
-                             a: gy.start + (n * O + group * Og) * oHW, lda: oHW, b: columns, ldb: oHW,
-                             beta: 1, c: out.start + group * Og * Kg, ldc: Kg)
+                    let gradient = gy.start + (n * O + group * Og) * oHW
+                    if transposed {
+                        Self.convolutionGemm(transA: false, transB: true, m: Kg, n: Og, k: oHW,
+                                             a: columns, lda: oHW, b: gradient, ldb: oHW,
+                                             beta: 1, c: scratch + group * Kg * Og, ldc: Og)
+                    } else {
+                        Self.convolutionGemm(transA: false, transB: true, m: Og, n: Kg, k: oHW,
+                                             a: gradient, lda: oHW, b: columns, ldb: oHW,
+                                             beta: 1, c: out.start + group * Og * Kg, ldc: Kg)
+                    }
                 }
+            }
+        }
+        if transposed {
+            for group in 0..<g.groups {
+                let (src, dst) = (scratch + group * Kg * Og, out.start + group * Og * Kg)
+                for r in 0..<Kg { for o in 0..<Og { dst[o * Kg + r] = src[r * Og + o] } }
             }
         }
         withExtendedLifetime((gy, x)) {}
