@@ -4,8 +4,7 @@ import Autograd
 /// and backward of one `conv2d` with bias (`3→16`, the first layer: its input needs no gradient;
 /// `16→32`: its input needs one), and a two-block net (conv 3→16, ReLU, max pool 2, conv 16→32,
 /// ReLU, max pool 2, sum). Weights from ``Conv2d``'s initialization (seeded), inputs from
-/// ``pattern(_:modulus:offset:)`` (modulus 17, offset −0.5). Its PyTorch twin is the `python3 -c`
-/// script in the issue-18 report (not yet in perf/bench_torch.py).
+/// ``pattern(_:modulus:offset:)`` (modulus 17, offset −0.5). Its twin is `conv` in perf/bench_torch.py.
 enum Conv: Workload {
     static let name = "conv"
     static let summary = "conv2d 3x3 forward+backward, batch 32, 32x32: 3->16, 16->32, conv-relu-pool x2"
