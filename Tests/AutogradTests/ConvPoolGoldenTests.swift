@@ -73,12 +73,27 @@ final class ConvPoolGoldenTests: XCTestCase {
 
     /// Ties: the gradient of each window goes to its first maximum only (row-major order), as
     /// PyTorch's; with overlapping windows a position collects from every window it wins.
+    /// Values checked with PyTorch 2.11.
     func testMaxPoolTiesGoToTheFirstMaximum() throws {
         let x = try Tensor<Float>([1, 2, 2, 2, 2, 2, 2, 2, 0], shape: [1, 1, 3, 3], requiresGrad: true)
         let y = maxPool2d(x, kernelSize: 2, stride: 1)
         XCTAssertEqual(y.scalars, [2, 2, 2, 2])
         try y.sum().backward()
         XCTAssertEqual(x.grad?.scalars, [0, 2, 0, 1, 1, 0, 0, 0, 0])   // PyTorch 2.11's
+
+        // 2×2 windows 2 apart (their own loop): ties, and NaN, where the last NaN wins
+        // (PyTorch's `val > maxval || isnan(val)`); the general loop agrees.
+        let t = try Tensor<Float>([3, 3, 1, 5, 3, 3, 5, 5], shape: [1, 1, 2, 4], requiresGrad: true)
+        try maxPool2d(t, kernelSize: 2).sum().backward()
+        XCTAssertEqual(t.grad?.scalars, [1, 0, 0, 1, 0, 0, 0, 0])
+        let n = try Tensor<Float>([.nan, 1, .nan, 2], shape: [1, 1, 2, 2], requiresGrad: true)
+        let m = maxPool2d(n, kernelSize: 2)
+        XCTAssertTrue(m.scalars[0].isNaN)
+        try m.sum().backward()
+        XCTAssertEqual(n.grad?.scalars, [0, 0, 1, 0])
+        let general = try Tensor<Float>([.nan, 1, .nan, 2, 0, 0, 0, 0, 0], shape: [1, 1, 3, 3], requiresGrad: true)
+        try maxPool2d(general, kernelSize: 2, stride: 1).sum().backward()
+        XCTAssertEqual(general.grad?.scalars, [1, 0, 1, 1, 1, 0, 0, 0, 0])
     }
 
     /// Every refused shape and parameter of the fixture traps with PyTorch's message.
