@@ -387,6 +387,50 @@ def higher_order(threads):
             x.grad = None
         return step
     return [bc.Case("higher-order", "hvp", batch, hvp), bc.Case("higher-order", "gradient-penalty", batch, gradient_penalty)]
+def conv(threads):
+    """3×3 convolutions, batch 32, 32×32 images, padding 1, forward and backward: one `conv2d` with
+    bias 3→16 (its input needs no gradient) and 16→32 (its input needs one), and a two-block net
+    (conv 3→16, ReLU, max pool 2, conv 16→32, ReLU, max pool 2, sum). Inputs from the pattern
+    (modulus 17, offset -0.5); PyTorch's default init (seeded) for the weights."""
+    def flops(cin, cout, input_gradient):
+        return 2.0 * 32 * 32 * 32 * cin * cout * 9 * (3 if input_gradient else 2)
+
+    def layer(cin, cout, seed):
+        torch.manual_seed(seed)
+        return nn.Conv2d(cin, cout, 3, padding=1)
+
+    def x_of(c, grad=False):
+        return t(bc.pattern(32 * c * 32 * 32, 17, -0.5)).reshape(32, c, 32, 32).requires_grad_(grad)
+
+    def conv3to16():
+        x, c = x_of(3), layer(3, 16, 0)
+
+        def step():
+            c.zero_grad()
+            c(x).sum().backward()
+        return step
+
+    def conv16to32():
+        x, c = x_of(16, True), layer(16, 32, 1)
+
+        def step():
+            c.zero_grad()
+            x.grad = None
+            c(x).sum().backward()
+        return step
+
+    def net():
+        x, c1, c2 = x_of(3), layer(3, 16, 2), layer(16, 32, 3)
+
+        def step():
+            c1.zero_grad()
+            c2.zero_grad()
+            h = F.max_pool2d(c1(x).relu(), 2)
+            F.max_pool2d(c2(h).relu(), 2).sum().backward()
+        return step
+    return [bc.Case("conv", "conv3to16", 32, conv3to16, flops=flops(3, 16, False)),
+            bc.Case("conv", "conv16to32", 32, conv16to32, flops=flops(16, 32, True)),
+            bc.Case("conv", "net", 32, net)]
 
 
 WORKLOADS = {
@@ -394,7 +438,7 @@ WORKLOADS = {
     "mlp-small": lambda threads: mlp_cases("mlp-small", [64, 128, 10], 64),
     "mlp-large": lambda threads: mlp_cases("mlp-large", [784, 512, 512, 10], 256),
     "bandwidth": bandwidth,
-    "strided": strided, "cat": cat, "view-chain": view_chains, "higher-order": higher_order,
+    "strided": strided, "cat": cat, "view-chain": view_chains, "higher-order": higher_order, "conv": conv,
 }
 
 

@@ -200,6 +200,23 @@ final class RecordedDerivativeTests: XCTestCase {
             return (trained.tanh() * x[3]).sum() + (evaluated * x[3]).pow(2).sum()
                 + (batchNorm(x[0] * x[3], runningMean: nil, runningVar: nil, training: true) * x[3]).pow(2).sum()
         },
+        // Convolution.swift, Pooling.swift (issue 18)
+        Case(name: "conv2d (bias, padding, groups), conv1d (stride, dilation)",
+             shapes: [[2, 2, 4, 3], [4, 1, 2, 2], [4], [2, 3, 7], [2, 3, 2]]) { x in
+            let y = conv2d(x[0], weight: x[1], bias: x[2], padding: 1, groups: 2)
+            let z = conv1d(x[3], weight: x[4], stride: 2, dilation: 2)
+            return (y * y * y).sum() + (z * z * z).sum()
+        },
+        Case(name: "conv2d's recorded gradients (ConvolutionBackwardBackward0)", shapes: [[1, 2, 3, 3], [2, 2, 2, 2]]) { x in
+            let y = conv2d(x[0], weight: x[1], stride: [1, 2], padding: [1, 1])
+            let g = try! grad(outputs: [(y * y).sum()], inputs: [x[0], x[1]], createGraph: true)
+            return (g[0]! * g[0]!).sum() + (g[1]! * x[1]).sum()
+        },
+        Case(name: "maxPool2d, avgPool2d and its recorded gradient", shapes: [[2, 2, 4, 5]]) { x in
+            let p = avgPool2d(x[0], kernelSize: 3, stride: 1, padding: 1)
+            let g = try! grad(outputs: [(p * p).sum()], inputs: [x[0]], createGraph: true)[0]!
+            return maxPool2d(x[0], kernelSize: 2, stride: 1, padding: 1).pow(3).sum() + (p * p * p).sum() + (g * x[0]).sum()
+        },
     ] }
 
     static func index(_ rows: [[Int]]) -> Tensor<Int> {

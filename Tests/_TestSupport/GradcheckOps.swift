@@ -111,7 +111,7 @@ public func gradcheckOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ para
         return params["throughExpanded"] != nil ? y * xs[0] + (target * target).sum() : y * xs[0] + target.sum()
     case "indexSelect", "gather", "scatterAdd", "maskedFill", "where", "subscriptTensor", "subscriptSetTensor":
         return gatheringOp(op, xs, params)
-    default: return ReductionsLossesGradcheck.apply(op, xs, params) ?? applyGoldenOp(op, xs, params) ?? applyElementwiseOp(op, xs, params) ?? applyProductsNormOp(op, xs, params)
+    default: return ReductionsLossesGradcheck.apply(op, xs, params) ?? applyGoldenOp(op, xs, params) ?? applyElementwiseOp(op, xs, params) ?? applyProductsNormOp(op, xs, params) ?? applyConvPoolOp(op, xs, params)
     }
 }
 

@@ -18,7 +18,7 @@ public enum RandomGradcheckCases {
         "permuted", "squeezed", "flattened", "select", "narrow", "contiguous", "cloned", "reshapedStrided",
         "subscript", "subscriptSet",
         "indexSelect", "gather", "scatterAdd", "maskedFill", "where", "subscriptTensor", "subscriptSetTensor",
-    ] + elementwiseOps + ReductionsLossesGradcheck.ops + productsNormOps
+    ] + elementwiseOps + ReductionsLossesGradcheck.ops + productsNormOps + convPoolOps
 
     /// The cases for `op`, drawn from `generator`.
     public static func cases(for op: String, using g: inout RandomGenerator) -> [GradcheckCase] {
@@ -305,6 +305,7 @@ public enum RandomGradcheckCases {
         default:
             if let cases = elementwiseCases(for: op, using: &g) { return cases }
             if let cases = productsNormCases(for: op) { return cases }
+            if let cases = convPoolCases(for: op, using: &g) { return cases }
             preconditionFailure("RandomGradcheckCases: no generator for op \(op)")
         }
     }

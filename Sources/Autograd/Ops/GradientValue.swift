@@ -128,6 +128,22 @@ protocol GradientValue {
     func matmul(_ other: Self, transposeA: Bool, transposeB: Bool) -> Self
     func matvec(_ vector: Self, transpose: Bool) -> Self
     func outer(_ other: Self) -> Self
+
+    // Convolutions and pooling (Convolution.swift, Pooling.swift).
+    /// The convolution of this input with `weight`, no bias.
+    func convolved(weight: Self, geometry: ConvolutionGeometry) -> Self
+    /// A convolution's input gradient from this gradient of its output (a transposed convolution).
+    func convolutionInputGradient(weight: Self, geometry: ConvolutionGeometry) -> Self
+    /// A convolution's weight gradient from this gradient of its output and the input.
+    func convolutionWeightGradient(input: Self, geometry: ConvolutionGeometry) -> Self
+    /// A convolution's bias gradient: this gradient of its output summed over all but dimension 1.
+    func convolutionBiasGradient() -> Self
+    /// A max pooling's input gradient from this gradient of its output (`positions`: the
+    /// geometry, then each maximum's position in its plane).
+    func maxPoolBackward(positions: [Int], inputShape: [Int]) -> Self
+    func avgPooled(_ geometry: PoolGeometry) -> Self
+    /// An average pooling's input gradient, of `inputShape`, from this gradient of its output.
+    func avgPoolBackward(inputShape: [Int], _ geometry: PoolGeometry) -> Self
 }
 
 extension GradientValue {

@@ -49,6 +49,9 @@ enum OpTable {
         CustomFunctionOp.self,
         // Products.swift, Embedding.swift, Normalization.swift (products-norm)
         Dot.self, Bmm.self, SqueezeInPlace.self, EmbeddingOp.self, NativeLayerNorm.self, NativeBatchNorm.self,
+        // Convolution.swift, Pooling.swift
+        Convolution.self, ConvolutionBias.self, ConvolutionInputGradient.self, ConvolutionWeightGradient.self,
+        MaxPool2D.self, AvgPool2D.self, AvgPool2DBackward.self,
     ])
 
     /// Writes each definition's `kind`, its position in `list`.

@@ -1,0 +1,328 @@
+import Arena
+
+// Convolutions by im2col and GEMM (Note [Convolution by im2col]), and 2-D pooling. A 1-D
+// convolution is a 2-D one of height 1, so every kernel here is 2-D.
+//
+// Note [Convolution by im2col]: for each image and group, the input patches are unrolled into a
+// column buffer `col` of `[C/g · kH · kW, oH · oW]` (from the thread's BufferCache: no allocation
+// per call once the loop repeats), and the output is one GEMM, `W_g · col`, written straight into
+// the output (onto the bias, GEMM's `beta = 1`). The derivatives are GEMMs on the same buffer:
+// the weight's gradient `Σ_n G_n · colᵀ` (the column buffer made again, not saved), the input's
+// `col2im(W_gᵀ · G_n)`. A 1×1 kernel with stride 1 and no padding reads the input itself as `col`.
+
+/// The sizes of a convolution: input `[N, C, H, W]`, weight `[O, C / groups, kH, kW]`, output
+/// `[N, O, oH, oW]`, and its stride, padding, dilation and groups. A 1-D convolution has
+/// `spatialRank` 1, height 1, and its shapes drop the height.
+package struct ConvolutionGeometry: Sendable, Equatable {
+    package var spatialRank: Int
+    package var batch: Int, inChannels: Int, height: Int, width: Int
+    package var outChannels: Int, kernelHeight: Int, kernelWidth: Int
+    package var stride: (h: Int, w: Int), padding: (h: Int, w: Int), dilation: (h: Int, w: Int)
+    package var groups: Int
+
+    package init(spatialRank: Int, batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int,
+                 kernelHeight: Int, kernelWidth: Int, stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int),
+                 groups: Int) {
+        self.spatialRank = spatialRank
+        (self.batch, self.inChannels, self.height, self.width) = (batch, inChannels, height, width)
+        (self.outChannels, self.kernelHeight, self.kernelWidth) = (outChannels, kernelHeight, kernelWidth)
+        (self.stride, self.padding, self.dilation, self.groups) = (stride, padding, dilation, groups)
+    }
+
+    package static func == (a: Self, b: Self) -> Bool { a.encoded == b.encoded }
+
+    /// The fields in one array (a node keeps it in its segment's index table).
+    package var encoded: [Int] {
+        [spatialRank, batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth,
+         stride.h, stride.w, padding.h, padding.w, dilation.h, dilation.w, groups]
+    }
+
+    package init(encoded e: [Int]) {
+        self.init(spatialRank: e[0], batch: e[1], inChannels: e[2], height: e[3], width: e[4], outChannels: e[5],
+                  kernelHeight: e[6], kernelWidth: e[7], stride: (e[8], e[9]), padding: (e[10], e[11]),
+                  dilation: (e[12], e[13]), groups: e[14])
+    }
+
+    package var outHeight: Int { (height + 2 * padding.h - dilation.h * (kernelHeight - 1) - 1) / stride.h + 1 }
+    package var outWidth: Int { (width + 2 * padding.w - dilation.w * (kernelWidth - 1) - 1) / stride.w + 1 }
+
+    package var inputShape: [Int] { shape(batch, inChannels, height, width) }
+    package var weightShape: [Int] { shape(outChannels, inChannels / groups, kernelHeight, kernelWidth) }
+    package var outputShape: [Int] { shape(batch, outChannels, outHeight, outWidth) }
+
+    private func shape(_ a: Int, _ b: Int, _ h: Int, _ w: Int) -> [Int] { spatialRank == 1 ? [a, b, w] : [a, b, h, w] }
+
+    /// Whether the input is its own column buffer (a 1×1 kernel, stride 1, no padding).
+    var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && stride == (1, 1) && padding == (0, 0)
+    }
+    /// Rows of one group's column buffer: `C/g · kH · kW`.
+    var columnRows: Int { inChannels / groups * kernelHeight * kernelWidth }
+}
+
+extension DenseTensor where Scalar: TensorScalar {
+    /// The convolution of this input `[N, C, (H,) W]` with `weight` (plus `bias` `[O]`), PyTorch's
+    /// `convolution`, by im2col and GEMM (Note [Convolution by im2col]). Shapes are not checked.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    package func convolved(weight: DenseTensor, bias: DenseTensor?, geometry g: ConvolutionGeometry) -> DenseTensor {
+        let out = DenseTensor(uninitializedShape: g.outputShape)
+        let (oHW, O) = (g.outHeight * g.outWidth, g.outChannels)
+        guard out.count > 0 else { return out }
+        let x = contiguous(), w = weight.contiguous()
+        if let bias {
+            let b = bias.contiguous()
+            for n in 0..<g.batch {
+                for o in 0..<O { (out.start + (n * O + o) * oHW).update(repeating: b.start[o], count: oHW) }
+            }
+        }
+        let (Og, Kg, Cg, HW) = (O / g.groups, g.columnRows, g.inChannels / g.groups, g.height * g.width)
+        if Kg == 0 {
+            if bias == nil { out.start.update(repeating: 0, count: out.count) }
+            return out
+        }
+        Self.withColumnBuffer(g) { col in
+            for n in 0..<g.batch {
+                for group in 0..<g.groups {
+                    let columns = Self.columns(x.start + (n * g.inChannels + group * Cg) * HW, g, col)
+                    Self.convolutionGemm(transA: false, transB: false, m: Og, n: oHW, k: Kg,
+                             a: w.start + group * Og * Kg, lda: Kg, b: columns, ldb: oHW,
+                             beta: bias == nil ? 0 : 1, c: out.start + (n * O + group * Og) * oHW, ldc: oHW)
+                }
+            }
+        }
+        withExtendedLifetime((x, w)) {}
+        return out
+    }
+
+    /// The gradient of a convolution's input from this gradient of its output and the weight:
+    /// `col2im(W_gᵀ · G)` per image and group (a transposed convolution).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    package func convolutionInputGradient(weight: DenseTensor, geometry g: ConvolutionGeometry) -> DenseTensor {
+        let (oHW, O, HW) = (g.outHeight * g.outWidth, g.outChannels, g.height * g.width)
+        let (Og, Kg, Cg) = (O / g.groups, g.columnRows, g.inChannels / g.groups)
+        let pointwise = g.isPointwise
+        let out = pointwise ? DenseTensor(uninitializedShape: g.inputShape) : DenseTensor(shape: g.inputShape, repeating: 0)
+        guard out.count > 0 else { return out }
+        if Og == 0 || oHW == 0 {
+            if pointwise { out.start.update(repeating: 0, count: out.count) }
+            return out
+        }
+        let gy = contiguous(), w = weight.contiguous()
+        Self.withColumnBuffer(g) { col in
+            for n in 0..<g.batch {
+                for group in 0..<g.groups {
+                    let image = out.start + (n * g.inChannels + group * Cg) * HW
+                    Self.convolutionGemm(transA: true, transB: false, m: Kg, n: oHW, k: Og,
+                             a: w.start + group * Og * Kg, lda: Kg, b: gy.start + (n * O + group * Og) * oHW, ldb: oHW,
+                             beta: 0, c: col ?? image, ldc: oHW)
+                    if let col { Self.col2im(UnsafePointer(col), g, adding: image) }
+                }
+            }
+        }
+        withExtendedLifetime((gy, w)) {}
+        return out
+    }
+
+    /// The gradient of a convolution's weight from this gradient of its output and the input:
+    /// `Σ_n G_n · col_nᵀ` per group.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    package func convolutionWeightGradient(input: DenseTensor, geometry g: ConvolutionGeometry) -> DenseTensor {
+        let (oHW, O, HW) = (g.outHeight * g.outWidth, g.outChannels, g.height * g.width)
+        let (Og, Kg, Cg) = (O / g.groups, g.columnRows, g.inChannels / g.groups)
+        let out = DenseTensor(shape: g.weightShape, repeating: 0)
+        guard out.count > 0, g.batch > 0, oHW > 0 else { return out }
+        let gy = contiguous(), x = input.contiguous()
+        // With more column rows than output channels, the transpose `col_n · G_nᵀ` is formed
+        // instead (summed in a scratch `[Kg, Og]` per group, transposed once at the end) when
+        // G_n fills the own kernel's 32-column tile: the GEMM then packs G_n, not the larger
+        // column buffer, for every image (16→32 channels: 32 × 1024 instead of 144 × 1024).
+        let transposed = Og >= 32 && Kg > Og
+        let scratchCount = transposed ? g.groups * Kg * Og : 0
+        let scratchBytes = Swift.max(scratchCount, 1) * MemoryLayout<Scalar>.stride
+        let scratch = BufferCache.allocate(byteCount: scratchBytes).bindMemory(to: Scalar.self, capacity: scratchCount)
+        defer { BufferCache.deallocate(scratch, byteCount: scratchBytes) }
+        scratch.update(repeating: 0, count: scratchCount)
+        Self.withColumnBuffer(g) { col in
+            for n in 0..<g.batch {
+                for group in 0..<g.groups {
+                    let columns = Self.columns(x.start + (n * g.inChannels + group * Cg) * HW, g, col)
+                    let gradient = gy.start + (n * O + group * Og) * oHW
+                    if transposed {
+                        Self.convolutionGemm(transA: false, transB: true, m: Kg, n: Og, k: oHW,
+                                             a: columns, lda: oHW, b: gradient, ldb: oHW,
+                                             beta: 1, c: scratch + group * Kg * Og, ldc: Og)
+                    } else {
+                        Self.convolutionGemm(transA: false, transB: true, m: Og, n: Kg, k: oHW,
+                                             a: gradient, lda: oHW, b: columns, ldb: oHW,
+                                             beta: 1, c: out.start + group * Og * Kg, ldc: Kg)
+                    }
+                }
+            }
+        }
+        if transposed {
+            for group in 0..<g.groups {
+                let (src, dst) = (scratch + group * Kg * Og, out.start + group * Og * Kg)
+                for r in 0..<Kg { for o in 0..<Og { dst[o * Kg + r] = src[r * Og + o] } }
+            }
+        }
+        withExtendedLifetime((gy, x)) {}
+        return out
+    }
+
+    /// The gradient of a convolution's bias: this gradient of its output `[N, O, ...]` summed
+    /// over all but dimension 1.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    package func convolutionBiasGradient() -> DenseTensor {
+        let (N, O) = (shape[0], shape[1])
+        let inner = shape.dropFirst(2).reduce(1, *)
+        let gy = contiguous()
+        let out = DenseTensor(shape: [O], repeating: 0)
+        for n in 0..<N {
+            for o in 0..<O {
+                let p = gy.start + (n * O + o) * inner
+                var s = SIMD8<Scalar>()
+                var i = 0
+                while i + 8 <= inner {
+                    s += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Scalar>.self)
+                    i += 8
+                }
+                var t = s.sum()
+                while i < inner { t += p[i]; i += 1 }
+                out.start[o] += t
+            }
+        }
+        return out
+    }
+
+    /// `C = op(A) · op(B) + beta · C` (row-major, as ``BLASScalar/gemm``) for one image and group.
+    /// The products of a small convolution (16 × 1024 × 27 for 3→16 channels at 32×32) lie
+    /// below ``SGemmKernel/minimumWork``, where a lone product goes to OpenBLAS; here one runs
+    /// per image, and the own kernel, which packs nothing, takes every single-precision product
+    /// with at least 32 columns that it can (the 3→16 layer's forward and backward: 1.15 → see
+    /// the report's numbers).
+    @inline(__always)
+    private static func convolutionGemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>, ldb: Int,
+        beta: Scalar, c: UnsafeMutablePointer<Scalar>, ldc: Int
+    ) {
+        if Scalar.self == Float.self, n >= 16, m &* n &* k <= SGemmKernel.maximumWork, SGemmKernel.isEnabled {
+            return SGemmKernel.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1,
+                                    a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
+                                    b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb,
+                                    beta: unsafeBitCast(beta, to: Float.self),
+                                    c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc)
+        }
+        blasGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+                 beta: beta, c: c, ldc: ldc)
+    }
+
+    /// Runs `body` with one group's column buffer from the thread's BufferCache, or `nil` when
+    /// the input is its own (a pointwise kernel).
+    @inline(__always)
+    private static func withColumnBuffer(_ g: ConvolutionGeometry, _ body: (UnsafeMutablePointer<Scalar>?) -> Void) {
+        if g.isPointwise { return body(nil) }
+        let count = g.columnRows * g.outHeight * g.outWidth
+        let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+        let col = BufferCache.allocate(byteCount: bytes).bindMemory(to: Scalar.self, capacity: count)
+        defer { BufferCache.deallocate(col, byteCount: bytes) }
+        body(col)
+    }
+
+    /// The column buffer of one group of one image: `col` filled by im2col, or the image itself
+    /// when there is no `col` (a pointwise kernel).
+    @inline(__always)
+    private static func columns(_ image: UnsafePointer<Scalar>, _ g: ConvolutionGeometry, _ col: UnsafeMutablePointer<Scalar>?) -> UnsafePointer<Scalar> {
+        guard let col else { return image }
+        im2col(image, g, into: col)
+        return UnsafePointer(col)
+    }
+
+    /// For kernel offset `k` (a row or column index scaled by dilation, less padding), the output
+    /// positions `lo..<hi` whose input position `o · stride + k` lies in `0..<size`.
+    @inline(__always)
+    private static func validRange(offset k: Int, stride: Int, size: Int, outSize: Int) -> (lo: Int, hi: Int) {
+        // o · stride + k ≥ 0  ⇔  o ≥ ⌈−k / stride⌉;  o · stride + k < size  ⇔  o ≤ ⌊(size − 1 − k) / stride⌋.
+        let lo = k >= 0 ? 0 : (-k + stride - 1) / stride
+        let top = size - 1 - k
+        let hi = top < 0 ? 0 : Swift.min(outSize, top / stride + 1)
+        return (Swift.min(lo, hi), hi)
+    }
+
+    /// Calls `body` for each row of one group's column buffer `[C/g · kH · kW, oH · oW]`, in
+    /// order: the row's channel plane's offset in the image, its kernel offsets `(offH, offW)`
+    /// (dilated, less padding), and the output rows `hLo..<hHi` and columns `wLo..<wHi` whose
+    /// input position lies inside the image (the rest read padding).
+    @inline(__always)
+    private static func forEachColumnRow(
+        _ g: ConvolutionGeometry,
+        _ body: (_ plane: Int, _ offH: Int, _ offW: Int, _ hLo: Int, _ hHi: Int, _ wLo: Int, _ wHi: Int) -> Void
+    ) {
+        let (H, W, oH, oW) = (g.height, g.width, g.outHeight, g.outWidth)
+        for c in 0..<(g.inChannels / g.groups) {
+            for kh in 0..<g.kernelHeight {
+                let offH = kh * g.dilation.h - g.padding.h
+                let (hLo, hHi) = validRange(offset: offH, stride: g.stride.h, size: H, outSize: oH)
+                for kw in 0..<g.kernelWidth {
+                    let offW = kw * g.dilation.w - g.padding.w
+                    let (wLo, wHi) = validRange(offset: offW, stride: g.stride.w, size: W, outSize: oW)
+                    body(c * H * W, offH, offW, hLo, hHi, wLo, wHi)
+                }
+            }
+        }
+    }
+
+    /// One group of one image `[C/g, H, W]` unrolled into `col` `[C/g · kH · kW, oH · oW]`.
+    @inline(__always)
+    private static func im2col(_ image: UnsafePointer<Scalar>, _ g: ConvolutionGeometry, into col: UnsafeMutablePointer<Scalar>) {
+        let (W, oH, oW, sH, sW) = (g.width, g.outHeight, g.outWidth, g.stride.h, g.stride.w)
+        var row = col
+        forEachColumnRow(g) { plane, offH, offW, hLo, hHi, wLo, wHi in
+            row.update(repeating: 0, count: hLo * oW)
+            for oh in hLo..<hHi {
+                let dst = row + oh * oW
+                let src = image + plane + (oh * sH + offH) * W + offW
+                dst.update(repeating: 0, count: wLo)
+                if sW == 1 {
+                    (dst + wLo).update(from: src + wLo, count: wHi - wLo)
+                } else {
+                    for ow in wLo..<wHi { dst[ow] = src[ow * sW] }
+                }
+                (dst + wHi).update(repeating: 0, count: oW - wHi)
+            }
+            (row + hHi * oW).update(repeating: 0, count: (oH - hHi) * oW)
+            row += oH * oW
+        }
+    }
+
+    /// `col` `[C/g · kH · kW, oH · oW]` added back onto one group of one image `[C/g, H, W]`.
+    @inline(__always)
+    private static func col2im(_ col: UnsafePointer<Scalar>, _ g: ConvolutionGeometry, adding image: UnsafeMutablePointer<Scalar>) {
+        let (W, oH, oW, sH, sW) = (g.width, g.outHeight, g.outWidth, g.stride.h, g.stride.w)
+        var row = col
+        forEachColumnRow(g) { plane, offH, offW, hLo, hHi, wLo, wHi in
+            for oh in hLo..<hHi {
+                let src = row + oh * oW
+                let dst = image + plane + (oh * sH + offH) * W + offW
+                if sW == 1 {
+                    // Explicit SIMD: the compiler can't rule out that `src` and `dst` overlap.
+                    var ow = wLo
+                    while ow &+ 16 <= wHi {
+                        let sum = UnsafeRawPointer(dst + ow).loadUnaligned(as: SIMD16<Scalar>.self)
+                            + UnsafeRawPointer(src + ow).loadUnaligned(as: SIMD16<Scalar>.self)
+                        UnsafeMutableRawPointer(dst + ow).storeBytes(of: sum, as: SIMD16<Scalar>.self)
+                        ow &+= 16
+                    }
+                    while ow < wHi { dst[ow] += src[ow]; ow &+= 1 }
+                } else {
+                    for ow in wLo..<wHi { dst[ow * sW] += src[ow] }
+                }
+            }
+            row += oH * oW
+        }
+    }
+}
