@@ -86,6 +86,13 @@ final class ProductsNormGoldenTests: XCTestCase {
         }
         EncodedTensor.assertMatches(y, c["output"] as! [String: Any], rtol: rtol, atol: atol, "\(id): output")
         XCTAssertEqual(y.gradFn?.name, c["gradFn"] as? String, "\(id): grad_fn")
+        if let expected = c["nextFunctions"] as? [Any] {
+            // PyTorch's next_functions names (nil where an operand needs no gradient).
+            let listed = y.gradFn?.nextFunctions.map { $0.0?.name } ?? []
+            // (The fixture has C++ names: `torch::autograd::AccumulateGrad` is Python's AccumulateGrad.)
+            let names = expected.map { ($0 as? String)?.replacingOccurrences(of: "torch::autograd::", with: "") }
+            XCTAssertEqual(listed, names, "\(id): next_functions")
+        }
         if let (rm, rv) = stats {
             EncodedTensor.assertMatches(rm, c["runningMeanAfter"] as! [String: Any], rtol: rtol, atol: atol, "\(id): running mean")
             EncodedTensor.assertMatches(rv, c["runningVarAfter"] as! [String: Any], rtol: rtol, atol: atol, "\(id): running var")

@@ -35,6 +35,10 @@ protocol OpDefinition: Sendable {
     /// How many operands PyTorch's node lists in `next_functions`: 2 for a binary op, also when
     /// one operand is a number or needs no gradient (listed as `(nil, 0)`); 1 by default.
     static var operandCount: Int { get }
+    /// For a node whose recorded inputs leave out absent optional operands: the input behind each
+    /// of PyTorch's `next_functions` slots (`nil` for an operand left out). `nil` (the default):
+    /// the slots are the inputs.
+    static func operandSlots(_ node: Node) -> [Int?]?
     /// For an op that saves a value its forward computed (a reciprocal, log-probabilities, a
     /// difference) rather than an input's or its output: that value rebuilt, for the recorded
     /// interpretation, as the recorded op that makes it from the node's inputs (`c.input`), so
@@ -55,6 +59,7 @@ extension OpDefinition {
     static var savesInputValues: Bool { !savesOutput }
     static var isView: Bool { false }
     static var operandCount: Int { 1 }
+    static func operandSlots(_ node: Node) -> [Int?]? { nil }
     static func recordedSaved<S: TensorScalar>(_ value: DenseTensor<S>, input: Int, _ c: borrowing BackwardContext<Tensor<S>>) -> Tensor<S>? {
         nil
     }

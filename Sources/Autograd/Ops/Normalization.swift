@@ -52,6 +52,13 @@ extension WideBackwardContext {
     }
 }
 
+/// PyTorch lists (input, weight, bias) in a normalization's `next_functions` whichever are given.
+private func normalizationSlots(_ node: Node) -> [Int?] {
+    let hasWeight = node.dim2 & Int32(NormalizationFlags.weight) != 0
+    let hasBias = node.dim2 & Int32(NormalizationFlags.bias) != 0
+    return [0, hasWeight ? 1 : nil, hasBias ? (hasWeight ? 2 : 1) : nil]
+}
+
 // The formulas of the recorded sweep (the plain one runs `fused` below), specialized for it.
 extension GradientValue {
     /// A constant of the interpretation (no history).
@@ -95,6 +102,7 @@ extension GradientValue {
 enum NativeLayerNorm: WideOpDefinition {
     static let name = "NativeLayerNormBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static func operandSlots(_ node: Node) -> [Int?]? { normalizationSlots(node) }
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
@@ -123,6 +131,7 @@ enum NativeLayerNorm: WideOpDefinition {
 enum NativeBatchNorm: WideOpDefinition {
     static let name = "NativeBatchNormBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
+    static func operandSlots(_ node: Node) -> [Int?]? { normalizationSlots(node) }
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
