@@ -70,9 +70,7 @@ private final class TypedNodeReference<Scalar: TensorScalar>: NodeReference {
         let node = pointer.pointee
         let count = node.isWide ? Int(node.inputCount)
             : (node.inputs.1.kind != .none ? 2 : node.op.definition.operandCount)
-        // `x * x` is recorded with one edge (Mul's derivative sums both products); PyTorch lists x twice.
-        let selfProduct = node.op == Mul.kind && node.inputs.1.kind == .none && node.saved.0 >= 0
-        let slots = node.op.definition.operandSlots(node) ?? (0..<count).map { selfProduct ? 0 : $0 }
+        let slots = node.op.definition.operandSlots(node) ?? (0..<count).map { $0 }
         return slots.map { k in
             guard let k else { return (nil, 0) }
             let edge = Segment<Scalar>.input(k, of: pointer)

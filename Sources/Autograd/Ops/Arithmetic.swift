@@ -102,6 +102,10 @@ enum Mul: OpDefinition {
     static let name = "MulBackward0"
     nonisolated(unsafe) static var kind = OpKind.unnumbered
     static let operandCount = 2
+    /// `x * x` is recorded with one edge (see `backward`); PyTorch lists `x` twice.
+    static func operandSlots(_ node: Node) -> [Int?]? {
+        node.inputs.1.kind == .none && node.saved.0 >= 0 ? [0, 0] : nil
+    }
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
