@@ -171,6 +171,24 @@ final class GradFunctionTests: XCTestCase {
         XCTAssertNil(x.grad)
     }
 
+    /// Each output of a wide node (unbind's three) retains its own gradient under createGraph, not
+    /// only the first the sweep reaches (torch 2.11: a 2, b 12, c 2).
+    func testRetainedGradsOfEveryOutputOfAWideNodeUnderCreateGraph() throws {
+        let x = try Tensor<Double>([1, 2, 3], shape: [3], requiresGrad: true)
+        let parts = (x * 1).unbind()
+        for part in parts { part.retainGrad() }
+        let (a, b, c) = (parts[0], parts[1], parts[2])
+        let z = a * a + b * b * b + c * 2
+        try z.backward(createGraph: true)
+        XCTAssertEqual(a.grad?.scalars, [2])
+        XCTAssertEqual(b.grad?.scalars, [12])
+        XCTAssertEqual(c.grad?.scalars, [2])
+        XCTAssertEqual(x.grad?.scalars, [2, 12, 2])
+        // Gradients with history hold their graph (PyTorch's reference cycle): break it, so that
+        // the graph-counting tests after this one start empty.
+        for t in [x, a, b, c] { t.grad = nil }
+    }
+
     func testBackwardWithCreateGraphGivesGradientsWithHistory() throws {
         let x = try Tensor<Double>([1, 2], shape: [2], requiresGrad: true)
         let y = (x * x * x).sum()

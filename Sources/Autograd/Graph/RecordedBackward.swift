@@ -71,7 +71,9 @@ extension Graph where Scalar: TensorScalar {
                         other = hooks.run(g)
                     }
                     grads.append(other)
-                    for k in wanted[key] ?? [] where slot != Int(entry.index) { results[k] = grads.last! }
+                    guard slot != Int(entry.index), let other else { continue }
+                    for k in wanted[key] ?? [] { results[k] = other }
+                    if node.retainsGrad, let tensor = segment.retained[UInt32(slot)]?.tensor { retained.append((tensor, other)) }
                 }
                 let edges = (0..<Int(node.inputCount)).map { Segment<Scalar>.input($0, of: pointer) }
                 try segment.checkWideSavedVersions(node)
