@@ -138,7 +138,7 @@ extension Tensor where Scalar: TensorScalar {
     /// The gradients of this tensor with respect to `inputs`, each a tensor with history where
     /// it depends on something that requires grad, so that it can be differentiated again; no
     /// `grad` is written, and the graph is kept (the recorded sweep, Note [Two interpretations of
-    /// a derivative]). `gradient` as in ``backward(gradient:retainGraph:createGraph:inputs:)``.
+    /// a derivative], across conversions as `grad(...)`). `gradient` as in ``backward(gradient:retainGraph:createGraph:inputs:)``.
     func recordedGradients(wrt inputs: [Tensor], gradient: Tensor? = nil) throws(AutogradError) -> [Tensor?] {
         guard requiresGrad else { throw .doesNotRequireGrad }
         let seed: Tensor
@@ -149,13 +149,7 @@ extension Tensor where Scalar: TensorScalar {
             guard count == 1 else { throw .nonScalarOutput }
             seed = Tensor(data: DenseTensor(shape: shape, repeating: 1))
         }
-        guard let history else { return inputs.map { $0 === self ? seed : nil } }
-        guard let graph = history.segment.graph else { throw .graphFreed }
-        // Not `withGradEnabled`: it rethrows untyped errors.
-        let previous = GradMode.isEnabled
-        GradMode.isEnabled = true
-        defer { GradMode.isEnabled = previous }
-        return try graph.recordedGradients(roots: [(history, seed)], inputs: inputs).inputs
+        return try Tensor.recordedSweep(roots: [(self, seed)], inputs: inputs, everyLeaf: false).inputs
     }
 
     /// `grad += g` with `g` kept as a tensor with history (`backward(createGraph: true)`):
