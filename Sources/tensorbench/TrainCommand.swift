@@ -2,18 +2,22 @@ import ArgumentParser
 import Autograd
 import Foundation
 
-/// `tensorbench train`: trains an MLP on the bundled digits data and reports accuracy and time.
+/// `tensorbench train`: trains an MLP or a small CNN on the bundled digits data and reports
+/// accuracy and time (perf/train_torch.py is PyTorch's run of the same).
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a 64-hidden-10 ReLU MLP on the digits data set (8x8 images, 10 classes).")
+        abstract: "Train a 64-hidden-10 ReLU MLP (default) or a CNN on the digits data set (8x8 images, 10 classes).")
 
     enum OptimizerKind: String, ExpressibleByArgument, CaseIterable { case sgd, adam, adamw, rmsprop }
+    enum ModelKind: String, ExpressibleByArgument, CaseIterable { case mlp, cnn }
 
-    @Option(help: "Passes over the training set.") var epochs = 20
+    @Option(help: "mlp (64-hidden-10, ReLU) or cnn (conv 1→16 3×3, ReLU, max-pool 2, conv 16→32, ReLU, max-pool 2, linear 128→10).")
+    var model: ModelKind = .mlp
+    @Option(help: "Passes over the training set (default: 20 for mlp, 30 for cnn).") var epochs: Int?
     @Option(help: "Rows per mini-batch.") var batchSize = 64
-    @Option(help: "Learning rate (default: 0.1 for sgd, 0.001 for adam and adamw, 0.01 for rmsprop).") var lr: Float?
-    @Option(help: "sgd, adam, adamw or rmsprop.") var optimizer: OptimizerKind = .sgd
+    @Option(help: "Learning rate (default: 0.1 for sgd, 0.001 for adam and adamw (0.002 for the cnn with adam), 0.01 for rmsprop).") var lr: Float?
+    @Option(help: "sgd, adam, adamw or rmsprop (default: sgd for mlp, adam for cnn).") var optimizer: OptimizerKind?
     @Option(help: "Momentum (sgd and rmsprop).") var momentum: Float = 0
     @Option(help: "Hidden layer width.") var hidden = 128
     @Option(help: "Seed for initialization and shuffling.") var seed: UInt64 = 0
@@ -21,7 +25,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print only the final line.") var quiet = false
 
     func validate() throws {
-        guard epochs >= 0, batchSize > 0, hidden > 0 else {
+        guard (epochs ?? 0) >= 0, batchSize > 0, hidden > 0 else {
             throw ValidationError("epochs must be >= 0, batch size and hidden width > 0")
         }
     }
@@ -30,19 +34,26 @@ struct TrainCommand: ParsableCommand {
         let directory = data.map { URL(fileURLWithPath: $0) } ?? DigitsData.defaultDirectory()
         let digits = try DigitsData(directory: directory)
         var rng = RandomGenerator(seed: seed)
-        let model = Sequential<Float>(
-            Linear(inFeatures: digits.train.featureCount, outFeatures: hidden, using: &rng),
-            ReLU(),
-            Linear(inFeatures: hidden, outFeatures: 10, using: &rng))
-        let learningRate = lr ?? [.sgd: 0.1, .rmsprop: 0.01][optimizer, default: 0.001]
+        let epochs = epochs ?? (model == .mlp ? 20 : 30)
+        let optimizer = optimizer ?? (model == .mlp ? .sgd : .adam)
+        let network: any Module<Float> = switch model {
+        case .mlp:
+            Sequential<Float>(
+                Linear(inFeatures: digits.train.featureCount, outFeatures: hidden, using: &rng),
+                ReLU(),
+                Linear(inFeatures: hidden, outFeatures: 10, using: &rng))
+        case .cnn: DigitsCNN(using: &rng)
+        }
+        let learningRate = lr ?? (model == .cnn && optimizer == .adam ? 0.002 : [.sgd: 0.1, .rmsprop: 0.01][optimizer, default: 0.001])
         let opt: any Optimizer<Float> = switch optimizer {
-        case .sgd: SGD(model.parameters, lr: learningRate, momentum: momentum)
-        case .adam: Adam(model.parameters, lr: learningRate)
-        case .adamw: AdamW(model.parameters, lr: learningRate)
-        case .rmsprop: RMSprop(model.parameters, lr: learningRate, momentum: momentum)
+        case .sgd: SGD(network.parameters, lr: learningRate, momentum: momentum)
+        case .adam: Adam(network.parameters, lr: learningRate)
+        case .adamw: AdamW(network.parameters, lr: learningRate)
+        case .rmsprop: RMSprop(network.parameters, lr: learningRate, momentum: momentum)
         }
         if !quiet {
-            print("digits: \(digits.train.count) train / \(digits.test.count) test rows; MLP \(digits.train.featureCount)-\(hidden)-10, \(counted(model.parameterCount, "parameter"))")
+            let description = model == .mlp ? "MLP \(digits.train.featureCount)-\(hidden)-10" : "CNN conv 1→16→32 3×3, max-pool 2, linear 128→10"
+            print("digits: \(digits.train.count) train / \(digits.test.count) test rows; \(description), \(counted(network.parameterCount, "parameter"))")
             print("BLAS: OpenBLAS \(BLASLibrary.coreName) kernels\(BLASLibrary.chosenCoreType != nil ? " (chosen for this CPU)" : ""), up to \(counted(BLASLibrary.maxThreads, "thread"))"
                   + (SGemmKernel.isEnabled ? "; the library's own AVX-512 sgemm for mid-size products" : ""))
             print("\(optimizer.rawValue) lr \(learningRate)\(momentum != 0 ? " momentum \(momentum)" : ""), batch \(batchSize), \(counted(epochs, "epoch")), seed \(seed)")
@@ -58,7 +69,7 @@ struct TrainCommand: ParsableCommand {
             let batches = digits.train.batches(size: batchSize, shuffledWith: &rng)
             for batch in batches {
                 opt.zeroGrad()
-                let loss = crossEntropy(logits: model(batch.features), targets: batch.labels)
+                let loss = crossEntropy(logits: network(batch.features), targets: batch.labels)
                 try loss.backward()
                 opt.step()
                 lossSum += loss.scalar! * Float(batch.labels.count)
@@ -68,12 +79,12 @@ struct TrainCommand: ParsableCommand {
             trainingTime += elapsed
             lastLoss = lossSum / Float(digits.train.count)
             if !quiet {
-                let (trainAccuracy, testAccuracy) = evaluate(model, digits)
+                let (trainAccuracy, testAccuracy) = evaluate(network, digits)
                 print(String(format: "epoch %3d/%d  loss %.4f  train %6.2f%%  test %6.2f%%  %7.2f ms",
                              epoch, epochs, lastLoss, trainAccuracy * 100, testAccuracy * 100, milliseconds(elapsed)))
             }
         }
-        let (_, testAccuracy) = evaluate(model, digits)
+        let (_, testAccuracy) = evaluate(network, digits)
         let correct = Int((testAccuracy * Double(digits.test.count)).rounded())
         let ms = milliseconds(trainingTime)
         let accuracyText = String(format: "test accuracy %.2f%% (%d/%d)", testAccuracy * 100, correct, digits.test.count)
@@ -85,7 +96,7 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    private func evaluate(_ model: Sequential<Float>, _ digits: DigitsData) -> (train: Double, test: Double) {
+    private func evaluate(_ model: any Module<Float>, _ digits: DigitsData) -> (train: Double, test: Double) {
         withNoGrad {
             (accuracy(logits: model(Tensor(data: digits.train.features)), labels: digits.train.labels),
              accuracy(logits: model(Tensor(data: digits.test.features)), labels: digits.test.labels))
