@@ -400,6 +400,53 @@ final class TrainingMemoryTests: XCTestCase {
             }
         }
     }
+
+    // MARK: - i. The digits CNN: flat from step 10 to the last
+
+    /// `tensorbench train --model cnn`'s network (two convolutions, max pooling, Adam) on full
+    /// batches: after 10 warm-up steps, 100 steps leave the graph, the arena, live storage and
+    /// this thread's allocation where they were.
+    func testDigitsCNNStepsDoNotGrowMemory() throws {
+        try onFreshThread {
+            let batches = try fullDigitsBatches()
+            defer { withExtendedLifetime(batches) {} }   // Note [Test data lifetime]
+            var rng = RandomGenerator(seed: 0)
+            let conv1 = Conv2d<Float>(inChannels: 1, outChannels: 16, kernelSize: 3, padding: 1, using: &rng)
+            let conv2 = Conv2d<Float>(inChannels: 16, outChannels: 32, kernelSize: 3, padding: 1, using: &rng)
+            let pool = MaxPool2d<Float>(kernelSize: 2)
+            let fc = Linear<Float>(inFeatures: 128, outFeatures: 10, using: &rng)
+            let optimizer = Adam(conv1.parameters + conv2.parameters + fc.parameters, lr: 0.002)
+            var next = 0
+            func step() throws {
+                let batch = batches[next % batches.count]
+                next += 1
+                optimizer.zeroGrad()
+                let images = batch.features.reshaped([64, 1, 8, 8])
+                let h = pool(conv2(pool(conv1(images).relu())).relu())
+                try crossEntropy(logits: fc(h.flattened(startDim: 1)), targets: batch.labels).backward()
+                optimizer.step()
+            }
+            for _ in 0..<10 { try step() }
+            let steps = 100
+            let graphBefore = currentGraphStats()
+            let storageBefore = BufferCache.liveBytes
+            let bytesBefore = processAllocatedBytes()
+            let netBefore = threadNetBytes
+            for _ in 0..<steps { try step() }
+            let netAfter = threadNetBytes
+            let bytesAfter = processAllocatedBytes()
+            let graphAfter = currentGraphStats()
+            print("digits CNN, \(steps) Adam steps after 10: this thread's net allocation changed by \(netAfter - netBefore) B, "
+                  + "process allocated bytes by \(bytesAfter - bytesBefore) B; graph \(graphBefore) -> \(graphAfter)")
+            XCTAssertEqual(graphAfter.nodeCount, 0)
+            XCTAssertEqual(graphAfter.bytesReserved, graphBefore.bytesReserved, "the graph arena grew")
+            XCTAssertEqual(BufferCache.liveBytes, storageBefore, "live tensor storage changed across steps")
+            if Allocator.hasStatistics {
+                XCTAssertLessThan(abs(netAfter - netBefore), 1024, "\(steps) steps changed this thread's allocation by \(netAfter - netBefore) B")
+                XCTAssertLessThan(bytesAfter - bytesBefore, 1024, "\(steps) steps grew allocated bytes by \(bytesAfter - bytesBefore) B")
+            }
+        }
+    }
 }
 
 // MARK: - Helpers
