@@ -74,7 +74,7 @@ extension Graph where Scalar: TensorScalar {
                     for k in wanted[key] ?? [] where slot != Int(entry.index) { results[k] = grads.last! }
                 }
                 let edges = (0..<Int(node.inputCount)).map { Segment<Scalar>.input($0, of: pointer) }
-                try segment.checkWideSavedVersions(node)
+                try segment.checkWideSavedVersions(pointer)
                 var context = WideBackwardContext(grads: grads, node: node, needs: edges.map { $0.kind != .none },
                                                   segment: UnownedRef(segment))
                 context.base = UInt32(base)
