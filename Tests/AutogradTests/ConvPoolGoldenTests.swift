@@ -51,24 +51,9 @@ final class ConvPoolGoldenTests: XCTestCase {
         let out = try XCTUnwrap(applyConvPoolOp(op, inputs, c["params"] as! [String: Any]), label)
         XCTAssertEqual(out.shape, c["outputShape"] as! [Int], label)
         XCTAssertEqual(out.gradFn?.name, c["gradFn"] as? String, label)
-        assertClose(out.scalars, c["output"] as! [Double], tolerance, "\(label): output")
+        XCTAssertFixtureClose(out.scalars, c["output"] as! [Double], tolerance, "\(label): output")
         try out.backward(gradient: Tensor<S>((c["gradOutput"] as! [Double]).map { S($0) }, shape: out.shape))
-        for (k, expected) in (c["grads"] as! [Any]).enumerated() {
-            guard let expected = expected as? [Double] else {
-                XCTAssertNil(inputs[k].grad, "\(label): input \(k) needs no gradient")
-                continue
-            }
-            assertClose(try XCTUnwrap(inputs[k].grad, "\(label): no gradient for input \(k)").scalars, expected, tolerance,
-                        "\(label): gradient of input \(k)")
-        }
-    }
-
-    private func assertClose<S: BinaryFloatingPoint>(_ actual: [S], _ expected: [Double], _ tolerance: Double, _ label: String) {
-        XCTAssertEqual(actual.count, expected.count, label)
-        for (i, (a, e)) in zip(actual, expected).enumerated() where !(abs(Double(a) - e) <= tolerance * (1 + abs(e))) {
-            XCTFail("\(label): element \(i) is \(a), PyTorch \(e)")
-            return
-        }
+        try XCTAssertFixtureGradients(inputs, c["grads"] as! [Any], tolerance, label)
     }
 
     /// Ties: the gradient of each window goes to its first maximum only (row-major order), as

@@ -217,6 +217,15 @@ final class RecordedDerivativeTests: XCTestCase {
             let g = try! grad(outputs: [(p * p).sum()], inputs: [x[0]], createGraph: true)[0]!
             return maxPool2d(x[0], kernelSize: 2, stride: 1, padding: 1).pow(3).sum() + (p * p * p).sum() + (g * x[0]).sum()
         },
+        // Attention.swift (issue 18): the fused node (mask with a row that attends nowhere,
+        // causal with L ≠ S) and the math path (3-D, SafeSoftmaxBackward0).
+        Case(name: "scaledDotProductAttention, fused and math path", shapes: [[1, 2, 3, 2], [1, 2, 4, 2], [1, 2, 4, 2], [2, 3, 2]]) { x in
+            let mask = try! Tensor<Bool>([true, false, true, false, false, false, false, false, true, true, true, true], shape: [3, 4])
+            let y = scaledDotProductAttention(query: x[0], key: x[1], value: x[2], mask: mask)
+            let z = scaledDotProductAttention(query: x[0], key: x[1], value: x[2], isCausal: true)
+            let w = scaledDotProductAttention(query: x[3], key: x[3], value: x[3] * x[3], isCausal: true)
+            return (y * y * y).sum() + (z * z * x[0]).sum() + (w * w * w).sum()
+        },
     ] }
 
     static func index(_ rows: [[Int]]) -> Tensor<Int> {

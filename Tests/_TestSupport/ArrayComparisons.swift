@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import Autograd
 
 // Comparisons of whole arrays that fail with one short line: how many elements differ, the
 // first of them with both values, and the largest difference. Never the arrays themselves: a
@@ -55,6 +56,34 @@ public func XCTAssertAllClose<S: TensorScalar>(
     guard differing > 0 else { return }
     XCTFail("\(what()): \(differing) of \(actual.count) elements beyond atol \(atol) rtol \(rtol); first at index "
             + "\(first): \(actual[first]) (expected \(expected[first])); largest difference \(largest)", file: file, line: line)
+}
+
+/// Asserts `|actual − expected| ≤ tolerance · (1 + |expected|)` for every element of a golden
+/// fixture's list (its values kept as `Double`s), failing once, at the first that is not.
+public func XCTAssertFixtureClose<S: BinaryFloatingPoint>(
+    _ actual: [S], _ expected: [Double], _ tolerance: Double, _ label: String, file: StaticString = #filePath, line: UInt = #line
+) {
+    XCTAssertEqual(actual.count, expected.count, label, file: file, line: line)
+    for (i, (a, e)) in zip(actual, expected).enumerated() where !(abs(Double(a) - e) <= tolerance * (1 + abs(e))) {
+        XCTFail("\(label): element \(i) is \(a), PyTorch \(e)", file: file, line: line)
+        return
+    }
+}
+
+/// Asserts that each of `leaves` received the fixture's gradient (``XCTAssertFixtureClose``), or
+/// none where the fixture has `null` (an input that needs no gradient); entries past the
+/// leaves (an absent optional input) are skipped.
+public func XCTAssertFixtureGradients<S: TensorScalar>(
+    _ leaves: [Tensor<S>], _ expected: [Any], _ tolerance: Double, _ label: String, file: StaticString = #filePath, line: UInt = #line
+) throws {
+    for (k, e) in expected.enumerated() where k < leaves.count {
+        guard let e = e as? [Double] else {
+            XCTAssertNil(leaves[k].grad, "\(label): input \(k) needs no gradient", file: file, line: line)
+            continue
+        }
+        XCTAssertFixtureClose(try XCTUnwrap(leaves[k].grad, "\(label): no gradient for input \(k)", file: file, line: line).scalars,
+                              e, tolerance, "\(label): gradient of input \(k)", file: file, line: line)
+    }
 }
 
 extension BinaryFloatingPoint {

@@ -3,7 +3,8 @@ import Autograd
 /// The ops gradcheck runs: every op of the golden table (`applyGoldenOp`), plus public
 /// differentiable functions that have no golden file entry yet:
 ///
-/// - `linear`: `linear(x, weight: w, bias: b)` (AddmmBackward0), inputs `[x, w]` or `[x, w, b]`.
+/// - `linear`: `linear(x, weight: w, bias: b)` (AddmmBackward0 for a 2-D `x`), inputs `[x, w]` or
+///   `[x, w, b]`; with `transposedInput`, `x` is `xs[0].transposed(0, 1)`.
 /// - `matmulTransposedRight`: `a.matmul(w.transposed())` (MmBackward0 of a transposed view,
 ///   whose gradient is formed in the view's layout), inputs `[a, w]` with `w` `[m, k]` for `a` `[n, k]`.
 /// - `inPlaceThroughView`: `y = x * 2`, then `y.transposed() *= s` (`s` broadcast to the
@@ -50,7 +51,9 @@ import Autograd
 /// Returns nil for an op this build does not have.
 public func gradcheckOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ params: [String: Any]) -> Tensor<S>? {
     switch op {
-    case "linear": return linear(xs[0], weight: xs[1], bias: xs.count > 2 ? xs[2] : nil)
+    case "linear":
+        let x = params["transposedInput"] as? Bool == true ? xs[0].transposed(0, 1) : xs[0]
+        return linear(x, weight: xs[1], bias: xs.count > 2 ? xs[2] : nil)
     case "matmulTransposedRight": return xs[0].matmul(xs[1].transposed())
     case "inPlaceThroughView":
         let y = xs[0] * 2
@@ -111,7 +114,7 @@ public func gradcheckOp<S: TensorScalar>(_ op: String, _ xs: [Tensor<S>], _ para
         return params["throughExpanded"] != nil ? y * xs[0] + (target * target).sum() : y * xs[0] + target.sum()
     case "indexSelect", "gather", "scatterAdd", "maskedFill", "where", "subscriptTensor", "subscriptSetTensor":
         return gatheringOp(op, xs, params)
-    default: return ReductionsLossesGradcheck.apply(op, xs, params) ?? applyGoldenOp(op, xs, params) ?? applyElementwiseOp(op, xs, params) ?? applyProductsNormOp(op, xs, params) ?? applyConvPoolOp(op, xs, params)
+    default: return ReductionsLossesGradcheck.apply(op, xs, params) ?? applyGoldenOp(op, xs, params) ?? applyElementwiseOp(op, xs, params) ?? applyProductsNormOp(op, xs, params) ?? applyConvPoolOp(op, xs, params) ?? applyAttentionOp(op, xs, params)
     }
 }
 

@@ -18,7 +18,7 @@ public enum RandomGradcheckCases {
         "permuted", "squeezed", "flattened", "select", "narrow", "contiguous", "cloned", "reshapedStrided",
         "subscript", "subscriptSet",
         "indexSelect", "gather", "scatterAdd", "maskedFill", "where", "subscriptTensor", "subscriptSetTensor",
-    ] + elementwiseOps + ReductionsLossesGradcheck.ops + productsNormOps + convPoolOps
+    ] + elementwiseOps + ReductionsLossesGradcheck.ops + productsNormOps + convPoolOps + attentionOps
 
     /// The cases for `op`, drawn from `generator`.
     public static func cases(for op: String, using g: inout RandomGenerator) -> [GradcheckCase] {
@@ -133,7 +133,12 @@ public enum RandomGradcheckCases {
                 let (n, input, output) = (size(using: &g), size(using: &g), size(using: &g))
                 let shapes = i == 1 ? [[n, input], [output, input]] : [[n, input], [output, input], [output]]
                 return GradcheckCase(op, shapes, requiresGrad: i == 2 ? [true, true, false] : (i == 3 ? [false, true, true] : nil))
-            }
+            } + [
+                // Other ranks (issue 18): 1-D, 3-D with and without a bias, a non-contiguous 3-D input.
+                GradcheckCase(op, [[3], [2, 3], [2]]), GradcheckCase(op, [[3], [2, 3]]),
+                GradcheckCase(op, [[2, 2, 3], [2, 3], [2]]), GradcheckCase(op, [[2, 2, 3], [2, 3]]),
+                GradcheckCase(op, [[2, 2, 3], [2, 3], [2]], params: ["transposedInput": true]),
+            ]
         case "matmulTransposedRight":
             return (0..<4).map { i in
                 let (n, k, m) = (size(using: &g), size(using: &g), size(using: &g))
@@ -306,6 +311,7 @@ public enum RandomGradcheckCases {
             if let cases = elementwiseCases(for: op, using: &g) { return cases }
             if let cases = productsNormCases(for: op) { return cases }
             if let cases = convPoolCases(for: op, using: &g) { return cases }
+            if let cases = attentionCases(for: op) { return cases }
             preconditionFailure("RandomGradcheckCases: no generator for op \(op)")
         }
     }

@@ -169,7 +169,7 @@ extension Graph where Scalar: TensorScalar {
         }
         guard received else { return }
         while grads.count < Int(node.outputCount) { grads.append(nil) }
-        try segment.checkWideSavedVersions(node)
+        try segment.checkWideSavedVersions(pointer)
         let kinds = (0..<Int(node.inputCount)).map { Segment<Scalar>.input($0, of: pointer).kind }
         var context = WideBackwardContext(grads: grads, node: node, needs: kinds.map { $0 != .none },
                                           segment: UnownedRef(segment))

@@ -76,7 +76,7 @@ extension Graph where Scalar: TensorScalar {
                     if node.retainsGrad, let tensor = segment.retained[UInt32(slot)]?.tensor { retained.append((tensor, other)) }
                 }
                 let edges = (0..<Int(node.inputCount)).map { Segment<Scalar>.input($0, of: pointer) }
-                try segment.checkWideSavedVersions(node)
+                try segment.checkWideSavedVersions(pointer)
                 var context = WideBackwardContext(grads: grads, node: node, needs: edges.map { $0.kind != .none },
                                                   segment: UnownedRef(segment))
                 context.base = UInt32(base)

@@ -176,10 +176,12 @@ extension Tensor where Scalar: TensorScalar {
 extension Tensor where Scalar: TensorScalar {
     /// Wraps the results of an op with any number of inputs and outputs, recording one node for
     /// `op` when grad mode is on and an input requires grad (Note [Nodes with any number of
-    /// inputs and outputs]). Inputs that need no gradient get `.none` edges.
+    /// inputs and outputs]). Inputs that need no gradient get `.none` edges. `extraSaved` are
+    /// values kept beyond `saved`'s two, at the positions right after its second (which it must
+    /// have): the node reads them at `node.saved.1 + 1`, ….
     static func recordWide<Op: WideOpDefinition>(
         _ values: [DenseTensor<Scalar>], _ op: Op.Type, inputs: [Tensor],
-        _ saved: @autoclosure () -> Saved<Scalar> = Saved()
+        _ saved: @autoclosure () -> Saved<Scalar> = Saved(), extraSaved: @autoclosure () -> [DenseTensor<Scalar>] = []
     ) -> [Tensor] {
         guard inputs.contains(where: { $0.requiresGrad }), GradMode.isEnabled, !values.isEmpty else {
             return values.map { Tensor(data: $0) }
@@ -203,6 +205,10 @@ extension Tensor where Scalar: TensorScalar {
                     node.isWide = true
                     var s = saved()
                     store(&s, in: &node, segment: segment)
+                    for (j, value) in extraSaved().enumerated() {
+                        let position = segment.save(value)
+                        assert(node.saved.1 >= 0 && position == node.saved.1 + 1 + Int32(j))
+                    }
                     let base = segment.appendWide(node, extraInputs: Array(edges.dropFirst(2)))
                     return values.enumerated().map { j, value in
                         Tensor(data: value, history: History(segment: segment, generation: segment.generation,

@@ -246,10 +246,15 @@ final class Segment<Scalar: TensorElement> {
     }
 
     /// `checkSavedVersions` for a wide node, whose custom function (if it is one) keeps its
-    /// saved values itself.
-    func checkWideSavedVersions(_ node: Node) throws(AutogradError) {
+    /// saved values itself, and whose attention (if it is one) keeps its third input's value
+    /// right after the second's (`Tensor.recordWide(_:_:inputs:_:extraSaved:)`).
+    func checkWideSavedVersions(_ pointer: UnsafeMutablePointer<Node>) throws(AutogradError) {
+        let node = pointer.pointee
         try checkSavedVersions(node)
         if node.op == CustomFunctionOp.kind { try customFunctions[Int(node.dim)].checkSavedVersions() }
+        if node.op == ScaledDotProductAttention.kind {
+            try checkSavedVersion(node.saved.1 + 1, node, input: Self.input(2, of: pointer))
+        }
     }
 
     /// `input`: the edge to the input whose value sits at `position`, unless the op saved its output.

@@ -8,6 +8,7 @@ import Arena
 /// ```swift
 /// let layer = Linear<Float>(inFeatures: 64, outFeatures: 10)
 /// let y = layer(x)           // x: [batch, 64] → y: [batch, 10], grad_fn AddmmBackward0
+/// let z = layer(t)           // t: [batch, time, 64] → z: [batch, time, 10], grad_fn ViewBackward0
 /// ```
 public final class Linear<Scalar: TensorScalar>: Module {
     /// The `[outFeatures, inFeatures]` weight, which requires grad (PyTorch's `layer.weight`).
@@ -51,11 +52,9 @@ public final class Linear<Scalar: TensorScalar>: Module {
         return [("weight", weight)]
     }
 
-    /// ``linear(_:weight:bias:)``: `input` `[batch, inFeatures]` to `[batch, outFeatures]`, recorded as
-    /// AddmmBackward0.
-    ///
-    /// Unlike PyTorch, which accepts any number of leading dimensions, the input must be 2-D; another
-    /// rank or a feature count other than `inFeatures` traps.
+    /// ``linear(_:weight:bias:)``: `input` `[..., inFeatures]` to `[..., outFeatures]`, any number
+    /// of leading dimensions (a sequence of tokens `[batch, time, inFeatures]` is one GEMM), recorded
+    /// as PyTorch records each rank. A feature count other than `inFeatures` traps.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {

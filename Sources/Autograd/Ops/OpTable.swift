@@ -20,7 +20,7 @@ enum OpTable {
         Reshape.self, T.self, Transpose.self, Unsqueeze.self, Expand.self,
         // MatMul.swift, Softmax.swift, Loss.swift, LinearOp.swift
         Mm.self, Mv.self, SoftmaxOp.self, LogSoftmaxOp.self, CrossEntropy.self, MseLoss.self,
-        LinearOp.self, LinearBias.self,
+        LinearOp.self, LinearBias.self, LinearMm.self,
         // Overwrite.swift
         Fill.self, Zero.self, Copy.self,
         // Joining.swift
@@ -52,6 +52,8 @@ enum OpTable {
         // Convolution.swift, Pooling.swift
         Convolution.self, ConvolutionBias.self, ConvolutionInputGradient.self, ConvolutionWeightGradient.self,
         MaxPool2D.self, AvgPool2D.self, AvgPool2DBackward.self,
+        // Attention.swift
+        SafeSoftmax.self, ScaledDotProductAttention.self,
     ])
 
     /// Writes each definition's `kind`, its position in `list`.

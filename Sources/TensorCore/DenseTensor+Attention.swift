@@ -1,0 +1,237 @@
+import RealModule
+
+// Note [Fused attention]: scaled dot-product attention over a batch of independent problems
+// (the leading dimensions, batch × heads), one matrix per problem for each of Q [L, E], K [S, E],
+// V [S, Ev]. Forward: P = softmax(scale · Q·Kᵀ, masked) written by one GEMM straight into P's
+// buffer, masked and normalized row by row in place, then O = P·V by a second GEMM into the
+// output. P is the value the backward keeps (the probabilities; recomputing them would cost the
+// first GEMM and the exps again). Backward, with dP = dO·Vᵀ in one reused scratch matrix per
+// thread:
+//
+//     dV = Pᵀ·dO      dS = P ∘ (dP − rowsum(P ∘ dP))      dQ = scale · dS·K      dK = scale · dSᵀ·Q
+//
+// (rowsum(P ∘ dP) equals rowsum(dO ∘ O), since O = P·V, so the output need not be kept.) Nothing
+// is allocated besides the outputs, P and that scratch. A row with no allowed position is all
+// zeros in P (PyTorch 2.11's CPU kernels give 0 there, forward and backward, not NaN). Operands
+// are read where they lie when each matrix's rows are unit-stride (a head split out of
+// `[B, L, H, D]` by a transpose is), otherwise copied row-major first. The problems split across
+// threads; each GEMM runs on the thread of its problem (a nested split runs inline).
+
+/// One operand of the fused attention: `[batch..., rows, cols]` whose rows are unit-stride
+/// (`cols` elements one after another, rows `ld` apart), with the offset of each problem's
+/// matrix computed from the leading dimensions' strides.
+struct _AttentionOperand<Scalar: TensorScalar> {
+    let tensor: DenseTensor<Scalar>
+    let ld: Int
+    let batchShape: [Int]
+    let batchStrides: [Int]
+
+    init(_ t: DenseTensor<Scalar>) {
+        let r = t.rank
+        let (rows, cols) = (t.shape[r - 2], t.shape[r - 1])
+        var source = t
+        var strides = t.strides
+        let unitRows = (cols <= 1 || strides[r - 1] == 1) && (rows <= 1 || strides[r - 2] >= cols)
+        if !unitRows {
+            source = t.contiguous()
+            strides = source.strides
+        }
+        tensor = source
+        ld = rows <= 1 ? Swift.max(cols, 1) : strides[r - 2]
+        batchShape = Array(t.shape[..<(r - 2)])
+        batchStrides = Array(strides[..<(r - 2)])
+    }
+
+    /// The first element of problem `i` (row-major over the leading dimensions).
+    @inline(__always)
+    func matrix(_ i: Int) -> UnsafeMutablePointer<Scalar> {
+        var rest = i, offset = 0
+        var d = batchShape.count - 1
+        while d >= 0 {
+            offset &+= (rest % batchShape[d]) &* batchStrides[d]
+            rest /= batchShape[d]
+            d -= 1
+        }
+        return tensor.start + offset
+    }
+}
+
+extension DenseTensor where Scalar: TensorScalar {
+    /// How many problems each thread takes: all on one thread for small work.
+    @inlinable
+    static func attentionParts(batch: Int, work: Int) -> Int {
+        work < 1 << 16 ? 1 : Swift.min(Parallel.threads, batch)
+    }
+
+    /// Scaled dot-product attention of `query` `[batch..., L, E]`, `key` `[batch..., S, E]` and
+    /// `value` `[batch..., S, Ev]` (the same leading dimensions), Note [Fused attention]: the
+    /// output `[batch..., L, Ev]` and the probabilities `[batch..., L, S]`. `mask` (`true` = may
+    /// attend) must broadcast to `[batch..., L, S]`; `causal` allows position `j ≤ i` of row `i`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public static func scaledDotProductAttention(
+        query: DenseTensor, key: DenseTensor, value: DenseTensor, mask: DenseTensor<Bool>?, causal: Bool, scale: Scalar
+    ) -> (output: DenseTensor, probabilities: DenseTensor) {
+        let r = query.rank
+        let lead = Array(query.shape[..<(r - 2)])
+        let (L, E, S, Ev) = (query.shape[r - 2], query.shape[r - 1], key.shape[r - 2], value.shape[r - 1])
+        let batch = lead.reduce(1, *)
+        let probabilities = DenseTensor(uninitializedShape: lead + [L, S])
+        let output = DenseTensor(uninitializedShape: lead + [L, Ev])
+        if batch == 0 || L == 0 { return (output, probabilities) }
+        if S == 0 || E == 0 && Ev == 0 {
+            output.withMutableElements { $0.initialize(repeating: 0) }
+            return (output, probabilities)
+        }
+        let q = _AttentionOperand(query), k = _AttentionOperand(key), v = _AttentionOperand(value)
+        // The mask expanded to the scores' shape: stride 0 along broadcast dimensions.
+        let m = mask.map { $0.expanded(to: lead + [L, S]) }
+        let mStrides = m?.strides ?? []
+        let parts = attentionParts(batch: batch, work: batch &* L &* S &* (E + Ev))
+        let per = (batch + parts - 1) / parts
+        Parallel.forEachPart(parts) { part in
+            for i in (part * per)..<Swift.min(batch, (part + 1) * per) {
+                let p = probabilities.start + i &* L &* S
+                blasGemm(transA: false, transB: true, m: L, n: S, k: E, alpha: scale, a: q.matrix(i), lda: q.ld,
+                         b: k.matrix(i), ldb: k.ld, beta: 0, c: p, ldc: S)
+                var maskBase: UnsafeMutablePointer<Bool>?
+                if let m {
+                    var rest = i, offset = 0
+                    for d in stride(from: lead.count - 1, through: 0, by: -1) {
+                        offset &+= (rest % lead[d]) &* mStrides[d]
+                        rest /= lead[d]
+                    }
+                    maskBase = m.start + offset
+                }
+                for row in 0..<L {
+                    let x = p + row &* S
+                    if causal, row + 1 < S {
+                        for j in (row + 1)..<S { x[j] = -.infinity }
+                    }
+                    if let maskBase {
+                        let mr = maskBase + row &* mStrides[lead.count], ms = mStrides[lead.count + 1]
+                        for j in 0..<S where !mr[j &* ms] { x[j] = -.infinity }
+                    }
+                    softmaxRowInPlace(x, S)
+                }
+                blasGemm(transA: false, transB: false, m: L, n: Ev, k: S, alpha: 1, a: p, lda: S,
+                         b: v.matrix(i), ldb: v.ld, beta: 0, c: output.start + i &* L &* Ev, ldc: Ev)
+            }
+        }
+        withExtendedLifetime((q, k, v, m)) {}
+        return (output, probabilities)
+    }
+
+    /// `x[0..<n] = softmax(x[0..<n])`, all zeros for a row of `-inf` only (PyTorch's safe softmax).
+    @inlinable @inline(__always)
+    static func softmaxRowInPlace(_ x: UnsafeMutablePointer<Scalar>, _ n: Int) {
+        var top = -Scalar.infinity
+        for j in 0..<n { top = Swift.max(top, x[j]) }
+        if top == -.infinity {
+            x.initialize(repeating: 0, count: n)
+            return
+        }
+        if Scalar.self == Float.self {
+            let f = UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self)
+            ExpKernel.apply(f, f, n, shift: unsafeBitCast(top, to: Float.self))
+        } else {
+            for j in 0..<n { x[j] = Scalar.exp(x[j] - top) }
+        }
+        let inverse = 1 / rowSum(x, n)
+        for j in 0..<n { x[j] *= inverse }
+    }
+
+    /// `Σ x[0..<n]` in eight lanes.
+    @inlinable @inline(__always)
+    static func rowSum(_ x: UnsafePointer<Scalar>, _ n: Int) -> Scalar {
+        var lanes = SIMD8<Scalar>(repeating: 0)
+        var j = 0
+        while j &+ 8 <= n {
+            lanes += UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Scalar>.self)
+            j &+= 8
+        }
+        var total = lanes.sum()
+        while j < n { total += x[j]; j &+= 1 }
+        return total
+    }
+
+    /// The gradients of ``scaledDotProductAttention(query:key:value:mask:causal:scale:)`` for
+    /// query, key and value (each `nil` unless `needs` asks for it) from the output's gradient
+    /// `self` and the forward's probabilities, Note [Fused attention]. Each is row-major.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func scaledDotProductAttentionGradients(
+        query: DenseTensor, key: DenseTensor, value: DenseTensor, probabilities: DenseTensor, scale: Scalar,
+        needs: (query: Bool, key: Bool, value: Bool)
+    ) -> (query: DenseTensor?, key: DenseTensor?, value: DenseTensor?) {
+        let r = query.rank
+        let (L, E, S, Ev) = (query.shape[r - 2], query.shape[r - 1], key.shape[r - 2], value.shape[r - 1])
+        let batch = query.shape[..<(r - 2)].reduce(1, *)
+        let dq = needs.query ? DenseTensor(shape: query.shape, repeating: 0) : nil
+        let dk = needs.key ? DenseTensor(shape: key.shape, repeating: 0) : nil
+        let dv = needs.value ? DenseTensor(shape: value.shape, repeating: 0) : nil
+        if batch == 0 || L == 0 || S == 0 { return (dq, dk, dv) }
+        let g = _AttentionOperand(self), q = _AttentionOperand(query), k = _AttentionOperand(key), v = _AttentionOperand(value)
+        let parts = Self.attentionParts(batch: batch, work: batch &* L &* S &* (E + Ev))
+        let per = (batch + parts - 1) / parts
+        let scratch = needs.query || needs.key ? DenseTensor(uninitializedShape: [parts, L, S]) : nil
+        Parallel.forEachPart(parts) { part in
+            for i in (part * per)..<Swift.min(batch, (part + 1) * per) {
+                let p = probabilities.start + i &* L &* S
+                if let dv {
+                    blasGemm(transA: true, transB: false, m: S, n: Ev, k: L, alpha: 1, a: p, lda: S,
+                             b: g.matrix(i), ldb: g.ld, beta: 0, c: dv.start + i &* S &* Ev, ldc: Ev)
+                }
+                guard let scratch else { continue }
+                let ds = scratch.start + part &* L &* S
+                blasGemm(transA: false, transB: true, m: L, n: S, k: Ev, alpha: 1, a: g.matrix(i), lda: g.ld,
+                         b: v.matrix(i), ldb: v.ld, beta: 0, c: ds, ldc: S)
+                for row in 0..<L {
+                    let pr = p + row &* S, dr = ds + row &* S
+                    let dot = Self.rowDot(pr, dr, S)
+                    for j in 0..<S { dr[j] = pr[j] * (dr[j] - dot) }
+                }
+                if let dq {
+                    blasGemm(transA: false, transB: false, m: L, n: E, k: S, alpha: scale, a: ds, lda: S,
+                             b: k.matrix(i), ldb: k.ld, beta: 0, c: dq.start + i &* L &* E, ldc: E)
+                }
+                if let dk {
+                    blasGemm(transA: true, transB: false, m: S, n: E, k: L, alpha: scale, a: ds, lda: S,
+                             b: q.matrix(i), ldb: q.ld, beta: 0, c: dk.start + i &* S &* E, ldc: E)
+                }
+            }
+        }
+        withExtendedLifetime((g, q, k, v, scratch)) {}
+        return (dq, dk, dv)
+    }
+
+    /// `Σ a[j] · b[j]` for `j < n`, in eight lanes.
+    @inlinable @inline(__always)
+    static func rowDot(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ n: Int) -> Scalar {
+        var lanes = SIMD8<Scalar>(repeating: 0)
+        var j = 0
+        while j &+ 8 <= n {
+            lanes += UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Scalar>.self)
+                * UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Scalar>.self)
+            j &+= 8
+        }
+        var total = lanes.sum()
+        while j < n { total += a[j] * b[j]; j &+= 1 }
+        return total
+    }
+
+    /// Softmax along the last dimension with PyTorch's `_safe_softmax` rule: a slice of `-inf`
+    /// only gives zeros (not NaN), as attention needs for a row that may attend nowhere.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func safeSoftmaxLastDimension() -> DenseTensor {
+        let source = contiguous()
+        let out = DenseTensor(uninitializedShape: shape)
+        let n = rank == 0 ? 1 : shape[rank - 1]
+        guard count > 0, n > 0 else { return out }
+        out.start.update(from: source.start, count: count)
+        for row in 0..<(count / n) { Self.softmaxRowInPlace(out.start + row &* n, n) }
+        withExtendedLifetime(source) {}
+        return out
+    }
+}
