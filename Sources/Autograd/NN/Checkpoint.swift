@@ -23,12 +23,15 @@ import Foundation
 
 // MARK: - Module
 
-extension Module {
-    /// Writes every parameter to a safetensors file at `url`, keyed by its ``namedParameters`` name
-    /// (PyTorch: `safetensors.torch.save_model(model, path)`).
+extension ModuleBase {
+    /// Writes the module's ``stateDict`` (every parameter and buffer, keyed by name) to a
+    /// safetensors file at `url`, the file PyTorch writes with
+    /// `safetensors.torch.save_file(model.state_dict(), path, metadata={"format": "pt"})`.
     ///
-    /// The file is the format Hugging Face's `safetensors` library reads (`F32` for `Float`
-    /// models, `F64` for `Double`); see ``saveSafetensors(_:to:metadata:)`` for the layout.
+    /// `Float` tensors are `F32`, `Double` ones `F64`, and a batch norm's `num_batches_tracked`
+    /// is `I64`, as in PyTorch's files; see ``saveSafetensors(_:to:metadata:)`` for the layout.
+    /// With the parts named as the PyTorch module's attributes, the file loads there with
+    /// `model.load_state_dict(safetensors.torch.load_file(path))`.
     ///
     /// ```swift
     /// let model = Sequential<Float>(Linear(inFeatures: 3, outFeatures: 4), ReLU(), Linear(inFeatures: 4, outFeatures: 1))
@@ -38,16 +41,20 @@ extension Module {
     ///
     /// - Parameter url: Where to write the file; an existing file is replaced atomically.
     /// - Parameter metadata: Extra `__metadata__` entries; `"format": "pt"` is added unless given.
-    /// - Throws: ``CheckpointError``: duplicate parameter names, or the file cannot be written.
+    /// - Throws: ``CheckpointError``: duplicate names, or the file cannot be written.
     public func save(to url: URL, metadata: [String: String] = [:]) throws(CheckpointError) {
-        try saveSafetensors(namedParameters, to: url, metadata: metadata)
+        try saveSafetensors(stateDict, to: url, metadata: metadata)
     }
 
-    /// Replaces every parameter's values with the tensor of the same name in the safetensors file
-    /// at `url` (PyTorch: `safetensors.torch.load_model(model, path)`, which is strict).
+    /// Replaces every parameter's and buffer's values with the tensor of the same name in the
+    /// safetensors file at `url` (PyTorch: `model.load_state_dict(load_file(path))`, which is
+    /// strict, or `safetensors.torch.load_model(model, path)`).
     ///
-    /// The file must hold exactly the model's parameters, with their dtype and shapes. Everything
-    /// is checked before anything is written, so a load that throws leaves the model as it was.
+    /// The file must hold exactly the module's ``stateDict``, with its dtypes and shapes.
+    /// Everything is checked before anything is written, so a load that throws leaves the model
+    /// as it was. A file PyTorch wrote for the matching `nn.Module` loads as it is: a batch
+    /// norm's running statistics and `num_batches_tracked` come with it, so ``eval()`` gives
+    /// PyTorch's `eval()` outputs.
     ///
     /// ```swift
     /// let restored = Sequential<Float>(Linear(inFeatures: 3, outFeatures: 4), ReLU(), Linear(inFeatures: 4, outFeatures: 1))
@@ -56,17 +63,17 @@ extension Module {
     ///
     /// - Throws: ``CheckpointError`` naming the first problem found.
     public func load(from url: URL) throws(CheckpointError) {
-        try loadSafetensors(into: namedParameters, from: url)
+        try loadSafetensors(into: stateDict, from: url)
     }
 
     /// The bytes ``save(to:metadata:)`` would write.
     public func safetensorsBytes(metadata: [String: String] = [:]) throws(CheckpointError) -> [UInt8] {
-        try encodeSafetensors(namedParameters, metadata: metadata)
+        try encodeSafetensors(stateDict, metadata: metadata)
     }
 
     /// ``load(from:)`` from bytes in memory; `source` names them in errors.
     public func load(safetensorsBytes bytes: some Collection<UInt8>, source: String = "<memory>") throws(CheckpointError) {
-        try loadSafetensors(into: namedParameters, bytes: bytes, source: source)
+        try loadSafetensors(into: stateDict, bytes: bytes, source: source)
     }
 }
 
@@ -81,9 +88,9 @@ extension Module {
 /// - the data region: each tensor's scalars, row-major, little-endian, one after another, each at
 ///   its `[begin, end)` byte range of the region.
 ///
-/// Tensors are laid out in the order of their names' UTF-8 bytes, as the reference implementation
-/// lays them out, so the file equals what Python's `safetensors.torch.save_file` writes for the
-/// same tensors and metadata.
+/// Tensors are laid out as the reference implementation lays them out, the widest dtype first
+/// (`I64`, then `F64`, then `F32`) and by their names' UTF-8 bytes within a dtype, so the file
+/// equals what Python's `safetensors.torch.save_file` writes for the same tensors and metadata.
 ///
 /// ```swift
 /// let w = try Tensor<Float>([[1, 2], [3, 4]])
@@ -99,6 +106,14 @@ extension Module {
 public func saveSafetensors<S: TensorScalar>(
     _ named: [(String, Tensor<S>)], to url: URL, metadata: [String: String] = [:]
 ) throws(CheckpointError) {
+    try saveSafetensors(erased(named), to: url, metadata: metadata)
+}
+
+/// ``saveSafetensors(_:to:metadata:)`` for tensors of several element types (`Float`,
+/// `Double`, `Int`), such as a module's ``ModuleBase/stateDict``.
+public func saveSafetensors(
+    _ named: [(String, any TensorProtocol)], to url: URL, metadata: [String: String] = [:]
+) throws(CheckpointError) {
     let bytes = try encodeSafetensors(named, metadata: metadata)
     do {
         try Data(bytes).write(to: url, options: .atomic)
@@ -111,10 +126,22 @@ public func saveSafetensors<S: TensorScalar>(
 public func encodeSafetensors<S: TensorScalar>(
     _ named: [(String, Tensor<S>)], metadata: [String: String] = [:]
 ) throws(CheckpointError) -> [UInt8] {
-    let dtype = try safetensorsDtype(S.self)
+    try encodeSafetensors(erased(named), metadata: metadata)
+}
+
+/// The safetensors encoding of `named` tensors of several element types (`Float`, `Double`,
+/// `Int`), as ``saveSafetensors(_:to:metadata:)`` writes it.
+public func encodeSafetensors(
+    _ named: [(String, any TensorProtocol)], metadata: [String: String] = [:]
+) throws(CheckpointError) -> [UInt8] {
     try checkParameterNames(named.map(\.0))
-    let elementSize = MemoryLayout<S>.size
-    let order = named.indices.sorted { named[$0].0.utf8.lexicographicallyPrecedes(named[$1].0.utf8) }
+    var dtypes: [String] = []
+    for (_, tensor) in named { dtypes.append(try tensor.checkpointDtype()) }
+    // The reference implementation's order: dtypes in reverse declaration order, then names.
+    let order = named.indices.sorted {
+        let (a, b) = (dtypeRank[dtypes[$0]]!, dtypeRank[dtypes[$1]]!)
+        return a != b ? a > b : named[$0].0.utf8.lexicographicallyPrecedes(named[$1].0.utf8)
+    }
 
     var metadata = metadata
     if metadata["format"] == nil { metadata["format"] = "pt" }
@@ -130,10 +157,10 @@ public func encodeSafetensors<S: TensorScalar>(
     var offset = 0
     for i in order {
         let (name, tensor) = named[i]
-        let size = tensor.count * elementSize
+        let size = tensor.checkpointByteCount
         header.append(UInt8(ascii: ","))
         appendJSONString(name, to: &header)
-        header.append(contentsOf: ":{\"dtype\":\"\(dtype)\",\"shape\":[".utf8)
+        header.append(contentsOf: ":{\"dtype\":\"\(dtypes[i])\",\"shape\":[".utf8)
         header.append(contentsOf: tensor.shape.map(String.init).joined(separator: ",").utf8)
         header.append(contentsOf: "],\"data_offsets\":[\(offset),\(offset + size)]}".utf8)
         offset += size
@@ -145,17 +172,7 @@ public func encodeSafetensors<S: TensorScalar>(
     out.reserveCapacity(8 + header.count + offset)
     withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
     out.append(contentsOf: header)
-    for i in order {
-        named[i].1.data.contiguous().withElements { scalars in
-            let start = out.count
-            out.append(contentsOf: UnsafeRawBufferPointer(scalars))
-            #if _endian(big)
-            swapElementBytes(&out, from: start, elementSize: elementSize)
-            #else
-            _ = start
-            #endif
-        }
-    }
+    for i in order { named[i].1.appendCheckpointBytes(to: &out) }
     return out
 }
 
@@ -177,6 +194,13 @@ public func encodeSafetensors<S: TensorScalar>(
 ///
 /// - Throws: ``CheckpointError`` naming the first problem found; then no tensor has changed.
 public func loadSafetensors<S: TensorScalar>(into named: [(String, Tensor<S>)], from url: URL) throws(CheckpointError) {
+    try loadSafetensors(into: erased(named), from: url)
+}
+
+/// ``loadSafetensors(into:from:)`` for tensors of several element types (`Float`, `Double`,
+/// `Int`), such as a module's ``ModuleBase/stateDict``: each file tensor's dtype must be its
+/// tensor's (`F32`, `F64`, `I64`).
+public func loadSafetensors(into named: [(String, any TensorProtocol)], from url: URL) throws(CheckpointError) {
     let source = displayName(url)
     let bytes: [UInt8]
     do {
@@ -192,15 +216,23 @@ public func loadSafetensors<S: TensorScalar>(into named: [(String, Tensor<S>)], 
 public func loadSafetensors<S: TensorScalar>(
     into named: [(String, Tensor<S>)], bytes: some Collection<UInt8>, source: String = "<memory>"
 ) throws(CheckpointError) {
+    try loadSafetensors(into: erased(named), bytes: bytes, source: source)
+}
+
+/// ``loadSafetensors(into:from:)`` for tensors of several element types, from bytes in memory;
+/// `source` names the bytes in errors.
+public func loadSafetensors(
+    into named: [(String, any TensorProtocol)], bytes: some Collection<UInt8>, source: String = "<memory>"
+) throws(CheckpointError) {
     let bytes = Array(bytes)
     let file = try SafetensorsFile(bytes: bytes, source: source)
-    let dtype = try safetensorsDtype(S.self)
     try checkParameterNames(named.map(\.0))
 
     var byName: [[UInt8]: SafetensorsFile.Entry] = [:]
     for entry in file.entries { byName[Array(entry.name.utf8)] = entry }
     var matched: [SafetensorsFile.Entry] = []
     for (name, tensor) in named {
+        let dtype = try tensor.checkpointDtype()
         guard let entry = byName[Array(name.utf8)] else { throw .missingTensor(source: source, tensor: name) }
         guard entry.dtype == dtype else {
             throw .dtypeMismatch(source: source, tensor: name, expected: dtype, found: entry.dtype)
@@ -215,23 +247,9 @@ public func loadSafetensors<S: TensorScalar>(
         throw .unexpectedTensor(source: source, tensor: entry.name)
     }
 
-    // Every check passed: stage the values, then copy them in.
-    let staged = zip(named, matched).map { item, entry -> DenseTensor<S> in
-        let values = DenseTensor<S>(uninitializedShape: item.1.shape)
-        values.withMutableElements { scalars in
-            let destination = UnsafeMutableRawBufferPointer(scalars)
-            let begin = file.dataStart + entry.begin, end = file.dataStart + entry.end
-            bytes.withUnsafeBytes { raw in
-                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[begin..<end]))
-            }
-            #if _endian(big)
-            swapElementBytes(destination, elementSize: MemoryLayout<S>.size)
-            #endif
-        }
-        return values
-    }
-    withNoGrad {
-        for ((_, tensor), values) in zip(named, staged) { tensor.copy(from: Tensor(data: values)) }
+    // Every check passed: nothing below can fail.
+    for ((_, tensor), entry) in zip(named, matched) {
+        tensor.readCheckpointBytes(bytes, from: file.dataStart + entry.begin, to: file.dataStart + entry.end)
     }
 }
 
@@ -239,11 +257,56 @@ public func loadSafetensors<S: TensorScalar>(
 
 func displayName(_ url: URL) -> String { url.isFileURL ? url.path : url.absoluteString }
 
-/// `F32` for `Float`, `F64` for `Double`.
-func safetensorsDtype<S: TensorScalar>(_: S.Type) throws(CheckpointError) -> String {
+/// The safetensors dtype of an element type: `F32` for `Float`, `F64` for `Double`, `I64` for
+/// `Int` (64 bits on every platform Swift supports here).
+func safetensorsDtype<S: TensorElement>(of _: S.Type) throws(CheckpointError) -> String {
     if S.self == Float.self { return "F32" }
     if S.self == Double.self { return "F64" }
+    if S.self == Int.self && MemoryLayout<Int>.size == 8 { return "I64" }
     throw .unsupportedScalarType(String(describing: S.self))
+}
+
+/// Where the reference implementation's `Dtype` declares the dtypes written here: files list the
+/// tensors of the last-declared dtype first (`right.dtype().cmp(&left.dtype())`).
+let dtypeRank: [String: Int] = ["F32": 0, "F64": 1, "I64": 2]
+
+func erased<S: TensorScalar>(_ named: [(String, Tensor<S>)]) -> [(String, any TensorProtocol)] {
+    named.map { ($0.0, $0.1) }
+}
+
+extension TensorProtocol {
+    func checkpointDtype() throws(CheckpointError) -> String { try safetensorsDtype(of: Scalar.self) }
+
+    var checkpointByteCount: Int { data.count * MemoryLayout<Scalar>.stride }
+
+    /// The elements, row-major and little-endian.
+    func appendCheckpointBytes(to out: inout [UInt8]) {
+        data.contiguous().withElements { scalars in
+            let start = out.count
+            out.append(contentsOf: UnsafeRawBufferPointer(scalars))
+            #if _endian(big)
+            swapElementBytes(&out, from: start, elementSize: MemoryLayout<Scalar>.size)
+            #else
+            _ = start
+            #endif
+        }
+    }
+
+    /// Overwrites the elements with `bytes[begin..<end]` (checked to hold exactly this shape of
+    /// this dtype), in place and unrecorded.
+    func readCheckpointBytes(_ bytes: [UInt8], from begin: Int, to end: Int) {
+        let values = DenseTensor<Scalar>(uninitializedShape: shape)
+        values.withMutableElements { scalars in
+            let destination = UnsafeMutableRawBufferPointer(scalars)
+            bytes.withUnsafeBytes { raw in
+                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[begin..<end]))
+            }
+            #if _endian(big)
+            swapElementBytes(destination, elementSize: MemoryLayout<Scalar>.size)
+            #endif
+        }
+        data.copy(from: values)
+    }
 }
 
 func checkParameterNames(_ names: [String]) throws(CheckpointError) {
