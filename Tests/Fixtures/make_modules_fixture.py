@@ -10,7 +10,9 @@ saved with `safetensors.torch.save_file(model.state_dict(), path, metadata={"for
 a file of F32 (or F64) tensors and I64 `num_batches_tracked` scalars. `modules.json` records,
 per model: the file, the dtype, `model.state_dict().keys()` in order, an input, the output of
 `model.eval()` on it, then the output of `model.train()` on it (batch statistics), and every
-buffer after that training-mode call (running statistics updated once more).
+buffer after that training-mode call (running statistics updated once more). `initialization`:
+for the layers of `INIT_LAYERS`, PyTorch's default initialization (shapes, dtypes, uniform
+bounds, and the drawn values' range and moments; see `initialization()`).
 
 Values are `repr(float(v))` strings; integer inputs are integers. `torch.set_num_threads(1)`, so
 that the sums are the same on every run. Deterministic: running the script again writes the same
@@ -20,6 +22,7 @@ Setup: `pip install torch==2.11.0 safetensors==0.8.0`, then
 `python3 Tests/Fixtures/make_modules_fixture.py`.
 """
 import json
+import math
 import os
 import re
 
@@ -93,6 +96,64 @@ def build(name):
     return model, dtype, shape, bound
 
 
+# Layers whose default initialization the Swift test checks (kind, Swift init arguments).
+INIT_LAYERS = [
+    ("linear", {"inFeatures": 400, "outFeatures": 500}),
+    ("linear", {"inFeatures": 3, "outFeatures": 2000}),
+    ("conv2d", {"inChannels": 6, "outChannels": 64, "kernelSize": 3, "groups": 2}),
+    ("conv2d", {"inChannels": 3, "outChannels": 512, "kernelSize": 5}),
+    ("conv1d", {"inChannels": 8, "outChannels": 512, "kernelSize": 5, "groups": 4}),
+    ("embedding", {"numEmbeddings": 300, "embeddingDim": 40}),
+    ("layerNorm", {"normalizedShape": [4, 5]}),
+    ("batchNorm1d", {"numFeatures": 7}),
+    ("batchNorm2d", {"numFeatures": 5}),
+]
+
+
+def init_layer(kind, a):
+    if kind == "linear":
+        return nn.Linear(a["inFeatures"], a["outFeatures"])
+    if kind == "conv2d":
+        return nn.Conv2d(a["inChannels"], a["outChannels"], a["kernelSize"], groups=a.get("groups", 1))
+    if kind == "conv1d":
+        return nn.Conv1d(a["inChannels"], a["outChannels"], a["kernelSize"], groups=a.get("groups", 1))
+    if kind == "embedding":
+        return nn.Embedding(a["numEmbeddings"], a["embeddingDim"])
+    if kind == "layerNorm":
+        return nn.LayerNorm(a["normalizedShape"])
+    if kind == "batchNorm1d":
+        return nn.BatchNorm1d(a["numFeatures"])
+    return nn.BatchNorm2d(a["numFeatures"])
+
+
+def initialization():
+    """Per layer: each state_dict entry's shape and dtype, and what PyTorch's default
+    initialization gives: `bound`, the uniform bound `reset_parameters` uses for a weight or
+    bias (`1/sqrt(fan_in)` from `init._calculate_fan_in_and_fan_out(weight)`: kaiming-uniform with
+    a=sqrt(5) for the weight, the same bound for the bias), and the drawn values' min, max,
+    mean and std (from torch.manual_seed(4); the Swift generator differs, so only the
+    distribution can be compared); constant tensors as their one value."""
+    torch.manual_seed(4)
+    layers = []
+    for kind, args in INIT_LAYERS:
+        layer = init_layer(kind, args)
+        entries = {}
+        for key, t in layer.state_dict().items():
+            entry = {"shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", "")}
+            values = t.double().reshape(-1)
+            if kind in ("linear", "conv1d", "conv2d"):
+                fan_in, _ = nn.init._calculate_fan_in_and_fan_out(layer.weight)
+                entry["bound"] = repr(1 / math.sqrt(fan_in))
+            if values.numel() > 1 and values.min() != values.max():
+                entry.update({"min": repr(values.min().item()), "max": repr(values.max().item()),
+                              "mean": repr(values.mean().item()), "std": repr(values.std().item())})
+            else:
+                entry["constant"] = values[0].item() if t.dtype != torch.int64 else int(values[0].item())
+            entries[key] = entry
+        layers.append({"kind": kind, "args": args, "stateDict": entries})
+    return layers
+
+
 def main():
     assert torch.__version__.split("+")[0] == "2.11.0", f"written with torch 2.11.0, not {torch.__version__}"
     assert safetensors.__version__ == "0.8.0", f"written with safetensors 0.8.0, not {safetensors.__version__}"
@@ -129,6 +190,7 @@ def main():
             "buffersAfterTrain": {k: encode(v) for k, v in model.named_buffers()},
         }
         print(f"wrote {file}")
+    out["initialization"] = initialization()
     text = json.dumps(out, indent=1)
     text = re.sub(r"\[[^\[\]{}]*\]", lambda m: "[" + ", ".join(x.strip() for x in m.group(0)[1:-1].split(",") if x.strip()) + "]", text)
     with open(os.path.join(HERE, "modules.json"), "w") as f:
