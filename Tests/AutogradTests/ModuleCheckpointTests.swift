@@ -242,6 +242,9 @@ final class ModuleCheckpointTests: XCTestCase {
         XCTAssertEqual((target[0].1 as! Tensor<Float>).scalars, [1, 2])
         XCTAssertEqual((target[1].1 as! Tensor<Int>).scalars, [7])
         XCTAssertEqual((target[2].1 as! Tensor<Double>).scalars, [3])
+        // A literal of mixed element types needs no annotation.
+        let step = Tensor<Int>(10)
+        XCTAssertEqual(try encodeSafetensors([("w", Tensor<Float>([1])), ("step", step)]).count, 164, "8 + a header of 144 + 12, as Python writes it")
         XCTAssertThrowsError(try encodeSafetensors([("m", Tensor<Bool>([true]))])) {
             XCTAssertEqual($0 as? CheckpointError, .unsupportedScalarType("Bool"))
         }

@@ -88,29 +88,26 @@ extension ModuleBase {
 /// - the data region: each tensor's scalars, row-major, little-endian, one after another, each at
 ///   its `[begin, end)` byte range of the region.
 ///
-/// Tensors are laid out as the reference implementation lays them out, the widest dtype first
-/// (`I64`, then `F64`, then `F32`) and by their names' UTF-8 bytes within a dtype, so the file
-/// equals what Python's `safetensors.torch.save_file` writes for the same tensors and metadata.
+/// The tensors may mix element types, as PyTorch's state dicts do: `Float` is `F32`, `Double`
+/// `F64`, `Int` `I64`. They are laid out as the reference implementation lays them out, the
+/// widest dtype first (`I64`, then `F64`, then `F32`) and by their names' UTF-8 bytes within a
+/// dtype, so the file equals what Python's `safetensors.torch.save_file` writes for the same
+/// tensors and metadata. A list of one element type, such as a module's
+/// ``ModuleBase/namedParameters``, is taken as it is.
 ///
 /// ```swift
 /// let w = try Tensor<Float>([[1, 2], [3, 4]])
-/// try saveSafetensors([("w", w)], to: URL(fileURLWithPath: "w.safetensors"), metadata: ["step": "10"])
+/// let step = Tensor<Int>(10)
+/// try saveSafetensors([("w", w), ("step", step)], to: URL(fileURLWithPath: "w.safetensors"), metadata: ["epoch": "3"])
 /// ```
 ///
 /// - Parameter named: `(name, tensor)` pairs, in any order; names must be unique and not
 ///   `__metadata__`.
 /// - Parameter url: Where to write the file; an existing file is replaced atomically.
 /// - Parameter metadata: Extra `__metadata__` entries; `"format": "pt"` is added unless given.
-/// - Throws: ``CheckpointError/duplicateName(_:)``, ``CheckpointError/reservedName(_:)``, or
+/// - Throws: ``CheckpointError/duplicateName(_:)``, ``CheckpointError/reservedName(_:)``,
+///   ``CheckpointError/unsupportedScalarType(_:)`` (a `Bool` tensor), or
 ///   ``CheckpointError/io(source:reason:)`` when the file cannot be written.
-public func saveSafetensors<S: TensorScalar>(
-    _ named: [(String, Tensor<S>)], to url: URL, metadata: [String: String] = [:]
-) throws(CheckpointError) {
-    try saveSafetensors(erased(named), to: url, metadata: metadata)
-}
-
-/// ``saveSafetensors(_:to:metadata:)`` for tensors of several element types (`Float`,
-/// `Double`, `Int`), such as a module's ``ModuleBase/stateDict``.
 public func saveSafetensors(
     _ named: [(String, any TensorProtocol)], to url: URL, metadata: [String: String] = [:]
 ) throws(CheckpointError) {
@@ -122,15 +119,15 @@ public func saveSafetensors(
     }
 }
 
-/// The safetensors encoding of `named` tensors, as ``saveSafetensors(_:to:metadata:)`` writes it.
-public func encodeSafetensors<S: TensorScalar>(
-    _ named: [(String, Tensor<S>)], metadata: [String: String] = [:]
-) throws(CheckpointError) -> [UInt8] {
-    try encodeSafetensors(erased(named), metadata: metadata)
+/// ``saveSafetensors(_:to:metadata:)`` for tensors of one element type (`namedParameters`).
+@_documentation(visibility: internal)
+public func saveSafetensors<S: TensorScalar>(
+    _ named: [(String, Tensor<S>)], to url: URL, metadata: [String: String] = [:]
+) throws(CheckpointError) {
+    try saveSafetensors(erased(named), to: url, metadata: metadata)
 }
 
-/// The safetensors encoding of `named` tensors of several element types (`Float`, `Double`,
-/// `Int`), as ``saveSafetensors(_:to:metadata:)`` writes it.
+/// The safetensors encoding of `named` tensors, as ``saveSafetensors(_:to:metadata:)`` writes it.
 public func encodeSafetensors(
     _ named: [(String, any TensorProtocol)], metadata: [String: String] = [:]
 ) throws(CheckpointError) -> [UInt8] {
@@ -176,6 +173,14 @@ public func encodeSafetensors(
     return out
 }
 
+/// ``encodeSafetensors(_:metadata:)`` for tensors of one element type (`namedParameters`).
+@_documentation(visibility: internal)
+public func encodeSafetensors<S: TensorScalar>(
+    _ named: [(String, Tensor<S>)], metadata: [String: String] = [:]
+) throws(CheckpointError) -> [UInt8] {
+    try encodeSafetensors(erased(named), metadata: metadata)
+}
+
 /// Replaces the values of `named` tensors with the tensors of the same names in the safetensors
 /// file at `url`, in place and without recording (the tensors keep their identity, their
 /// `requiresGrad` and their gradients).
@@ -190,16 +195,11 @@ public func encodeSafetensors(
 /// keys; every dtype is a safetensors dtype; every tensor's `data_offsets` lie in the data region
 /// and span exactly its shape × dtype size; the tensors cover the data region exactly, without
 /// overlap, gap or trailing bytes), then its match with `named` (a tensor for every name and no
-/// other, each with the tensors' dtype, `F32` or `F64`, and each with its tensor's shape).
+/// other, each with its tensor's dtype, `F32` for `Float`, `F64` for `Double`, `I64` for `Int`,
+/// and its tensor's shape). The tensors may mix element types, as a module's
+/// ``ModuleBase/stateDict`` does; a list of one element type is taken as it is.
 ///
 /// - Throws: ``CheckpointError`` naming the first problem found; then no tensor has changed.
-public func loadSafetensors<S: TensorScalar>(into named: [(String, Tensor<S>)], from url: URL) throws(CheckpointError) {
-    try loadSafetensors(into: erased(named), from: url)
-}
-
-/// ``loadSafetensors(into:from:)`` for tensors of several element types (`Float`, `Double`,
-/// `Int`), such as a module's ``ModuleBase/stateDict``: each file tensor's dtype must be its
-/// tensor's (`F32`, `F64`, `I64`).
 public func loadSafetensors(into named: [(String, any TensorProtocol)], from url: URL) throws(CheckpointError) {
     let source = displayName(url)
     let bytes: [UInt8]
@@ -211,16 +211,14 @@ public func loadSafetensors(into named: [(String, any TensorProtocol)], from url
     try loadSafetensors(into: named, bytes: bytes, source: source)
 }
 
-/// ``loadSafetensors(into:from:)`` from bytes in memory (for example from
-/// ``encodeSafetensors(_:metadata:)``); `source` names the bytes in errors.
-public func loadSafetensors<S: TensorScalar>(
-    into named: [(String, Tensor<S>)], bytes: some Collection<UInt8>, source: String = "<memory>"
-) throws(CheckpointError) {
-    try loadSafetensors(into: erased(named), bytes: bytes, source: source)
+/// ``loadSafetensors(into:from:)`` for tensors of one element type (`namedParameters`).
+@_documentation(visibility: internal)
+public func loadSafetensors<S: TensorScalar>(into named: [(String, Tensor<S>)], from url: URL) throws(CheckpointError) {
+    try loadSafetensors(into: erased(named), from: url)
 }
 
-/// ``loadSafetensors(into:from:)`` for tensors of several element types, from bytes in memory;
-/// `source` names the bytes in errors.
+/// ``loadSafetensors(into:from:)`` from bytes in memory (for example from
+/// ``encodeSafetensors(_:metadata:)``); `source` names the bytes in errors.
 public func loadSafetensors(
     into named: [(String, any TensorProtocol)], bytes: some Collection<UInt8>, source: String = "<memory>"
 ) throws(CheckpointError) {
@@ -251,6 +249,14 @@ public func loadSafetensors(
     for ((_, tensor), entry) in zip(named, matched) {
         tensor.readCheckpointBytes(bytes, from: file.dataStart + entry.begin, to: file.dataStart + entry.end)
     }
+}
+
+/// ``loadSafetensors(into:bytes:source:)`` for tensors of one element type (`namedParameters`).
+@_documentation(visibility: internal)
+public func loadSafetensors<S: TensorScalar>(
+    into named: [(String, Tensor<S>)], bytes: some Collection<UInt8>, source: String = "<memory>"
+) throws(CheckpointError) {
+    try loadSafetensors(into: erased(named), bytes: bytes, source: source)
 }
 
 // MARK: - Helpers
