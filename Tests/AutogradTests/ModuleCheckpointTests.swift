@@ -224,6 +224,39 @@ final class ModuleCheckpointTests: XCTestCase {
         XCTAssertEqual(error, #"cnn.safetensors: tensor "1.num_batches_tracked" has dtype F32 in the file, the parameter is I64"#)
     }
 
+    /// `strict: false` (PyTorch's `load_state_dict(strict=False)`): the tensors both sides have
+    /// load, the others stay, and their names come back; a size mismatch still throws before
+    /// anything is written.
+    func testNonStrictLoadTakesTheSharedLayers() throws {
+        let url = Fixtures.url("module_cnn_f32.safetensors")
+        let reference = Self.cnn(Float.self)
+        try reference.load(from: url)
+        XCTAssertTrue(try reference.load(from: url, strict: true) == ([], []))
+
+        // The same body, a dropout before the head: the head is "6" here, "5" in the file.
+        let model = Sequential<Float>(Conv2d(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1), BatchNorm2d(numFeatures: 4),
+                                      ReLU(), MaxPool2d(kernelSize: 2), Flatten(), Dropout(p: 0.1), Linear(inFeatures: 64, outFeatures: 5))
+        let head = (model.layers[6] as! Linear<Float>).weight.scalars
+        let keys = try model.load(from: url, strict: false)
+        XCTAssertEqual(keys.missingKeys, ["6.weight", "6.bias"])
+        XCTAssertEqual(keys.unexpectedKeys, ["5.bias", "5.weight"])
+        XCTAssertEqual((model.layers[6] as! Linear<Float>).weight.scalars, head, "left as it was")
+        for ((name, tensor), (referenceName, expected)) in zip(model.stateDict.prefix(7), reference.stateDict.prefix(7)) {
+            XCTAssertEqual(name, referenceName)
+            XCTAssertEqual(tensor.description, expected.description, name)
+        }
+        XCTAssertThrowsError(try model.load(from: url)) {
+            XCTAssertEqual($0 as? CheckpointError, .missingTensor(source: url.path, tensor: "6.weight"))
+        }
+
+        let wider = Sequential<Float>(Conv2d(inChannels: 3, outChannels: 8, kernelSize: 3, padding: 1))
+        let before = try wider.safetensorsBytes()
+        XCTAssertThrowsError(try wider.load(safetensorsBytes: try reference.safetensorsBytes(), strict: false)) {
+            XCTAssertEqual($0 as? CheckpointError, .shapeMismatch(source: "<memory>", tensor: "0.weight", expected: [8, 3, 3, 3], found: [4, 3, 3, 3]))
+        }
+        XCTAssertEqual(try wider.safetensorsBytes(), before)
+    }
+
     /// A file of F32, F64 and I64 tensors is laid out as the reference implementation lays it
     /// out: the widest dtype first (I64, F64, F32), names in order within a dtype.
     func testMixedDtypeLayout() throws {

@@ -75,6 +75,35 @@ extension ModuleBase {
     public func load(safetensorsBytes bytes: some Collection<UInt8>, source: String = "<memory>") throws(CheckpointError) {
         try loadSafetensors(into: stateDict, bytes: bytes, source: source)
     }
+
+    /// ``load(from:)``, or with `strict: false` the tensors the file and the module both have,
+    /// leaving the others as they are (PyTorch's `load_state_dict(state, strict=False)`): to
+    /// start a model from the weights of another that shares part of its layers, such as a
+    /// pretrained body under a new head.
+    ///
+    /// A tensor both have must still have the module's dtype and shape; the checks run before
+    /// anything is written, as in a strict load.
+    ///
+    /// ```swift
+    /// let keys = try model.load(from: url, strict: false)
+    /// print(keys.missingKeys)      // ["head.weight", "head.bias"]: left as initialized
+    /// ```
+    ///
+    /// - Returns: The names of the module's tensors the file lacks and of the file's tensors the
+    ///   module lacks (PyTorch's `missing_keys`, `unexpected_keys`); both empty after a strict load.
+    @discardableResult
+    public func load(from url: URL, strict: Bool) throws(CheckpointError) -> (missingKeys: [String], unexpectedKeys: [String]) {
+        let (bytes, source) = try readCheckpointFile(url)
+        return try loadNamedTensors(into: stateDict, bytes: bytes, source: source, strict: strict)
+    }
+
+    /// ``load(from:strict:)`` from bytes in memory; `source` names them in errors.
+    @discardableResult
+    public func load(
+        safetensorsBytes bytes: some Collection<UInt8>, source: String = "<memory>", strict: Bool
+    ) throws(CheckpointError) -> (missingKeys: [String], unexpectedKeys: [String]) {
+        try loadNamedTensors(into: stateDict, bytes: Array(bytes), source: source, strict: strict)
+    }
 }
 
 // MARK: - Free functions over named tensors
@@ -201,14 +230,8 @@ public func encodeSafetensors<S: TensorScalar>(
 ///
 /// - Throws: ``CheckpointError`` naming the first problem found; then no tensor has changed.
 public func loadSafetensors(into named: [(String, any TensorProtocol)], from url: URL) throws(CheckpointError) {
-    let source = displayName(url)
-    let bytes: [UInt8]
-    do {
-        bytes = [UInt8](try Data(contentsOf: url))
-    } catch {
-        throw .io(source: source, reason: "cannot read the file: \(error)")
-    }
-    try loadSafetensors(into: named, bytes: bytes, source: source)
+    let (bytes, source) = try readCheckpointFile(url)
+    try loadNamedTensors(into: named, bytes: bytes, source: source, strict: true)
 }
 
 /// ``loadSafetensors(into:from:)`` for tensors of one element type (`namedParameters`).
@@ -222,33 +245,7 @@ public func loadSafetensors<S: TensorScalar>(into named: [(String, Tensor<S>)], 
 public func loadSafetensors(
     into named: [(String, any TensorProtocol)], bytes: some Collection<UInt8>, source: String = "<memory>"
 ) throws(CheckpointError) {
-    let bytes = Array(bytes)
-    let file = try SafetensorsFile(bytes: bytes, source: source)
-    try checkParameterNames(named.map(\.0))
-
-    var byName: [[UInt8]: SafetensorsFile.Entry] = [:]
-    for entry in file.entries { byName[Array(entry.name.utf8)] = entry }
-    var matched: [SafetensorsFile.Entry] = []
-    for (name, tensor) in named {
-        let dtype = try tensor.checkpointDtype()
-        guard let entry = byName[Array(name.utf8)] else { throw .missingTensor(source: source, tensor: name) }
-        guard entry.dtype == dtype else {
-            throw .dtypeMismatch(source: source, tensor: name, expected: dtype, found: entry.dtype)
-        }
-        guard entry.shape == tensor.shape else {
-            throw .shapeMismatch(source: source, tensor: name, expected: tensor.shape, found: entry.shape)
-        }
-        matched.append(entry)
-    }
-    let names = Set(named.map { Array($0.0.utf8) })
-    for entry in file.entries where !names.contains(Array(entry.name.utf8)) {
-        throw .unexpectedTensor(source: source, tensor: entry.name)
-    }
-
-    // Every check passed: nothing below can fail.
-    for ((_, tensor), entry) in zip(named, matched) {
-        tensor.readCheckpointBytes(bytes, from: file.dataStart + entry.begin, to: file.dataStart + entry.end)
-    }
+    try loadNamedTensors(into: named, bytes: Array(bytes), source: source, strict: true)
 }
 
 /// ``loadSafetensors(into:bytes:source:)`` for tensors of one element type (`namedParameters`).
@@ -260,6 +257,57 @@ public func loadSafetensors<S: TensorScalar>(
 }
 
 // MARK: - Helpers
+
+/// Checks the file, then its match with `named`, then writes: a strict load throws for the first
+/// name either side lacks; a lenient one skips those and returns them.
+@discardableResult
+func loadNamedTensors(
+    into named: [(String, any TensorProtocol)], bytes: [UInt8], source: String, strict: Bool
+) throws(CheckpointError) -> (missingKeys: [String], unexpectedKeys: [String]) {
+    let file = try SafetensorsFile(bytes: bytes, source: source)
+    try checkParameterNames(named.map(\.0))
+
+    var byName: [[UInt8]: SafetensorsFile.Entry] = [:]
+    for entry in file.entries { byName[Array(entry.name.utf8)] = entry }
+    var matched: [(any TensorProtocol, SafetensorsFile.Entry)] = []
+    var missing: [String] = []
+    for (name, tensor) in named {
+        let dtype = try tensor.checkpointDtype()
+        guard let entry = byName[Array(name.utf8)] else {
+            if strict { throw .missingTensor(source: source, tensor: name) }
+            missing.append(name)
+            continue
+        }
+        guard entry.dtype == dtype else {
+            throw .dtypeMismatch(source: source, tensor: name, expected: dtype, found: entry.dtype)
+        }
+        guard entry.shape == tensor.shape else {
+            throw .shapeMismatch(source: source, tensor: name, expected: tensor.shape, found: entry.shape)
+        }
+        matched.append((tensor, entry))
+    }
+    let names = Set(named.map { Array($0.0.utf8) })
+    var unexpected: [String] = []
+    for entry in file.entries where !names.contains(Array(entry.name.utf8)) {
+        if strict { throw .unexpectedTensor(source: source, tensor: entry.name) }
+        unexpected.append(entry.name)
+    }
+
+    // Every check passed: nothing below can fail.
+    for (tensor, entry) in matched {
+        tensor.readCheckpointBytes(bytes, from: file.dataStart + entry.begin, to: file.dataStart + entry.end)
+    }
+    return (missing, unexpected)
+}
+
+func readCheckpointFile(_ url: URL) throws(CheckpointError) -> (bytes: [UInt8], source: String) {
+    let source = displayName(url)
+    do {
+        return ([UInt8](try Data(contentsOf: url)), source)
+    } catch {
+        throw .io(source: source, reason: "cannot read the file: \(error)")
+    }
+}
 
 func displayName(_ url: URL) -> String { url.isFileURL ? url.path : url.absoluteString }
 
