@@ -22,6 +22,7 @@ import sys
 import torch
 from safetensors.torch import load_file
 
+sys.dont_write_bytecode = True   # no __pycache__ beside the fixtures
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_modules_fixture import MODELS  # noqa: E402
 
