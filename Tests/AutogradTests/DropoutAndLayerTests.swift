@@ -116,7 +116,10 @@ final class DropoutAndLayerTests: XCTestCase {
         // Channel 0: mean 3, unbiased variance 4; channel 1: mean 30, unbiased variance 700.
         XCTAssertEqual(bn.runningMean!.scalars, [1.5, 15])
         XCTAssertEqual(bn.runningVar!.scalars, [2.5, 350.5])
-        XCTAssertEqual(bn.namedBuffers.map(\.0), ["running_mean", "running_var"])
+        // PyTorch's buffers, num_batches_tracked included (a 0-d int64 tensor there, `Tensor<Int>` here).
+        XCTAssertEqual(bn.namedBuffers.map(\.0), ["running_mean", "running_var", "num_batches_tracked"])
+        XCTAssertEqual((bn.namedBuffers[2].1 as? Tensor<Int>)?.shape, [])
+        XCTAssertEqual(model.namedBuffers.map(\.0), ["0.running_mean", "0.running_var", "0.num_batches_tracked"])
         let s = (8.0 / 3 + 1e-5).squareRoot()
         XCTAssertEqual(y.scalars[0], -2 / s, accuracy: 1e-12)
         model.eval()

@@ -43,13 +43,17 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 
     // MARK: Matching the model
 
-    /// The file has no tensor for a parameter.
+    /// The file has no tensor for a parameter or buffer (PyTorch: "Missing key(s) in state_dict").
     case missingTensor(source: String, tensor: String)
-    /// The file has a tensor that no parameter is named after.
+    /// The file has a tensor that no parameter or buffer is named after (PyTorch: "Unexpected
+    /// key(s) in state_dict").
     case unexpectedTensor(source: String, tensor: String)
-    /// A tensor's dtype differs from the parameters' (`F32` for `Float`, `F64` for `Double`).
+    /// A tensor's dtype differs from its parameter's or buffer's (`F32` for `Float`, `F64` for
+    /// `Double`, `I64` for `Int`). PyTorch's `load_state_dict` would convert; a file of the
+    /// wrong precision is refused here, as a sign of the wrong file.
     case dtypeMismatch(source: String, tensor: String, expected: String, found: String)
-    /// A tensor's shape differs from its parameter's.
+    /// A tensor's shape differs from its parameter's or buffer's (PyTorch: "size mismatch for
+    /// ...").
     case shapeMismatch(source: String, tensor: String, expected: [Int], found: [Int])
 
     // MARK: The parameters themselves
@@ -58,7 +62,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case duplicateName(String)
     /// A parameter name the format reserves (`__metadata__`).
     case reservedName(String)
-    /// The scalar type has no safetensors dtype (only `Float` and `Double` have one).
+    /// The element type has no safetensors dtype here (only `Float`, `Double` and `Int` have one).
     case unsupportedScalarType(String)
 
     /// A one-line message that starts with the source (except for the name cases, which have none)
@@ -91,9 +95,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .uncoveredBytes(source, begin, end):
             return "\(source): bytes \(begin)..<\(end) of the data region belong to no tensor (the tensors must cover the data region exactly)"
         case let .missingTensor(source, tensor):
-            return "\(source): no tensor \"\(tensor)\" in the file for the parameter of that name"
+            return "\(source): Missing key(s) in state_dict: \"\(tensor)\" (the file has no tensor of that name)"
         case let .unexpectedTensor(source, tensor):
-            return "\(source): the file has a tensor \"\(tensor)\" but the model has no parameter of that name"
+            return "\(source): Unexpected key(s) in state_dict: \"\(tensor)\" (the file has a tensor of that name, the model no parameter or buffer)"
         case let .dtypeMismatch(source, tensor, expected, found):
             return "\(source): tensor \"\(tensor)\" has dtype \(found) in the file, the parameter is \(expected)"
         case let .shapeMismatch(source, tensor, expected, found):
@@ -103,7 +107,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .reservedName(name):
             return "a parameter is named \"\(name)\", a name the safetensors format reserves"
         case let .unsupportedScalarType(type):
-            return "\(type) has no safetensors dtype; only Float (F32) and Double (F64) tensors can be saved"
+            return "\(type) has no safetensors dtype; only Float (F32), Double (F64) and Int (I64) tensors can be saved"
         }
     }
 }

@@ -5,13 +5,15 @@ import Arena
 ///
 /// The weight starts as standard normal samples from this thread's default generator, as
 /// PyTorch's `normal_()`, with the `paddingIdx` row zero (that row also gets no gradient).
-/// Its input is a tensor of indices, so it is not a ``Module`` of its scalar type.
+/// Its input is a tensor of indices, so it is not a ``Module`` of its scalar type but a
+/// ``ModuleBase``: it has a state dict, saves and loads, and a model lists its weight under
+/// PyTorch's key with ``ModuleBase/namedParameters(prefix:)`` (`"embed.weight"`).
 ///
 /// ```swift
 /// let table = Embedding<Float>(numEmbeddings: 100, embeddingDim: 16, paddingIdx: 0)
 /// let vectors = table(try Tensor<Int>([[3, 0, 7]]))     // [1, 3, 16]
 /// ```
-public final class Embedding<Scalar: TensorScalar> {
+public final class Embedding<Scalar: TensorScalar>: ModuleBase {
     /// The `[numEmbeddings, embeddingDim]` table, which requires grad.
     public let weight: Tensor<Scalar>
     /// The row that gets no gradient (normalized to `0..<numEmbeddings`), if any.
@@ -33,8 +35,6 @@ public final class Embedding<Scalar: TensorScalar> {
 
     /// `"weight"`, PyTorch's `state_dict` key.
     public var namedParameters: [(String, Tensor<Scalar>)] { [("weight", weight)] }
-    /// The weight, for an optimizer.
-    public var parameters: [Tensor<Scalar>] { [weight] }
 
     /// The rows at `indices` (EmbeddingBackward0).
     public func callAsFunction(_ indices: Tensor<Int>) -> Tensor<Scalar> {

@@ -61,8 +61,12 @@ public class BatchNormBase<Scalar: TensorScalar>: Module {
     /// The running (unbiased) variance, a buffer starting at ones. `nil` without
     /// `trackRunningStats`.
     public let runningVar: Tensor<Scalar>?
-    /// How many training batches updated the running statistics (PyTorch's `num_batches_tracked`).
-    public private(set) var numBatchesTracked = 0
+    /// How many training batches updated the running statistics (PyTorch's `num_batches_tracked`,
+    /// a 0-d int64 buffer, saved and loaded as one: ``namedBuffers``); 0 without
+    /// `trackRunningStats`.
+    public var numBatchesTracked: Int { batchesTracked?.data.scalar ?? 0 }
+    /// The 0-d `Tensor<Int>` behind ``numBatchesTracked``; `nil` without `trackRunningStats`.
+    private let batchesTracked: Tensor<Int>?
     /// Training mode (the default): normalize with the batch's statistics and update the running
     /// ones; evaluation mode: normalize with the running ones.
     public var isTraining = true
@@ -76,6 +80,7 @@ public class BatchNormBase<Scalar: TensorScalar>: Module {
         bias = affine ? Tensor.zeros([numFeatures], requiresGrad: true) : nil
         runningMean = trackRunningStats ? Tensor.zeros([numFeatures]) : nil
         runningVar = trackRunningStats ? Tensor.ones([numFeatures]) : nil
+        batchesTracked = trackRunningStats ? Tensor<Int>(0) : nil
         (self.expectedRanks, self.rankMessage) = (expectedRanks, rankMessage)
     }
 
@@ -84,9 +89,12 @@ public class BatchNormBase<Scalar: TensorScalar>: Module {
         [("weight", weight), ("bias", bias)].compactMap { name, t in t.map { (name, $0) } }
     }
 
-    /// The running statistics, PyTorch's buffer names (`"running_mean"`, `"running_var"`).
-    public var namedBuffers: [(String, Tensor<Scalar>)] {
-        [("running_mean", runningMean), ("running_var", runningVar)].compactMap { name, t in t.map { (name, $0) } }
+    /// The running statistics and the count of batches that updated them, PyTorch's buffers:
+    /// `"running_mean"`, `"running_var"` (`Tensor<Scalar>`) and `"num_batches_tracked"` (a 0-d
+    /// `Tensor<Int>`); none without `trackRunningStats`.
+    public var namedBuffers: [(String, any TensorProtocol)] {
+        guard let runningMean, let runningVar, let batchesTracked else { return [] }
+        return [("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", batchesTracked)]
     }
 
     /// ``batchNorm(_:runningMean:runningVar:weight:bias:training:momentum:eps:)`` with this
@@ -98,7 +106,7 @@ public class BatchNormBase<Scalar: TensorScalar>: Module {
     public func callAsFunction(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         trapUnless(expectedRanks.contains(input.rank), "\(rankMessage) (got \(input.rank)D input)")
         let useBatch = isTraining || runningMean == nil
-        if isTraining && runningMean != nil { numBatchesTracked += 1 }
+        if isTraining, let batchesTracked { batchesTracked.data.fill(batchesTracked.data.scalar! + 1) }
         return batchNorm(input, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
                          training: useBatch, momentum: momentum, eps: eps)
     }

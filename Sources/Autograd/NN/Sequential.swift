@@ -1,5 +1,5 @@
-/// Modules applied one after another (PyTorch's `nn.Sequential`); parameters are named by
-/// position, `"0.weight"`, `"2.bias"`, as PyTorch names them.
+/// Modules applied one after another (PyTorch's `nn.Sequential`); parameters and buffers are
+/// named by position, `"0.weight"`, `"2.bias"`, `"1.running_mean"`, as PyTorch names them.
 ///
 /// ```swift
 /// let model = Sequential<Float>(
@@ -27,6 +27,11 @@ public final class Sequential<Scalar: TensorScalar>: Module {
     /// `state_dict` uses; layers without parameters (ReLU) take an index but add no names.
     public var namedParameters: [(String, Tensor<Scalar>)] {
         layers.enumerated().flatMap { i, layer in layer.namedParameters(prefix: "\(i)") }
+    }
+
+    /// Each layer's buffers prefixed with its index (`"1.running_mean"`), as ``namedParameters``.
+    public var namedBuffers: [(String, any TensorProtocol)] {
+        layers.enumerated().flatMap { i, layer in layer.namedBuffers(prefix: "\(i)") }
     }
 
     /// Feeds `input` through every layer in order; with no layers, returns `input` itself.
