@@ -235,8 +235,11 @@ extension Tensor where Scalar: TensorScalar {
 
     /// Copies `source`'s elements (broadcast to this shape) into this tensor, in place
     /// (PyTorch's `copy_()`).
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    ///
+    /// No `@_specialize(exported:)` here: with it, Swift 6.3's release build stopped emitting the
+    /// pre-specializations that the batch norms' running-statistics update calls (an undefined
+    /// symbol at link time) after the state-dict changes (``TensorProtocol``) landed; not reduced
+    /// further. The work is `DenseTensor.copy(from:)`'s either way.
     public func copy(from source: Tensor) {
         checkInPlaceAllowed()
         if mustRecord(source) {
