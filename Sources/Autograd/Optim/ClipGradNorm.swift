@@ -24,6 +24,8 @@ import Arena
 /// - Returns: The total norm of the gradients before clipping (PyTorch returns it as a 0-d
 ///   tensor).
 @discardableResult
+@_specialize(exported: true, where Scalar == Float)
+@_specialize(exported: true, where Scalar == Double)
 public func clipGradNorm<Scalar: TensorScalar>(_ parameters: [Tensor<Scalar>], maxNorm: Scalar) -> Scalar {
     let grads = parameters.compactMap(\.grad)
     guard !grads.isEmpty else { return 0 }

@@ -135,6 +135,8 @@ extension DenseTensor where Scalar: TensorScalar {
 
     /// Σ xᵢ², accumulated in Double in index order (the square of the 2-norm, for gradient
     /// clipping).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func sumOfSquares() -> Double {
         let values = contiguous()
         return values.withElements { x in
