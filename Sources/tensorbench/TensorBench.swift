@@ -6,5 +6,5 @@ struct TensorBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tensorbench",
         abstract: "Demos and benchmarks for the Swift autograd library.",
-        subcommands: [SeedCommand.self, TrainCommand.self, BenchCommand.self, AllocationsCommand.self])
+        subcommands: [SeedCommand.self, TrainCommand.self, SampleCommand.self, BenchCommand.self, AllocationsCommand.self])
 }

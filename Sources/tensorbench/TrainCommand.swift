@@ -10,40 +10,59 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a 64-hidden-10 ReLU MLP (default) or a CNN on the digits data set (8x8 images, 10 classes).")
 
     enum OptimizerKind: String, ExpressibleByArgument, CaseIterable { case sgd, adam, adamw, rmsprop }
-    enum ModelKind: String, ExpressibleByArgument, CaseIterable { case mlp, cnn }
+    enum ModelKind: String, ExpressibleByArgument, CaseIterable { case mlp, cnn, transformer }
 
-    @Option(help: "mlp (64-hidden-10, ReLU) or cnn (conv 1→16 3×3, ReLU, max-pool 2, conv 16→32, ReLU, max-pool 2, linear 128→10).")
+    @Option(help: """
+        mlp (64-hidden-10, ReLU), cnn (conv 1→16 3×3, ReLU, max-pool 2, conv 16→32, ReLU, max-pool 2, linear 128→10), \
+        or transformer (a character-level language model on Data/words.txt: width 64, 4 heads, 2 blocks, context 32).
+        """)
     var model: ModelKind = .mlp
     @Option(help: "Passes over the training set (default: 20 for mlp, 30 for cnn).") var epochs: Int?
-    @Option(help: "Rows per mini-batch.") var batchSize = 64
+    @Option(help: "Rows per mini-batch (default: 64; 32 windows for the transformer).") var batchSize: Int?
     @Option(help: "Learning rate (default: 0.1 for sgd, 0.001 for adam and adamw (0.002 for the cnn with adam), 0.01 for rmsprop).") var lr: Float?
     @Option(help: "sgd, adam, adamw or rmsprop (default: sgd for mlp, adam for cnn).") var optimizer: OptimizerKind?
     @Option(help: "Momentum (sgd and rmsprop).") var momentum: Float = 0
     @Option(help: "Hidden layer width.") var hidden = 128
     @Option(help: "Seed for initialization and shuffling.") var seed: UInt64 = 0
     @Option(help: "Folder holding digits.csv and digits-split.txt.") var data: String?
+    @Option(help: "Optimizer steps (transformer; default 2000).") var steps = 2000
+    @Option(help: "Print the loss every this many steps (transformer).") var logEvery = 100
+    @Option(help: "Initial weights from this safetensors file (transformer; e.g. perf/train_transformer_torch.py --save-init).")
+    var initFrom: String?
+    @Option(help: "Save the trained weights to this safetensors file (transformer; `tensorbench sample` reads it).")
+    var save: String?
+    @Option(help: "Write every step's loss and the validation loss to this JSON file (transformer).") var losses: String?
+    @Option(help: "Threads the library may use (default: every core), as `bench --threads`.") var threads: Int?
     @Flag(help: "Print only the final line.") var quiet = false
 
     func validate() throws {
-        guard (epochs ?? 0) >= 0, batchSize > 0, hidden > 0 else {
-            throw ValidationError("epochs must be >= 0, batch size and hidden width > 0")
+        guard (threads ?? 1) >= 1, (epochs ?? 0) >= 0, (batchSize ?? 1) > 0, hidden > 0, steps >= 0, logEvery > 0 else {
+            throw ValidationError("epochs and steps must be >= 0, batch size, hidden width and log interval > 0")
+        }
+        if model == .transformer, let optimizer, optimizer != .adamw {
+            throw ValidationError("the transformer trains with adamw")
         }
     }
 
     func run() throws {
+        if let threads { applyThreadSetting(threads) }
+        if model == .transformer {
+            try TransformerTraining(steps: steps, batchSize: batchSize ?? 32, lr: lr ?? 3e-3, seed: seed, logEvery: logEvery,
+                                    initFrom: initFrom, save: save, losses: losses, quiet: quiet).run()
+            return
+        }
+        let batchSize = batchSize ?? 64
         let directory = data.map { URL(fileURLWithPath: $0) } ?? DigitsData.defaultDirectory()
         let digits = try DigitsData(directory: directory)
         var rng = RandomGenerator(seed: seed)
         let epochs = epochs ?? (model == .mlp ? 20 : 30)
         let optimizer = optimizer ?? (model == .mlp ? .sgd : .adam)
-        let network: any Module<Float> = switch model {
-        case .mlp:
-            Sequential<Float>(
+        let network: any Module<Float> = model == .cnn
+            ? DigitsCNN(using: &rng)
+            : Sequential<Float>(
                 Linear(inFeatures: digits.train.featureCount, outFeatures: hidden, using: &rng),
                 ReLU(),
                 Linear(inFeatures: hidden, outFeatures: 10, using: &rng))
-        case .cnn: DigitsCNN(using: &rng)
-        }
         let learningRate = lr ?? (model == .cnn && optimizer == .adam ? 0.002 : [.sgd: 0.1, .rmsprop: 0.01][optimizer, default: 0.001])
         let opt: any Optimizer<Float> = switch optimizer {
         case .sgd: SGD(network.parameters, lr: learningRate, momentum: momentum)
