@@ -52,5 +52,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "_TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "_TestSupport"]),
         .testTarget(name: "MemoryRegressionTests", dependencies: ["Autograd", "Arena", "_TestSupport"]),
+        // The demo models of tensorbench (its internal types, through `@testable import`).
+        .testTarget(name: "TensorbenchTests", dependencies: ["tensorbench", "Autograd", "Arena", "_TestSupport"]),
     ]
 )

@@ -157,6 +157,7 @@ def main():
     p.add_argument("--save-init", help="write the initial weights (safetensors) here")
     p.add_argument("--save", help="write the trained weights (safetensors) here")
     p.add_argument("--losses", help="write every step's loss (JSON) here")
+    p.add_argument("--stop-after", type=int, help="stop after this many steps (the schedule stays --steps long)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -176,7 +177,8 @@ def main():
           f"{a.threads} thread{'s' if a.threads != 1 else ''}{', compiled' if a.compile else ''}")
     losses = []
     training = 0.0
-    for step in range(1, a.steps + 1):
+    run = a.steps if a.stop_after is None else min(a.stop_after, a.steps)
+    for step in range(1, run + 1):
         x, y = batch(train, rng, a.batch_size, context)
         start = time.perf_counter()
         opt.zero_grad()
@@ -193,7 +195,7 @@ def main():
             print(f"step {step:5d}/{a.steps}  loss {value:.4f}  lr {schedule.get_last_lr()[0]:.2e}")
     v = validation_loss(model, val, context)
     ms = training * 1e3
-    print(f"validation loss {v:.4f}, training {ms:.1f} ms ({ms * 1000 / a.steps:.1f} µs/step, {a.steps} steps)")
+    print(f"validation loss {v:.4f}, training {ms:.1f} ms ({ms * 1000 / run:.1f} µs/step, {run} steps)")
     if a.save:
         from safetensors.torch import save_file
         save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, a.save)

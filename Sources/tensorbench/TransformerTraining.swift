@@ -19,14 +19,9 @@ struct TransformerTraining {
 
     func run() throws {
         let words = try WordsData(file: WordsData.defaultFile())
-        Tensor<Float>.manualSeed(seed)
-        let model = CharTransformer(vocabulary: words.vocabulary.count)
-        if let initFrom {
-            try loadSafetensors(into: model.namedParameters, from: URL(fileURLWithPath: initFrom))
-        }
-        let optimizer = AdamW(model.parameters, lr: lr)
-        let schedule = CosineAnnealingLR(optimizer, tMax: steps, etaMin: Double(lr) / 10)
-        var generator = RandomGenerator(seed: seed)
+        let trainer = try TransformerTrainer(words: words, steps: steps, batchSize: batchSize, lr: lr, seed: seed,
+                                             initFrom: initFrom.map { URL(fileURLWithPath: $0) })
+        let model = trainer.model
         if !quiet {
             print("words: \(words.train.count) training / \(words.validation.count) validation characters, "
                   + "vocabulary \(words.vocabulary.count); transformer width 64, 4 heads, 2 blocks, context 32, "
@@ -39,23 +34,16 @@ struct TransformerTraining {
         var stepLosses: [Float] = []
         stepLosses.reserveCapacity(steps)
         for step in 1...max(steps, 1) where steps > 0 {
-            let (x, y) = words.batch(size: batchSize, context: model.context, using: &generator)
+            let batch = trainer.nextBatch()
             let start = clock.now
-            optimizer.zeroGrad()
-            let logits = model(x)
-            let loss = crossEntropy(logits: logits.reshaped([-1, logits.shape[2]]), targets: y.reshaped([-1]))
-            try loss.backward()
-            _ = clipGradNorm(model.parameters, maxNorm: 1)
-            optimizer.step()
-            schedule.step()
-            let value = loss.scalar!
+            let value = try trainer.step(batch)
             training += clock.now - start
             stepLosses.append(value)
             if !quiet && (step % logEvery == 0 || step == 1) {
-                print(String(format: "step %5d/%d  loss %.4f  lr %.2e", step, steps, value, schedule.lastLR))
+                print(String(format: "step %5d/%d  loss %.4f  lr %.2e", step, steps, value, trainer.schedule.lastLR))
             }
         }
-        let validation = validationLoss(model, words)
+        let validation = trainer.validationLoss()
         let ms = milliseconds(training)
         print(String(format: "validation loss %.4f, training %.1f ms (%.1f µs/step, %@)",
                      validation, ms, ms * 1000 / Double(max(steps, 1)), counted(steps, "step")))
@@ -68,9 +56,48 @@ struct TransformerTraining {
             try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: losses))
         }
     }
+}
+
+/// The model, its optimizer and schedule, and the batch generator: one step at a time (the
+/// tests run it too).
+final class TransformerTrainer {
+    let words: WordsData
+    let model: CharTransformer
+    let optimizer: AdamW<Float>
+    let schedule: CosineAnnealingLR<Float>
+    let batchSize: Int
+    var generator: RandomGenerator
+
+    /// The initial weights are this thread's generator's after `manualSeed(seed)`, or `initFrom`'s.
+    init(words: WordsData, steps: Int, batchSize: Int, lr: Float, seed: UInt64, initFrom: URL?) throws {
+        self.words = words
+        Tensor<Float>.manualSeed(seed)
+        model = CharTransformer(vocabulary: words.vocabulary.count)
+        if let initFrom { try loadSafetensors(into: model.namedParameters, from: initFrom) }
+        optimizer = AdamW(model.parameters, lr: lr)
+        schedule = CosineAnnealingLR(optimizer, tMax: steps, etaMin: Double(lr) / 10)
+        self.batchSize = batchSize
+        generator = RandomGenerator(seed: seed)
+    }
+
+    func nextBatch() -> (inputs: Tensor<Int>, targets: Tensor<Int>) {
+        words.batch(size: batchSize, context: model.context, using: &generator)
+    }
+
+    /// One optimizer step on `batch`; the loss before it.
+    func step(_ batch: (inputs: Tensor<Int>, targets: Tensor<Int>)) throws -> Float {
+        optimizer.zeroGrad()
+        let logits = model(batch.inputs)
+        let loss = crossEntropy(logits: logits.reshaped([-1, logits.shape[2]]), targets: batch.targets.reshaped([-1]))
+        try loss.backward()
+        clipGradNorm(model.parameters, maxNorm: 1)
+        optimizer.step()
+        schedule.step()
+        return loss.scalar!
+    }
 
     /// The mean cross-entropy over every non-overlapping window of the validation stream.
-    private func validationLoss(_ model: CharTransformer, _ words: WordsData) -> Float {
+    func validationLoss() -> Float {
         let (x, y) = words.validationWindows(context: model.context)
         let n = x.shape[0]
         var total: Double = 0
