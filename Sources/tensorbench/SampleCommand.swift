@@ -34,8 +34,9 @@ struct SampleCommand: ParsableCommand {
                 codes.append(code)
             }
             let p = nextProbabilities(model, codes, temperature: 1)
-            let pairs = zip(words.vocabulary, p).map { "\"\(String($0).debugDescription.dropFirst().dropLast())\": \($1)" }
-            print("{" + pairs.joined(separator: ", ") + "}")
+            let table = Dictionary(uniqueKeysWithValues: zip(words.vocabulary.map { String($0) }, p.map(Double.init)))
+            let json = try JSONSerialization.data(withJSONObject: table, options: [.sortedKeys])
+            print(String(decoding: json, as: UTF8.self))
             return
         }
         var generator = RandomGenerator(seed: seed)
