@@ -433,12 +433,49 @@ def conv(threads):
             bc.Case("conv", "net", 32, net)]
 
 
+def attention(threads):
+    """Causal attention forward and backward at transformer sizes (batch 8, sequence 64, width 128,
+    4 heads): `sdpa`, one `F.scaled_dot_product_attention(q, k, v, is_causal=True)` of q, k, v
+    [8, 4, 64, 32] that all require grad, summed; `mha`, `nn.MultiheadAttention(128, 4,
+    batch_first=True)` of x [8, 64, 128] (requires grad) as causal self-attention without weights
+    (the causal mask as attn_mask with is_causal=True), summed. Inputs from the pattern; PyTorch's
+    default init (seeded) for the layer."""
+    batch, heads, length, width = 8, 4, 64, 128
+    head_width = width // heads
+
+    def sdpa():
+        n = batch * heads * length * head_width
+        q, k, v = (t(bc.pattern(n, m, -0.5)).reshape(batch, heads, length, head_width).requires_grad_()
+                   for m in (17, 13, 11))
+
+        def step():
+            for x in (q, k, v):
+                x.grad = None
+            F.scaled_dot_product_attention(q, k, v, is_causal=True).sum().backward()
+        return step
+
+    def mha():
+        torch.manual_seed(0)
+        layer = nn.MultiheadAttention(width, heads, batch_first=True)
+        x = t(bc.pattern(batch * length * width, 17, -0.5)).reshape(batch, length, width).requires_grad_()
+        mask = torch.ones(length, length, dtype=torch.bool).triu(1)
+
+        def step():
+            layer.zero_grad()
+            x.grad = None
+            layer(x, x, x, need_weights=False, attn_mask=mask, is_causal=True)[0].sum().backward()
+        return step
+    return [bc.Case("attention", "sdpa", length, sdpa, flops=12.0 * batch * heads * length * length * head_width),
+            bc.Case("attention", "mha", length, mha)]
+
+
 WORKLOADS = {
     "seed": seed, "overhead": overhead, "elementwise": elementwise, "reduce": reduce, "matmul": matmul,
     "mlp-small": lambda threads: mlp_cases("mlp-small", [64, 128, 10], 64),
     "mlp-large": lambda threads: mlp_cases("mlp-large", [784, 512, 512, 10], 256),
     "bandwidth": bandwidth,
     "strided": strided, "cat": cat, "view-chain": view_chains, "higher-order": higher_order, "conv": conv,
+    "attention": attention,
 }
 
 

@@ -57,6 +57,13 @@ struct _AttentionOperand<Scalar: TensorScalar> {
 }
 
 extension DenseTensor where Scalar: TensorScalar {
+    /// The rows of one block of a problem: 32 for a causal one of 64 rows or more (its products
+    /// then skip a quarter of the keys, those after each block's last row), else all of them.
+    @inlinable
+    static func attentionRowBlock(L: Int, S: Int, causal: Bool) -> Int {
+        causal && L >= 64 ? 32 : Swift.max(L, 1)
+    }
+
     /// How many problems each thread takes: all on one thread for small work.
     @inlinable
     static func attentionParts(batch: Int, work: Int) -> Int {
@@ -89,11 +96,10 @@ extension DenseTensor where Scalar: TensorScalar {
         let mStrides = m?.strides ?? []
         let parts = attentionParts(batch: batch, work: batch &* L &* S &* (E + Ev))
         let per = (batch + parts - 1) / parts
+        let block = attentionRowBlock(L: L, S: S, causal: causal)
         Parallel.forEachPart(parts) { part in
             for i in (part * per)..<Swift.min(batch, (part + 1) * per) {
                 let p = probabilities.start + i &* L &* S
-                blasGemm(transA: false, transB: true, m: L, n: S, k: E, alpha: scale, a: q.matrix(i), lda: q.ld,
-                         b: k.matrix(i), ldb: k.ld, beta: 0, c: p, ldc: S)
                 var maskBase: UnsafeMutablePointer<Bool>?
                 if let m {
                     var rest = i, offset = 0
@@ -103,19 +109,51 @@ extension DenseTensor where Scalar: TensorScalar {
                     }
                     maskBase = m.start + offset
                 }
-                for row in 0..<L {
-                    let x = p + row &* S
-                    if causal, row + 1 < S {
-                        for j in (row + 1)..<S { x[j] = -.infinity }
+                // Row blocks: a causal block's rows see only the keys before its last row, so
+                // its products stop there (Note [Fused attention]).
+                for r0 in stride(from: 0, to: L, by: block) {
+                    let r1 = Swift.min(L, r0 + block), rows = r1 - r0
+                    let c = causal ? Swift.min(S, r1) : S
+                    blasGemm(transA: false, transB: true, m: rows, n: c, k: E, alpha: scale, a: q.matrix(i) + r0 &* q.ld, lda: q.ld,
+                             b: k.matrix(i), ldb: k.ld, beta: 0, c: p + r0 &* S, ldc: S)
+                    // Each row shifted by its maximum (−inf past its causal end, zeros past the
+                    // block's last key), then exp over the block's columns in spans of whole
+                    // vectors (a call per row of its own length ran mostly the kernel's tail),
+                    // then each row normalized; a row that may attend nowhere becomes zeros.
+                    for row in r0..<r1 {
+                        let x = p + row &* S
+                        let valid = causal ? Swift.min(row + 1, S) : S
+                        if let maskBase {
+                            let mr = maskBase + row &* mStrides[lead.count], ms = mStrides[lead.count + 1]
+                            for j in 0..<valid where !mr[j &* ms] { x[j] = -.infinity }
+                        }
+                        let top = rowMax(x, valid)
+                        let shift = top == -.infinity ? 0 : top
+                        for j in 0..<valid { x[j] -= shift }
+                        if valid < c { (x + valid).initialize(repeating: -.infinity, count: c - valid) }
+                        if c < S { (x + c).initialize(repeating: 0, count: S - c) }
                     }
-                    if let maskBase {
-                        let mr = maskBase + row &* mStrides[lead.count], ms = mStrides[lead.count + 1]
-                        for j in 0..<S where !mr[j &* ms] { x[j] = -.infinity }
+                    // The block's first c columns: one span when they are whole rows.
+                    let (spans, span) = c == S ? (1, rows &* S) : (rows, c)
+                    for k in 0..<spans {
+                        let start = p + (r0 &+ k) &* S
+                        if Scalar.self == Float.self {
+                            let f = UnsafeMutableRawPointer(start).assumingMemoryBound(to: Float.self)
+                            ExpKernel.apply(f, f, span)
+                        } else {
+                            for j in 0..<span { start[j] = Scalar.exp(start[j]) }
+                        }
                     }
-                    softmaxRowInPlace(x, S)
+                    for row in r0..<r1 {
+                        let x = p + row &* S
+                        let valid = causal ? Swift.min(row + 1, S) : S
+                        let total = rowSum(x, valid)
+                        let inverse = total > 0 ? 1 / total : 0
+                        for j in 0..<valid { x[j] *= inverse }
+                    }
+                    blasGemm(transA: false, transB: false, m: rows, n: Ev, k: c, alpha: 1, a: p + r0 &* S, lda: S,
+                             b: v.matrix(i), ldb: v.ld, beta: 0, c: output.start + (i &* L &+ r0) &* Ev, ldc: Ev)
                 }
-                blasGemm(transA: false, transB: false, m: L, n: Ev, k: S, alpha: 1, a: p, lda: S,
-                         b: v.matrix(i), ldb: v.ld, beta: 0, c: output.start + i &* L &* Ev, ldc: Ev)
             }
         }
         withExtendedLifetime((q, k, v, m)) {}
@@ -125,8 +163,7 @@ extension DenseTensor where Scalar: TensorScalar {
     /// `x[0..<n] = softmax(x[0..<n])`, all zeros for a row of `-inf` only (PyTorch's safe softmax).
     @inlinable @inline(__always)
     static func softmaxRowInPlace(_ x: UnsafeMutablePointer<Scalar>, _ n: Int) {
-        var top = -Scalar.infinity
-        for j in 0..<n { top = Swift.max(top, x[j]) }
+        let top = rowMax(x, n)
         if top == -.infinity {
             x.initialize(repeating: 0, count: n)
             return
@@ -139,6 +176,30 @@ extension DenseTensor where Scalar: TensorScalar {
         }
         let inverse = 1 / rowSum(x, n)
         for j in 0..<n { x[j] *= inverse }
+    }
+
+    /// `max x[0..<n]` (−inf for none), in eight independent chains of scalar compares (the SIMD
+    /// mask operations `.>`/`replace` compiled to a call and a loop through the stack).
+    @inlinable @inline(__always)
+    static func rowMax(_ x: UnsafePointer<Scalar>, _ n: Int) -> Scalar {
+        var m = (Scalar.infinity, Scalar.infinity, Scalar.infinity, Scalar.infinity,
+                 Scalar.infinity, Scalar.infinity, Scalar.infinity, Scalar.infinity)
+        m = (-m.0, -m.1, -m.2, -m.3, -m.4, -m.5, -m.6, -m.7)
+        var j = 0
+        while j &+ 8 <= n {
+            if x[j] > m.0 { m.0 = x[j] }
+            if x[j &+ 1] > m.1 { m.1 = x[j &+ 1] }
+            if x[j &+ 2] > m.2 { m.2 = x[j &+ 2] }
+            if x[j &+ 3] > m.3 { m.3 = x[j &+ 3] }
+            if x[j &+ 4] > m.4 { m.4 = x[j &+ 4] }
+            if x[j &+ 5] > m.5 { m.5 = x[j &+ 5] }
+            if x[j &+ 6] > m.6 { m.6 = x[j &+ 6] }
+            if x[j &+ 7] > m.7 { m.7 = x[j &+ 7] }
+            j &+= 8
+        }
+        var top = Swift.max(Swift.max(Swift.max(m.0, m.1), Swift.max(m.2, m.3)), Swift.max(Swift.max(m.4, m.5), Swift.max(m.6, m.7)))
+        while j < n { if x[j] > top { top = x[j] }; j &+= 1 }
+        return top
     }
 
     /// `Σ x[0..<n]` in eight lanes.
@@ -161,43 +222,58 @@ extension DenseTensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func scaledDotProductAttentionGradients(
-        query: DenseTensor, key: DenseTensor, value: DenseTensor, probabilities: DenseTensor, scale: Scalar,
+        query: DenseTensor, key: DenseTensor, value: DenseTensor, probabilities: DenseTensor, scale: Scalar, causal: Bool,
         needs: (query: Bool, key: Bool, value: Bool)
     ) -> (query: DenseTensor?, key: DenseTensor?, value: DenseTensor?) {
         let r = query.rank
         let (L, E, S, Ev) = (query.shape[r - 2], query.shape[r - 1], key.shape[r - 2], value.shape[r - 1])
         let batch = query.shape[..<(r - 2)].reduce(1, *)
-        let dq = needs.query ? DenseTensor(shape: query.shape, repeating: 0) : nil
-        let dk = needs.key ? DenseTensor(shape: key.shape, repeating: 0) : nil
-        let dv = needs.value ? DenseTensor(shape: value.shape, repeating: 0) : nil
-        if batch == 0 || L == 0 || S == 0 { return (dq, dk, dv) }
+        // Every block writes its own rows of dQ; the blocks of a causal problem add to dK and dV,
+        // whose rows past the last query's key they never reach: those start at zero.
+        let empty = batch == 0 || L == 0 || S == 0
+        func gradient(_ shape: [Int], _ needed: Bool, zeroed: Bool) -> DenseTensor? {
+            needed ? (zeroed ? DenseTensor(shape: shape, repeating: 0) : DenseTensor(uninitializedShape: shape)) : nil
+        }
+        let dq = gradient(query.shape, needs.query, zeroed: empty)
+        let dk = gradient(key.shape, needs.key, zeroed: empty || causal)
+        let dv = gradient(value.shape, needs.value, zeroed: empty || causal)
+        if empty { return (dq, dk, dv) }
         let g = _AttentionOperand(self), q = _AttentionOperand(query), k = _AttentionOperand(key), v = _AttentionOperand(value)
         let parts = Self.attentionParts(batch: batch, work: batch &* L &* S &* (E + Ev))
         let per = (batch + parts - 1) / parts
         let scratch = needs.query || needs.key ? DenseTensor(uninitializedShape: [parts, L, S]) : nil
+        let block = Self.attentionRowBlock(L: L, S: S, causal: causal)
         Parallel.forEachPart(parts) { part in
             for i in (part * per)..<Swift.min(batch, (part + 1) * per) {
                 let p = probabilities.start + i &* L &* S
-                if let dv {
-                    blasGemm(transA: true, transB: false, m: S, n: Ev, k: L, alpha: 1, a: p, lda: S,
-                             b: g.matrix(i), ldb: g.ld, beta: 0, c: dv.start + i &* S &* Ev, ldc: Ev)
-                }
-                guard let scratch else { continue }
-                let ds = scratch.start + part &* L &* S
-                blasGemm(transA: false, transB: true, m: L, n: S, k: Ev, alpha: 1, a: g.matrix(i), lda: g.ld,
-                         b: v.matrix(i), ldb: v.ld, beta: 0, c: ds, ldc: S)
-                for row in 0..<L {
-                    let pr = p + row &* S, dr = ds + row &* S
-                    let dot = Self.rowDot(pr, dr, S)
-                    for j in 0..<S { dr[j] = pr[j] * (dr[j] - dot) }
-                }
-                if let dq {
-                    blasGemm(transA: false, transB: false, m: L, n: E, k: S, alpha: scale, a: ds, lda: S,
-                             b: k.matrix(i), ldb: k.ld, beta: 0, c: dq.start + i &* L &* E, ldc: E)
-                }
-                if let dk {
-                    blasGemm(transA: true, transB: false, m: S, n: E, k: L, alpha: scale, a: ds, lda: S,
-                             b: q.matrix(i), ldb: q.ld, beta: 0, c: dk.start + i &* S &* E, ldc: E)
+                let ds = scratch.map { $0.start + part &* L &* S }
+                for r0 in stride(from: 0, to: L, by: block) {
+                    let r1 = Swift.min(L, r0 + block), rows = r1 - r0
+                    let c = causal ? Swift.min(S, r1) : S
+                    // Blocks after the first add to the key and value rows earlier ones wrote.
+                    let beta: Scalar = r0 == 0 ? 0 : 1
+                    let pb = p + r0 &* S, gb = g.matrix(i) + r0 &* g.ld
+                    if let dv {
+                        blasGemm(transA: true, transB: false, m: c, n: Ev, k: rows, alpha: 1, a: pb, lda: S,
+                                 b: gb, ldb: g.ld, beta: beta, c: dv.start + i &* S &* Ev, ldc: Ev)
+                    }
+                    guard let ds else { continue }
+                    let db = ds + r0 &* S
+                    blasGemm(transA: false, transB: true, m: rows, n: c, k: Ev, alpha: 1, a: gb, lda: g.ld,
+                             b: v.matrix(i), ldb: v.ld, beta: 0, c: db, ldc: S)
+                    for row in 0..<rows {
+                        let pr = pb + row &* S, dr = db + row &* S
+                        let dot = Self.rowDot(pr, dr, c)
+                        for j in 0..<c { dr[j] = pr[j] * (dr[j] - dot) }
+                    }
+                    if let dq {
+                        blasGemm(transA: false, transB: false, m: rows, n: E, k: c, alpha: scale, a: db, lda: S,
+                                 b: k.matrix(i), ldb: k.ld, beta: 0, c: dq.start + (i &* L &+ r0) &* E, ldc: E)
+                    }
+                    if let dk {
+                        blasGemm(transA: true, transB: false, m: c, n: E, k: rows, alpha: scale, a: db, lda: S,
+                                 b: q.matrix(i) + r0 &* q.ld, ldb: q.ld, beta: beta, c: dk.start + i &* S &* E, ldc: E)
+                    }
                 }
             }
         }

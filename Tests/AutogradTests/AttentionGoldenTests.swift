@@ -159,6 +159,28 @@ final class AttentionGoldenTests: XCTestCase {
         }
     }
 
+    /// Causal problems of 64 rows or more run in row blocks whose products stop at each block's
+    /// last key (Note [Fused attention]): equal to the math path (the same inputs read as 3-D),
+    /// output and gradients, for L = S, L < S and L > S.
+    func testBlockedCausalAttentionMatchesTheMathPath() throws {
+        var generator = RandomGenerator(seed: 11)
+        for (l, s) in [(64, 64), (70, 90), (96, 70)] {
+            let q = Tensor<Double>.randn([1, 2, l, 8], using: &generator, requiresGrad: true)
+            let k = Tensor<Double>.randn([1, 2, s, 8], using: &generator, requiresGrad: true)
+            let v = Tensor<Double>.randn([1, 2, s, 8], using: &generator, requiresGrad: true)
+            let g = Tensor<Double>.randn([1, 2, l, 8], using: &generator)
+            let fused = scaledDotProductAttention(query: q, key: k, value: v, isCausal: true)
+            XCTAssertEqual(fused.gradFn?.name, "ScaledDotProductFlashAttentionForCpuBackward0")
+            let math = scaledDotProductAttention(query: q.reshaped([2, l, 8]), key: k.reshaped([2, s, 8]),
+                                                 value: v.reshaped([2, s, 8]), isCausal: true)
+            XCTAssertEqual(math.gradFn?.name, "UnsafeViewBackward0")
+            XCTAssertAllClose(fused.scalars, math.scalars, atol: 1e-12, "output \(l)×\(s)")
+            let a = try grad(outputs: [(fused * g).sum()], inputs: [q, k, v])
+            let b = try grad(outputs: [(math * g.reshaped([2, l, 8])).sum()], inputs: [q, k, v])
+            for (x, y) in zip(a, b) { XCTAssertAllClose(x!.scalars, y!.scalars, atol: 1e-12, "gradient \(l)×\(s)") }
+        }
+    }
+
     /// The fused node's gradients, formed with `createGraph`, differentiate again: the recorded
     /// derivative rebuilds the probabilities from query and key (mask and causal included).
     func testFusedAttentionHasSecondDerivatives() throws {

@@ -42,7 +42,8 @@ enum ScaledDotProductAttention: WideOpDefinition {
         if let dense = c as? WideBackwardContext<DenseTensor<V.Scalar>> {
             let g = (grad as! DenseTensor<V.Scalar>).scaledDotProductAttentionGradients(
                 query: dense.savedInput(0), key: dense.savedInput(1), value: value, probabilities: probabilities,
-                scale: V.Scalar(c.node.scalar), needs: (c.needs[0], c.needs[1], c.needs[2]))
+                scale: V.Scalar(c.node.scalar), causal: c.node.keepDim,
+                needs: (c.needs[0], c.needs[1], c.needs[2]))
             return [g.query, g.key, g.value].map { $0.map { $0 as! V } }
         }
         let recorded = c as! WideBackwardContext<Tensor<V.Scalar>>
