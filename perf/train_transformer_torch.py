@@ -176,6 +176,7 @@ def main():
           f"{sum(p.numel() for p in model.parameters())} parameters; torch {torch.__version__}, "
           f"{a.threads} thread{'s' if a.threads != 1 else ''}{', compiled' if a.compile else ''}")
     losses = []
+    times = []
     training = 0.0
     run = a.steps if a.stop_after is None else min(a.stop_after, a.steps)
     for step in range(1, run + 1):
@@ -189,13 +190,16 @@ def main():
         opt.step()
         schedule.step()
         value = loss.item()
-        training += time.perf_counter() - start
+        times.append(time.perf_counter() - start)
+        training += times[-1]
         losses.append(value)
         if step % a.log_every == 0 or step == 1:
             print(f"step {step:5d}/{a.steps}  loss {value:.4f}  lr {schedule.get_last_lr()[0]:.2e}")
     v = validation_loss(model, val, context)
     ms = training * 1e3
-    print(f"validation loss {v:.4f}, training {ms:.1f} ms ({ms * 1000 / run:.1f} µs/step, {run} steps)")
+    median = sorted(times)[len(times) // 2] * 1e6
+    print(f"validation loss {v:.4f}, training {ms:.1f} ms ({ms * 1000 / run:.1f} µs/step, {run} steps; "
+          f"median step {median:.1f} µs)")
     if a.save:
         from safetensors.torch import save_file
         save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, a.save)

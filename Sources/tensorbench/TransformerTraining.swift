@@ -33,11 +33,14 @@ struct TransformerTraining {
         var training = Duration.zero
         var stepLosses: [Float] = []
         stepLosses.reserveCapacity(steps)
+        var stepTimes: [Duration] = []
+        stepTimes.reserveCapacity(steps)
         for step in 1...max(steps, 1) where steps > 0 {
             let batch = trainer.nextBatch()
             let start = clock.now
             let value = try trainer.step(batch)
-            training += clock.now - start
+            stepTimes.append(clock.now - start)
+            training += stepTimes[stepTimes.count - 1]
             stepLosses.append(value)
             if !quiet && (step % logEvery == 0 || step == 1) {
                 print(String(format: "step %5d/%d  loss %.4f  lr %.2e", step, steps, value, trainer.schedule.lastLR))
@@ -45,8 +48,9 @@ struct TransformerTraining {
         }
         let validation = trainer.validationLoss()
         let ms = milliseconds(training)
-        print(String(format: "validation loss %.4f, training %.1f ms (%.1f µs/step, %@)",
-                     validation, ms, ms * 1000 / Double(max(steps, 1)), counted(steps, "step")))
+        let median = stepTimes.isEmpty ? 0 : milliseconds(stepTimes.sorted()[stepTimes.count / 2]) * 1000
+        print(String(format: "validation loss %.4f, training %.1f ms (%.1f µs/step, %@; median step %.1f µs)",
+                     validation, ms, ms * 1000 / Double(max(steps, 1)), counted(steps, "step"), median))
         if let save {
             try saveSafetensors(model.namedParameters, to: URL(fileURLWithPath: save))
             if !quiet { print("saved \(save)") }
