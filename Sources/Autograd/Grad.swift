@@ -109,13 +109,11 @@ extension Tensor where Scalar: TensorScalar {
             if let inputs {
                 for (input, g) in zip(inputs, found.inputs) {
                     guard let g, input.isLeaf || !input.retainsGrad else { continue }
-                    input.accumulateRecordedGrad(g)
-                    input.postAccumulateHooks?.run(input)
+                    input.receiveRecordedGrad(g)
                 }
             } else {
                 for (leaf, g) in found.leaves {
-                    leaf.accumulateRecordedGrad(g)
-                    leaf.postAccumulateHooks?.run(leaf)
+                    leaf.receiveRecordedGrad(g)
                 }
             }
         } else {

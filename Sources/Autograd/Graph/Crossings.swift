@@ -221,10 +221,7 @@ extension Tensor where Scalar: TensorScalar {
         let queued = context.takeRecordedCrossings(Scalar.self)
         guard !queued.isEmpty else { return }
         let found = try sweepOnce(queued, inputs: [], everyLeaf: everyLeaf)
-        for (leaf, g) in found.leaves {
-            leaf.accumulateRecordedGrad(g)
-            leaf.postAccumulateHooks?.run(leaf)
-        }
+        for (leaf, g) in found.leaves { leaf.receiveRecordedGrad(g) }
     }
 
     /// One recorded sweep of this type's graph from `roots`; a root that is a leaf is its own

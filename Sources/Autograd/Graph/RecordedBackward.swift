@@ -160,4 +160,11 @@ extension Tensor where Scalar: TensorScalar {
             storedGrad = storedGrad.map { $0 + g } ?? g
         }
     }
+
+    /// ``accumulateRecordedGrad(_:)``, then this tensor's post-accumulate hooks, which see the
+    /// sum (PyTorch's order).
+    func receiveRecordedGrad(_ g: Tensor) {
+        accumulateRecordedGrad(g)
+        postAccumulateHooks?.run(self)
+    }
 }
