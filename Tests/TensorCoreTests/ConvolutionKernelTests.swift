@@ -132,4 +132,31 @@ final class ConvolutionKernelTests: XCTestCase {
             }
         }
     }
+
+    /// 2×2 max pooling (Note [Vector max pooling] in single precision where the CPU has AVX-512,
+    /// the scalar loop in double precision) gives the same maxima and positions, ties (values
+    /// drawn from a few integers) going to the first maximum and NaN winning, on every width's
+    /// tail, odd sizes included, and on 1 and 2 threads.
+    func testMaxPoolingTwoByTwoMatchesTheScalarLoop() {
+        var generator = RandomGenerator(seed: 183)
+        let saved = (Parallel.threads, Parallel.minimumElements)
+        defer { (Parallel.threads, Parallel.minimumElements) = saved }
+        Parallel.minimumElements = 64
+        for (planes, h, w) in [(1, 2, 2), (3, 5, 7), (2, 8, 34), (4, 33, 66), (2, 4, 63)] {
+            let values = DenseTensor<Float>.randn([planes * h * w], using: &generator).scalars.enumerated().map { i, v in
+                i % 37 == 5 ? Float.nan : (v * 2).rounded()
+            }
+            let x = try! DenseTensor<Float>(scalars: values, shape: [planes, h, w])
+            let xd = try! DenseTensor<Double>(scalars: values.map(Double.init), shape: [planes, h, w])
+            let g = PoolGeometry(planes: planes, height: h, width: w, kernel: (2, 2), stride: (2, 2), padding: (0, 0))
+            let (expected, expectedAt) = xd.maxPooled(g, indexPrefix: [7])
+            for threads in [1, 2] {
+                Parallel.threads = threads
+                let (y, at) = x.maxPooled(g, indexPrefix: [7])
+                XCTAssertEqual(at, expectedAt, "\(planes)×\(h)×\(w), \(threads) threads: positions")
+                XCTAssertEqual(y.scalars.map { $0.isNaN ? "nan" : "\($0)" }, expected.scalars.map { $0.isNaN ? "nan" : "\(Float($0))" },
+                               "\(planes)×\(h)×\(w), \(threads) threads: maxima")
+            }
+        }
+    }
 }

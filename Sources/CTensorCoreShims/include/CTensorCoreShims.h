@@ -66,6 +66,11 @@ void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long k
 void _tensorcore_conv2d_weight_implicit(long m, long n, long kH, long kW, long sH, long dH, long dW, long oH, long oW,
                                         const float *_Nonnull xpad, long Hp, long Wp, const float *_Nonnull bt,
                                         float beta, float *_Nonnull c, long ldc);
+/// Max pooling of `planes` planes `H`×`W` in 2×2 windows 2 apart (Note [Vector max pooling]):
+/// `out` `[planes, H/2, W/2]`, and in `indices` each maximum's position in its plane. Only when
+/// `_tensorcore_avx512_available()`; planes smaller than 2³¹ elements.
+void _tensorcore_maxpool2x2_f32(const float *_Nonnull x, long planes, long H, long W, float *_Nonnull out,
+                                long *_Nonnull indices);
 
 #if defined(__x86_64__)
 #include <cpuid.h>
