@@ -4,8 +4,10 @@ import CTensorCoreShims
 import Glibc
 #endif
 
-// Convolutions by im2col and GEMM (Note [Convolution by im2col]), and 2-D pooling. A 1-D
-// convolution is a 2-D one of height 1, so every kernel here is 2-D.
+// Convolutions by im2col and GEMM (Note [Convolution by im2col]) or, in single precision on
+// AVX-512 with a width stride of 1, by the same GEMM over a column buffer never formed (Note
+// [Implicit convolution] in conv_avx512.c). A 1-D convolution is a 2-D one of height 1, so
+// every kernel here is 2-D.
 //
 // Note [Convolution by im2col]: for each image and group, the input patches are unrolled into a
 // column buffer `col` of `[C/g · kH · kW, oH · oW]` (from the thread's BufferCache: no allocation
@@ -13,6 +15,10 @@ import Glibc
 // the output (onto the bias, GEMM's `beta = 1`). The derivatives are GEMMs on the same buffer:
 // the weight's gradient `Σ_n G_n · colᵀ` (the column buffer made again, not saved), the input's
 // `col2im(W_gᵀ · G_n)`. A 1×1 kernel with stride 1 and no padding reads the input itself as `col`.
+// Measured on the benchmark's 16→32 layer (batch 32, 32×32, one Zen 5 core, machine shared):
+// im2col and col2im were a third of the time (9 % each im2col, 8.5 % col2im, against 58 % in
+// the GEMMs); the implicit kernels took fwd+bwd from 12.0 to 8.3 ms side by side under load
+// (6.4 → 4.1 ms on a quiet machine).
 
 /// The sizes of a convolution: input `[N, C, H, W]`, weight `[O, C / groups, kH, kW]`, output
 /// `[N, O, oH, oW]`, and its stride, padding, dilation and groups. A 1-D convolution has
