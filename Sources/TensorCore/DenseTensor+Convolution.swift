@@ -1,7 +1,13 @@
 import Arena
+import CTensorCoreShims
+#if canImport(Glibc)
+import Glibc
+#endif
 
-// Convolutions by im2col and GEMM (Note [Convolution by im2col]), and 2-D pooling. A 1-D
-// convolution is a 2-D one of height 1, so every kernel here is 2-D.
+// Convolutions by im2col and GEMM (Note [Convolution by im2col]) or, in single precision on
+// AVX-512 with a width stride of 1, by the same GEMM over a column buffer never formed (Note
+// [Implicit convolution] in conv_avx512.c). A 1-D convolution is a 2-D one of height 1, so
+// every kernel here is 2-D.
 //
 // Note [Convolution by im2col]: for each image and group, the input patches are unrolled into a
 // column buffer `col` of `[C/g · kH · kW, oH · oW]` (from the thread's BufferCache: no allocation
@@ -9,6 +15,10 @@ import Arena
 // the output (onto the bias, GEMM's `beta = 1`). The derivatives are GEMMs on the same buffer:
 // the weight's gradient `Σ_n G_n · colᵀ` (the column buffer made again, not saved), the input's
 // `col2im(W_gᵀ · G_n)`. A 1×1 kernel with stride 1 and no padding reads the input itself as `col`.
+// Measured on the benchmark's 16→32 layer (batch 32, 32×32, one Zen 5 core, machine shared):
+// im2col and col2im were a third of the time (9 % each im2col, 8.5 % col2im, against 58 % in
+// the GEMMs); the implicit kernels took fwd+bwd from 12.0 to 8.3 ms side by side under load
+// (6.4 → 4.1 ms on a quiet machine).
 
 /// The sizes of a convolution: input `[N, C, H, W]`, weight `[O, C / groups, kH, kW]`, output
 /// `[N, O, oH, oW]`, and its stride, padding, dilation and groups. A 1-D convolution has
@@ -58,66 +68,131 @@ package struct ConvolutionGeometry: Sendable, Equatable {
     }
     /// Rows of one group's column buffer: `C/g · kH · kW`.
     var columnRows: Int { inChannels / groups * kernelHeight * kernelWidth }
+
+    /// With stride 1, the input's gradient is the convolution of the output's gradient with the
+    /// weight flipped in space and transposed in channels, `W'[c, o, kh, kw] = W[o, c, kH−1−kh,
+    /// kW−1−kw]`, padded by `dilation · (k − 1) − padding`: that convolution's geometry (its
+    /// output is this one's input), or `nil` when the stride is not 1 or the padding exceeds
+    /// the kernel's dilated extent.
+    var transposedGeometry: ConvolutionGeometry? {
+        let pad = (h: dilation.h * (kernelHeight - 1) - padding.h, w: dilation.w * (kernelWidth - 1) - padding.w)
+        guard stride == (1, 1), pad.h >= 0, pad.w >= 0 else { return nil }
+        return ConvolutionGeometry(
+            spatialRank: spatialRank, batch: batch, inChannels: outChannels, height: outHeight, width: outWidth,
+            outChannels: inChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth, stride: (1, 1),
+            padding: (pad.h, pad.w), dilation: (dilation.h, dilation.w), groups: groups)
+    }
 }
+
+/// Whether single-precision convolutions may run as the implicit GEMM (Note [Implicit
+/// convolution]): yes, unless `TENSORCORE_CONV=im2col` in the environment asks for im2col and
+/// GEMM everywhere (to compare the two, or to test the im2col path in an optimized build).
+let implicitConvolutionEnabled: Bool = getenv("TENSORCORE_CONV").map { String(cString: $0) } != "im2col"
 
 extension DenseTensor where Scalar: TensorScalar {
     /// The convolution of this input `[N, C, (H,) W]` with `weight` (plus `bias` `[O]`), PyTorch's
-    /// `convolution`, by im2col and GEMM (Note [Convolution by im2col]). Shapes are not checked.
+    /// `convolution`, by the implicit GEMM (Note [Implicit convolution], single precision with
+    /// AVX-512 and a width stride of 1) or im2col and GEMM (Note [Convolution by im2col]), images
+    /// split across threads (Note [Convolutions across threads]). Shapes are not checked.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     package func convolved(weight: DenseTensor, bias: DenseTensor?, geometry g: ConvolutionGeometry) -> DenseTensor {
         let out = DenseTensor(uninitializedShape: g.outputShape)
         let (oHW, O) = (g.outHeight * g.outWidth, g.outChannels)
         guard out.count > 0 else { return out }
-        let x = contiguous(), w = weight.contiguous()
-        if let bias {
-            let b = bias.contiguous()
-            for n in 0..<g.batch {
-                for o in 0..<O { (out.start + (n * O + o) * oHW).update(repeating: b.start[o], count: oHW) }
-            }
-        }
+        let x = contiguous(), w = weight.contiguous(), b = bias?.contiguous()
         let (Og, Kg, Cg, HW) = (O / g.groups, g.columnRows, g.inChannels / g.groups, g.height * g.width)
-        if Kg == 0 {
-            if bias == nil { out.start.update(repeating: 0, count: out.count) }
-            return out
-        }
-        Self.withColumnBuffer(g) { col in
-            for n in 0..<g.batch {
-                for group in 0..<g.groups {
-                    let columns = Self.columns(x.start + (n * g.inChannels + group * Cg) * HW, g, col)
-                    Self.convolutionGemm(transA: false, transB: false, m: Og, n: oHW, k: Kg,
-                             a: w.start + group * Og * Kg, lda: Kg, b: columns, ldb: oHW,
-                             beta: bias == nil ? 0 : 1, c: out.start + (n * O + group * Og) * oHW, ldc: oHW)
+        let implicit = Self.runsImplicit(g)
+        Self.forEachImageBlock(g, work: O * oHW * Kg) { images in
+            if let b {
+                for n in images {
+                    for o in 0..<O { (out.start + (n * O + o) * oHW).update(repeating: b.start[o], count: oHW) }
+                }
+            }
+            if Kg == 0 {
+                if b == nil { (out.start + images.lowerBound * O * oHW).update(repeating: 0, count: images.count * O * oHW) }
+                return
+            }
+            let beta: Scalar = b == nil ? 0 : 1
+            if implicit {
+                for n in images {
+                    for group in 0..<g.groups {
+                        Self.implicitGemm(g, m: Og, a: w.start + group * Og * Kg, lda: Kg,
+                                          x: x.start + (n * g.inChannels + group * Cg) * HW, beta: beta,
+                                          out: out.start + (n * O + group * Og) * oHW)
+                    }
+                }
+                return
+            }
+            Self.withColumnBuffer(g) { col in
+                for n in images {
+                    for group in 0..<g.groups {
+                        let columns = Self.columns(x.start + (n * g.inChannels + group * Cg) * HW, g, col)
+                        Self.convolutionGemm(transA: false, transB: false, m: Og, n: oHW, k: Kg,
+                                 a: w.start + group * Og * Kg, lda: Kg, b: columns, ldb: oHW,
+                                 beta: beta, c: out.start + (n * O + group * Og) * oHW, ldc: oHW)
+                    }
                 }
             }
         }
-        withExtendedLifetime((x, w)) {}
+        withExtendedLifetime((x, w, b)) {}
         return out
     }
 
     /// The gradient of a convolution's input from this gradient of its output and the weight:
-    /// `col2im(W_gᵀ · G)` per image and group (a transposed convolution).
+    /// `col2im(W_gᵀ · G)` per image and group (a transposed convolution), or, with stride 1 where
+    /// the implicit GEMM runs, the convolution of `G` with the flipped weight (no col2im).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     package func convolutionInputGradient(weight: DenseTensor, geometry g: ConvolutionGeometry) -> DenseTensor {
         let (oHW, O, HW) = (g.outHeight * g.outWidth, g.outChannels, g.height * g.width)
         let (Og, Kg, Cg) = (O / g.groups, g.columnRows, g.inChannels / g.groups)
+        let flipped = g.transposedGeometry.flatMap { Self.runsImplicit($0) ? $0 : nil }
         let pointwise = g.isPointwise
-        let out = pointwise ? DenseTensor(uninitializedShape: g.inputShape) : DenseTensor(shape: g.inputShape, repeating: 0)
+        let out = pointwise || flipped != nil ? DenseTensor(uninitializedShape: g.inputShape)
+            : DenseTensor(shape: g.inputShape, repeating: 0)
         guard out.count > 0 else { return out }
         if Og == 0 || oHW == 0 {
-            if pointwise { out.start.update(repeating: 0, count: out.count) }
+            if pointwise || flipped != nil { out.start.update(repeating: 0, count: out.count) }
             return out
         }
         let gy = contiguous(), w = weight.contiguous()
-        Self.withColumnBuffer(g) { col in
-            for n in 0..<g.batch {
-                for group in 0..<g.groups {
-                    let image = out.start + (n * g.inChannels + group * Cg) * HW
-                    Self.convolutionGemm(transA: true, transB: false, m: Kg, n: oHW, k: Og,
-                             a: w.start + group * Og * Kg, lda: Kg, b: gy.start + (n * O + group * Og) * oHW, ldb: oHW,
-                             beta: 0, c: col ?? image, ldc: oHW)
-                    if let col { Self.col2im(UnsafePointer(col), g, adding: image) }
+        if let flipped {
+            // W'[c, o, kh, kw] = W[o, c, kH−1−kh, kW−1−kw] per group: `[C/g, O/g · kH · kW]`.
+            let taps = g.kernelHeight * g.kernelWidth
+            let count = w.count, bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+            let wf = BufferCache.allocate(byteCount: bytes).bindMemory(to: Scalar.self, capacity: count)
+            defer { BufferCache.deallocate(wf, byteCount: bytes) }
+            for group in 0..<g.groups {
+                let (src, dst) = (w.start + group * Og * Kg, wf + group * Cg * Og * taps)
+                for o in 0..<Og {
+                    for c in 0..<Cg {
+                        for t in 0..<taps { dst[(c * Og + o) * taps + taps - 1 - t] = src[(o * Cg + c) * taps + t] }
+                    }
+                }
+            }
+            Self.forEachImageBlock(g, work: Cg * HW * Og * taps) { images in
+                for n in images {
+                    for group in 0..<g.groups {
+                        Self.implicitGemm(flipped, m: Cg, a: UnsafePointer(wf) + group * Cg * Og * taps, lda: Og * taps,
+                                          x: gy.start + (n * O + group * Og) * oHW, beta: 0,
+                                          out: out.start + (n * g.inChannels + group * Cg) * HW)
+                    }
+                }
+            }
+            withExtendedLifetime((gy, w)) {}
+            return out
+        }
+        Self.forEachImageBlock(g, work: O * oHW * Kg) { images in
+            Self.withColumnBuffer(g) { col in
+                for n in images {
+                    for group in 0..<g.groups {
+                        let image = out.start + (n * g.inChannels + group * Cg) * HW
+                        Self.convolutionGemm(transA: true, transB: false, m: Kg, n: oHW, k: Og,
+                                 a: w.start + group * Og * Kg, lda: Kg, b: gy.start + (n * O + group * Og) * oHW, ldb: oHW,
+                                 beta: 0, c: col ?? image, ldc: oHW)
+                        if let col { Self.col2im(UnsafePointer(col), g, adding: image) }
+                    }
                 }
             }
         }
@@ -126,7 +201,8 @@ extension DenseTensor where Scalar: TensorScalar {
     }
 
     /// The gradient of a convolution's weight from this gradient of its output and the input:
-    /// `Σ_n G_n · col_nᵀ` per group.
+    /// `Σ_n G_n · col_nᵀ` per group, summed in fixed chunks of images (Note [Convolutions across
+    /// threads]).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     package func convolutionWeightGradient(input: DenseTensor, geometry g: ConvolutionGeometry) -> DenseTensor {
@@ -136,40 +212,158 @@ extension DenseTensor where Scalar: TensorScalar {
         guard out.count > 0, g.batch > 0, oHW > 0 else { return out }
         let gy = contiguous(), x = input.contiguous()
         // With more column rows than output channels, the transpose `col_n · G_nᵀ` is formed
-        // instead (summed in a scratch `[Kg, Og]` per group, transposed once at the end) when
-        // G_n fills the own kernel's 32-column tile: the GEMM then packs G_n, not the larger
-        // column buffer, for every image (16→32 channels: 32 × 1024 instead of 144 × 1024).
+        // instead (transposed once at the end) when G_n fills the own kernel's 32-column tile:
+        // the GEMM then packs G_n, not the larger column buffer, for every image (16→32
+        // channels: 32 × 1024 instead of 144 × 1024).
         let transposed = Og >= 32 && Kg > Og
-        let scratchCount = transposed ? g.groups * Kg * Og : 0
+        let chunks = Self.weightGradientChunks(g)
+        let partialCount = g.groups * Kg * Og
+        let scratchCount = chunks * partialCount
         let scratchBytes = Swift.max(scratchCount, 1) * MemoryLayout<Scalar>.stride
         let scratch = BufferCache.allocate(byteCount: scratchBytes).bindMemory(to: Scalar.self, capacity: scratchCount)
         defer { BufferCache.deallocate(scratch, byteCount: scratchBytes) }
-        scratch.update(repeating: 0, count: scratchCount)
-        Self.withColumnBuffer(g) { col in
-            for n in 0..<g.batch {
-                for group in 0..<g.groups {
-                    let columns = Self.columns(x.start + (n * g.inChannels + group * Cg) * HW, g, col)
-                    let gradient = gy.start + (n * O + group * Og) * oHW
-                    if transposed {
-                        Self.convolutionGemm(transA: false, transB: true, m: Kg, n: Og, k: oHW,
-                                             a: columns, lda: oHW, b: gradient, ldb: oHW,
-                                             beta: 1, c: scratch + group * Kg * Og, ldc: Og)
-                    } else {
-                        Self.convolutionGemm(transA: false, transB: true, m: Og, n: Kg, k: oHW,
-                                             a: gradient, lda: oHW, b: columns, ldb: oHW,
-                                             beta: 1, c: out.start + group * Og * Kg, ldc: Kg)
+        let threads = g.batch * O * oHW * Kg >= BLASLibrary.singleThreadBelow ? Swift.min(BLASLibrary.maxThreads, chunks) : 1
+        let implicit = transposed && Self.runsImplicit(g)
+        Parallel.forEachPart(threads) { part in
+            if implicit {
+                return Self.withPaddedImageAndPackedGradient(g) { xpad, packed in
+                    for chunk in stride(from: part, to: chunks, by: threads) {
+                        let partial = scratch + chunk * partialCount
+                        let images = Self.chunkImages(chunk, of: chunks, batch: g.batch)
+                        for n in images {
+                            for group in 0..<g.groups {
+                                Self.implicitWeightGemm(g, x: x.start + (n * g.inChannels + group * Cg) * HW, xpad: xpad,
+                                                        gradient: gy.start + (n * O + group * Og) * oHW, packed: packed,
+                                                        beta: n == images.lowerBound ? 0 : 1, into: partial + group * Kg * Og)
+                            }
+                        }
+                    }
+                }
+            }
+            Self.withColumnBuffer(g) { col in
+                for chunk in stride(from: part, to: chunks, by: threads) {
+                    let partial = scratch + chunk * partialCount
+                    let images = Self.chunkImages(chunk, of: chunks, batch: g.batch)
+                    for n in images {
+                        let beta: Scalar = n == images.lowerBound ? 0 : 1
+                        for group in 0..<g.groups {
+                            let columns = Self.columns(x.start + (n * g.inChannels + group * Cg) * HW, g, col)
+                            let gradient = gy.start + (n * O + group * Og) * oHW
+                            if transposed {
+                                Self.convolutionGemm(transA: false, transB: true, m: Kg, n: Og, k: oHW,
+                                                     a: columns, lda: oHW, b: gradient, ldb: oHW,
+                                                     beta: beta, c: partial + group * Kg * Og, ldc: Og)
+                            } else {
+                                Self.convolutionGemm(transA: false, transB: true, m: Og, n: Kg, k: oHW,
+                                                     a: gradient, lda: oHW, b: columns, ldb: oHW,
+                                                     beta: beta, c: partial + group * Og * Kg, ldc: Kg)
+                            }
+                        }
                     }
                 }
             }
         }
-        if transposed {
+        // The chunks' sums added in order, and transposed back where they were formed so.
+        for chunk in 0..<chunks {
+            let partial = scratch + chunk * partialCount
             for group in 0..<g.groups {
-                let (src, dst) = (scratch + group * Kg * Og, out.start + group * Og * Kg)
-                for r in 0..<Kg { for o in 0..<Og { dst[o * Kg + r] = src[r * Og + o] } }
+                let (src, dst) = (partial + group * Kg * Og, out.start + group * Og * Kg)
+                if transposed {
+                    for r in 0..<Kg { for o in 0..<Og { dst[o * Kg + r] += src[r * Og + o] } }
+                } else {
+                    for i in 0..<(Og * Kg) { dst[i] += src[i] }
+                }
             }
         }
         withExtendedLifetime((gy, x)) {}
         return out
+    }
+
+    /// Note [Convolutions across threads]: the images of a batch are independent in the forward
+    /// and in the input's gradient, so each thread takes a block of them (with its own column
+    /// buffer), and every output element is computed as on one thread. The weight's gradient
+    /// sums over the images: it is summed in a fixed number of chunks of images (up to
+    /// ``weightGradientChunks``, whatever the thread count), each chunk's sum in its own scratch
+    /// and the chunks added in order at the end, so its bits, too, do not depend on the thread
+    /// count. Products inside a block run on that block's thread (the pool runs a nested split
+    /// inline). Work below ``BLASLibrary/singleThreadBelow`` multiply-adds stays on one thread.
+    @inline(__always)
+    private static func forEachImageBlock(_ g: ConvolutionGeometry, work perImage: Int, _ body: (Range<Int>) -> Void) {
+        let threads = g.batch &* perImage >= BLASLibrary.singleThreadBelow ? Swift.min(BLASLibrary.maxThreads, g.batch) : 1
+        if threads <= 1 { return body(0..<g.batch) }
+        Parallel.forEachPart(threads) { part in body(chunkImages(part, of: threads, batch: g.batch)) }
+    }
+
+    /// The images of chunk `chunk` of `chunks` equal (to one image) blocks of a batch.
+    @inline(__always)
+    private static func chunkImages(_ chunk: Int, of chunks: Int, batch: Int) -> Range<Int> {
+        (chunk * batch / chunks)..<((chunk + 1) * batch / chunks)
+    }
+
+    /// The chunks of images a weight gradient is summed in: up to 4 (two threads' worth twice
+    /// over), fewer for a small batch.
+    @inline(__always)
+    private static func weightGradientChunks(_ g: ConvolutionGeometry) -> Int {
+        Swift.max(1, Swift.min(4, g.batch))
+    }
+
+    /// Whether the convolution runs as the implicit GEMM (Note [Implicit convolution]): single
+    /// precision, the own AVX-512 kernels enabled, width stride 1, at most `TC_CONV_MAX_TAPS` taps.
+    @inline(__always)
+    private static func runsImplicit(_ g: ConvolutionGeometry) -> Bool {
+        Scalar.self == Float.self && g.stride.w == 1 && g.kernelHeight * g.kernelWidth <= Int(TC_CONV_MAX_TAPS)
+            && g.columnRows > 0 && SGemmKernel.isEnabled && implicitConvolutionEnabled
+    }
+
+    /// Runs `body` with scratch for ``implicitWeightGemm``, from the thread's BufferCache: one
+    /// group's channels zero-padded (`[C/g, H + 2·pH, W + 2·pW]`, whose border stays zero) and a
+    /// packed `Gᵀ`.
+    @inline(__always)
+    private static func withPaddedImageAndPackedGradient(
+        _ g: ConvolutionGeometry, _ body: (UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>) -> Void
+    ) {
+        let padded = g.inChannels / g.groups * (g.height + 2 * g.padding.h) * (g.width + 2 * g.padding.w)
+        let packed = _tensorcore_sgemm_packed_count(g.outHeight * g.outWidth, g.outChannels / g.groups)
+        let count = padded + packed, bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+        let buffer = BufferCache.allocate(byteCount: bytes).bindMemory(to: Scalar.self, capacity: count)
+        defer { BufferCache.deallocate(buffer, byteCount: bytes) }
+        buffer.update(repeating: 0, count: padded)
+        body(buffer, buffer + padded)
+    }
+
+    /// One image and group's weight gradient, transposed, `into[(c, kh, kw), o] = beta · into +
+    /// Σ_p col[(c, kh, kw), p] · G[o, p]`, with the column buffer read in place from a padded copy
+    /// of the image (single precision only; `_tensorcore_conv2d_weight_implicit`).
+    @inline(__always)
+    private static func implicitWeightGemm(
+        _ g: ConvolutionGeometry, x image: UnsafePointer<Scalar>, xpad: UnsafeMutablePointer<Scalar>,
+        gradient: UnsafePointer<Scalar>, packed: UnsafeMutablePointer<Scalar>, beta: Scalar, into c: UnsafeMutablePointer<Scalar>
+    ) {
+        let (H, W, Hp, Wp) = (g.height, g.width, g.height + 2 * g.padding.h, g.width + 2 * g.padding.w)
+        let (oHW, Og) = (g.outHeight * g.outWidth, g.outChannels / g.groups)
+        for channel in 0..<(g.inChannels / g.groups) {
+            for i in 0..<H {
+                (xpad + (channel * Hp + i + g.padding.h) * Wp + g.padding.w).update(from: image + (channel * H + i) * W, count: W)
+            }
+        }
+        func f(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+        func f(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
+        _tensorcore_sgemm_pack_bt(oHW, Og, f(gradient), oHW, f(packed))
+        _tensorcore_conv2d_weight_implicit(
+            g.columnRows, Og, g.kernelHeight, g.kernelWidth, g.stride.h, g.dilation.h, g.dilation.w, g.outHeight,
+            g.outWidth, f(UnsafePointer(xpad)), Hp, Wp, f(UnsafePointer(packed)), unsafeBitCast(beta, to: Float.self), f(c), Og)
+    }
+
+    /// One image and group: `out[m, oH·oW] = beta · out + a[m, C/g·kH·kW] · col(x)` (Single precision only).
+    @inline(__always)
+    private static func implicitGemm(_ g: ConvolutionGeometry, m: Int, a: UnsafePointer<Scalar>, lda: Int,
+                                     x: UnsafePointer<Scalar>, beta: Scalar, out: UnsafeMutablePointer<Scalar>) {
+        _tensorcore_conv2d_implicit(
+            m, g.inChannels / g.groups, g.height, g.width, g.kernelHeight, g.kernelWidth, g.stride.h,
+            g.padding.h, g.padding.w, g.dilation.h, g.dilation.w, g.outHeight, g.outWidth,
+            UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
+            UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), unsafeBitCast(beta, to: Float.self),
+            UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), g.outHeight * g.outWidth)
     }
 
     /// The gradient of a convolution's bias: this gradient of its output `[N, O, ...]` summed

@@ -1,4 +1,5 @@
 import Arena
+import CTensorCoreShims
 
 // 2-D max and average pooling over the last two dimensions (PyTorch's `max_pool2d` and
 // `avg_pool2d` with `ceil_mode = false`, `count_include_pad = true`, no dilation), each plane
@@ -58,18 +59,29 @@ extension DenseTensor where Scalar: TensorScalar {
     }
 
     /// This tensor's last two dimensions max-pooled, with the position (`h · W + w` in its plane)
-    /// of each maximum: the first one on ties, the last NaN wherever one is in the window, as PyTorch's
-    /// `val > maxval || isnan(val)`.
+    /// of each maximum after `indexPrefix` (the caller's own fields, saved in the same array): the
+    /// first one on ties, the last NaN wherever one is in the window, as PyTorch's
+    /// `val > maxval || isnan(val)`. 2×2 windows 2 apart split their planes across threads.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    package func maxPooled(_ g: PoolGeometry) -> (DenseTensor, [Int]) {
+    package func maxPooled(_ g: PoolGeometry, indexPrefix: [Int] = []) -> (DenseTensor, [Int]) {
         let (H, W) = (g.height, g.width)
         let out = DenseTensor(uninitializedShape: pooledShape(g))
-        var indices = [Int](repeating: 0, count: out.count)
+        let skip = indexPrefix.count
         let x = contiguous()
-        indices.withUnsafeMutableBufferPointer { idx in
+        // Every position is written below (Int is trivial: nothing to initialize first).
+        let indices = [Int](unsafeUninitializedCapacity: skip + out.count) { all, initialized in
+            initialized = skip + out.count
+            _ = all.initialize(from: indexPrefix)
+            let idx = all.baseAddress! + skip
             if g.kernel == (2, 2) && g.stride == (2, 2) && g.padding == (0, 0) {
-                return Self.maxPool2x2(x.start, g, into: out.start, indices: idx.baseAddress!)
+                let (planeIn, planeOut) = (H * W, g.outHeight * g.outWidth)
+                let parts = count >= Parallel.minimumElements ? Swift.min(Parallel.threads, g.planes) : 1
+                return Parallel.forEachPart(parts) { part in
+                    let (lo, hi) = (part * g.planes / parts, (part + 1) * g.planes / parts)
+                    Self.maxPool2x2(x.start + lo * planeIn, planes: hi - lo, g, into: out.start + lo * planeOut,
+                                    indices: idx + lo * planeOut)
+                }
             }
             g.forEachWindow { p, o, hs, he, ws, we in
                 let plane = x.start + p * H * W
@@ -89,14 +101,19 @@ extension DenseTensor where Scalar: TensorScalar {
         return (out, indices)
     }
 
-    /// `maxPooled` for 2×2 windows 2 apart without padding, the common case, with the loops
-    /// over each window unrolled (the general loop spent a third of a small conv net's step).
+    /// `maxPooled` of `planes` planes for 2×2 windows 2 apart without padding, the common case:
+    /// AVX-512 in single precision (Note [Vector max pooling]), else the loops over each window
+    /// unrolled (the general loop spent a third of a small conv net's step).
     @inline(__always)
-    private static func maxPool2x2(_ x: UnsafePointer<Scalar>, _ g: PoolGeometry, into out: UnsafeMutablePointer<Scalar>,
+    private static func maxPool2x2(_ x: UnsafePointer<Scalar>, planes: Int, _ g: PoolGeometry, into out: UnsafeMutablePointer<Scalar>,
                                    indices: UnsafeMutablePointer<Int>) {
         let (H, W, oH, oW) = (g.height, g.width, g.outHeight, g.outWidth)
+        if Scalar.self == Float.self && avx512KernelsAvailable && H * W <= Int(Int32.max) {
+            return _tensorcore_maxpool2x2_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), planes, H, W,
+                                              UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), indices)
+        }
         var o = 0
-        for p in 0..<g.planes {
+        for p in 0..<planes {
             let plane = x + p * H * W
             for oh in 0..<oH {
                 let top = 2 * oh * W
@@ -128,9 +145,12 @@ extension DenseTensor where Scalar: TensorScalar {
         let gy = contiguous()
         let (HW, oHW) = (g.height * g.width, g.outHeight * g.outWidth)
         indices.withUnsafeBufferPointer { idx in
-            for p in 0..<g.planes {
-                let dst = out.start + p * HW
-                for o in (p * oHW)..<((p + 1) * oHW) { dst[idx[start + o]] += gy.start[o] }
+            let parts = out.count >= Parallel.minimumElements ? Swift.min(Parallel.threads, g.planes) : 1
+            Parallel.forEachPart(parts) { part in
+                for p in (part * g.planes / parts)..<((part + 1) * g.planes / parts) {
+                    let dst = out.start + p * HW
+                    for o in (p * oHW)..<((p + 1) * oHW) { dst[idx[start + o]] += gy.start[o] }
+                }
             }
         }
         withExtendedLifetime(gy) {}

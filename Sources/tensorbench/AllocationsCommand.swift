@@ -10,6 +10,7 @@ struct AllocationsCommand: ParsableCommand {
         abstract: "Allocator calls and bytes per seed step and per training step (jemalloc statistics).")
 
     @Option(help: "Steps measured after the warm-up.") var steps = 1000
+    @Option(help: "Steps measured for the conv workload's cases (each a few milliseconds).") var convSteps = 100
 
     func run() throws {
         guard Allocator.hasStatistics else {
@@ -24,8 +25,9 @@ struct AllocationsCommand: ParsableCommand {
                 return width < 0 ? cell + padding : padding + cell
             }.joined(separator: " ")
         }
-        print(row(["workload", "case", "calls/step", "bytes/step", "net bytes, \(steps) steps", "graph growth"]))
-        for workload in [Seed.self, MLPSmall.self] as [any Workload.Type] {
+        print(row(["workload", "case", "calls/step", "bytes/step", "net bytes, all steps", "graph growth"]))
+        for workload in [Seed.self, MLPSmall.self, Conv.self] as [any Workload.Type] {
+            let steps = ObjectIdentifier(workload) == ObjectIdentifier(Conv.self) ? convSteps : steps
             for bench in workload.cases(settings) {
                 let call = try bench.prepare()
                 for _ in 0..<10 { try call() }

@@ -4,7 +4,8 @@ import TensorCore
 // Convolutions (PyTorch's `conv1d`, `conv2d`): one node for the product of input and weight,
 // ConvolutionBackward0, and, when the bias needs a gradient, a second one of that name on top
 // (as `linear` records its bias), whose derivative is the output's gradient summed over all but
-// the channels. The kernels are TensorCore's im2col and GEMM (Note [Convolution by im2col]).
+// the channels. The kernels are TensorCore's im2col and GEMM (Note [Convolution by im2col]), or
+// its implicit GEMM (Note [Implicit convolution]) in single precision on AVX-512.
 //
 // The derivatives are linear in each operand, and so are their derivatives: with `conv(x, w)`,
 // its input's gradient `convT(G, w)` (a transposed convolution) and its weight's `convW(x, G)`,
@@ -71,7 +72,9 @@ enum ConvolutionWeightGradient: OpDefinition {
 /// `[N, C, H, W]` (or `[C, H, W]`, unbatched), `weight` `[O, C / groups, kH, kW]`, `bias` `[O]`;
 /// the output is `[N, O, oH, oW]` with `oH = (H + 2·padding − dilation·(kH − 1) − 1) / stride + 1`.
 ///
-/// Computed by im2col and GEMM; the gradients of input, weight and bias are themselves
+/// Computed as a GEMM whose column buffer (im2col) is read straight from the input where the CPU
+/// has AVX-512 (single precision, width stride 1), else formed; images split across threads,
+/// with the same bits on any thread count. The gradients of input, weight and bias are themselves
 /// differentiable (ConvolutionBackwardBackward0). Shapes and parameters that PyTorch refuses trap
 /// with its message.
 ///

@@ -48,6 +48,30 @@ void _tensorcore_sgemm_pack_bt(long k, long n, const float *_Nonnull b, long ldb
 void _tensorcore_sgemm(bool transA, long m, long n, long k, float alpha, const float *_Nonnull a, long lda,
                        const float *_Nonnull b, long ldb, bool bPacked, float beta, float *_Nonnull c, long ldc);
 
+/// The most kernel taps (kH · kW) `_tensorcore_conv2d_implicit` takes.
+#define TC_CONV_MAX_TAPS 64
+/// One image of a convolution with stride 1 along the width, as a GEMM over its never-formed
+/// column buffer (Note [Implicit convolution]): `out[i, p] = beta · out[i, p] + Σ_k a[i, k] · col[k, p]`
+/// for the `m` rows of `a` (row stride `lda`, k = (c, kh, kw) over `C` channels of `x`, each
+/// `H`×`W`) and the `oH · oW` output positions (row stride of `out`: `ldc`). `beta == 0` never
+/// reads `out`. Only when `_tensorcore_avx512_available()`; `kH · kW ≤ TC_CONV_MAX_TAPS`.
+void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long kW, long sH, long pH, long pW,
+                                 long dH, long dW, long oH, long oW, const float *_Nonnull a, long lda,
+                                 const float *_Nonnull x, float beta, float *_Nonnull out, long ldc);
+/// A convolution's weight gradient for one image (and group), transposed: `c[r, o] = beta · c[r, o]
+/// + Σ_p col[r, p] · G[o, p]` for the `m` rows r = (c, kh, kw) of the column buffer, read from
+/// `xpad` (the image's channels zero-padded to `Hp`×`Wp`), and `n` output channels, `bt` being Gᵀ
+/// (`oH · oW` × `n`) as `_tensorcore_sgemm_pack_bt` packs it. Width stride 1. Only when
+/// `_tensorcore_avx512_available()`.
+void _tensorcore_conv2d_weight_implicit(long m, long n, long kH, long kW, long sH, long dH, long dW, long oH, long oW,
+                                        const float *_Nonnull xpad, long Hp, long Wp, const float *_Nonnull bt,
+                                        float beta, float *_Nonnull c, long ldc);
+/// Max pooling of `planes` planes `H`×`W` in 2×2 windows 2 apart (Note [Vector max pooling]):
+/// `out` `[planes, H/2, W/2]`, and in `indices` each maximum's position in its plane. Only when
+/// `_tensorcore_avx512_available()`; planes smaller than 2³¹ elements.
+void _tensorcore_maxpool2x2_f32(const float *_Nonnull x, long planes, long H, long W, float *_Nonnull out,
+                                long *_Nonnull indices);
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 static inline void _tensorcore_cpuid(uint32_t leaf, uint32_t sub, uint32_t *_Nonnull a, uint32_t *_Nonnull b, uint32_t *_Nonnull c, uint32_t *_Nonnull d) {
