@@ -35,4 +35,25 @@ static inline __attribute__((always_inline)) float tc_exp(float x) {
     return x != x ? x : e;
 }
 
+// exp(x) for the GELU kernels, shorter than tc_exp: one scaling by 2^n, so results below
+// 2^-126 (x < -87.34) are 0 rather than subnormal, and from x ≈ 88.38 (where 2^n overflows)
+// inf rather than the largest floats; within 1 ulp elsewhere. NaN in, NaN out (the arithmetic
+// carries it). The GELU formulas only add such values to 1 or multiply them into tiny ones.
+static inline __attribute__((always_inline)) float tc_exp_normal(float x) {
+#pragma clang fp contract(off)
+    const float hi = 88.72283935546875f, lo = -87.33654475f;
+    float xc = x > hi ? hi : (x < lo ? lo : x);
+    const float magic = 12582912.0f;
+    float t = xc * 1.44269504088896341f + magic;
+    float n = t - magic;
+    int32_t ni = (int32_t)(tc_exp_f32_to_bits(t) - tc_exp_f32_to_bits(magic));
+    float r = xc - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r + 4.1665795894e-2f) * r
+               + 1.6666665459e-1f) * r + 5.0000001201e-1f;
+    y = y * (r * r) + r + 1.0f;
+    float e = y * tc_exp_bits_to_f32((uint32_t)(ni + 127) << 23);
+    return x < lo ? 0.0f : e;
+}
+
 #endif

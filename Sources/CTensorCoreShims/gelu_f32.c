@@ -5,6 +5,9 @@
 #include "CTensorCoreShims.h"
 #include "exp_f32.h"
 
+// The exponentials are tc_exp_normal's (exp_f32.h): a fifth fewer operations than tc_exp, whose
+// subnormal results GELU never needs.
+
 // erf(x) as PyTorch's Vectorized<float>::erf computes it (Abramowitz & Stegun 7.1.26, absolute
 // error below 1.5e-7): sign(x) · (1 − t·r(t)·e^(−x²)), t = 1 / (1 + p|x|). `e` is e^(−x²).
 static inline __attribute__((always_inline)) float tc_erf_from_exp(float x, float e) {
@@ -25,14 +28,14 @@ static const float tc_kappa = 0.044715f;
 static inline __attribute__((always_inline)) float tc_gelu(float x) {
 #pragma clang fp contract(off)
     float u = x * tc_sqrt1_2;
-    return x * 0.5f * (1.0f + tc_erf_from_exp(u, tc_exp(-(u * u))));
+    return x * 0.5f * (1.0f + tc_erf_from_exp(u, tc_exp_normal(-(u * u))));
 }
 
 // g · (Φ(x) + x φ(x)); φ(x) = e^(−x²/2)/√(2π) shares its exponential with erf(x/√2).
 static inline __attribute__((always_inline)) float tc_gelu_backward(float g, float x) {
 #pragma clang fp contract(off)
     float u = x * tc_sqrt1_2;
-    float e = tc_exp(-(u * u));
+    float e = tc_exp_normal(-(u * u));
     float cdf = 0.5f * (1.0f + tc_erf_from_exp(u, e));
     return g * (cdf + x * (tc_gelu_beta * e));
 }
@@ -42,7 +45,7 @@ static inline __attribute__((always_inline)) float tc_gelu_backward(float g, flo
 static inline __attribute__((always_inline)) float tc_gelu_tanh(float x) {
 #pragma clang fp contract(off)
     float k = tc_sqrt_2_pi * (x + tc_kappa * (x * x * x));
-    return x / (1.0f + tc_exp(-2.0f * k));
+    return x / (1.0f + tc_exp_normal(-2.0f * k));
 }
 
 // g · (½(1 + tanh k) + ½x (1 − tanh² k) k′), with ½(1 + tanh k) = s = σ(2k) and
@@ -51,7 +54,7 @@ static inline __attribute__((always_inline)) float tc_gelu_tanh_backward(float g
 #pragma clang fp contract(off)
     float x2 = x * x;
     float k = tc_sqrt_2_pi * (x + tc_kappa * (x2 * x));
-    float s = 1.0f / (1.0f + tc_exp(-2.0f * k));
+    float s = 1.0f / (1.0f + tc_exp_normal(-2.0f * k));
     float dk = tc_sqrt_2_pi * (1.0f + 3.0f * tc_kappa * x2);
     return g * (s + 0.5f * x * (4.0f * s * (1.0f - s)) * dk);
 }

@@ -33,9 +33,10 @@ extension DenseTensor where Scalar: TensorScalar {
         return (mean, variance)
     }
 
-    /// `Σ (p[i] − mean)²` over `n` elements, on two SIMD16 accumulators.
+    /// `Σ (p[i] − mean)²` over `n` elements, on two SIMD16 accumulators, their lanes added in
+    /// order or (`tree`, for rows) as a tree (``laneSum(_:)``).
     @inlinable
-    static func squaredDeviationSum(_ p: UnsafePointer<Scalar>, _ n: Int, mean: Scalar) -> Scalar {
+    static func squaredDeviationSum(_ p: UnsafePointer<Scalar>, _ n: Int, mean: Scalar, tree: Bool = false) -> Scalar {
         var acc0 = SIMD16<Scalar>(), acc1 = SIMD16<Scalar>()
         let m = SIMD16<Scalar>(repeating: mean)
         var i = 0
@@ -50,7 +51,7 @@ extension DenseTensor where Scalar: TensorScalar {
             acc0 += d * d
             i &+= 16
         }
-        var total = (acc0 + acc1).sum()
+        var total = tree ? laneSum(acc0 + acc1) : (acc0 + acc1).sum()
         while i < n {
             let d = p[i] - mean
             total += d * d
@@ -190,8 +191,8 @@ extension DenseTensor where Scalar: TensorScalar {
     /// The mean and `1/√(var + eps)` of `n` elements (the biased variance, two passes).
     @inlinable
     static func rowMoments(_ p: UnsafePointer<Scalar>, _ n: Int, eps: Scalar) -> (mean: Scalar, rstd: Scalar) {
-        let mean = sumKernel(p, n) / Scalar(n)
-        let variance = squaredDeviationSum(p, n, mean: mean) / Scalar(n)
+        let mean = rowSum(p, n) / Scalar(n)
+        let variance = squaredDeviationSum(p, n, mean: mean, tree: true) / Scalar(n)
         return (mean, 1 / (variance + eps).squareRoot())
     }
 
@@ -283,7 +284,7 @@ extension DenseTensor where Scalar: TensorScalar {
             accGX += gv * ((loadVec(x + i, 0) - muV) * rV)
             i &+= 16
         }
-        var sumG = accG.sum(), sumGX = accGX.sum()
+        var sumG = laneSum(accG), sumGX = laneSum(accGX)
         while i < n {
             let gv = g[i] * (w?[i] ?? 1)
             sumG += gv

@@ -100,6 +100,43 @@ extension DenseTensor where Scalar: TensorScalar {
         }
     }
 
+    /// The sum of a vector's lanes as a tree (halves added, four steps). `SIMD16.sum()` adds
+    /// the lanes in order, fifteen dependent additions: once per row of 64, that was a third of
+    /// a softmax forward and backward.
+    @inlinable @inline(__always)
+    static func laneSum(_ v: SIMD16<Scalar>) -> Scalar {
+        let v8 = v.lowHalf + v.highHalf, v4 = v8.lowHalf + v8.highHalf, v2 = v4.lowHalf + v4.highHalf
+        return v2[0] + v2[1]
+    }
+
+    /// The largest lane of a vector, as a tree (``laneSum(_:)``).
+    @inlinable @inline(__always)
+    static func laneMaximum(_ v: SIMD16<Scalar>) -> Scalar {
+        let v8 = pointwiseMax(v.lowHalf, v.highHalf), v4 = pointwiseMax(v8.lowHalf, v8.highHalf)
+        let v2 = pointwiseMax(v4.lowHalf, v4.highHalf)
+        return Swift.max(v2[0], v2[1])
+    }
+
+    /// `Σ p[i]` over `n` elements, on SIMD16 accumulators reduced as a tree (for rows; the
+    /// reductions keep ``sumKernel(_:_:)``'s order).
+    @inlinable
+    static func rowSum(_ p: UnsafePointer<Scalar>, _ n: Int) -> Scalar {
+        var acc0 = SIMD16<Scalar>(), acc1 = SIMD16<Scalar>()
+        var i = 0
+        while i &+ 32 <= n {
+            acc0 += loadVec(p + i, 0)
+            acc1 += loadVec(p + i, 1)
+            i &+= 32
+        }
+        if i &+ 16 <= n {
+            acc0 += loadVec(p + i, 0)
+            i &+= 16
+        }
+        var total = laneSum(acc0 + acc1)
+        while i < n { total += p[i]; i &+= 1 }
+        return total
+    }
+
     /// The largest of `n` elements (vector lanes first; NaN in the row makes the row NaN below
     /// whichever way it compares).
     @inlinable
@@ -113,7 +150,7 @@ extension DenseTensor where Scalar: TensorScalar {
                 acc = pointwiseMax(acc, loadVec(p + i, 0))
                 i &+= 16
             }
-            m = acc.max()
+            m = laneMaximum(acc)
         }
         while i < n { m = Swift.max(m, p[i]); i &+= 1 }
         return m
@@ -131,10 +168,10 @@ extension DenseTensor where Scalar: TensorScalar {
             for k in 0..<n { y[k] = Scalar.exp(x[k] - m) }
         }
         if log {
-            let shift = m + Scalar.log(sumKernel(y, n))
+            let shift = m + Scalar.log(rowSum(y, n))
             for k in 0..<n { y[k] = x[k] - shift }
         } else {
-            let scale = 1 / sumKernel(y, n)
+            let scale = 1 / rowSum(y, n)
             for k in 0..<n { y[k] *= scale }
         }
     }
@@ -153,7 +190,7 @@ extension DenseTensor where Scalar: TensorScalar {
             acc0 += loadVec(a + i, 0) * loadVec(b + i, 0)
             i &+= 16
         }
-        var total = (acc0 + acc1).sum()
+        var total = laneSum(acc0 + acc1)
         while i < n { total += a[i] * b[i]; i &+= 1 }
         return total
     }
