@@ -29,12 +29,19 @@ extension DenseTensor where Scalar: TensorScalar {
         if inner == 1 && size >= 16 {
             // Note [Softmax rows]: rows long enough for a vector each (attention scores of 64,
             // a character model's 65 logits) go row by row, each in cache: a vector maximum, the
-            // exponentials shifted by it in one call of the kernel (Float), a vector sum, then the
-            // scale (or, for log-softmax, `x − max − log Σ`); split across cores by rows.
+            // exponentials shifted by it, a vector sum, then the scale (or, for log-softmax,
+            // `x − max − log Σ`); Float rows in the C kernel of softmax_f32.c (the same passes
+            // in Swift spent a third of the time in `SIMD16.sum()` and an out-of-line SIMD
+            // maximum); split across cores by rows.
             withElements { src in out.withMutableElements { dst in
                 let x = src.baseAddress!, y = dst.baseAddress!
                 Self.forEachRowBlock(rows: outer, elements: count) { rows in
-                    for r in rows { Self.softmaxRow(x + r &* size, y + r &* size, size, log: log) }
+                    if Scalar.self == Float.self {
+                        SoftmaxRowsKernel.apply(UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
+                                                UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), n: size, rows: rows, log: log)
+                    } else {
+                        for r in rows { Self.softmaxRow(x + r &* size, y + r &* size, size, log: log) }
+                    }
                 }
             } }
             return out
@@ -109,12 +116,12 @@ extension DenseTensor where Scalar: TensorScalar {
         return v2[0] + v2[1]
     }
 
-    /// The largest lane of a vector, as a tree (``laneSum(_:)``).
+    /// The largest lane of a vector.
     @inlinable @inline(__always)
     static func laneMaximum(_ v: SIMD16<Scalar>) -> Scalar {
-        let v8 = pointwiseMax(v.lowHalf, v.highHalf), v4 = pointwiseMax(v8.lowHalf, v8.highHalf)
-        let v2 = pointwiseMax(v4.lowHalf, v4.highHalf)
-        return Swift.max(v2[0], v2[1])
+        var m = v[0]
+        for j in 1..<16 where v[j] > m { m = v[j] }
+        return m
     }
 
     /// `Σ p[i]` over `n` elements, on SIMD16 accumulators reduced as a tree (for rows; the
@@ -147,7 +154,8 @@ extension DenseTensor where Scalar: TensorScalar {
             var acc = loadVec(p, 0)
             i = 16
             while i &+ 16 <= n {
-                acc = pointwiseMax(acc, loadVec(p + i, 0))
+                let v = loadVec(p + i, 0)
+                acc.replace(with: v, where: v .> acc)
                 i &+= 16
             }
             m = laneMaximum(acc)
@@ -156,17 +164,13 @@ extension DenseTensor where Scalar: TensorScalar {
         return m
     }
 
-    /// `y = softmax(x)` (or `logSoftmax(x)`) over one row of `n` elements.
+    /// `y = softmax(x)` (or `logSoftmax(x)`) over one row of `n` elements (`Double`; `Float`
+    /// rows go to ``SoftmaxRowsKernel``).
     @inlinable
     static func softmaxRow(_ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, _ n: Int, log: Bool) {
         var m = rowMaximum(x, n)
         if m == -.infinity { m = 0 }   // an all -inf row gives NaN below, as PyTorch
-        if Scalar.self == Float.self {
-            ExpKernel.apply(UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
-                            UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), n, shift: unsafeBitCast(m, to: Float.self))
-        } else {
-            for k in 0..<n { y[k] = Scalar.exp(x[k] - m) }
-        }
+        for k in 0..<n { y[k] = Scalar.exp(x[k] - m) }
         if log {
             let shift = m + Scalar.log(rowSum(y, n))
             for k in 0..<n { y[k] = x[k] - shift }

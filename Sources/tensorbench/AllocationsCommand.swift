@@ -25,7 +25,7 @@ struct AllocationsCommand: ParsableCommand {
             }.joined(separator: " ")
         }
         print(row(["workload", "case", "calls/step", "bytes/step", "net bytes, \(steps) steps", "graph growth"]))
-        for workload in [Seed.self, MLPSmall.self] as [any Workload.Type] {
+        for workload in [Seed.self, MLPSmall.self, TransformerOps.self] as [any Workload.Type] {
             for bench in workload.cases(settings) {
                 let call = try bench.prepare()
                 for _ in 0..<10 { try call() }
