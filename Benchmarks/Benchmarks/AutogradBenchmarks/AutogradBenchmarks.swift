@@ -109,8 +109,10 @@ func mlpSmallStep() -> Workload {
 // loss's `backward()`) with grads reset, and counts, on one thread, every malloc of the step.
 // The ideal for one op is its outputs and saved values, plus the fixed bookkeeping of any
 // recorded op and its backward, which `elementwise_1e6_fwd_bwd` (`a*b+a`: two ops) shows:
-// per tensor made, the `Tensor` object, its storage object and its buffer (3 mallocs; a scalar
-// shape adds its array), and per node, what the sweep keeps for it (its gradient slot). The
+// per tensor made, the `Tensor` object and its storage object (2 mallocs; the bytes come from
+// the thread's BufferCache and cost no malloc in a steady loop: `tensorbench allocations`
+// shows 322 bytes allocated per gelu step of 2 MB of tensors), and the arrays of shapes and
+// node lists an op makes. The
 // kernels allocate nothing of their own: no temporary tensors (softmax's backward is one fused
 // pass, layer norm's recomputes each row's statistics in cache, embedding's adds rows into the
 // gradient's own zeros, no zero tensor copied), no arrays of per-row statistics. What the
@@ -118,8 +120,8 @@ func mlpSmallStep() -> Workload {
 
 /// `layerNorm` of `[8, 64, 128]` over its last dim with weight and bias, all three needing
 /// grads. Outputs: y, then dx, dw, db (the leaves' grads); the node keeps x and w (no mean or
-/// 1/σ: the backward recomputes them per row). 25 mallocs: the four outputs' buffers and
-/// `Tensor`s (8), the rest the wide-node bookkeeping of an op with three inputs (the input list,
+/// 1/σ: the backward recomputes them per row). 25 mallocs: the four outputs' storage objects
+/// and `Tensor`s (8), the rest the wide-node bookkeeping of an op with three inputs (the input list,
 /// the output list, the derivative's gradient and `needs` arrays, the gradients' shape arrays);
 /// the kernels allocate nothing (before: 2 arrays of row statistics and 1 of 1/σ each way).
 func layerNormStep() -> Workload {
@@ -134,8 +136,8 @@ func layerNormStep() -> Workload {
 }
 
 /// `softmax(dim: -1)` of attention scores `[8, 4, 64, 64]`. Outputs: y (also the saved value)
-/// and dx. 4 mallocs: y's buffer and `Tensor`, dx's buffer and `Tensor` (x.grad): the ideal
-/// (before: 3 temporaries of the unfused backward).
+/// and dx. 4 mallocs: y's and dx's (x.grad's) storage objects and `Tensor`s: the ideal (the
+/// unfused backward it replaces made three temporary tensors).
 func softmaxStep() -> Workload {
     let x = patternTensor([8, 4, 64, 64], modulus: 17, offset: -0.5, requiresGrad: true)
     let g = patternTensor([8, 4, 64, 64], modulus: 13, offset: -0.5)
@@ -146,7 +148,7 @@ func softmaxStep() -> Workload {
 }
 
 /// Exact `gelu` of an MLP's hidden activations `[8, 64, 512]`. Outputs: y and dx; saved: x
-/// itself. 4 mallocs: y's and dx's buffers and `Tensor`s, the ideal.
+/// itself. 4 mallocs: y's and dx's storage objects and `Tensor`s, the ideal.
 func geluStep() -> Workload {
     let x = patternTensor([8, 64, 512], modulus: 17, offset: -0.5, requiresGrad: true)
     let g = patternTensor([8, 64, 512], modulus: 13, offset: -0.5)
@@ -158,9 +160,10 @@ func geluStep() -> Workload {
 
 /// `embedding` of indices `[8, 64]` into a `[65, 128]` table (a character vocabulary).
 /// Outputs: the rows `[8, 64, 128]` and the table's gradient; saved: the indices (an array).
-/// 10 mallocs: the indices read out as an array (saved), the rows' buffer, output shape and
-/// `Tensor`, the gradient's row view shape, the table gradient's buffer, shape and `Tensor`,
-/// and the node's bookkeeping; no zero tensor is copied (before: zeros, then a copy to add into).
+/// 10 mallocs: the indices read out as an array (saved), the rows' storage, output shape and
+/// `Tensor`, the gradient's row view shape, the table gradient's storage, shape and `Tensor`,
+/// and the node's bookkeeping; no zero tensor is copied (the code it replaces made zeros, then
+/// a copy of them to add into).
 func embeddingStep() -> Workload {
     let w = patternTensor([65, 128], modulus: 17, offset: -0.5, requiresGrad: true)
     let indices = try! Tensor<Int>((0..<512).map { ($0 * 31 + 7) % 65 }, shape: [8, 64])
@@ -173,8 +176,8 @@ func embeddingStep() -> Workload {
 
 /// `crossEntropy` of `[512, 65]` logits (the character model's head), `backward()` from the loss.
 /// Outputs: the loss and the logits' gradient; saved: the log-probabilities and the targets.
-/// 6 mallocs: the loss's buffer and `Tensor`, the saved log-probabilities, the targets' array,
-/// the gradient's buffer and `Tensor` (exp and scale now one buffer, was two).
+/// 6 mallocs: the loss's storage and `Tensor`, the saved log-probabilities, the targets' array,
+/// the gradient's storage and `Tensor` (exp and scale now write one tensor, were two).
 func crossEntropyStep() -> Workload {
     let x = patternTensor([512, 65], modulus: 17, offset: -0.5, requiresGrad: true)
     let targets = try! Tensor<Int>((0..<512).map { ($0 * 7 + 3) % 65 }, shape: [512])
@@ -201,8 +204,8 @@ func conv2dStep() -> Workload {
 }
 
 /// `maxPool2d` 2×2 of `[8, 16, 32, 32]`. Outputs: y and dx; saved: the argmax positions.
-/// 8 mallocs: y's buffer and `Tensor`, the positions array (saved), dx's buffer and `Tensor`,
-/// and shapes.
+/// 8 mallocs: y's storage and `Tensor`, the positions array (saved), dx's storage and
+/// `Tensor`, and shapes.
 func maxPool2dStep() -> Workload {
     let x = patternTensor([8, 16, 32, 32], modulus: 17, offset: -0.5, requiresGrad: true)
     let g = patternTensor([8, 16, 16, 16], modulus: 13, offset: -0.5)
