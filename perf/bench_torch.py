@@ -469,13 +469,88 @@ def attention(threads):
             bc.Case("attention", "mha", length, mha)]
 
 
+def transformer_ops(threads):
+    """The twin of Workloads/TransformerOps.swift: layer_norm, softmax, gelu (erf and tanh),
+    embedding (vocab 65 and 50257) and cross-entropy at a small transformer's sizes (batch 8,
+    sequence 64, width 128, 4 heads, hidden 512), each `op(x).backward(g)` with a fixed upstream
+    gradient g = pattern(13, -0.5), grads reset (cross-entropy: backward() of the 0-d loss)."""
+    batch, seq, width, heads, hidden, vocab = 8, 64, 128, 4, 512, 65
+    tokens = batch * seq
+
+    def pat(shape, modulus, offset, grad=False):
+        n = 1
+        for s in shape:
+            n *= s
+        return t(bc.pattern(n, modulus, offset)).reshape(shape).requires_grad_(grad)
+
+    def layernorm():
+        x = pat((batch, seq, width), 17, -0.5, True)
+        w, b = pat((width,), 7, 0.5, True), pat((width,), 5, -0.2, True)
+        g = pat((batch, seq, width), 13, -0.5)
+
+        def step():
+            F.layer_norm(x, (width,), w, b).backward(g)
+            x.grad = w.grad = b.grad = None
+        return step
+
+    def softmax():
+        shape = (batch, heads, seq, seq)
+        x, g = pat(shape, 17, -0.5, True), pat(shape, 13, -0.5)
+
+        def step():
+            x.softmax(-1).backward(g)
+            x.grad = None
+        return step
+
+    def gelu(approximate):
+        def prepare():
+            shape = (batch, seq, hidden)
+            x = (pat(shape, 17, -0.5) * 6).requires_grad_()
+            g = pat(shape, 13, -0.5)
+
+            def step():
+                F.gelu(x, approximate=approximate).backward(g)
+                x.grad = None
+            return step
+        return prepare
+
+    def embedding(v):
+        def prepare():
+            w = pat((v, width), 17, -0.5, True)
+            idx = ((torch.arange(tokens) * 31 + 7) % v).reshape(batch, seq)
+            g = pat((batch, seq, width), 13, -0.5)
+
+            def step():
+                F.embedding(idx, w).backward(g)
+                w.grad = None
+            return step
+        return prepare
+
+    def cross_entropy():
+        x = pat((tokens, vocab), 17, -0.5, True)
+        targets = (torch.arange(tokens) * 7 + 3) % vocab
+
+        def step():
+            F.cross_entropy(x, targets).backward()
+            x.grad = None
+        return step
+    w = "transformer-ops"
+    return [bc.Case(w, "layernorm", tokens * width, layernorm),
+            bc.Case(w, "softmax", batch * heads * seq * seq, softmax),
+            bc.Case(w, "gelu", tokens * hidden, gelu("none")),
+            bc.Case(w, "gelu-tanh", tokens * hidden, gelu("tanh")),
+            bc.Case(w, "embedding-65", 65 * width, embedding(65)),
+            bc.Case(w, "embedding-50257", 50257 * width, embedding(50257)),
+            bc.Case(w, "cross-entropy", tokens * vocab, cross_entropy)]
+
+
 WORKLOADS = {
     "seed": seed, "overhead": overhead, "elementwise": elementwise, "reduce": reduce, "matmul": matmul,
     "mlp-small": lambda threads: mlp_cases("mlp-small", [64, 128, 10], 64),
     "mlp-large": lambda threads: mlp_cases("mlp-large", [784, 512, 512, 10], 256),
     "bandwidth": bandwidth,
     "strided": strided, "cat": cat, "view-chain": view_chains, "higher-order": higher_order, "conv": conv,
-    "attention": attention,
+    "attention": attention, "transformer-ops": transformer_ops,
 }
 
 

@@ -45,15 +45,18 @@ check "matrix transpose (4×4 blocks)" 'transposeTileBits.*s6UInt32V_T[a-z0-9]*5
 # The Float exp kernel (Note [Vectorized exp]): each build of its loop multiplies whole vectors
 # (xmm in the baseline, ymm with AVX2, zmm with AVX-512), and none fuses a multiply-add, which
 # would round differently from the other builds.
-for v in 'xmm:_tensorcore_exp_f32' 'ymm:_tensorcore_exp_f32_avx2' 'zmm:_tensorcore_exp_f32_avx512'; do
+# The GELU kernels (Note [Vectorized GELU]) are checked alike.
+for v in 'xmm:_tensorcore_exp_f32' 'ymm:_tensorcore_exp_f32_avx2' 'zmm:_tensorcore_exp_f32_avx512' \
+         'xmm:_tensorcore_gelu_f32' 'ymm:_tensorcore_gelu_f32_avx2' 'zmm:_tensorcore_gelu_f32_avx512' \
+         'xmm:_tensorcore_gelu_backward_f32' 'ymm:_tensorcore_gelu_backward_f32_avx2' 'zmm:_tensorcore_gelu_backward_f32_avx512'; do
   IFS=: read -r want name <<< "$v"
   body=$(bodies "$asm" "<$name>:")
   packed=$(grep -cE "mulps.*%$want" <<< "$body" || true)
   fused=$(grep -cE 'vfn?m(add|sub)' <<< "$body" || true)
   if [ "$packed" -gt 0 ] && [ "$fused" -eq 0 ]; then
-    echo "check-vectorized: exp ($name): $packed packed multiplies, no fused multiply-add"
+    echo "check-vectorized: $name: $packed packed multiplies, no fused multiply-add"
   else
-    echo "check-vectorized: exp ($name): $packed packed multiplies on $want, $fused fused multiply-adds"; status=1
+    echo "check-vectorized: $name: $packed packed multiplies on $want, $fused fused multiply-adds"; status=1
   fi
 done
 # The AVX-512 sgemm tile (Note [Own sgemm kernel]): 12 rows × 2 vectors = 24 zmm FMAs per step

@@ -31,6 +31,9 @@ extension DenseTensor {
     /// let x = try DenseTensor<Float>(scalars: [1, 2, 3, 4, 5, 6], shape: [3, 2])
     /// x.indexSelected(dim: 0, positions: [2, 0, 2]).scalars   // [5, 6, 1, 2, 5, 6]
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Int)
     public func indexSelected(dim: Int, positions: [Int]) -> DenseTensor {
         let (outer, size, inner) = slabs(around: dim)
         checkPositions(positions, size: size, dim: dim)
@@ -44,7 +47,7 @@ extension DenseTensor {
             for i in 0..<outer {
                 for p in positions {
                     let from = (i * size + p) * inner
-                    for j in 0..<inner { (o.baseAddress! + k + j).initialize(to: s[from + j]) }
+                    (o.baseAddress! + k).initialize(from: s.baseAddress! + from, count: inner)
                     k += inner
                 }
             }
@@ -106,8 +109,35 @@ extension DenseTensor where Scalar: TensorScalar {
     /// A row-major copy with slice `k` of `source` added to slice `positions[k]` along `dim`
     /// (PyTorch's `index_add`): a repeated position receives every slice sent to it, which is
     /// why this, not ``indexCopied(dim:positions:source:)``, is the derivative of selecting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func indexAdded(dim: Int, positions: [Int], source: DenseTensor) -> DenseTensor {
         combiningSlices(dim: dim, positions: positions, source: source, op: "index_add_") { $0 += $1 }
+    }
+}
+
+extension DenseTensor where Scalar: TensorScalar {
+    /// Zeros of `[rows, width]` with row `k` of this `[positions.count, width]` tensor added to
+    /// row `positions[k]` (repeats add up, in order), except where `positions[k] == skipping`:
+    /// `zeros.indexAdded(dim: 0, …)` without the copy of the zeros it adds into, the one buffer
+    /// written being the result (an embedding's weight gradient, a 50257-row table's 25 MB).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func rowsScattered(into rows: Int, positions: [Int], skipping: Int = -1) -> DenseTensor {
+        trapUnless(rank == 2 && shape[0] == positions.count,
+                   "rowsScattered: \(positions.count) positions for rows of shape \(shape)")
+        let width = shape[1]
+        checkPositions(positions, size: rows, dim: 0)
+        let out = DenseTensor(shape: [rows, width], repeating: 0)
+        guard width > 0 else { return out }
+        let source = contiguous()
+        let s = UnsafePointer(source.start), o = out.start
+        for (k, p) in positions.enumerated() where p != skipping {
+            let from = s + k &* width, to = o + p &* width
+            for j in 0..<width { to[j] += from[j] }
+        }
+        withExtendedLifetime(source) {}
+        return out
     }
 }
 

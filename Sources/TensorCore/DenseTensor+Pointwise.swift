@@ -16,7 +16,8 @@ import RealModule
 /// - `clamp(min:max:)`: `min(max(x, min), max)` with NaN kept; an absent bound is `∓inf`; where
 ///   `min > max`, every element is `max`, as in PyTorch.
 /// - `leakyRelu(slope:)`: `x > 0 ? x : x · slope`.
-/// - `gelu(tanh:)`: `x/2 · (1 + erf(x/√2))`, or with `tanh`, `x/2 · (1 + tanh(√(2/π)(x + 0.044715 x³)))`.
+/// - `gelu(tanh:)`: `x/2 · (1 + erf(x/√2))`, or with `tanh`, `x/2 · (1 + tanh(√(2/π)(x + 0.044715 x³)))`
+///   (`Float`: vectorized, Note [Vectorized GELU]; `+inf` gives `inf`).
 /// - `silu`: `x / (1 + e⁻ˣ)`: `-inf` gives NaN, as PyTorch.
 /// - `softplus(beta:threshold:)`: `x` where `x · beta > threshold`, else `log1p(e^(x·beta)) / beta`.
 /// - `elu(alpha:)`: `x` above 0, else `alpha · (eˣ − 1)`.
@@ -83,8 +84,7 @@ extension DenseTensor where Scalar: TensorScalar {
         case .erf: pointwiseLoop(PF.Erf<Scalar>(), a, o, n)
         case let .clamp(lo, hi): pointwiseLoop(PF.Clamp<Scalar>(lo, hi), a, o, n)
         case let .leakyRelu(slope): pointwiseLoop(PF.LeakyRelu<Scalar>(slope), a, o, n)
-        case .gelu(tanh: false): pointwiseLoop(PF.Gelu<Scalar>(), a, o, n)
-        case .gelu(tanh: true): pointwiseLoop(PF.GeluTanh<Scalar>(), a, o, n)
+        case let .gelu(tanh): geluLoop(a, o, n, approximate: tanh)   // Note [Vectorized GELU]
         case .silu: exponentialPointwiseLoop(PF.Silu<Scalar>(), a, o, n)
         case let .softplus(beta, threshold): exponentialPointwiseLoop(PF.Softplus<Scalar>(beta, threshold), a, o, n)
         case let .elu(alpha): pointwiseLoop(PF.Elu<Scalar>(alpha), a, o, n)
@@ -148,8 +148,7 @@ extension DenseTensor where Scalar: TensorScalar {
         case .erf: pointwiseDerivativeLoop(PF.Erf<Scalar>(), g, v, o, n)
         case let .clamp(lo, hi): pointwiseDerivativeLoop(PF.Clamp<Scalar>(lo, hi), g, v, o, n)
         case let .leakyRelu(slope): pointwiseDerivativeLoop(PF.LeakyRelu<Scalar>(slope), g, v, o, n)
-        case .gelu(tanh: false): pointwiseDerivativeLoop(PF.Gelu<Scalar>(), g, v, o, n)
-        case .gelu(tanh: true): pointwiseDerivativeLoop(PF.GeluTanh<Scalar>(), g, v, o, n)
+        case let .gelu(tanh): geluDerivativeLoop(g, v, o, n, approximate: tanh)
         case .silu: exponentialPointwiseDerivativeLoop(PF.Silu<Scalar>(), g, v, o, n)
         case let .softplus(beta, threshold): exponentialPointwiseDerivativeLoop(PF.Softplus<Scalar>(beta, threshold), g, v, o, n)
         case let .elu(alpha): exponentialPointwiseDerivativeLoop(PF.Elu<Scalar>(alpha), g, v, o, n)

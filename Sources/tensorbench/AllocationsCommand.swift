@@ -26,7 +26,7 @@ struct AllocationsCommand: ParsableCommand {
             }.joined(separator: " ")
         }
         print(row(["workload", "case", "calls/step", "bytes/step", "net bytes, all steps", "graph growth"]))
-        for workload in [Seed.self, MLPSmall.self, Conv.self] as [any Workload.Type] {
+        for workload in [Seed.self, MLPSmall.self, Conv.self, TransformerOps.self] as [any Workload.Type] {
             let steps = ObjectIdentifier(workload) == ObjectIdentifier(Conv.self) ? convSteps : steps
             for bench in workload.cases(settings) {
                 let call = try bench.prepare()

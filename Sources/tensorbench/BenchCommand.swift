@@ -10,7 +10,7 @@ struct BenchSettings {
 /// Every workload, in the order they run.
 var allWorkloads: [any Workload.Type] {
     [Seed.self, Overhead.self, Elementwise.self, Reduce.self, MatMul.self, MLPSmall.self, MLPLarge.self, HigherOrder.self, Bandwidth.self, Conv.self,
-     Strided.self, Cat.self, ViewChain.self, Attention.self]
+     Strided.self, Cat.self, ViewChain.self, Attention.self, TransformerOps.self]
 }
 
 /// `tensorbench bench [WORKLOAD...]`: times the perf/ workloads and prints a table (and JSON).

@@ -103,6 +103,134 @@ func mlpSmallStep() -> Workload {
     }
 }
 
+// MARK: - One op forward and backward, at a small transformer's or CNN's sizes (mallocs only)
+//
+// Note [What an op step allocates]: each of these steps is `op(x).backward(gradient: g)` (or a
+// loss's `backward()`) with grads reset, and counts, on one thread, every malloc of the step.
+// The ideal for one op is its outputs and saved values, plus the fixed bookkeeping of any
+// recorded op and its backward, which `elementwise_1e6_fwd_bwd` (`a*b+a`: two ops) shows:
+// per tensor made, the `Tensor` object and its storage object (2 mallocs; the bytes come from
+// the thread's BufferCache and cost no malloc in a steady loop: `tensorbench allocations`
+// shows 322 bytes allocated per gelu step of 2 MB of tensors), and the arrays of shapes and
+// node lists an op makes. The
+// kernels allocate nothing of their own: no temporary tensors (softmax's backward is one fused
+// pass, layer norm's recomputes each row's statistics in cache, embedding's adds rows into the
+// gradient's own zeros, no zero tensor copied), no arrays of per-row statistics. What the
+// counts hold beyond the outputs is listed at each benchmark.
+
+/// `layerNorm` of `[8, 64, 128]` over its last dim with weight and bias, all three needing
+/// grads. Outputs: y, then dx, dw, db (the leaves' grads); the node keeps x and w (no mean or
+/// 1/σ: the backward recomputes them per row). 25 mallocs: the four outputs' storage objects
+/// and `Tensor`s (8), the rest the wide-node bookkeeping of an op with three inputs (the input list,
+/// the output list, the derivative's gradient and `needs` arrays, the gradients' shape arrays);
+/// the kernels allocate nothing (before: 2 arrays of row statistics and 1 of 1/σ each way).
+func layerNormStep() -> Workload {
+    let x = patternTensor([8, 64, 128], modulus: 17, offset: -0.5, requiresGrad: true)
+    let w = patternTensor([128], modulus: 7, offset: 0.5, requiresGrad: true)
+    let b = patternTensor([128], modulus: 5, offset: -0.2, requiresGrad: true)
+    let g = patternTensor([8, 64, 128], modulus: 13, offset: -0.5)
+    return Workload {
+        try layerNorm(x, normalizedShape: [128], weight: w, bias: b).backward(gradient: g)
+        x.zeroGrad(); w.zeroGrad(); b.zeroGrad()
+    }
+}
+
+/// `softmax(dim: -1)` of attention scores `[8, 4, 64, 64]`. Outputs: y (also the saved value)
+/// and dx. 4 mallocs: y's and dx's (x.grad's) storage objects and `Tensor`s: the ideal (the
+/// unfused backward it replaces made three temporary tensors).
+func softmaxStep() -> Workload {
+    let x = patternTensor([8, 4, 64, 64], modulus: 17, offset: -0.5, requiresGrad: true)
+    let g = patternTensor([8, 4, 64, 64], modulus: 13, offset: -0.5)
+    return Workload {
+        try x.softmax(dim: -1).backward(gradient: g)
+        x.zeroGrad()
+    }
+}
+
+/// Exact `gelu` of an MLP's hidden activations `[8, 64, 512]`. Outputs: y and dx; saved: x
+/// itself. 4 mallocs: y's and dx's storage objects and `Tensor`s, the ideal.
+func geluStep() -> Workload {
+    let x = patternTensor([8, 64, 512], modulus: 17, offset: -0.5, requiresGrad: true)
+    let g = patternTensor([8, 64, 512], modulus: 13, offset: -0.5)
+    return Workload {
+        try x.gelu().backward(gradient: g)
+        x.zeroGrad()
+    }
+}
+
+/// `embedding` of indices `[8, 64]` into a `[65, 128]` table (a character vocabulary).
+/// Outputs: the rows `[8, 64, 128]` and the table's gradient; saved: the indices (an array).
+/// 10 mallocs: the indices read out as an array (saved), the rows' storage, output shape and
+/// `Tensor`, the gradient's row view shape, the table gradient's storage, shape and `Tensor`,
+/// and the node's bookkeeping; no zero tensor is copied (the code it replaces made zeros, then
+/// a copy of them to add into).
+func embeddingStep() -> Workload {
+    let w = patternTensor([65, 128], modulus: 17, offset: -0.5, requiresGrad: true)
+    let indices = try! Tensor<Int>((0..<512).map { ($0 * 31 + 7) % 65 }, shape: [8, 64])
+    let g = patternTensor([8, 64, 128], modulus: 13, offset: -0.5)
+    return Workload {
+        try embedding(indices, weight: w).backward(gradient: g)
+        w.zeroGrad()
+    }
+}
+
+/// `crossEntropy` of `[512, 65]` logits (the character model's head), `backward()` from the loss.
+/// Outputs: the loss and the logits' gradient; saved: the log-probabilities and the targets.
+/// 6 mallocs: the loss's storage and `Tensor`, the saved log-probabilities, the targets' array,
+/// the gradient's storage and `Tensor` (exp and scale now write one tensor, were two).
+func crossEntropyStep() -> Workload {
+    let x = patternTensor([512, 65], modulus: 17, offset: -0.5, requiresGrad: true)
+    let targets = try! Tensor<Int>((0..<512).map { ($0 * 7 + 3) % 65 }, shape: [512])
+    return Workload {
+        try crossEntropy(logits: x, targets: targets).backward()
+        x.zeroGrad()
+    }
+}
+
+/// `conv2d` 16→32, 3×3, padding 1, with bias, of a batch `[8, 16, 32, 32]`, all inputs needing
+/// grads. Outputs: y, dx, dw, db; the im2col columns are the kernel's scratch buffers.
+/// 27 mallocs (measured, not yet taken apart: the im2col columns forward and backward, the
+/// transposes of the GEMM operands, the wide node's lists).
+func conv2dStep() -> Workload {
+    var rng = RandomGenerator(seed: 1)
+    let conv = Conv2d<Float>(inChannels: 16, outChannels: 32, kernelSize: 3, padding: 1, using: &rng)
+    let x = patternTensor([8, 16, 32, 32], modulus: 17, offset: -0.5, requiresGrad: true)
+    let g = patternTensor([8, 32, 32, 32], modulus: 13, offset: -0.5)
+    return Workload {
+        try conv(x).backward(gradient: g)
+        conv.zeroGrad()
+        x.zeroGrad()
+    }
+}
+
+/// `maxPool2d` 2×2 of `[8, 16, 32, 32]`. Outputs: y and dx; saved: the argmax positions.
+/// 8 mallocs: y's storage and `Tensor`, the positions array (saved), dx's storage and
+/// `Tensor`, and shapes.
+func maxPool2dStep() -> Workload {
+    let x = patternTensor([8, 16, 32, 32], modulus: 17, offset: -0.5, requiresGrad: true)
+    let g = patternTensor([8, 16, 16, 16], modulus: 13, offset: -0.5)
+    return Workload {
+        try maxPool2d(x, kernelSize: 2).backward(gradient: g)
+        x.zeroGrad()
+    }
+}
+
+/// Training-mode `batchNorm` of `[8, 16, 32, 32]` with weight, bias and running statistics.
+/// Outputs: y, dx, dw, db, and the running statistics' new values. 39 mallocs (measured: the
+/// per-channel statistics are `[Double]` arrays each way, the running statistics' update makes
+/// two tensors, plus the wide node's lists; a row kernel as layer norm's would remove the arrays).
+func batchNormStep() -> Workload {
+    let x = patternTensor([8, 16, 32, 32], modulus: 17, offset: -0.5, requiresGrad: true)
+    let w = patternTensor([16], modulus: 7, offset: 0.5, requiresGrad: true)
+    let b = patternTensor([16], modulus: 5, offset: -0.2, requiresGrad: true)
+    let mean = Tensor<Float>.zeros([16]), variance = Tensor<Float>.ones([16])
+    let g = patternTensor([8, 16, 32, 32], modulus: 13, offset: -0.5)
+    return Workload {
+        try batchNorm(x, runningMean: mean, runningVar: variance, weight: w, bias: b, training: true).backward(gradient: g)
+        x.zeroGrad(); w.zeroGrad(); b.zeroGrad()
+    }
+}
+
 let benchmarks: @Sendable () -> Void = {
     // Tolerances that never report a deviation: for metrics that are measured, not checked.
     let unchecked = BenchmarkThresholds(relative: [:], absolute: [:])
@@ -124,6 +252,22 @@ let benchmarks: @Sendable () -> Void = {
     // across cores depends on scheduling (42 or 43 for elementwise_1e6_fwd_bwd on 2 threads).
     // Time and peak memory run with the library's default thread settings.
     let defaultThreads = (parallel: Parallel.threads, blas: BLASLibrary.maxThreads)
+    // One op each, forward and backward (Note [What an op step allocates]): malloc counts only.
+    let opSteps: [(String, () -> Workload)] = [
+        ("layer_norm_8x64x128_fwd_bwd", layerNormStep), ("softmax_8x4x64x64_fwd_bwd", softmaxStep),
+        ("gelu_8x64x512_fwd_bwd", geluStep), ("embedding_65x128_fwd_bwd", embeddingStep),
+        ("cross_entropy_512x65_fwd_bwd", crossEntropyStep), ("conv2d_16to32_8x32x32_fwd_bwd", conv2dStep),
+        ("max_pool2d_8x16x32x32_fwd_bwd", maxPool2dStep), ("batch_norm_8x16x32x32_fwd_bwd", batchNormStep),
+    ]
+    for (name, make) in opSteps {
+        Benchmark("\(name)_mallocs", configuration: mallocs) { benchmark, workload in
+            for _ in benchmark.scaledIterations { try! workload.run() }
+        } setup: { () -> Workload in
+            Parallel.threads = 1
+            BLASLibrary.maxThreads = 1
+            return make()
+        }
+    }
     for (name, make) in workloads {
         for (suffix, configuration) in [("time", time), ("mallocs", mallocs), ("peak_memory", memory)] {
             Benchmark("\(name)_\(suffix)", configuration: configuration) { benchmark, workload in

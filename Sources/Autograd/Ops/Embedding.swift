@@ -14,8 +14,23 @@ enum EmbeddingOp: OpDefinition {
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         let weightShape = c.shape0, positions = c.indices
         let rows = c.grad.reshaped([positions.count, weightShape[1]])
-        let summed = V.zeros(shaped: weightShape).indexAdded(dim: 0, positions: positions, source: rows)
-        return (c.dim >= 0 ? summed.indexFilled(dim: 0, positions: [c.dim], value: 0) : summed, nil)
+        return (rows.embeddingGradient(positions: positions, weightShape: weightShape, padding: c.dim), nil)
+    }
+}
+
+// The derivative's scatter in the two interpretations (Note [Two interpretations of a
+// derivative]): one pass adding rows into the gradient's own zeros, or the recorded `indexAdded`
+// into zeros (then the padding row zeroed).
+extension DenseTensor where Scalar: TensorScalar {
+    func embeddingGradient(positions: [Int], weightShape: [Int], padding: Int) -> DenseTensor {
+        rowsScattered(into: weightShape[0], positions: positions, skipping: padding)
+    }
+}
+
+extension Tensor where Scalar: TensorScalar {
+    func embeddingGradient(positions: [Int], weightShape: [Int], padding: Int) -> Tensor {
+        let summed = Tensor.zeros(shaped: weightShape).indexAdded(dim: 0, positions: positions, source: self)
+        return padding >= 0 ? summed.indexFilled(dim: 0, positions: [padding], value: 0) : summed
     }
 }
 

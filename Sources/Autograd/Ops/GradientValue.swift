@@ -48,6 +48,13 @@ protocol GradientValue {
     func powBackward(grad: Self, exponent: Scalar) -> Self
     /// Cross-entropy's derivative from the log-probabilities `self`: `(softmax − onehot) · g / N`.
     func crossEntropyGradient(targets: [Int], grad: Self) -> Self
+    /// Softmax's derivative from its output `self`, `y ⊙ (g − Σ g ⊙ y)` along `dim`, over
+    /// `grad`'s buffer when `overwriting` allows (Softmax.swift).
+    func softmaxBackward(grad: consuming Self, dim: Int, overwriting: Bool) -> Self
+    /// Embedding's derivative from the gradient rows `self` (`[positions.count, width]`): zeros
+    /// of `weightShape` with row `k` of `self` added to row `positions[k]`, the `padding` row
+    /// (if not −1) left zero (Embedding.swift).
+    func embeddingGradient(positions: [Int], weightShape: [Int], padding: Int) -> Self
     /// A ``PointwiseOp``'s derivative, `self` being the value its node kept (input or output),
     /// of `grad`'s shape, over `grad`'s buffer when `overwriting` allows (Pointwise.swift).
     func pointwiseBackward(_ op: PointwiseOp, grad: consuming Self, overwriting: Bool) -> Self

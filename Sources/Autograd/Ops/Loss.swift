@@ -98,7 +98,7 @@ extension DenseTensor where Scalar: TensorScalar {
     func crossEntropyGradient(targets: [Int], grad g: DenseTensor) -> DenseTensor {
         let classes = shape.last ?? 1
         let scale = g.scalar! / Scalar(Swift.max(targets.count, 1))
-        let grad = unary(.exp).binary(.mul, scalar: scale)
+        let grad = unary(.exp).binary(.mul, scalar: scale, overwriting: true)
         grad.withMutableElements { g in
             for (row, t) in targets.enumerated() { g[row * classes + t] -= scale }
         }

@@ -189,20 +189,23 @@ extension WideBackwardContext {
 private func fused<S: TensorScalar>(_ c: WideBackwardContext<DenseTensor<S>>, grad: DenseTensor<S>, layer: Bool) -> [DenseTensor<S>?] {
     let x = c.savedInput(0)
     let shape = x.shape
-    let (outer, groups, inner): (Int, Int, Int)
     if layer {
-        let normalized = shape.suffix(c.dim).reduce(1, *)
-        (outer, groups, inner) = (1, normalized == 0 ? 0 : x.count / normalized, normalized)
-    } else {
-        (outer, groups, inner) = (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
+        // Note [Layer norm rows]: row by row, the statistics recomputed from each row in cache.
+        let normalized = Array(shape.suffix(c.dim)), inner = normalized.reduce(1, *)
+        let (input, weight, bias) = x.layerNormGradients(
+            grad, rows: inner == 0 ? 0 : x.count / inner, inner: inner, weight: c.hasWeight ? c.savedInput(1) : nil,
+            eps: c.eps, needsInput: c.needs[0], needsWeight: c.needs(NormalizationFlags.weight),
+            needsBias: c.needs(NormalizationFlags.bias))
+        return c.inOrder(input, weight?.reshaped(normalized), bias?.reshaped(normalized))
     }
-    let batch = layer || c.node.keepDim
+    let (outer, groups, inner) = (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
+    let batch = c.node.keepDim
     let (mean, variance) = batch ? x.groupMoments(outer: outer, groups: groups, inner: inner) : c.runningStatistics
     let invstd = variance.map { 1 / ($0 + c.eps).squareRoot() }
-    let parameterShape = layer ? Array(shape.suffix(c.dim)) : [groups]
+    let parameterShape = [groups]
     let (input, weight, bias) = x.normalizationGradients(
         grad, outer: outer, groups: groups, inner: inner, mean: mean, invstd: invstd,
-        weight: c.hasWeight ? c.savedInput(1) : nil, perGroup: !layer, batchStatistics: batch,
+        weight: c.hasWeight ? c.savedInput(1) : nil, perGroup: true, batchStatistics: batch,
         needsInput: c.needs[0], needsWeight: c.needs(NormalizationFlags.weight), needsBias: c.needs(NormalizationFlags.bias))
     return c.inOrder(input, weight?.reshaped(parameterShape), bias?.reshaped(parameterShape))
 }
@@ -256,10 +259,7 @@ public func layerNorm<Scalar: TensorScalar>(
     let inner = normalizedShape.reduce(1, *)
     let rows = inner == 0 ? 0 : input.count / inner
     let x = input.data
-    let (mean, variance) = x.groupMoments(outer: 1, groups: rows, inner: inner)
-    let invstd = variance.map { 1 / ($0 + eps).squareRoot() }
-    let value = x.affineNormalized(outer: 1, groups: rows, inner: inner, mean: mean, invstd: invstd,
-                                   weight: weight?.data, bias: bias?.data, perGroup: false)
+    let value = x.layerNormalized(rows: rows, inner: inner, weight: weight?.data, bias: bias?.data, eps: eps)
     let (inputs, flags) = Tensor.normalizationInputs(input, weight, bias)
     return Tensor.recordWide([value], NativeLayerNorm.self, inputs: inputs,
                              Saved(tensors: (x, weight?.data), scalar: eps, dim: normalizedShape.count, dim2: flags))[0]

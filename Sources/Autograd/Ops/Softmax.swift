@@ -9,9 +9,16 @@ enum SoftmaxOp: OpDefinition {
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         // y ⊙ (g − Σ g ⊙ y), the sum along the softmax dim
-        let y = c.saved0
-        let dot = c.grad.binary(.mul, y).sum(dim: c.dim, keepDim: true)
-        return (y.binary(.mul, c.grad.binary(.sub, dot)), nil)
+        (c.saved0.softmaxBackward(grad: c.grad, dim: c.dim, overwriting: c.ownsGrad), nil)
+    }
+}
+
+// Softmax's derivative in the two interpretations (Note [Two interpretations of a derivative]):
+// one fused pass per row (`DenseTensor.softmaxBackward`), or its recorded composition.
+extension Tensor where Scalar: TensorScalar {
+    func softmaxBackward(grad: consuming Tensor, dim: Int, overwriting: Bool) -> Tensor {
+        let dot = grad.binary(.mul, self).sum(dim: dim, keepDim: true)
+        return binary(.mul, grad.binary(.sub, dot))
     }
 }
 

@@ -28,6 +28,23 @@ void _tensorcore_exp_f32_avx2(float *_Nonnull dst, const float *_Nonnull src, si
 void _tensorcore_exp_f32_avx512(float *_Nonnull dst, const float *_Nonnull src, size_t n, float shift);
 bool _tensorcore_avx2_available(void);
 
+/// Rows `rowLo..<rowHi` of `n` (≥ 16) elements each: `dst = softmax(src)` along each row, or
+/// (`log`) `log_softmax` (`dst` must not overlap `src`). Variants as `_tensorcore_exp_f32`'s.
+void _tensorcore_softmax_rows_f32(float *_Nonnull dst, const float *_Nonnull src, long n, long rowLo, long rowHi, bool log);
+void _tensorcore_softmax_rows_f32_avx2(float *_Nonnull dst, const float *_Nonnull src, long n, long rowLo, long rowHi, bool log);
+void _tensorcore_softmax_rows_f32_avx512(float *_Nonnull dst, const float *_Nonnull src, long n, long rowLo, long rowHi, bool log);
+
+/// GELU (`approximate`: its tanh form) of `src` into `dst` for `i < n`, and its derivative
+/// `dst[i] = gelu'(x[i]) · grad[i]` (`dst == grad` allowed; no other overlap): erf as PyTorch's
+/// vectorized kernel computes it, exp within 1 ulp, the same bits from every variant. The
+/// `_avx2`/`_avx512` variants only where `_tensorcore_avx2_available()`/`_tensorcore_avx512_available()`.
+void _tensorcore_gelu_f32(float *_Nonnull dst, const float *_Nonnull src, size_t n, bool approximate);
+void _tensorcore_gelu_f32_avx2(float *_Nonnull dst, const float *_Nonnull src, size_t n, bool approximate);
+void _tensorcore_gelu_f32_avx512(float *_Nonnull dst, const float *_Nonnull src, size_t n, bool approximate);
+void _tensorcore_gelu_backward_f32(float *_Nonnull dst, const float *_Nonnull grad, const float *_Nonnull x, size_t n, bool approximate);
+void _tensorcore_gelu_backward_f32_avx2(float *_Nonnull dst, const float *_Nonnull grad, const float *_Nonnull x, size_t n, bool approximate);
+void _tensorcore_gelu_backward_f32_avx512(float *_Nonnull dst, const float *_Nonnull grad, const float *_Nonnull x, size_t n, bool approximate);
+
 /// Whether this CPU runs the AVX-512 kernels `_tensorcore_sgemm*` and `_tensorcore_transpose_f32`
 /// (AVX-512F and FMA; false off x86-64).
 bool _tensorcore_avx512_available(void);

@@ -55,3 +55,19 @@ func expLoop<S: TensorScalar>(_ a: UnsafePointer<S>, _ out: UnsafeMutablePointer
         }
     }
 }
+
+/// Softmax (or log-softmax) of Float rows of at least 16 elements (Note [Softmax rows]): the C
+/// kernel of softmax_f32.c, for this CPU's variant.
+@usableFromInline
+enum SoftmaxRowsKernel {
+    /// Rows `rows` of `n` elements: `dst = softmax(src)` (`log`: log-softmax) along each.
+    @inlinable @inline(__always)
+    static func apply(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, n: Int, rows: Range<Int>, log: Bool,
+                      variant: ExpKernel.Variant = ExpKernel.variant) {
+        switch variant {
+        case .avx512: _tensorcore_softmax_rows_f32_avx512(dst, src, n, rows.lowerBound, rows.upperBound, log)
+        case .avx2: _tensorcore_softmax_rows_f32_avx2(dst, src, n, rows.lowerBound, rows.upperBound, log)
+        case .baseline: _tensorcore_softmax_rows_f32(dst, src, n, rows.lowerBound, rows.upperBound, log)
+        }
+    }
+}
