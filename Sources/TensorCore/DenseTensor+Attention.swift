@@ -202,20 +202,6 @@ extension DenseTensor where Scalar: TensorScalar {
         return top
     }
 
-    /// `Σ x[0..<n]` in eight lanes.
-    @inlinable @inline(__always)
-    static func rowSum(_ x: UnsafePointer<Scalar>, _ n: Int) -> Scalar {
-        var lanes = SIMD8<Scalar>(repeating: 0)
-        var j = 0
-        while j &+ 8 <= n {
-            lanes += UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Scalar>.self)
-            j &+= 8
-        }
-        var total = lanes.sum()
-        while j < n { total += x[j]; j &+= 1 }
-        return total
-    }
-
     /// The gradients of ``scaledDotProductAttention(query:key:value:mask:causal:scale:)`` for
     /// query, key and value (each `nil` unless `needs` asks for it) from the output's gradient
     /// `self` and the forward's probabilities, Note [Fused attention]. Each is row-major.
