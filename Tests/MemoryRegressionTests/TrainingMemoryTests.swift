@@ -380,24 +380,7 @@ final class TrainingMemoryTests: XCTestCase {
                 optimizer.step()
             }
             for _ in 0..<3 { try step() }
-            let steps = 1_000
-            let graphBefore = currentGraphStats()
-            let storageBefore = BufferCache.liveBytes
-            let bytesBefore = processAllocatedBytes()
-            let netBefore = threadNetBytes
-            for _ in 0..<steps { try step() }
-            let netAfter = threadNetBytes
-            let bytesAfter = processAllocatedBytes()
-            let graphAfter = currentGraphStats()
-            print("gradient penalty, \(steps) steps: this thread's net allocation changed by \(netAfter - netBefore) B, "
-                  + "process allocated bytes by \(bytesAfter - bytesBefore) B; graph \(graphBefore) -> \(graphAfter)")
-            XCTAssertEqual(graphAfter.nodeCount, 0)
-            XCTAssertEqual(graphAfter.bytesReserved, graphBefore.bytesReserved, "the graph arena grew")
-            XCTAssertEqual(BufferCache.liveBytes, storageBefore, "live tensor storage changed across steps")
-            if Allocator.hasStatistics {
-                XCTAssertLessThan(abs(netAfter - netBefore), 1024, "\(steps) steps changed this thread's allocation by \(netAfter - netBefore) B")
-                XCTAssertLessThan(bytesAfter - bytesBefore, 1024, "\(steps) steps grew allocated bytes by \(bytesAfter - bytesBefore) B")
-            }
+            try assertStepsHoldMemoryFlat("gradient penalty", steps: 1_000, step)
         }
     }
 
@@ -427,29 +410,38 @@ final class TrainingMemoryTests: XCTestCase {
                 optimizer.step()
             }
             for _ in 0..<10 { try step() }
-            let steps = 100
-            let graphBefore = currentGraphStats()
-            let storageBefore = BufferCache.liveBytes
-            let bytesBefore = processAllocatedBytes()
-            let netBefore = threadNetBytes
-            for _ in 0..<steps { try step() }
-            let netAfter = threadNetBytes
-            let bytesAfter = processAllocatedBytes()
-            let graphAfter = currentGraphStats()
-            print("digits CNN, \(steps) Adam steps after 10: this thread's net allocation changed by \(netAfter - netBefore) B, "
-                  + "process allocated bytes by \(bytesAfter - bytesBefore) B; graph \(graphBefore) -> \(graphAfter)")
-            XCTAssertEqual(graphAfter.nodeCount, 0)
-            XCTAssertEqual(graphAfter.bytesReserved, graphBefore.bytesReserved, "the graph arena grew")
-            XCTAssertEqual(BufferCache.liveBytes, storageBefore, "live tensor storage changed across steps")
-            if Allocator.hasStatistics {
-                XCTAssertLessThan(abs(netAfter - netBefore), 1024, "\(steps) steps changed this thread's allocation by \(netAfter - netBefore) B")
-                XCTAssertLessThan(bytesAfter - bytesBefore, 1024, "\(steps) steps grew allocated bytes by \(bytesAfter - bytesBefore) B")
-            }
+            try assertStepsHoldMemoryFlat("digits CNN (Adam)", steps: 100, step)
         }
     }
 }
 
 // MARK: - Helpers
+
+/// Runs `step` `steps` times (after the caller's warm-up) and asserts that the graph is empty
+/// after it, the arena and live storage did not change, and (with jemalloc's statistics) this
+/// thread's net allocation and the process's allocated bytes moved by less than 1 KB.
+private func assertStepsHoldMemoryFlat(_ name: String, steps: Int, _ step: () throws -> Void,
+                                       file: StaticString = #filePath, line: UInt = #line) throws {
+    let graphBefore = currentGraphStats()
+    let storageBefore = BufferCache.liveBytes
+    let bytesBefore = processAllocatedBytes()
+    let netBefore = threadNetBytes
+    for _ in 0..<steps { try step() }
+    let netAfter = threadNetBytes
+    let bytesAfter = processAllocatedBytes()
+    let graphAfter = currentGraphStats()
+    print("\(name), \(steps) steps: this thread's net allocation changed by \(netAfter - netBefore) B, "
+          + "process allocated bytes by \(bytesAfter - bytesBefore) B; graph \(graphBefore) -> \(graphAfter)")
+    XCTAssertEqual(graphAfter.nodeCount, 0, file: file, line: line)
+    XCTAssertEqual(graphAfter.bytesReserved, graphBefore.bytesReserved, "the graph arena grew", file: file, line: line)
+    XCTAssertEqual(BufferCache.liveBytes, storageBefore, "live tensor storage changed across steps", file: file, line: line)
+    if Allocator.hasStatistics {
+        XCTAssertLessThan(abs(netAfter - netBefore), 1024, "\(steps) steps changed this thread's allocation by \(netAfter - netBefore) B",
+                          file: file, line: line)
+        XCTAssertLessThan(bytesAfter - bytesBefore, 1024, "\(steps) steps grew allocated bytes by \(bytesAfter - bytesBefore) B",
+                          file: file, line: line)
+    }
+}
 
 /// The error `body` (a backward, which throws only `AutogradError`) throws, `nil` when it succeeds.
 private func thrownError(_ body: () throws -> Void) -> AutogradError? {
