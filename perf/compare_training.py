@@ -45,6 +45,7 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--compile", action="store_true", help="add torch.compile's transformer run")
+    p.add_argument("--transformer-steps", type=int, default=2000, help="the transformer runs' length")
     p.add_argument("--tensorbench", default=os.path.join(ROOT, ".build", "release", "tensorbench"))
     a = p.parse_args()
     rows = []
@@ -56,7 +57,9 @@ def main():
             if model != "transformer":
                 theirs += ["--model", model, "--quiet"]
             else:
-                theirs += ["--log-every", "100000"]
+                steps = ["--steps", str(a.transformer_steps)]
+                ours += steps
+                theirs += steps + ["--log-every", "100000"]
             sides = {"ours": ours, "torch": theirs}
             if a.compile and model == "transformer":
                 sides["torch.compile"] = theirs + ["--compile"]
