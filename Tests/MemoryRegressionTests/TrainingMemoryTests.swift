@@ -393,11 +393,13 @@ final class TrainingMemoryTests: XCTestCase {
     /// On one thread: the convolution splits images across worker threads, whose own buffer
     /// caches fill with scratch on the schedule's whim, so the process's allocated bytes grew by
     /// 229 KB over the 100 steps in one release run (and not in another). What this test guards
-    /// is the training loop's memory, not the workers' caches.
+    /// is the training loop's memory, not the workers' caches. The convolution takes its thread
+    /// count from `BLASLibrary.maxThreads` (it splits like a product), so both settings go to 1:
+    /// with `Parallel.threads` alone, a CI run still grew by 114 KB.
     func testDigitsCNNStepsDoNotGrowMemory() throws {
-        let threads = Parallel.threads
-        Parallel.threads = 1
-        defer { Parallel.threads = threads }
+        let threads = (Parallel.threads, BLASLibrary.maxThreads)
+        (Parallel.threads, BLASLibrary.maxThreads) = (1, 1)
+        defer { (Parallel.threads, BLASLibrary.maxThreads) = threads }
         try onFreshThread {
             let batches = try fullDigitsBatches()
             defer { withExtendedLifetime(batches) {} }   // Note [Test data lifetime]
