@@ -42,21 +42,21 @@ check "partial + g·b (product's derivative)" 'DenseA0V(A2A0A6ScalarRzrlE)?10mul
 check "a + b loop (plain and streamed)" 'zipLoopyyq_m_SPyxGACSpyxGSitAA0A6ScalarRzAA16ElementFunction2R_r0_lFySnySiGXEfU_Sf_AA2FnO3AddOTgq?5>' '\b(v?addps)\b' || status=1
 # The transpose moves bits: Float's runs through UInt32 (`transposeTileBits`, any element type).
 check "matrix transpose (4×4 blocks)" 'transposeTileBits.*s6UInt32V_T[a-z0-9]*5>' '\b(v?unpcklps|v?unpckhps|v?shufps|v?insertps|v?movlhps|v?movhlps|v?permps|v?vpermt2ps|v?blendps)\b' || status=1
-# The Float exp kernel (Note [Vectorized exp]): each build of its loop multiplies whole vectors
-# (xmm in the baseline, ymm with AVX2, zmm with AVX-512), and none fuses a multiply-add, which
-# would round differently from the other builds.
-# The GELU kernels (Note [Vectorized GELU]) are checked alike.
+# The Float exp kernel (Note [Vectorized exp]): each build of its loop works on whole vectors
+# (xmm in the baseline, ymm with AVX2, zmm with AVX-512); the AVX2 and AVX-512 builds fuse their
+# written-out multiply-adds (TC_FMA) in vfmadd, the baseline calls libm's fmaf for them: one
+# rounding either way, so every build gives the same bits. The GELU kernels are checked alike.
 for v in 'xmm:_tensorcore_exp_f32' 'ymm:_tensorcore_exp_f32_avx2' 'zmm:_tensorcore_exp_f32_avx512' \
          'xmm:_tensorcore_gelu_f32' 'ymm:_tensorcore_gelu_f32_avx2' 'zmm:_tensorcore_gelu_f32_avx512' \
          'xmm:_tensorcore_gelu_backward_f32' 'ymm:_tensorcore_gelu_backward_f32_avx2' 'zmm:_tensorcore_gelu_backward_f32_avx512'; do
   IFS=: read -r want name <<< "$v"
   body=$(bodies "$asm" "<$name>:")
-  packed=$(grep -cE "mulps.*%$want" <<< "$body" || true)
-  fused=$(grep -cE 'vfn?m(add|sub)' <<< "$body" || true)
-  if [ "$packed" -gt 0 ] && [ "$fused" -eq 0 ]; then
-    echo "check-vectorized: $name: $packed packed multiplies, no fused multiply-add"
+  packed=$(grep -cE "(mul|add)ps.*%$want" <<< "$body" || true)
+  fused=$(grep -cE "vfn?m(add|sub)[0-9]*ps.*%$want" <<< "$body" || true)
+  if [ "$packed" -gt 0 ] && { [ "$want" = xmm ] || [ "$fused" -gt 0 ]; }; then
+    echo "check-vectorized: $name: $packed packed multiplies/adds, $fused fused multiply-adds on $want"
   else
-    echo "check-vectorized: $name: $packed packed multiplies on $want, $fused fused multiply-adds"; status=1
+    echo "check-vectorized: $name: $packed packed multiplies/adds on $want, $fused fused multiply-adds (expected some)"; status=1
   fi
 done
 # The AVX-512 sgemm tile (Note [Own sgemm kernel]): 12 rows × 2 vectors = 24 zmm FMAs per step

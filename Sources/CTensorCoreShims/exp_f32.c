@@ -1,6 +1,6 @@
 // exp over Float arrays without a libm call per element (Note [Vectorized exp] in
 // Sources/TensorCore/Kernels/Exp.swift): Cephes' expf, written so that the compiler vectorizes
-// the loop, and compiled three times (baseline SSE2, AVX2, AVX-512) from one body.
+// the loop, and compiled three times (baseline SSE2, AVX2 with FMA, AVX-512) from one body.
 #include "CTensorCoreShims.h"
 #include "exp_f32.h"
 
@@ -15,19 +15,14 @@
 
 void _tensorcore_exp_f32(float *dst, const float *src, size_t n, float shift) { TC_EXP_BODY }
 
+TC_TARGET_AVX2 void _tensorcore_exp_f32_avx2(float *dst, const float *src, size_t n, float shift) { TC_EXP_BODY }
+TC_TARGET_AVX512 void _tensorcore_exp_f32_avx512(float *dst, const float *src, size_t n, float shift) { TC_EXP_BODY }
+
 #if defined(__x86_64__)
-__attribute__((target("avx2")))
-void _tensorcore_exp_f32_avx2(float *dst, const float *src, size_t n, float shift) { TC_EXP_BODY }
-
-__attribute__((target("avx512f,avx2")))
-void _tensorcore_exp_f32_avx512(float *dst, const float *src, size_t n, float shift) { TC_EXP_BODY }
-
 bool _tensorcore_avx2_available(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 #else
-void _tensorcore_exp_f32_avx2(float *dst, const float *src, size_t n, float shift) { TC_EXP_BODY }
-void _tensorcore_exp_f32_avx512(float *dst, const float *src, size_t n, float shift) { TC_EXP_BODY }
 bool _tensorcore_avx2_available(void) { return false; }
 #endif

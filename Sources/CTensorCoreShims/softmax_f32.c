@@ -3,7 +3,7 @@
 // sixteen lanes, so that the compiler vectorizes every pass (Swift's SIMD maximum was an out-of-line
 // call per vector), compiled three times (baseline SSE2, AVX2, AVX-512) from one body. The
 // exponential is exp_f32.h's tc_exp_normal (a result below 2^-126, 1e-38 of the row's largest, is
-// 0), contraction off: every variant gives the same bits.
+// 0), contraction off and fused multiply-adds written out (TC_FMA): every variant gives the same bits.
 #include "CTensorCoreShims.h"
 #include "exp_f32.h"
 #include <math.h>
@@ -53,12 +53,7 @@ static inline __attribute__((always_inline)) void tc_softmax_row(float *y, const
 
 void _tensorcore_softmax_rows_f32(float *dst, const float *src, long n, long rowLo, long rowHi, bool log) { TC_SOFTMAX_BODY }
 
-#if defined(__x86_64__)
-__attribute__((target("avx2")))
+TC_TARGET_AVX2
 void _tensorcore_softmax_rows_f32_avx2(float *dst, const float *src, long n, long rowLo, long rowHi, bool log) { TC_SOFTMAX_BODY }
-__attribute__((target("avx512f,avx2")))
+TC_TARGET_AVX512
 void _tensorcore_softmax_rows_f32_avx512(float *dst, const float *src, long n, long rowLo, long rowHi, bool log) { TC_SOFTMAX_BODY }
-#else
-void _tensorcore_softmax_rows_f32_avx2(float *dst, const float *src, long n, long rowLo, long rowHi, bool log) { TC_SOFTMAX_BODY }
-void _tensorcore_softmax_rows_f32_avx512(float *dst, const float *src, long n, long rowLo, long rowHi, bool log) { TC_SOFTMAX_BODY }
-#endif

@@ -5,9 +5,13 @@ import CTensorCoreShims
 /// softmax and cross-entropy, forward and backward, called expf 1,280 times an mlp-small step,
 /// 8 % of the step at 2.6 ns a call. The kernel is within 1 ulp of expf over every float (a
 /// sweep of all of them; ExpKernelTests checks a million on each variant), gives expf's inf, 0
-/// and NaN, and the same bits on every CPU: it has no fused multiply-add, so the AVX-512, AVX2 and SSE2 builds of
-/// its loop round alike. PyTorch's own CPU kernels use a vectorized exp too (Sleef, 1 ulp).
-/// Double keeps libm's exp.
+/// and NaN, and the same bits on every CPU: its fused multiply-adds are written out (exp_f32.h's
+/// `TC_FMA`), one `vfmadd` in the AVX2 and AVX-512 builds and libm's correctly rounded `fmaf` in
+/// the baseline one, and the compiler contracts nothing else, so every build rounds alike. The
+/// fused form is a third fewer vector operations (softmax at transformer sizes 12 % faster than
+/// with separate products and sums) and more accurate (0.004 ulp from expf on average, against
+/// 0.008). PyTorch's own CPU kernels use a vectorized exp too (Sleef, 1 ulp). Double keeps
+/// libm's exp.
 @usableFromInline
 enum ExpKernel {
     /// The variant this CPU runs: AVX-512 where the library's AVX-512 kernels run, AVX2 where

@@ -3,13 +3,16 @@ import CTensorCoreShims
 /// Note [Vectorized GELU]: GELU over Float arrays, forward and derivative, runs the C kernels of
 /// gelu_f32.c instead of libm's erff, expf and tanhf per element, which made a transformer MLP's
 /// activation (`[8, 64, 512]`, forward and backward) 25× slower than PyTorch's vectorized kernel.
-/// The exact form takes erf as PyTorch's `Vectorized<float>::erf` computes it (Abramowitz and
-/// Stegun 7.1.26, absolute error below 1.5e-7) over the 1-ulp exp of Note [Vectorized exp], and
-/// the derivative shares that exponential between erf(x/√2) and the density. The tanh form is
-/// computed as `x · σ(2k)`, which equals `x/2 · (1 + tanh k)` and keeps its relative accuracy
-/// where `1 + tanh k` cancels. Both stay within 5e-7 of the float64 GELU over [−12, 12] (PyTorch's
-/// own float kernel: 1.1e-6), and give PyTorch's NaN at −inf. No fused multiply-add: every
-/// variant gives the same bits. Double keeps libm.
+/// The exact form's forward needs erf alone and takes Eigen's and XLA's rational x·P(x²)/Q(x²)
+/// (no exponential, 3.3e-7 absolute); its derivative needs e^(−x²/2) anyway for the density, so
+/// it takes erf as PyTorch's `Vectorized<float>::erf` does (Abramowitz and Stegun 7.1.26, 1.5e-7
+/// absolute) over that same exponential (Note [Vectorized exp]). The tanh form is computed as
+/// `x · σ(2k)`, which equals `x/2 · (1 + tanh k)` and keeps its relative accuracy where
+/// `1 + tanh k` cancels. GeluKernelTests holds them to the float64 formulas over [−12, 12]
+/// (3e-7 of max(1, |x|) for the values; PyTorch's own float kernel: 1.1e-6), with PyTorch's NaN
+/// at ±inf. Fused multiply-adds are written out as in the exp kernel, so every variant gives the
+/// same bits; with them, forward and backward of the exact form take half the time they took
+/// with separate products and sums and A&S in the forward too. Double keeps libm.
 @usableFromInline
 enum GeluKernel {
     /// `dst[i] = gelu(src[i])` for `i < n` (`approximate`: the tanh form).
