@@ -6,14 +6,8 @@
 // 0), contraction off and fused multiply-adds written out (TC_FMA): every variant gives the same bits.
 #include "CTensorCoreShims.h"
 #include "exp_f32.h"
+#include "lanes_f32.h"
 #include <math.h>
-
-static inline __attribute__((always_inline)) float tc_lanes_sum(const float *s) {
-    float t8[8], t4[4];
-    for (int j = 0; j < 8; j++) t8[j] = s[j] + s[j + 8];
-    for (int j = 0; j < 4; j++) t4[j] = t8[j] + t8[j + 4];
-    return (t4[0] + t4[2]) + (t4[1] + t4[3]);
-}
 
 static inline __attribute__((always_inline)) void tc_softmax_row(float *y, const float *x, long n, bool log) {
 #pragma clang fp contract(off)

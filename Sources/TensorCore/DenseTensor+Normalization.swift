@@ -207,6 +207,11 @@ extension DenseTensor where Scalar: TensorScalar {
         let xp = UnsafePointer(x.start), o = out.start, e = Scalar(eps)
         let wp = w.map { UnsafePointer($0.start) }, bp = b.map { UnsafePointer($0.start) }
         Self.forEachRowBlock(rows: rows, elements: count) { block in
+            if Scalar.self == Float.self {
+                return LayerNormRowsKernel.apply(
+                    Self.asFloat(o), Self.asFloat(xp), weight: wp.map(Self.asFloat), bias: bp.map(Self.asFloat),
+                    n: inner, rows: block, eps: Float(eps))
+            }
             for r in block {
                 let xr = xp + r &* inner, y = o + r &* inner
                 let (mu, rstd) = Self.rowMoments(xr, inner, eps: e)
@@ -249,6 +254,12 @@ extension DenseTensor where Scalar: TensorScalar {
                 let lo = part &* step, hi = Swift.min(rows, lo &+ step)
                 let sw = part == 0 ? dwp : dwp.map { _ in partials.baseAddress! }
                 let sb = part == 0 ? dbp : dbp.map { _ in partials.baseAddress! + inner }
+                if Scalar.self == Float.self {
+                    return LayerNormRowsKernel.gradients(
+                        dx: dxp.map(Self.asFloat), dw: sw.map(Self.asFloat), db: sb.map(Self.asFloat), Self.asFloat(xp),
+                        grad: Self.asFloat(gp), weight: wp.map(Self.asFloat), n: inner, rows: lo..<Swift.max(lo, hi),
+                        eps: Float(eps))
+                }
                 for r in lo..<Swift.max(lo, hi) {
                     Self.layerNormRowGradients(xp + r &* inner, gp + r &* inner, inner, eps: e, weight: wp,
                                                dx: dxp.map { $0 + r &* inner }, dw: sw, db: sb)

@@ -34,6 +34,26 @@ void _tensorcore_softmax_rows_f32(float *_Nonnull dst, const float *_Nonnull src
 void _tensorcore_softmax_rows_f32_avx2(float *_Nonnull dst, const float *_Nonnull src, long n, long rowLo, long rowHi, bool log);
 void _tensorcore_softmax_rows_f32_avx512(float *_Nonnull dst, const float *_Nonnull src, long n, long rowLo, long rowHi, bool log);
 
+/// Layer normalization of rows `rowLo..<rowHi` of `n` elements: `y = (x − μ)·σ⁻¹·w + b` per row
+/// (`w`, `b`: `n` elements, or NULL), σ² the biased variance plus `eps`. The backward writes the
+/// input's gradient into `dx` and adds the rows' terms of the weight's and bias's into `dw` and
+/// `db` (each may be NULL). Variants as `_tensorcore_exp_f32`'s; the same bits from every variant.
+void _tensorcore_layer_norm_rows_f32(float *_Nonnull y, const float *_Nonnull x, const float *_Nullable w,
+                                     const float *_Nullable b, long n, long rowLo, long rowHi, float eps);
+void _tensorcore_layer_norm_rows_f32_avx2(float *_Nonnull y, const float *_Nonnull x, const float *_Nullable w,
+                                          const float *_Nullable b, long n, long rowLo, long rowHi, float eps);
+void _tensorcore_layer_norm_rows_f32_avx512(float *_Nonnull y, const float *_Nonnull x, const float *_Nullable w,
+                                            const float *_Nullable b, long n, long rowLo, long rowHi, float eps);
+void _tensorcore_layer_norm_backward_rows_f32(float *_Nullable dx, float *_Nullable dw, float *_Nullable db,
+                                              const float *_Nonnull x, const float *_Nonnull g, const float *_Nullable w,
+                                              long n, long rowLo, long rowHi, float eps);
+void _tensorcore_layer_norm_backward_rows_f32_avx2(float *_Nullable dx, float *_Nullable dw, float *_Nullable db,
+                                                   const float *_Nonnull x, const float *_Nonnull g,
+                                                   const float *_Nullable w, long n, long rowLo, long rowHi, float eps);
+void _tensorcore_layer_norm_backward_rows_f32_avx512(float *_Nullable dx, float *_Nullable dw, float *_Nullable db,
+                                                     const float *_Nonnull x, const float *_Nonnull g,
+                                                     const float *_Nullable w, long n, long rowLo, long rowHi, float eps);
+
 /// GELU (`approximate`: its tanh form) of `src` into `dst` for `i < n`, and its derivative
 /// `dst[i] = gelu'(x[i]) · grad[i]` (`dst == grad` allowed; no other overlap): erf as PyTorch's
 /// vectorized kernel computes it, exp within 1 ulp, the same bits from every variant. The
