@@ -23,30 +23,51 @@ import RealModule
 struct _AttentionOperand<Scalar: TensorScalar> {
     let tensor: DenseTensor<Scalar>
     let ld: Int
-    let batchShape: [Int]
-    let batchStrides: [Int]
+    /// Up to four leading dimensions (more are made one, by a contiguous copy) and their
+    /// strides, inline: the arrays they were made two allocations per operand, and with the
+    /// strides read out as an array a third, 33 of SDPA's 51 mallocs forward and backward.
+    let batchShape: SIMD4<Int>
+    let batchStrides: SIMD4<Int>
+    let batchRank: Int
 
     init(_ t: DenseTensor<Scalar>) {
-        let r = t.rank
+        let r = t.rank, lead = r - 2
         let (rows, cols) = (t.shape[r - 2], t.shape[r - 1])
         var source = t
-        var strides = t.strides
-        let unitRows = (cols <= 1 || strides[r - 1] == 1) && (rows <= 1 || strides[r - 2] >= cols)
-        if !unitRows {
-            source = t.contiguous()
-            strides = source.strides
-        }
+        let unitRows = (cols <= 1 || Self.stride(t, r - 1) == 1) && (rows <= 1 || Self.stride(t, r - 2) >= cols)
+        if !unitRows || lead > 4 { source = t.contiguous() }
         tensor = source
-        ld = rows <= 1 ? Swift.max(cols, 1) : strides[r - 2]
-        batchShape = Array(t.shape[..<(r - 2)])
-        batchStrides = Array(strides[..<(r - 2)])
+        ld = rows <= 1 ? Swift.max(cols, 1) : Self.stride(source, r - 2)
+        var shape = SIMD4<Int>(repeating: 1), strides = SIMD4<Int>(repeating: 0)
+        if lead > 4 {
+            // Contiguous: the leading dimensions are one, of stride rows × cols.
+            shape[0] = t.shape[..<lead].reduce(1, *)
+            strides[0] = rows &* cols
+            batchRank = 1
+        } else {
+            for d in 0..<lead {
+                shape[d] = t.shape[d]
+                strides[d] = Self.stride(source, d)
+            }
+            batchRank = lead
+        }
+        batchShape = shape
+        batchStrides = strides
+    }
+
+    /// Dimension `d`'s stride, read without making the strides array.
+    private static func stride(_ t: DenseTensor<Scalar>, _ d: Int) -> Int {
+        if t._isView { return ViewLayout.stride(t.shape, d) }
+        var product = 1
+        for e in (d + 1)..<t.rank { product &*= t.shape[e] }
+        return product
     }
 
     /// The first element of problem `i` (row-major over the leading dimensions).
     @inline(__always)
     func matrix(_ i: Int) -> UnsafeMutablePointer<Scalar> {
         var rest = i, offset = 0
-        var d = batchShape.count - 1
+        var d = batchRank - 1
         while d >= 0 {
             offset &+= (rest % batchShape[d]) &* batchStrides[d]
             rest /= batchShape[d]

@@ -61,13 +61,12 @@ extension DenseTensor where Scalar: TensorScalar {
     }
 
     /// `(x − mean[g]) · invstd[g] · weight[g] + bias[g]` for each element of group `g` of this
-    /// tensor read as `[outer, groups, inner]`, where `weight` and `bias` are either per group
-    /// (`perGroup`) or per position within a row of `inner` elements (a layer norm's, of the
-    /// normalized shape).
+    /// tensor read as `[outer, groups, inner]` (a batch norm's channels; a layer norm's rows have
+    /// their own kernels, Note [Layer norm rows]).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func affineNormalized(outer: Int, groups: Int, inner: Int, mean: [Double], invstd: [Double],
-                                 weight: DenseTensor?, bias: DenseTensor?, perGroup: Bool) -> DenseTensor {
+                                 weight: DenseTensor?, bias: DenseTensor?) -> DenseTensor {
         let x = contiguous()
         let out = DenseTensor(uninitializedShape: shape)
         guard count > 0 else { return out }
@@ -79,14 +78,8 @@ extension DenseTensor where Scalar: TensorScalar {
                     let base = (o * groups + g) * inner
                     let src = p.baseAddress! + base, dst = q.baseAddress! + base
                     let mu = Scalar(mean[g]), s = Scalar(invstd[g])
-                    if perGroup {
-                        let scale = s * (wp?[g] ?? 1), shift = bp?[g] ?? 0
-                        for i in 0..<inner { dst[i] = (src[i] - mu) * scale + shift }
-                    } else {
-                        for i in 0..<inner { dst[i] = (src[i] - mu) * s }
-                        if let wp { for i in 0..<inner { dst[i] *= wp[i] } }
-                        if let bp { for i in 0..<inner { dst[i] += bp[i] } }
-                    }
+                    let scale = s * (wp?[g] ?? 1), shift = bp?[g] ?? 0
+                    for i in 0..<inner { dst[i] = (src[i] - mu) * scale + shift }
                 }
             }
         } }
@@ -99,26 +92,24 @@ extension DenseTensor where Scalar: TensorScalar {
     /// The gradients of a normalization of this tensor (its input, read as `[outer, groups,
     /// inner]`, contiguous or not) from the output's gradient `grad`, in one pass per group after
     /// the two sums the input's gradient needs, the plain sweep's fused form of
-    /// `NativeLayerNormBackward0`'s and `NativeBatchNormBackward0`'s derivatives:
+    /// `NativeBatchNormBackward0`'s derivative (a layer norm's rows have their own kernels):
     ///
     /// - input, with the batch's statistics (`batchStatistics`):
     ///   `σ⁻¹ · (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂))` per group, `ĝ = g · w`, `x̂ = (x − μ) · σ⁻¹`;
     ///   with fixed ones (an evaluation-mode batch norm): `σ⁻¹ · ĝ`;
-    /// - weight: `Σ g · x̂`, bias: `Σ g`, per group (`perGroup`, a batch norm's channels) or per
-    ///   position within a row of `inner` (a layer norm's normalized shape).
+    /// - weight: `Σ g · x̂`, bias: `Σ g`, per group (a batch norm's channels).
     ///
     /// `mean` and `invstd` are the forward's, per group.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func normalizationGradients(
         _ grad: DenseTensor, outer: Int, groups: Int, inner: Int, mean: [Double], invstd: [Double], weight: DenseTensor?,
-        perGroup: Bool, batchStatistics: Bool, needsInput: Bool, needsWeight: Bool, needsBias: Bool
+        batchStatistics: Bool, needsInput: Bool, needsWeight: Bool, needsBias: Bool
     ) -> (input: DenseTensor?, weight: DenseTensor?, bias: DenseTensor?) {
         let x = contiguous(), g = grad.contiguous(), w = weight?.contiguous()
-        let parameterCount = perGroup ? groups : inner
         let dx = needsInput ? DenseTensor(uninitializedShape: shape) : nil
-        let dw = needsWeight ? DenseTensor(shape: [parameterCount], repeating: 0) : nil
-        let db = needsBias ? DenseTensor(shape: [parameterCount], repeating: 0) : nil
+        let dw = needsWeight ? DenseTensor(shape: [groups], repeating: 0) : nil
+        let db = needsBias ? DenseTensor(shape: [groups], repeating: 0) : nil
         guard count > 0 else { return (dx, dw, db) }
         let n = Scalar(outer * inner)
         x.withElements { xp in g.withElements { gp in
@@ -127,7 +118,7 @@ extension DenseTensor where Scalar: TensorScalar {
             let dxp = dx?.start, dwp = dw?.start, dbp = db?.start
             for group in 0..<groups {
                 let mu = Scalar(mean[group]), s = Scalar(invstd[group])
-                let groupWeight: Scalar = perGroup ? (wp?[group] ?? 1) : 1
+                let groupWeight: Scalar = wp?[group] ?? 1
                 // Σ ĝ and Σ ĝ·x̂ over the group, with the parameters' sums along the way.
                 var sumG: Scalar = 0, sumGX: Scalar = 0, sumRawG: Scalar = 0, sumRawGX: Scalar = 0
                 for o in 0..<outer {
@@ -135,40 +126,26 @@ extension DenseTensor where Scalar: TensorScalar {
                     let xr = xb + base, gr = gb + base
                     for i in 0..<inner {
                         let xhat = (xr[i] - mu) * s, gi = gr[i]
-                        let gw = perGroup ? gi * groupWeight : gi * (wp?[i] ?? 1)
+                        let gw = gi * groupWeight
                         sumG += gw
                         sumGX += gw * xhat
-                        if perGroup {
-                            sumRawG += gi
-                            sumRawGX += gi * xhat
-                        } else {
-                            if let dwp { dwp[i] += gi * xhat }
-                            if let dbp { dbp[i] += gi }
-                        }
+                        sumRawG += gi
+                        sumRawGX += gi * xhat
                     }
                 }
-                if perGroup {
-                    dwp?[group] = sumRawGX
-                    dbp?[group] = sumRawG
-                }
+                dwp?[group] = sumRawGX
+                dbp?[group] = sumRawG
                 guard let dxp else { continue }
                 let meanG = sumG / n, meanGX = sumGX / n
                 for o in 0..<outer {
                     let base = (o &* groups &+ group) &* inner
                     let xr = xb + base, gr = gb + base, out = dxp + base
-                    if perGroup {
-                        let scale = s * groupWeight
-                        if batchStatistics {
-                            let shift = s * meanGX
-                            for i in 0..<inner { out[i] = scale * gr[i] - s * meanG - (xr[i] - mu) * s * shift }
-                        } else {
-                            for i in 0..<inner { out[i] = scale * gr[i] }
-                        }
+                    let scale = s * groupWeight
+                    if batchStatistics {
+                        let shift = s * meanGX
+                        for i in 0..<inner { out[i] = scale * gr[i] - s * meanG - (xr[i] - mu) * s * shift }
                     } else {
-                        for i in 0..<inner {
-                            let gw = gr[i] * (wp?[i] ?? 1)
-                            out[i] = s * (gw - meanG - (xr[i] - mu) * s * meanGX)
-                        }
+                        for i in 0..<inner { out[i] = scale * gr[i] }
                     }
                 }
             }

@@ -205,7 +205,7 @@ private func fused<S: TensorScalar>(_ c: WideBackwardContext<DenseTensor<S>>, gr
     let parameterShape = [groups]
     let (input, weight, bias) = x.normalizationGradients(
         grad, outer: outer, groups: groups, inner: inner, mean: mean, invstd: invstd,
-        weight: c.hasWeight ? c.savedInput(1) : nil, perGroup: true, batchStatistics: batch,
+        weight: c.hasWeight ? c.savedInput(1) : nil, batchStatistics: batch,
         needsInput: c.needs[0], needsWeight: c.needs(NormalizationFlags.weight), needsBias: c.needs(NormalizationFlags.bias))
     return c.inOrder(input, weight?.reshaped(parameterShape), bias?.reshaped(parameterShape))
 }
@@ -321,7 +321,7 @@ public func batchNorm<Scalar: TensorScalar>(
     }
     let invstd = variance.map { 1 / ($0 + eps).squareRoot() }
     let value = x.affineNormalized(outer: outer, groups: groups, inner: inner, mean: mean, invstd: invstd,
-                                   weight: weight?.data, bias: bias?.data, perGroup: true)
+                                   weight: weight?.data, bias: bias?.data)
     let (inputs, flags) = Tensor.normalizationInputs(input, weight, bias)
     return Tensor.recordWide([value], NativeBatchNorm.self, inputs: inputs,
                              Saved(tensors: (x, weight?.data), indices: stats, scalar: eps, dim2: flags,
