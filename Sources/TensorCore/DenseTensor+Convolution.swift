@@ -51,12 +51,12 @@ extension DenseTensor where Scalar: TensorScalar {
             }
             let beta: Scalar = b == nil ? 0 : 1
             if implicit {
-                for n in images {
-                    for group in 0..<g.groups {
-                        Self.implicitGemm(g, m: Og, a: w.start + group * Og * Kg, lda: Kg,
-                                          x: x.start + (n * g.inChannels + group * Cg) * HW, beta: beta,
-                                          out: out.start + (n * O + group * Og) * oHW)
-                    }
+                let n = images.lowerBound
+                for group in 0..<g.groups {
+                    Self.implicitGemm(g, m: Og, a: w.start + group * Og * Kg, lda: Kg,
+                                      x: x.start + (n * g.inChannels + group * Cg) * HW, images: images.count,
+                                      xImage: g.inChannels * HW, beta: beta,
+                                      out: out.start + (n * O + group * Og) * oHW, outImage: O * oHW)
                 }
                 return
             }
@@ -108,12 +108,12 @@ extension DenseTensor where Scalar: TensorScalar {
                 }
             }
             Self.forEachImageBlock(g, work: Cg * HW * Og * taps) { images in
-                for n in images {
-                    for group in 0..<g.groups {
-                        Self.implicitGemm(flipped, m: Cg, a: UnsafePointer(wf) + group * Cg * Og * taps, lda: Og * taps,
-                                          x: gy.start + (n * O + group * Og) * oHW, beta: 0,
-                                          out: out.start + (n * g.inChannels + group * Cg) * HW)
-                    }
+                let n = images.lowerBound
+                for group in 0..<g.groups {
+                    Self.implicitGemm(flipped, m: Cg, a: UnsafePointer(wf) + group * Cg * Og * taps, lda: Og * taps,
+                                      x: gy.start + (n * O + group * Og) * oHW, images: images.count, xImage: O * oHW,
+                                      beta: 0, out: out.start + (n * g.inChannels + group * Cg) * HW,
+                                      outImage: g.inChannels * HW)
                 }
             }
             withExtendedLifetime((gy, w)) {}
@@ -290,16 +290,19 @@ extension DenseTensor where Scalar: TensorScalar {
             g.outWidth, f(UnsafePointer(xpad)), Hp, Wp, f(UnsafePointer(packed)), unsafeBitCast(beta, to: Float.self), f(c), Og)
     }
 
-    /// One image and group: `out[m, oH·oW] = beta · out + a[m, C/g·kH·kW] · col(x)` (Single precision only).
+    /// One group of a block of images, `xImage` and `outImage` apart: `out[m, oH·oW] = beta · out
+    /// + a[m, C/g·kH·kW] · col(x)` for each (single precision only). One call for the block lets
+    /// the kernel fill its vectors across images (Note [Flat output vectors]).
     @inline(__always)
     private static func implicitGemm(_ g: ConvolutionGeometry, m: Int, a: UnsafePointer<Scalar>, lda: Int,
-                                     x: UnsafePointer<Scalar>, beta: Scalar, out: UnsafeMutablePointer<Scalar>) {
+                                     x: UnsafePointer<Scalar>, images: Int, xImage: Int, beta: Scalar,
+                                     out: UnsafeMutablePointer<Scalar>, outImage: Int) {
         _tensorcore_conv2d_implicit(
             m, g.inChannels / g.groups, g.height, g.width, g.kernelHeight, g.kernelWidth, g.stride.h,
             g.padding.h, g.padding.w, g.dilation.h, g.dilation.w, g.outHeight, g.outWidth,
             UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
-            UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), unsafeBitCast(beta, to: Float.self),
-            UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), g.outHeight * g.outWidth)
+            UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), images, xImage, unsafeBitCast(beta, to: Float.self),
+            UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), g.outHeight * g.outWidth, outImage)
     }
 
     /// The gradient of a convolution's bias: this gradient of its output `[N, O, ...]` summed

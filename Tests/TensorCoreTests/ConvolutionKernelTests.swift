@@ -36,6 +36,13 @@ final class ConvolutionKernelTests: XCTestCase {
         make(2, 3, 11, 11, 4, 3, 3, (1, 2), (1, 1), (1, 1), 1),       // width stride 2: im2col
         make(2, 8, 5, 5, 16, 1, 1, (1, 1), (0, 0), (1, 1), 1),        // pointwise
         make(3, 4, 1, 50, 6, 1, 3, (1, 1), (0, 1), (1, 2), 2, rank: 1), // conv1d
+        // Note [Flat output vectors]: vectors spanning output rows, pairs of them across images
+        make(5, 3, 4, 4, 7, 3, 3, (1, 1), (1, 1), (1, 1), 1),         // 4×4: one vector an image, odd batch
+        make(3, 1, 6, 6, 16, 3, 3, (1, 1), (1, 1), (1, 1), 1),        // one input channel, rows break mid-vector
+        make(2, 2, 7, 5, 3, 3, 1, (1, 1), (1, 0), (1, 1), 1),         // a column kernel: the width unpadded
+        make(3, 3, 9, 7, 4, 3, 3, (1, 1), (2, 2), (2, 2), 1),         // dilation 2, padded by 2
+        make(2, 4, 6, 10, 4, 1, 5, (1, 1), (0, 2), (1, 1), 2),        // a row kernel, groups
+        make(3, 2, 1, 20, 5, 1, 3, (1, 1), (0, 1), (1, 1), 1, rank: 1), // conv1d, "same" padding
     ]
 
     private static func make(_ n: Int, _ c: Int, _ h: Int, _ w: Int, _ o: Int, _ kh: Int, _ kw: Int,

@@ -67,14 +67,16 @@ void _tensorcore_sgemm(bool transA, long m, long n, long k, float alpha, const f
 
 /// The most kernel taps (kH · kW) `_tensorcore_conv2d_implicit` takes.
 #define TC_CONV_MAX_TAPS 64
-/// One image of a convolution with stride 1 along the width, as a GEMM over its never-formed
-/// column buffer (Note [Implicit convolution]): `out[i, p] = beta · out[i, p] + Σ_k a[i, k] · col[k, p]`
-/// for the `m` rows of `a` (row stride `lda`, k = (c, kh, kw) over `C` channels of `x`, each
-/// `H`×`W`) and the `oH · oW` output positions (row stride of `out`: `ldc`). `beta == 0` never
-/// reads `out`. Only when `_tensorcore_avx512_available()`; `kH · kW ≤ TC_CONV_MAX_TAPS`.
+/// A block of `images` images of a convolution with stride 1 along the width, as a GEMM over
+/// its never-formed column buffer (Note [Implicit convolution]): `out[i, p] = beta · out[i, p] +
+/// Σ_k a[i, k] · col[k, p]` for the `m` rows of `a` (row stride `lda`, k = (c, kh, kw) over `C`
+/// channels of `x`, each `H`×`W`) and the `oH · oW` output positions (row stride of `out`:
+/// `ldc`), image i's input at `x + i · xImage` and output at `out + i · outImage`. `beta == 0`
+/// never reads `out`. Only when `_tensorcore_avx512_available()`; `kH · kW ≤ TC_CONV_MAX_TAPS`.
 void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long kW, long sH, long pH, long pW,
                                  long dH, long dW, long oH, long oW, const float *_Nonnull a, long lda,
-                                 const float *_Nonnull x, float beta, float *_Nonnull out, long ldc);
+                                 const float *_Nonnull x, long images, long xImage, float beta,
+                                 float *_Nonnull out, long ldc, long outImage);
 /// A convolution's weight gradient for one image (and group), transposed: `c[r, o] = beta · c[r, o]
 /// + Σ_p col[r, p] · G[o, p]` for the `m` rows r = (c, kh, kw) of the column buffer, read from
 /// `xpad` (the image's channels zero-padded to `Hp`×`Wp`), and `n` output channels, `bt` being Gᵀ
