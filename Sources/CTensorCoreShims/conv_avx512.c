@@ -19,7 +19,6 @@
 #if defined(__x86_64__)
 
 #define TC_CONV_MR 12
-#define TC_CONV_KC 256   // the k blocks of a packed Bᵀ (TC_KC in sgemm_avx512.c)
 
 TC_TARGET __attribute__((always_inline)) static inline void
 tc_conv_tile(const int mr, long C, long kk, long HW, const float *a, long lda, const float *x,
@@ -194,86 +193,6 @@ void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long k
     }
 }
 
-// The weight's gradient, `dWᵀ[(c, kh, kw), o] = Σ_{h, w} col[(c, kh, kw), (h, w)] · G[o, (h, w)]`,
-// is the sgemm tile's product with A = the column buffer, read in place from a zero-padded copy
-// of the image (`xpad`, `Hp × Wp` per channel: row (c, kh, kw) at position (h, w) is
-// `xpad[c, h·sH + kh·dH, w + kw·dW]`, no mask needed), and B = Gᵀ as `_tensorcore_sgemm_pack_bt`
-// packs it. Each output element is one FMA chain over all positions in order, then `beta · C`
-// added.
-TC_TARGET __attribute__((always_inline)) static inline void
-tc_convw_tile(const int mr, long K, const float *const *rows, long oW, long rowStride, const float *bt,
-              long npad, long j, float *c, long ldc, float beta, __mmask16 m0, __mmask16 m1) {
-    __m512 acc0[TC_CONV_MR], acc1[TC_CONV_MR];
-    const float *a[TC_CONV_MR];
-    _Pragma("clang loop unroll(full)")
-    for (int r = 0; r < mr; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); a[r] = rows[r]; }
-    long w = 0, h = 0;
-    for (long pc = 0; pc < K; pc += TC_CONV_KC) {
-        const long kc = K - pc < TC_CONV_KC ? K - pc : TC_CONV_KC;
-        const float *panel = bt + pc * npad + j * kc;
-#pragma clang loop unroll(disable)
-        for (long k = 0; k < kc; k++) {
-            const long at = h * rowStride + w;
-            __m512 b0 = _mm512_loadu_ps(panel + k * 32), b1 = _mm512_loadu_ps(panel + k * 32 + 16);
-            _Pragma("clang loop unroll(full)")
-            for (int r = 0; r < mr; r++) {
-                __m512 ar = _mm512_set1_ps(a[r][at]);
-                acc0[r] = _mm512_fmadd_ps(ar, b0, acc0[r]);
-                acc1[r] = _mm512_fmadd_ps(ar, b1, acc1[r]);
-            }
-            if (++w == oW) { w = 0; h += 1; }
-        }
-    }
-    __m512 vb = _mm512_set1_ps(beta);
-    _Pragma("clang loop unroll(full)")
-    for (int r = 0; r < mr; r++) {
-        float *cr = c + r * ldc;
-        __m512 o0 = acc0[r], o1 = acc1[r];
-        if (beta != 0) {
-            o0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), o0);
-            o1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16), o1);
-        }
-        _mm512_mask_storeu_ps(cr, m0, o0);
-        _mm512_mask_storeu_ps(cr + 16, m1, o1);
-    }
-}
-
-typedef void (*tc_convw_tile_fn)(long, const float *const *, long, long, const float *, long, long, float *, long,
-                                 float, __mmask16, __mmask16);
-
-#define TC_CONVW_TILE(MR)                                                                              \
-    TC_TARGET static void tc_convw_tile_##MR(long K, const float *const *rows, long oW, long rowStride,  \
-        const float *bt, long npad, long j, float *c, long ldc, float beta, __mmask16 m0, __mmask16 m1) { \
-        tc_convw_tile(MR, K, rows, oW, rowStride, bt, npad, j, c, ldc, beta, m0, m1);                  \
-    }
-TC_CONVW_TILE(1) TC_CONVW_TILE(2) TC_CONVW_TILE(3) TC_CONVW_TILE(4) TC_CONVW_TILE(5) TC_CONVW_TILE(6)
-TC_CONVW_TILE(7) TC_CONVW_TILE(8) TC_CONVW_TILE(9) TC_CONVW_TILE(10) TC_CONVW_TILE(11) TC_CONVW_TILE(12)
-
-static const tc_convw_tile_fn tc_convw_tiles[TC_CONV_MR + 1] = {0,
-    tc_convw_tile_1, tc_convw_tile_2, tc_convw_tile_3, tc_convw_tile_4, tc_convw_tile_5, tc_convw_tile_6,
-    tc_convw_tile_7, tc_convw_tile_8, tc_convw_tile_9, tc_convw_tile_10, tc_convw_tile_11, tc_convw_tile_12};
-
-void _tensorcore_conv2d_weight_implicit(long m, long n, long kH, long kW, long sH, long dH, long dW, long oH, long oW,
-                                        const float *xpad, long Hp, long Wp, const float *bt, float beta,
-                                        float *c, long ldc) {
-    const long kk = kH * kW, K = oH * oW, npad = (n + 31) / 32 * 32;
-    const long tiles = (m + TC_CONV_MR - 1) / TC_CONV_MR;
-    const float *rows[TC_CONV_MR];
-    for (long j = 0; j < n; j += 32) {
-        const __mmask16 m0 = tc_mask(n - j), m1 = tc_mask(n - j - 16);
-        long i = 0;
-        for (long t = 0; t < tiles; t++) {
-            const long mr = m / tiles + (t < m % tiles ? 1 : 0);
-            for (long r = 0; r < mr; r++) {
-                const long row = i + r, ch = row / kk, kh = row % kk / kW, kw = row % kW;
-                rows[r] = xpad + ch * Hp * Wp + kh * dH * Wp + kw * dW;
-            }
-            tc_convw_tiles[mr](K, rows, oW, sH * Wp, bt, npad, j, c + i * ldc + j, ldc, beta, m0, m1);
-            i += mr;
-        }
-    }
-}
-
 #else
 
 void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long kW, long sH, long pH, long pW,
@@ -281,10 +200,4 @@ void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long k
                                  long images, long xImage, float beta, float *out, long ldc, long outImage) {
     __builtin_trap();
 }
-void _tensorcore_conv2d_weight_implicit(long m, long n, long kH, long kW, long sH, long dH, long dW, long oH, long oW,
-                                        const float *xpad, long Hp, long Wp, const float *bt, float beta,
-                                        float *c, long ldc) {
-    __builtin_trap();
-}
-
 #endif

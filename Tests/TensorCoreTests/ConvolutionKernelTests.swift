@@ -43,6 +43,7 @@ final class ConvolutionKernelTests: XCTestCase {
         make(3, 3, 9, 7, 4, 3, 3, (1, 1), (2, 2), (2, 2), 1),         // dilation 2, padded by 2
         make(2, 4, 6, 10, 4, 1, 5, (1, 1), (0, 2), (1, 1), 2),        // a row kernel, groups
         make(3, 2, 1, 20, 5, 1, 3, (1, 1), (0, 1), (1, 1), 1, rank: 1), // conv1d, "same" padding
+        make(10, 2, 20, 20, 5, 3, 3, (1, 1), (1, 1), (1, 1), 1),      // weight gradient: blocks of 2 images, a chunk of 3
     ]
 
     private static func make(_ n: Int, _ c: Int, _ h: Int, _ w: Int, _ o: Int, _ kh: Int, _ kw: Int,

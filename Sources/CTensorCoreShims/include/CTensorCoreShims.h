@@ -77,13 +77,18 @@ void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long k
                                  long dH, long dW, long oH, long oW, const float *_Nonnull a, long lda,
                                  const float *_Nonnull x, long images, long xImage, float beta,
                                  float *_Nonnull out, long ldc, long outImage);
-/// A convolution's weight gradient for one image (and group), transposed: `c[r, o] = beta · c[r, o]
-/// + Σ_p col[r, p] · G[o, p]` for the `m` rows r = (c, kh, kw) of the column buffer, read from
-/// `xpad` (the image's channels zero-padded to `Hp`×`Wp`), and `n` output channels, `bt` being Gᵀ
-/// (`oH · oW` × `n`) as `_tensorcore_sgemm_pack_bt` packs it. Width stride 1. Only when
+/// Floats of scratch `_tensorcore_conv2d_weight_implicit` takes for `images` images of `C`
+/// channels `H`×`W`, padded by `pH`, `pW`, with `oHW` output positions and `n` output channels.
+long _tensorcore_conv2d_weight_scratch(long images, long C, long H, long W, long pH, long pW, long oHW, long n);
+/// A convolution's weight gradient over a block of `images` images (and one group), transposed
+/// (Note [Implicit weight gradient]): `c[r, o] = beta · c[r, o] + Σ_{i, p} col_i[r, p] · G_i[o, p]`
+/// for the `C · kH · kW` rows r = (c, kh, kw) of the column buffer of image i (`C` channels of
+/// `H`×`W` at `x + i · xImage`) and `n` output channels (`G_i`: `n × oH·oW` at `g + i · gImage`).
+/// `scratch` holds `_tensorcore_conv2d_weight_scratch(...)` floats. Width stride 1. Only when
 /// `_tensorcore_avx512_available()`.
-void _tensorcore_conv2d_weight_implicit(long m, long n, long kH, long kW, long sH, long dH, long dW, long oH, long oW,
-                                        const float *_Nonnull xpad, long Hp, long Wp, const float *_Nonnull bt,
+void _tensorcore_conv2d_weight_implicit(long n, long C, long H, long W, long kH, long kW, long sH, long pH, long pW,
+                                        long dH, long dW, long oH, long oW, const float *_Nonnull x, long xImage,
+                                        const float *_Nonnull g, long gImage, long images, float *_Nonnull scratch,
                                         float beta, float *_Nonnull c, long ldc);
 /// Max pooling of `planes` planes `H`×`W` in 2×2 windows 2 apart (Note [Vector max pooling]):
 /// `out` `[planes, H/2, W/2]`, and in `indices` each maximum's position in its plane. Only when
