@@ -95,6 +95,13 @@ void _tensorcore_conv2d_weight_implicit(long n, long C, long H, long W, long kH,
 /// `_tensorcore_avx512_available()`; planes smaller than 2³¹ elements.
 void _tensorcore_maxpool2x2_f32(const float *_Nonnull x, long planes, long H, long W, float *_Nonnull out,
                                 long *_Nonnull indices);
+/// Whether planes `H`×`W` are small enough for flat blocks of 16 outputs (Note [Flat max pooling]).
+bool _tensorcore_maxpool2x2_flat(long H, long W);
+/// The gradient `dx` `[planes, H, W]` of that pooling's input from `gy` `[planes, H/2, W/2]` and
+/// its `indices`, every element written (Note [Flat max pooling]). Only when
+/// `_tensorcore_avx512_available()` and `_tensorcore_maxpool2x2_flat(H, W)`.
+void _tensorcore_maxpool2x2_backward_f32(const float *_Nonnull gy, const long *_Nonnull indices, long planes, long H,
+                                         long W, float *_Nonnull dx);
 
 #if defined(__x86_64__)
 #include <cpuid.h>
