@@ -60,7 +60,16 @@ extension DenseTensor where Scalar: TensorScalar {
         let amsgrad = maxV != nil
         withMutableElements { p in grad.withElements { g in m.withMutableElements { m in v.withMutableElements { v in
         Self.withMutableElements(of: maxV) { maxV in
-            for i in 0..<n {
+            // 16 at a time without AMSGrad (lane by lane the same operations as the loop below,
+            // so the same bits): the scalar loop's square root and division were 5 % of the
+            // digits CNN's step.
+            let vectorized = amsgrad ? 0 : n / 16 * 16
+            for i in stride(from: 0, to: vectorized, by: 16) {
+                Self.adamStep16(p.baseAddress! + i, g.baseAddress! + i, m.baseAddress! + i, v.baseAddress! + i,
+                                weight1: weight1, beta2: beta2, weight2: weight2, eps: eps, weightDecay: weightDecay,
+                                decay: decay, stepSize: stepSize, correction2Sqrt: correction2Sqrt)
+            }
+            for i in vectorized..<n {
                 if decay != 1 { p[i] *= decay }
                 var d = g[i]
                 if weightDecay != 0 { d += weightDecay * p[i] }
@@ -75,6 +84,28 @@ extension DenseTensor where Scalar: TensorScalar {
                 p[i] += (-stepSize * m[i]) / denominator   // addcdiv: (value · m) / denom
             }
         } } } } }
+    }
+
+    /// ``adamUpdate(grad:m:v:maxV:weight1:beta2:weight2:eps:weightDecay:decay:stepSize:correction2Sqrt:)``
+    /// without AMSGrad on the 16 elements at `p`, `g`, `m`, `v`: its loop's operations, in its order.
+    @inline(__always)
+    private static func adamStep16(
+        _ p: UnsafeMutablePointer<Scalar>, _ g: UnsafePointer<Scalar>, _ m: UnsafeMutablePointer<Scalar>,
+        _ v: UnsafeMutablePointer<Scalar>, weight1: Scalar, beta2: Scalar, weight2: Scalar, eps: Scalar,
+        weightDecay: Scalar, decay: Scalar, stepSize: Scalar, correction2Sqrt: Scalar
+    ) {
+        typealias V = SIMD16<Scalar>
+        func load(_ q: UnsafePointer<Scalar>) -> V { UnsafeRawPointer(q).loadUnaligned(as: V.self) }
+        var (pv, mv, vv, d) = (load(p), load(m), load(v), load(g))
+        if decay != 1 { pv *= decay }
+        if weightDecay != 0 { d += weightDecay * pv }
+        mv = weight1 < 0.5 ? mv + weight1 * (d - mv) : d - (d - mv) * (1 - weight1)   // lerp
+        vv = vv * beta2 + weight2 * d * d
+        let denominator = vv.squareRoot() / correction2Sqrt + eps
+        pv += (-stepSize * mv) / denominator
+        UnsafeMutableRawPointer(p).storeBytes(of: pv, as: V.self)
+        UnsafeMutableRawPointer(m).storeBytes(of: mv, as: V.self)
+        UnsafeMutableRawPointer(v).storeBytes(of: vv, as: V.self)
     }
 
     /// One RMSprop update of `self` (a parameter), in place, with its running mean of squared
