@@ -19,6 +19,7 @@
 #if defined(__x86_64__)
 
 #define TC_CONV_MR 12
+#define TC_CONV_TABLE 1024   // taps × segments of one image worked out once
 
 TC_TARGET __attribute__((always_inline)) static inline void
 tc_conv_tile(const int mr, long C, long kk, long HW, const float *a, long lda, const float *x,
@@ -127,11 +128,12 @@ static inline void tc_conv_flat_segment(long p0, long n, long H, long W, long kH
 
 /// For the vector of output segment `s` of `images · segs` (image `s / segs`): its output
 /// pointer and lanes, and per (kh, kw) the input offset (from the first image) and lane mask
-/// of its B row.
+/// of its B row, copied from `table` (the offsets and masks of one image's `segs` segments, in
+/// `tableOff` and `tableMask`) when there is one.
 static inline void tc_conv_segment(long s, long total, long segs, bool flat, long H, long W, long kH, long kW,
                                    long sH, long pH, long pW, long dH, long dW, long oH, long oW, long xImage,
-                                   float *out, long outImage, long *off, __mmask16 *mask, float **c,
-                                   __mmask16 *lanes) {
+                                   float *out, long outImage, const long *tableOff, const __mmask16 *tableMask,
+                                   long *off, __mmask16 *mask, float **c, __mmask16 *lanes) {
     if (s >= total) {   // the second vector of an odd last pair: nothing to load or store
         for (long j = 0; j < kH * kW; j++) { off[j] = 0; mask[j] = 0; }
         *c = out;
@@ -143,14 +145,18 @@ static inline void tc_conv_segment(long s, long total, long segs, bool flat, lon
     if (flat) {
         p0 = local * 16;
         n = oH * oW - p0 < 16 ? oH * oW - p0 : 16;
-        tc_conv_flat_segment(p0, n, H, W, kH, kW, pH, pW, dH, dW, off, mask);
+        if (!tableOff) tc_conv_flat_segment(p0, n, H, W, kH, kW, pH, pW, dH, dW, off, mask);
     } else {
         const long rowSegs = (oW + 15) / 16, h = local / rowSegs, w0 = local % rowSegs * 16;
         p0 = h * oW + w0;
         n = oW - w0 < 16 ? oW - w0 : 16;
-        tc_conv_row_segment(h, w0, n, H, W, kH, kW, sH, pH, pW, dH, dW, off, mask);
+        if (!tableOff) tc_conv_row_segment(h, w0, n, H, W, kH, kW, sH, pH, pW, dH, dW, off, mask);
     }
-    for (long j = 0; j < kH * kW; j++) off[j] += image * xImage;
+    const long kk = kH * kW;
+    for (long j = 0; j < kk; j++) {
+        off[j] = (tableOff ? tableOff[local * kk + j] : off[j]) + image * xImage;
+        if (tableOff) mask[j] = tableMask[local * kk + j];
+    }
     *c = out + image * outImage + p0;
     *lanes = tc_mask(n);
 }
@@ -173,6 +179,19 @@ void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long k
     const long segs = flat ? (oH * oW + 15) / 16 : oH * ((oW + 15) / 16), total = images * segs;
     long off0[TC_CONV_MAX_TAPS], off1[TC_CONV_MAX_TAPS];
     __mmask16 mk0[TC_CONV_MAX_TAPS], mk1[TC_CONV_MAX_TAPS];
+    // With several images, one image's segments worked out once (they took 6 % of the digits
+    // CNN's step worked out per pair), up to a table of 10 KB.
+    long tableOff[TC_CONV_TABLE];
+    __mmask16 tableMask[TC_CONV_TABLE];
+    const bool tabled = images > 1 && segs * kk <= TC_CONV_TABLE;
+    for (long l = 0; tabled && l < segs; l++) {
+        float *c;
+        __mmask16 lanes;
+        tc_conv_segment(l, segs, segs, flat, H, W, kH, kW, sH, pH, pW, dH, dW, oH, oW, xImage, out, outImage,
+                        NULL, NULL, tableOff + l * kk, tableMask + l * kk, &c, &lanes);
+    }
+    const long *tOff = tabled ? tableOff : NULL;
+    const __mmask16 *tMask = tabled ? tableMask : NULL;
     // Rows in tiles of at most 12, as even as can be (16 rows: 8 + 8, whose 16 accumulators
     // still cover the FMA latency; 12 + 4 would not).
     const long tiles = (m + TC_CONV_MR - 1) / TC_CONV_MR;
@@ -180,9 +199,9 @@ void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long k
         float *c0, *c1;
         __mmask16 s0, s1;
         tc_conv_segment(s, total, segs, flat, H, W, kH, kW, sH, pH, pW, dH, dW, oH, oW, xImage, out, outImage,
-                        off0, mk0, &c0, &s0);
+                        tOff, tMask, off0, mk0, &c0, &s0);
         tc_conv_segment(s + 1, total, segs, flat, H, W, kH, kW, sH, pH, pW, dH, dW, oH, oW, xImage, out, outImage,
-                        off1, mk1, &c1, &s1);
+                        tOff, tMask, off1, mk1, &c1, &s1);
         long i = 0;
         for (long t = 0; t < tiles; t++) {
             const long mr = m / tiles + (t < m % tiles ? 1 : 0);
