@@ -24,7 +24,7 @@
 TC_TARGET __attribute__((always_inline)) static inline void
 tc_conv_tile(const int mr, long C, long kk, long HW, const float *a, long lda, const float *x,
              const long *off0, const long *off1, const __mmask16 *mk0, const __mmask16 *mk1,
-             float *c0, float *c1, __mmask16 s0, __mmask16 s1, long ldc, float beta) {
+             float *c0, float *c1, __mmask16 s0, __mmask16 s1, long ldc, const float *bias, float beta) {
     __m512 acc0[TC_CONV_MR], acc1[TC_CONV_MR];
     _Pragma("clang loop unroll(full)")
     for (int r = 0; r < mr; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
@@ -50,6 +50,11 @@ tc_conv_tile(const int mr, long C, long kk, long HW, const float *a, long lda, c
             o0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(s0, c0 + r * ldc), o0);
             o1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(s1, c1 + r * ldc), o1);
         }
+        if (bias) {   // the bits of `1 · bias + acc`, the output filled with the bias and beta = 1
+            const __m512 vr = _mm512_set1_ps(bias[r]);
+            o0 = _mm512_add_ps(o0, vr);
+            o1 = _mm512_add_ps(o1, vr);
+        }
         _mm512_mask_storeu_ps(c0 + r * ldc, s0, o0);
         _mm512_mask_storeu_ps(c1 + r * ldc, s1, o1);
     }
@@ -57,13 +62,13 @@ tc_conv_tile(const int mr, long C, long kk, long HW, const float *a, long lda, c
 
 typedef void (*tc_conv_tile_fn)(long, long, long, const float *, long, const float *, const long *, const long *,
                                 const __mmask16 *, const __mmask16 *, float *, float *, __mmask16, __mmask16,
-                                long, float);
+                                long, const float *, float);
 
 #define TC_CONV_TILE(MR)                                                                               \
     TC_TARGET static void tc_conv_tile_##MR(long C, long kk, long HW, const float *a, long lda,          \
         const float *x, const long *off0, const long *off1, const __mmask16 *mk0, const __mmask16 *mk1, \
-        float *c0, float *c1, __mmask16 s0, __mmask16 s1, long ldc, float beta) {                      \
-        tc_conv_tile(MR, C, kk, HW, a, lda, x, off0, off1, mk0, mk1, c0, c1, s0, s1, ldc, beta);       \
+        float *c0, float *c1, __mmask16 s0, __mmask16 s1, long ldc, const float *bias, float beta) {    \
+        tc_conv_tile(MR, C, kk, HW, a, lda, x, off0, off1, mk0, mk1, c0, c1, s0, s1, ldc, bias, beta); \
     }
 TC_CONV_TILE(1) TC_CONV_TILE(2) TC_CONV_TILE(3) TC_CONV_TILE(4) TC_CONV_TILE(5) TC_CONV_TILE(6)
 TC_CONV_TILE(7) TC_CONV_TILE(8) TC_CONV_TILE(9) TC_CONV_TILE(10) TC_CONV_TILE(11) TC_CONV_TILE(12)
@@ -173,7 +178,8 @@ static inline void tc_conv_segment(long s, long total, long segs, bool flat, lon
 
 void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long kW, long sH, long pH, long pW,
                                  long dH, long dW, long oH, long oW, const float *a, long lda, const float *x,
-                                 long images, long xImage, float beta, float *out, long ldc, long outImage) {
+                                 long images, long xImage, const float *bias, float beta, float *out, long ldc,
+                                 long outImage) {
     const long kk = kH * kW, HW = H * W;
     const bool flat = sH == 1 && W == oW;
     const long segs = flat ? (oH * oW + 15) / 16 : oH * ((oW + 15) / 16), total = images * segs;
@@ -206,7 +212,7 @@ void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long k
         for (long t = 0; t < tiles; t++) {
             const long mr = m / tiles + (t < m % tiles ? 1 : 0);
             tc_conv_tiles[mr](C, kk, HW, a + i * lda, lda, x, off0, off1, mk0, mk1,
-                              c0 + i * ldc, c1 + i * ldc, s0, s1, ldc, beta);
+                              c0 + i * ldc, c1 + i * ldc, s0, s1, ldc, bias ? bias + i : NULL, beta);
             i += mr;
         }
     }
@@ -216,7 +222,8 @@ void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long k
 
 void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long kW, long sH, long pH, long pW,
                                  long dH, long dW, long oH, long oW, const float *a, long lda, const float *x,
-                                 long images, long xImage, float beta, float *out, long ldc, long outImage) {
+                                 long images, long xImage, const float *bias, float beta, float *out, long ldc,
+                                 long outImage) {
     __builtin_trap();
 }
 #endif

@@ -40,7 +40,7 @@ extension DenseTensor where Scalar: TensorScalar {
         let (Og, Kg, Cg, HW) = (O / g.groups, g.columnRows, g.inChannels / g.groups, g.height * g.width)
         let implicit = Self.runsImplicit(g)
         Self.forEachImageBlock(g, work: O * oHW * Kg) { images in
-            if let b {
+            if let b, !implicit {   // the implicit kernel adds the bias itself
                 for n in images {
                     for o in 0..<O { (out.start + (n * O + o) * oHW).update(repeating: b.start[o], count: oHW) }
                 }
@@ -49,17 +49,17 @@ extension DenseTensor where Scalar: TensorScalar {
                 if b == nil { (out.start + images.lowerBound * O * oHW).update(repeating: 0, count: images.count * O * oHW) }
                 return
             }
-            let beta: Scalar = b == nil ? 0 : 1
             if implicit {
                 let n = images.lowerBound
                 for group in 0..<g.groups {
                     Self.implicitGemm(g, m: Og, a: w.start + group * Og * Kg, lda: Kg,
                                       x: x.start + (n * g.inChannels + group * Cg) * HW, images: images.count,
-                                      xImage: g.inChannels * HW, beta: beta,
+                                      xImage: g.inChannels * HW, bias: b.map { UnsafePointer($0.start) + group * Og },
                                       out: out.start + (n * O + group * Og) * oHW, outImage: O * oHW)
                 }
                 return
             }
+            let beta: Scalar = b == nil ? 0 : 1
             Self.withColumnBuffer(g) { col in
                 for n in images {
                     for group in 0..<g.groups {
@@ -112,7 +112,7 @@ extension DenseTensor where Scalar: TensorScalar {
                 for group in 0..<g.groups {
                     Self.implicitGemm(flipped, m: Cg, a: UnsafePointer(wf) + group * Cg * Og * taps, lda: Og * taps,
                                       x: gy.start + (n * O + group * Og) * oHW, images: images.count, xImage: O * oHW,
-                                      beta: 0, out: out.start + (n * g.inChannels + group * Cg) * HW,
+                                      bias: nil, out: out.start + (n * g.inChannels + group * Cg) * HW,
                                       outImage: g.inChannels * HW)
                 }
             }
@@ -292,18 +292,19 @@ extension DenseTensor where Scalar: TensorScalar {
             f(c), Og)
     }
 
-    /// One group of a block of images, `xImage` and `outImage` apart: `out[m, oH·oW] = beta · out
-    /// + a[m, C/g·kH·kW] · col(x)` for each (single precision only). One call for the block lets
-    /// the kernel fill its vectors across images (Note [Flat output vectors]).
+    /// One group of a block of images, `xImage` and `outImage` apart: `out[m, oH·oW] = a[m,
+    /// C/g·kH·kW] · col(x) (+ bias[m])` for each (single precision only). One call for the block
+    /// lets the kernel fill its vectors across images (Note [Flat output vectors]).
     @inline(__always)
     private static func implicitGemm(_ g: ConvolutionGeometry, m: Int, a: UnsafePointer<Scalar>, lda: Int,
-                                     x: UnsafePointer<Scalar>, images: Int, xImage: Int, beta: Scalar,
+                                     x: UnsafePointer<Scalar>, images: Int, xImage: Int, bias: UnsafePointer<Scalar>?,
                                      out: UnsafeMutablePointer<Scalar>, outImage: Int) {
         _tensorcore_conv2d_implicit(
             m, g.inChannels / g.groups, g.height, g.width, g.kernelHeight, g.kernelWidth, g.stride.h,
             g.padding.h, g.padding.w, g.dilation.h, g.dilation.w, g.outHeight, g.outWidth,
             UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
-            UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), images, xImage, unsafeBitCast(beta, to: Float.self),
+            UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), images, xImage,
+            bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) }, 0,
             UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), g.outHeight * g.outWidth, outImage)
     }
 

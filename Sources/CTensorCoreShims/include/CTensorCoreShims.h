@@ -71,12 +71,14 @@ void _tensorcore_sgemm(bool transA, long m, long n, long k, float alpha, const f
 /// its never-formed column buffer (Note [Implicit convolution]): `out[i, p] = beta · out[i, p] +
 /// Σ_k a[i, k] · col[k, p]` for the `m` rows of `a` (row stride `lda`, k = (c, kh, kw) over `C`
 /// channels of `x`, each `H`×`W`) and the `oH · oW` output positions (row stride of `out`:
-/// `ldc`), image i's input at `x + i · xImage` and output at `out + i · outImage`. `beta == 0`
-/// never reads `out`. Only when `_tensorcore_avx512_available()`; `kH · kW ≤ TC_CONV_MAX_TAPS`.
+/// `ldc`), image i's input at `x + i · xImage` and output at `out + i · outImage`; then, unless
+/// `bias` is NULL, `bias[i]` added to row i (with `beta == 0`: the bits of an output filled with
+/// the bias and `beta == 1`). `beta == 0` never reads `out`. Only when
+/// `_tensorcore_avx512_available()`; `kH · kW ≤ TC_CONV_MAX_TAPS`.
 void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long kW, long sH, long pH, long pW,
                                  long dH, long dW, long oH, long oW, const float *_Nonnull a, long lda,
-                                 const float *_Nonnull x, long images, long xImage, float beta,
-                                 float *_Nonnull out, long ldc, long outImage);
+                                 const float *_Nonnull x, long images, long xImage, const float *_Nullable bias,
+                                 float beta, float *_Nonnull out, long ldc, long outImage);
 /// Floats of scratch `_tensorcore_conv2d_weight_implicit` takes for `images` images of `C`
 /// channels `H`×`W`, padded by `pH`, `pW`, with `oHW` output positions and `n` output channels.
 long _tensorcore_conv2d_weight_scratch(long images, long C, long H, long W, long pH, long pW, long oHW, long n);
