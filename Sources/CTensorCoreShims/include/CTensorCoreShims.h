@@ -105,6 +105,11 @@ bool _tensorcore_maxpool2x2_flat(long H, long W);
 void _tensorcore_maxpool2x2_backward_f32(const float *_Nonnull gy, const long *_Nonnull indices, long planes, long H,
                                          long W, float *_Nonnull dx);
 
+/// Sixteen correctly rounded square roots in one vector instruction where the target has one
+/// (Swift's SIMD16<Float>.squareRoot() takes the lanes one at a time).
+typedef float _tensorcore_float16 __attribute__((ext_vector_type(16)));
+static inline _tensorcore_float16 _tensorcore_sqrt16(_tensorcore_float16 v) { return __builtin_elementwise_sqrt(v); }
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 static inline void _tensorcore_cpuid(uint32_t leaf, uint32_t sub, uint32_t *_Nonnull a, uint32_t *_Nonnull b, uint32_t *_Nonnull c, uint32_t *_Nonnull d) {
