@@ -8,13 +8,15 @@
 // lanes that fall in the padding masked to zero. So the sgemm tile (Note [Own sgemm kernel]:
 // 12 rows × 2 vectors, 24 accumulators) runs over k = (c, kh, kw) with its two vectors of B
 // loaded straight from the input, each at an offset and under a mask that depend only on
-// (kh, kw) and on where the vector's 16 outputs lie, worked out once per pair of vectors.
-// A vector covers 16 outputs of one output row (an output row of 32 takes two, two rows of 16
-// share a pair), so nothing straddles a row. Im2col and the 144 × 1024 floats it writes and
-// reads back for each image of a 16-channel 3×3 convolution are gone (and for the input's
-// gradient, a transposed convolution, so is col2im: Swift's caller flips the weight).
-// Every output element is one FMA chain over k in order, from zero, then `beta · out` added:
-// padded positions contribute `a · 0`, as the column buffer's zeros do.
+// (kh, kw) and on where the vector's 16 outputs lie, worked out once per pair of vectors (or
+// once per image in a table). A vector covers 16 outputs of one output row (an output row of
+// 32 takes two, two rows of 16 share a pair), or, where an input row is as long as an output
+// row, 16 consecutive outputs across rows (Note [Flat output vectors]). Im2col and the
+// 144 × 1024 floats it writes and reads back for each image of a 16-channel 3×3 convolution
+// are gone (and for the input's gradient, a transposed convolution, so is col2im: Swift's
+// caller flips the weight). Every output element is one FMA chain over k in order, from zero,
+// then `beta · out` or the row's bias added: padded positions contribute `a · 0`, as the
+// column buffer's zeros do.
 
 #if defined(__x86_64__)
 
