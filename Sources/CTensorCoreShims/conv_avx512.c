@@ -8,23 +8,25 @@
 // lanes that fall in the padding masked to zero. So the sgemm tile (Note [Own sgemm kernel]:
 // 12 rows × 2 vectors, 24 accumulators) runs over k = (c, kh, kw) with its two vectors of B
 // loaded straight from the input, each at an offset and under a mask that depend only on
-// (kh, kw) and on where the vector's 16 outputs lie, worked out once per pair of vectors.
-// A vector covers 16 outputs of one output row (an output row of 32 takes two, two rows of 16
-// share a pair), so nothing straddles a row. Im2col and the 144 × 1024 floats it writes and
-// reads back for each image of a 16-channel 3×3 convolution are gone (and for the input's
-// gradient, a transposed convolution, so is col2im: Swift's caller flips the weight).
-// Every output element is one FMA chain over k in order, from zero, then `beta · out` added:
-// padded positions contribute `a · 0`, as the column buffer's zeros do.
+// (kh, kw) and on where the vector's 16 outputs lie, worked out once per pair of vectors (or
+// once per image in a table). A vector covers 16 outputs of one output row (an output row of
+// 32 takes two, two rows of 16 share a pair), or, where an input row is as long as an output
+// row, 16 consecutive outputs across rows (Note [Flat output vectors]). Im2col and the
+// 144 × 1024 floats it writes and reads back for each image of a 16-channel 3×3 convolution
+// are gone (and for the input's gradient, a transposed convolution, so is col2im: Swift's
+// caller flips the weight). Every output element is one FMA chain over k in order, from zero,
+// then `beta · out` or the row's bias added: padded positions contribute `a · 0`, as the
+// column buffer's zeros do.
 
 #if defined(__x86_64__)
 
 #define TC_CONV_MR 12
-#define TC_CONV_KC 256   // the k blocks of a packed Bᵀ (TC_KC in sgemm_avx512.c)
+#define TC_CONV_TABLE 1024   // taps × segments of one image worked out once
 
 TC_TARGET __attribute__((always_inline)) static inline void
 tc_conv_tile(const int mr, long C, long kk, long HW, const float *a, long lda, const float *x,
              const long *off0, const long *off1, const __mmask16 *mk0, const __mmask16 *mk1,
-             float *c0, float *c1, __mmask16 s0, __mmask16 s1, long ldc, float beta) {
+             float *c0, float *c1, __mmask16 s0, __mmask16 s1, long ldc, const float *bias, float beta) {
     __m512 acc0[TC_CONV_MR], acc1[TC_CONV_MR];
     _Pragma("clang loop unroll(full)")
     for (int r = 0; r < mr; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
@@ -50,6 +52,11 @@ tc_conv_tile(const int mr, long C, long kk, long HW, const float *a, long lda, c
             o0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(s0, c0 + r * ldc), o0);
             o1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(s1, c1 + r * ldc), o1);
         }
+        if (bias) {   // the bits of `1 · bias + acc`, the output filled with the bias and beta = 1
+            const __m512 vr = _mm512_set1_ps(bias[r]);
+            o0 = _mm512_add_ps(o0, vr);
+            o1 = _mm512_add_ps(o1, vr);
+        }
         _mm512_mask_storeu_ps(c0 + r * ldc, s0, o0);
         _mm512_mask_storeu_ps(c1 + r * ldc, s1, o1);
     }
@@ -57,13 +64,13 @@ tc_conv_tile(const int mr, long C, long kk, long HW, const float *a, long lda, c
 
 typedef void (*tc_conv_tile_fn)(long, long, long, const float *, long, const float *, const long *, const long *,
                                 const __mmask16 *, const __mmask16 *, float *, float *, __mmask16, __mmask16,
-                                long, float);
+                                long, const float *, float);
 
 #define TC_CONV_TILE(MR)                                                                               \
     TC_TARGET static void tc_conv_tile_##MR(long C, long kk, long HW, const float *a, long lda,          \
         const float *x, const long *off0, const long *off1, const __mmask16 *mk0, const __mmask16 *mk1, \
-        float *c0, float *c1, __mmask16 s0, __mmask16 s1, long ldc, float beta) {                      \
-        tc_conv_tile(MR, C, kk, HW, a, lda, x, off0, off1, mk0, mk1, c0, c1, s0, s1, ldc, beta);       \
+        float *c0, float *c1, __mmask16 s0, __mmask16 s1, long ldc, const float *bias, float beta) {    \
+        tc_conv_tile(MR, C, kk, HW, a, lda, x, off0, off1, mk0, mk1, c0, c1, s0, s1, ldc, bias, beta); \
     }
 TC_CONV_TILE(1) TC_CONV_TILE(2) TC_CONV_TILE(3) TC_CONV_TILE(4) TC_CONV_TILE(5) TC_CONV_TILE(6)
 TC_CONV_TILE(7) TC_CONV_TILE(8) TC_CONV_TILE(9) TC_CONV_TILE(10) TC_CONV_TILE(11) TC_CONV_TILE(12)
@@ -72,20 +79,11 @@ static const tc_conv_tile_fn tc_conv_tiles[TC_CONV_MR + 1] = {0,
     tc_conv_tile_1, tc_conv_tile_2, tc_conv_tile_3, tc_conv_tile_4, tc_conv_tile_5, tc_conv_tile_6,
     tc_conv_tile_7, tc_conv_tile_8, tc_conv_tile_9, tc_conv_tile_10, tc_conv_tile_11, tc_conv_tile_12};
 
-/// For the vector of output segment `s` (row `s / segs`, columns from `(s % segs) · 16`): its
-/// output pointer and lanes, and per (kh, kw) the input offset and lane mask of its B row.
-static inline void tc_conv_segment(long s, long total, long segs, long H, long W, long kH, long kW,
-                                   long sH, long pH, long pW, long dH, long dW, long oW, float *out,
-                                   long *off, __mmask16 *mask, float **c, __mmask16 *lanes) {
-    if (s >= total) {   // the second vector of an odd last pair: nothing to load or store
-        for (long j = 0; j < kH * kW; j++) { off[j] = 0; mask[j] = 0; }
-        *c = out;
-        *lanes = 0;
-        return;
-    }
-    const long h = s / segs, w0 = (s % segs) * 16, n = oW - w0 < 16 ? oW - w0 : 16;
-    *c = out + h * oW + w0;
-    *lanes = tc_mask(n);
+/// The input offset and lane mask, per tap (kh, kw), of the vector whose lanes are the output
+/// positions (h, w0 + l), l < n, of one output row: the layout for any geometry (Note
+/// [Implicit convolution]).
+static inline void tc_conv_row_segment(long h, long w0, long n, long H, long W, long kH, long kW, long sH,
+                                       long pH, long pW, long dH, long dW, long *off, __mmask16 *mask) {
     for (long kh = 0; kh < kH; kh++) {
         const long ih = h * sH + kh * dH - pH;
         for (long kw = 0; kw < kW; kw++) {
@@ -99,106 +97,124 @@ static inline void tc_conv_segment(long s, long total, long segs, long H, long W
     }
 }
 
+/// The same for the vector of positions p0 ..< p0 + n of the flattened output, which may span
+/// several output rows (Note [Flat output vectors]).
+static inline void tc_conv_flat_segment(long p0, long n, long H, long W, long kH, long kW, long pH, long pW,
+                                        long dH, long dW, long *off, __mmask16 *mask) {
+    // A lane is valid for tap (kh, kw) iff its row is for kh and its column for kw: the masks
+    // of rows and of columns, each walked over the output rows the vector touches, then ANDed.
+    __mmask16 rows[TC_CONV_MAX_TAPS], cols[TC_CONV_MAX_TAPS];
+    for (long kh = 0; kh < kH; kh++) {
+        const long dh = kh * dH - pH;
+        __mmask16 m = 0;
+        for (long l = 0, h = p0 / W, w = p0 % W; l < n; l += W - w, h++, w = 0) {
+            if (h + dh >= 0 && h + dh < H) m |= (__mmask16)(tc_mask(l + W - w) & ~tc_mask(l));
+        }
+        rows[kh] = m & tc_mask(n);
+    }
+    for (long kw = 0; kw < kW; kw++) {
+        const long dw = kw * dW - pW;
+        // columns c with 0 ≤ c + dw < W: c in [lo, hi)
+        const long lo = dw < 0 ? -dw : 0, hi = dw > 0 ? W - dw : W;
+        __mmask16 m = 0;
+        for (long l = 0, w = p0 % W; l < n; l += W - w, w = 0) {
+            const long from = lo > w ? lo : w;   // the valid columns of this row's lanes
+            if (hi > from) m |= (__mmask16)(tc_mask(l + hi - w) & ~tc_mask(l + from - w));
+        }
+        cols[kw] = m & tc_mask(n);
+    }
+    for (long kh = 0; kh < kH; kh++) {
+        for (long kw = 0; kw < kW; kw++) {
+            const long j = kh * kW + kw;
+            const __mmask16 m = rows[kh] & cols[kw];
+            mask[j] = m;
+            off[j] = m ? p0 + (kh * dH - pH) * W + kw * dW - pW : 0;
+        }
+    }
+}
+
+/// For the vector of output segment `s` of `images · segs` (image `s / segs`): its output
+/// pointer and lanes, and per (kh, kw) the input offset (from the first image) and lane mask
+/// of its B row, copied from `table` (the offsets and masks of one image's `segs` segments, in
+/// `tableOff` and `tableMask`) when there is one.
+static inline void tc_conv_segment(long s, long total, long segs, bool flat, long H, long W, long kH, long kW,
+                                   long sH, long pH, long pW, long dH, long dW, long oH, long oW, long xImage,
+                                   float *out, long outImage, const long *tableOff, const __mmask16 *tableMask,
+                                   long *off, __mmask16 *mask, float **c, __mmask16 *lanes) {
+    if (s >= total) {   // the second vector of an odd last pair: nothing to load or store
+        for (long j = 0; j < kH * kW; j++) { off[j] = 0; mask[j] = 0; }
+        *c = out;
+        *lanes = 0;
+        return;
+    }
+    const long image = s / segs, local = s % segs;
+    long p0, n;
+    if (flat) {
+        p0 = local * 16;
+        n = oH * oW - p0 < 16 ? oH * oW - p0 : 16;
+        if (!tableOff) tc_conv_flat_segment(p0, n, H, W, kH, kW, pH, pW, dH, dW, off, mask);
+    } else {
+        const long rowSegs = (oW + 15) / 16, h = local / rowSegs, w0 = local % rowSegs * 16;
+        p0 = h * oW + w0;
+        n = oW - w0 < 16 ? oW - w0 : 16;
+        if (!tableOff) tc_conv_row_segment(h, w0, n, H, W, kH, kW, sH, pH, pW, dH, dW, off, mask);
+    }
+    const long kk = kH * kW;
+    for (long j = 0; j < kk; j++) {
+        off[j] = (tableOff ? tableOff[local * kk + j] : off[j]) + image * xImage;
+        if (tableOff) mask[j] = tableMask[local * kk + j];
+    }
+    *c = out + image * outImage + p0;
+    *lanes = tc_mask(n);
+}
+
+// Note [Flat output vectors]: with stride 1 and an input row as long as an output row (W = oW,
+// a "same" padding), output position p = h·oW + w reads, at tap (kh, kw), the input at
+// p + (kh·dH − pH)·W + kw·dW − pW: consecutive positions read consecutive floats even across
+// the end of a row. So a vector takes 16 consecutive positions of the flattened output, rows
+// and all, its lanes masked where the row or the column falls in the padding (where the next
+// row's first float would otherwise be read). An 8×8 output fills 4 vectors instead of 8 half
+// vectors, a 4×4 one a single vector instead of 4 quarter vectors, and with pairs of vectors
+// taken across images (one call covers a block of images), no lane is idle. Every output
+// element is still the same FMA chain over k, so the bits are those of the row layout.
+
 void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long kW, long sH, long pH, long pW,
                                  long dH, long dW, long oH, long oW, const float *a, long lda, const float *x,
-                                 float beta, float *out, long ldc) {
+                                 long images, long xImage, const float *bias, float beta, float *out, long ldc,
+                                 long outImage) {
     const long kk = kH * kW, HW = H * W;
-    const long segs = (oW + 15) / 16, total = oH * segs;
+    const bool flat = sH == 1 && W == oW;
+    const long segs = flat ? (oH * oW + 15) / 16 : oH * ((oW + 15) / 16), total = images * segs;
     long off0[TC_CONV_MAX_TAPS], off1[TC_CONV_MAX_TAPS];
     __mmask16 mk0[TC_CONV_MAX_TAPS], mk1[TC_CONV_MAX_TAPS];
+    // With several images, one image's segments worked out once (they took 6 % of the digits
+    // CNN's step worked out per pair), up to a table of 10 KB.
+    long tableOff[TC_CONV_TABLE];
+    __mmask16 tableMask[TC_CONV_TABLE];
+    const bool tabled = images > 1 && segs * kk <= TC_CONV_TABLE;
+    for (long l = 0; tabled && l < segs; l++) {
+        float *c;
+        __mmask16 lanes;
+        tc_conv_segment(l, segs, segs, flat, H, W, kH, kW, sH, pH, pW, dH, dW, oH, oW, xImage, out, outImage,
+                        NULL, NULL, tableOff + l * kk, tableMask + l * kk, &c, &lanes);
+    }
+    const long *tOff = tabled ? tableOff : NULL;
+    const __mmask16 *tMask = tabled ? tableMask : NULL;
     // Rows in tiles of at most 12, as even as can be (16 rows: 8 + 8, whose 16 accumulators
     // still cover the FMA latency; 12 + 4 would not).
     const long tiles = (m + TC_CONV_MR - 1) / TC_CONV_MR;
     for (long s = 0; s < total; s += 2) {
         float *c0, *c1;
         __mmask16 s0, s1;
-        tc_conv_segment(s, total, segs, H, W, kH, kW, sH, pH, pW, dH, dW, oW, out, off0, mk0, &c0, &s0);
-        tc_conv_segment(s + 1, total, segs, H, W, kH, kW, sH, pH, pW, dH, dW, oW, out, off1, mk1, &c1, &s1);
+        tc_conv_segment(s, total, segs, flat, H, W, kH, kW, sH, pH, pW, dH, dW, oH, oW, xImage, out, outImage,
+                        tOff, tMask, off0, mk0, &c0, &s0);
+        tc_conv_segment(s + 1, total, segs, flat, H, W, kH, kW, sH, pH, pW, dH, dW, oH, oW, xImage, out, outImage,
+                        tOff, tMask, off1, mk1, &c1, &s1);
         long i = 0;
         for (long t = 0; t < tiles; t++) {
             const long mr = m / tiles + (t < m % tiles ? 1 : 0);
             tc_conv_tiles[mr](C, kk, HW, a + i * lda, lda, x, off0, off1, mk0, mk1,
-                              c0 + i * ldc, c1 + i * ldc, s0, s1, ldc, beta);
-            i += mr;
-        }
-    }
-}
-
-// The weight's gradient, `dWᵀ[(c, kh, kw), o] = Σ_{h, w} col[(c, kh, kw), (h, w)] · G[o, (h, w)]`,
-// is the sgemm tile's product with A = the column buffer, read in place from a zero-padded copy
-// of the image (`xpad`, `Hp × Wp` per channel: row (c, kh, kw) at position (h, w) is
-// `xpad[c, h·sH + kh·dH, w + kw·dW]`, no mask needed), and B = Gᵀ as `_tensorcore_sgemm_pack_bt`
-// packs it. Each output element is one FMA chain over all positions in order, then `beta · C`
-// added.
-TC_TARGET __attribute__((always_inline)) static inline void
-tc_convw_tile(const int mr, long K, const float *const *rows, long oW, long rowStride, const float *bt,
-              long npad, long j, float *c, long ldc, float beta, __mmask16 m0, __mmask16 m1) {
-    __m512 acc0[TC_CONV_MR], acc1[TC_CONV_MR];
-    const float *a[TC_CONV_MR];
-    _Pragma("clang loop unroll(full)")
-    for (int r = 0; r < mr; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); a[r] = rows[r]; }
-    long w = 0, h = 0;
-    for (long pc = 0; pc < K; pc += TC_CONV_KC) {
-        const long kc = K - pc < TC_CONV_KC ? K - pc : TC_CONV_KC;
-        const float *panel = bt + pc * npad + j * kc;
-#pragma clang loop unroll(disable)
-        for (long k = 0; k < kc; k++) {
-            const long at = h * rowStride + w;
-            __m512 b0 = _mm512_loadu_ps(panel + k * 32), b1 = _mm512_loadu_ps(panel + k * 32 + 16);
-            _Pragma("clang loop unroll(full)")
-            for (int r = 0; r < mr; r++) {
-                __m512 ar = _mm512_set1_ps(a[r][at]);
-                acc0[r] = _mm512_fmadd_ps(ar, b0, acc0[r]);
-                acc1[r] = _mm512_fmadd_ps(ar, b1, acc1[r]);
-            }
-            if (++w == oW) { w = 0; h += 1; }
-        }
-    }
-    __m512 vb = _mm512_set1_ps(beta);
-    _Pragma("clang loop unroll(full)")
-    for (int r = 0; r < mr; r++) {
-        float *cr = c + r * ldc;
-        __m512 o0 = acc0[r], o1 = acc1[r];
-        if (beta != 0) {
-            o0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), o0);
-            o1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16), o1);
-        }
-        _mm512_mask_storeu_ps(cr, m0, o0);
-        _mm512_mask_storeu_ps(cr + 16, m1, o1);
-    }
-}
-
-typedef void (*tc_convw_tile_fn)(long, const float *const *, long, long, const float *, long, long, float *, long,
-                                 float, __mmask16, __mmask16);
-
-#define TC_CONVW_TILE(MR)                                                                              \
-    TC_TARGET static void tc_convw_tile_##MR(long K, const float *const *rows, long oW, long rowStride,  \
-        const float *bt, long npad, long j, float *c, long ldc, float beta, __mmask16 m0, __mmask16 m1) { \
-        tc_convw_tile(MR, K, rows, oW, rowStride, bt, npad, j, c, ldc, beta, m0, m1);                  \
-    }
-TC_CONVW_TILE(1) TC_CONVW_TILE(2) TC_CONVW_TILE(3) TC_CONVW_TILE(4) TC_CONVW_TILE(5) TC_CONVW_TILE(6)
-TC_CONVW_TILE(7) TC_CONVW_TILE(8) TC_CONVW_TILE(9) TC_CONVW_TILE(10) TC_CONVW_TILE(11) TC_CONVW_TILE(12)
-
-static const tc_convw_tile_fn tc_convw_tiles[TC_CONV_MR + 1] = {0,
-    tc_convw_tile_1, tc_convw_tile_2, tc_convw_tile_3, tc_convw_tile_4, tc_convw_tile_5, tc_convw_tile_6,
-    tc_convw_tile_7, tc_convw_tile_8, tc_convw_tile_9, tc_convw_tile_10, tc_convw_tile_11, tc_convw_tile_12};
-
-void _tensorcore_conv2d_weight_implicit(long m, long n, long kH, long kW, long sH, long dH, long dW, long oH, long oW,
-                                        const float *xpad, long Hp, long Wp, const float *bt, float beta,
-                                        float *c, long ldc) {
-    const long kk = kH * kW, K = oH * oW, npad = (n + 31) / 32 * 32;
-    const long tiles = (m + TC_CONV_MR - 1) / TC_CONV_MR;
-    const float *rows[TC_CONV_MR];
-    for (long j = 0; j < n; j += 32) {
-        const __mmask16 m0 = tc_mask(n - j), m1 = tc_mask(n - j - 16);
-        long i = 0;
-        for (long t = 0; t < tiles; t++) {
-            const long mr = m / tiles + (t < m % tiles ? 1 : 0);
-            for (long r = 0; r < mr; r++) {
-                const long row = i + r, ch = row / kk, kh = row % kk / kW, kw = row % kW;
-                rows[r] = xpad + ch * Hp * Wp + kh * dH * Wp + kw * dW;
-            }
-            tc_convw_tiles[mr](K, rows, oW, sH * Wp, bt, npad, j, c + i * ldc + j, ldc, beta, m0, m1);
+                              c0 + i * ldc, c1 + i * ldc, s0, s1, ldc, bias ? bias + i : NULL, beta);
             i += mr;
         }
     }
@@ -208,13 +224,8 @@ void _tensorcore_conv2d_weight_implicit(long m, long n, long kH, long kW, long s
 
 void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long kW, long sH, long pH, long pW,
                                  long dH, long dW, long oH, long oW, const float *a, long lda, const float *x,
-                                 float beta, float *out, long ldc) {
+                                 long images, long xImage, const float *bias, float beta, float *out, long ldc,
+                                 long outImage) {
     __builtin_trap();
 }
-void _tensorcore_conv2d_weight_implicit(long m, long n, long kH, long kW, long sH, long dH, long dW, long oH, long oW,
-                                        const float *xpad, long Hp, long Wp, const float *bt, float beta,
-                                        float *c, long ldc) {
-    __builtin_trap();
-}
-
 #endif

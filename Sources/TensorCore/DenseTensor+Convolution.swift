@@ -40,7 +40,7 @@ extension DenseTensor where Scalar: TensorScalar {
         let (Og, Kg, Cg, HW) = (O / g.groups, g.columnRows, g.inChannels / g.groups, g.height * g.width)
         let implicit = Self.runsImplicit(g)
         Self.forEachImageBlock(g, work: O * oHW * Kg) { images in
-            if let b {
+            if let b, !implicit {   // the implicit kernel adds the bias itself
                 for n in images {
                     for o in 0..<O { (out.start + (n * O + o) * oHW).update(repeating: b.start[o], count: oHW) }
                 }
@@ -49,17 +49,17 @@ extension DenseTensor where Scalar: TensorScalar {
                 if b == nil { (out.start + images.lowerBound * O * oHW).update(repeating: 0, count: images.count * O * oHW) }
                 return
             }
-            let beta: Scalar = b == nil ? 0 : 1
             if implicit {
-                for n in images {
-                    for group in 0..<g.groups {
-                        Self.implicitGemm(g, m: Og, a: w.start + group * Og * Kg, lda: Kg,
-                                          x: x.start + (n * g.inChannels + group * Cg) * HW, beta: beta,
-                                          out: out.start + (n * O + group * Og) * oHW)
-                    }
+                let n = images.lowerBound
+                for group in 0..<g.groups {
+                    Self.implicitGemm(g, m: Og, a: w.start + group * Og * Kg, lda: Kg,
+                                      x: x.start + (n * g.inChannels + group * Cg) * HW, images: images.count,
+                                      xImage: g.inChannels * HW, bias: b.map { UnsafePointer($0.start) + group * Og },
+                                      out: out.start + (n * O + group * Og) * oHW, outImage: O * oHW)
                 }
                 return
             }
+            let beta: Scalar = b == nil ? 0 : 1
             Self.withColumnBuffer(g) { col in
                 for n in images {
                     for group in 0..<g.groups {
@@ -108,12 +108,12 @@ extension DenseTensor where Scalar: TensorScalar {
                 }
             }
             Self.forEachImageBlock(g, work: Cg * HW * Og * taps) { images in
-                for n in images {
-                    for group in 0..<g.groups {
-                        Self.implicitGemm(flipped, m: Cg, a: UnsafePointer(wf) + group * Cg * Og * taps, lda: Og * taps,
-                                          x: gy.start + (n * O + group * Og) * oHW, beta: 0,
-                                          out: out.start + (n * g.inChannels + group * Cg) * HW)
-                    }
+                let n = images.lowerBound
+                for group in 0..<g.groups {
+                    Self.implicitGemm(flipped, m: Cg, a: UnsafePointer(wf) + group * Cg * Og * taps, lda: Og * taps,
+                                      x: gy.start + (n * O + group * Og) * oHW, images: images.count, xImage: O * oHW,
+                                      bias: nil, out: out.start + (n * g.inChannels + group * Cg) * HW,
+                                      outImage: g.inChannels * HW)
                 }
             }
             withExtendedLifetime((gy, w)) {}
@@ -147,11 +147,12 @@ extension DenseTensor where Scalar: TensorScalar {
         let out = DenseTensor(shape: g.weightShape, repeating: 0)
         guard out.count > 0, g.batch > 0, oHW > 0 else { return out }
         let gy = contiguous(), x = input.contiguous()
-        // With more column rows than output channels, the transpose `col_n · G_nᵀ` is formed
-        // instead (transposed once at the end) when G_n fills the own kernel's 32-column tile:
-        // the GEMM then packs G_n, not the larger column buffer, for every image (16→32
-        // channels: 32 × 1024 instead of 144 × 1024).
-        let transposed = Og >= 32 && Kg > Og
+        // The implicit kernel forms the transpose `col_n · G_nᵀ` (Note [Implicit weight gradient]).
+        // Im2col does too, with more column rows than output channels, when G_n fills the own
+        // kernel's 32-column tile: the GEMM then packs G_n, not the larger column buffer, for
+        // every image (16→32 channels: 32 × 1024 instead of 144 × 1024).
+        let implicit = Self.runsImplicit(g)
+        let transposed = implicit || Og >= 32 && Kg > Og
         let chunks = Self.weightGradientChunks(g)
         let partialCount = g.groups * Kg * Og
         let scratchCount = chunks * partialCount
@@ -159,17 +160,18 @@ extension DenseTensor where Scalar: TensorScalar {
         let scratch = BufferCache.allocate(byteCount: scratchBytes).bindMemory(to: Scalar.self, capacity: scratchCount)
         defer { BufferCache.deallocate(scratch, byteCount: scratchBytes) }
         let threads = g.batch * O * oHW * Kg >= BLASLibrary.singleThreadBelow ? Swift.min(BLASLibrary.maxThreads, chunks) : 1
-        let implicit = transposed && Self.runsImplicit(g)
         Parallel.forEachPart(threads) { part in
             if implicit {
-                return Self.withPaddedImageAndPackedGradient(g) { xpad, packed in
+                let block = Self.weightGradientBlock(g)
+                return Self.withWeightGradientScratch(g, images: block) { buffer in
                     for chunk in stride(from: part, to: chunks, by: threads) {
                         let partial = scratch + chunk * partialCount
                         let images = Self.chunkImages(chunk, of: chunks, batch: g.batch)
-                        for n in images {
+                        for n in stride(from: images.lowerBound, to: images.upperBound, by: block) {
                             for group in 0..<g.groups {
-                                Self.implicitWeightGemm(g, x: x.start + (n * g.inChannels + group * Cg) * HW, xpad: xpad,
-                                                        gradient: gy.start + (n * O + group * Og) * oHW, packed: packed,
+                                Self.implicitWeightGemm(g, x: x.start + (n * g.inChannels + group * Cg) * HW,
+                                                        gradient: gy.start + (n * O + group * Og) * oHW,
+                                                        images: Swift.min(block, images.upperBound - n), scratch: buffer,
                                                         beta: n == images.lowerBound ? 0 : 1, into: partial + group * Kg * Og)
                             }
                         }
@@ -199,16 +201,18 @@ extension DenseTensor where Scalar: TensorScalar {
                 }
             }
         }
-        // The chunks' sums added in order, and transposed back where they were formed so.
-        for chunk in 0..<chunks {
+        // The chunks' sums added in order (onto the first), then transposed back where they
+        // were formed so.
+        for chunk in 1..<chunks {
             let partial = scratch + chunk * partialCount
-            for group in 0..<g.groups {
-                let (src, dst) = (partial + group * Kg * Og, out.start + group * Og * Kg)
-                if transposed {
-                    for r in 0..<Kg { for o in 0..<Og { dst[o * Kg + r] += src[r * Og + o] } }
-                } else {
-                    for i in 0..<(Og * Kg) { dst[i] += src[i] }
-                }
+            for i in 0..<partialCount { scratch[i] += partial[i] }
+        }
+        for group in 0..<g.groups {
+            let (src, dst) = (scratch + group * Kg * Og, out.start + group * Og * Kg)
+            if transposed {
+                for r in 0..<Kg { for o in 0..<Og { dst[o * Kg + r] = src[r * Og + o] } }
+            } else {
+                dst.update(from: src, count: Og * Kg)
             }
         }
         withExtendedLifetime((gy, x)) {}
@@ -251,55 +255,57 @@ extension DenseTensor where Scalar: TensorScalar {
             && g.columnRows > 0 && SGemmKernel.isEnabled && implicitConvolutionEnabled
     }
 
-    /// Runs `body` with scratch for ``implicitWeightGemm``, from the thread's BufferCache: one
-    /// group's channels zero-padded (`[C/g, H + 2·pH, W + 2·pW]`, whose border stays zero) and a
-    /// packed `Gᵀ`.
+    /// Images per call of the implicit weight kernel: enough for about 1024 output positions
+    /// (its packed `Gᵀ`, 128 KB, in L2), so that small maps are summed many images at a time.
     @inline(__always)
-    private static func withPaddedImageAndPackedGradient(
-        _ g: ConvolutionGeometry, _ body: (UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>) -> Void
-    ) {
-        let padded = g.inChannels / g.groups * (g.height + 2 * g.padding.h) * (g.width + 2 * g.padding.w)
-        let packed = _tensorcore_sgemm_packed_count(g.outHeight * g.outWidth, g.outChannels / g.groups)
-        let count = padded + packed, bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+    private static func weightGradientBlock(_ g: ConvolutionGeometry) -> Int {
+        Swift.max(1, Swift.min(g.batch, 1024 / Swift.max(1, g.outHeight * g.outWidth)))
+    }
+
+    /// Runs `body` with scratch for ``implicitWeightGemm`` on up to `images` images, from the
+    /// thread's BufferCache.
+    @inline(__always)
+    private static func withWeightGradientScratch(_ g: ConvolutionGeometry, images: Int, _ body: (UnsafeMutablePointer<Scalar>) -> Void) {
+        let count = _tensorcore_conv2d_weight_scratch(images, g.inChannels / g.groups, g.height, g.width, g.padding.h,
+                                                      g.padding.w, g.outHeight * g.outWidth, g.outChannels / g.groups)
+        let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
         let buffer = BufferCache.allocate(byteCount: bytes).bindMemory(to: Scalar.self, capacity: count)
         defer { BufferCache.deallocate(buffer, byteCount: bytes) }
-        buffer.update(repeating: 0, count: padded)
-        body(buffer, buffer + padded)
+        body(buffer)
     }
 
-    /// One image and group's weight gradient, transposed, `into[(c, kh, kw), o] = beta · into +
-    /// Σ_p col[(c, kh, kw), p] · G[o, p]`, with the column buffer read in place from a padded copy
-    /// of the image (single precision only; `_tensorcore_conv2d_weight_implicit`).
+    /// One group's weight gradient over a block of images, transposed, `into[(c, kh, kw), o] =
+    /// beta · into + Σ_{n, p} col_n[(c, kh, kw), p] · G_n[o, p]`, the column buffer read in place
+    /// (single precision only; Note [Implicit weight gradient]).
     @inline(__always)
     private static func implicitWeightGemm(
-        _ g: ConvolutionGeometry, x image: UnsafePointer<Scalar>, xpad: UnsafeMutablePointer<Scalar>,
-        gradient: UnsafePointer<Scalar>, packed: UnsafeMutablePointer<Scalar>, beta: Scalar, into c: UnsafeMutablePointer<Scalar>
+        _ g: ConvolutionGeometry, x: UnsafePointer<Scalar>, gradient: UnsafePointer<Scalar>, images: Int,
+        scratch: UnsafeMutablePointer<Scalar>, beta: Scalar, into c: UnsafeMutablePointer<Scalar>
     ) {
-        let (H, W, Hp, Wp) = (g.height, g.width, g.height + 2 * g.padding.h, g.width + 2 * g.padding.w)
-        let (oHW, Og) = (g.outHeight * g.outWidth, g.outChannels / g.groups)
-        for channel in 0..<(g.inChannels / g.groups) {
-            for i in 0..<H {
-                (xpad + (channel * Hp + i + g.padding.h) * Wp + g.padding.w).update(from: image + (channel * H + i) * W, count: W)
-            }
-        }
         func f(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
         func f(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
-        _tensorcore_sgemm_pack_bt(oHW, Og, f(gradient), oHW, f(packed))
+        let Og = g.outChannels / g.groups
         _tensorcore_conv2d_weight_implicit(
-            g.columnRows, Og, g.kernelHeight, g.kernelWidth, g.stride.h, g.dilation.h, g.dilation.w, g.outHeight,
-            g.outWidth, f(UnsafePointer(xpad)), Hp, Wp, f(UnsafePointer(packed)), unsafeBitCast(beta, to: Float.self), f(c), Og)
+            Og, g.inChannels / g.groups, g.height, g.width, g.kernelHeight, g.kernelWidth, g.stride.h, g.padding.h,
+            g.padding.w, g.dilation.h, g.dilation.w, g.outHeight, g.outWidth, f(x), g.inChannels * g.height * g.width,
+            f(gradient), g.outChannels * g.outHeight * g.outWidth, images, f(scratch), unsafeBitCast(beta, to: Float.self),
+            f(c), Og)
     }
 
-    /// One image and group: `out[m, oH·oW] = beta · out + a[m, C/g·kH·kW] · col(x)` (Single precision only).
+    /// One group of a block of images, `xImage` and `outImage` apart: `out[m, oH·oW] = a[m,
+    /// C/g·kH·kW] · col(x) (+ bias[m])` for each (single precision only). One call for the block
+    /// lets the kernel fill its vectors across images (Note [Flat output vectors]).
     @inline(__always)
     private static func implicitGemm(_ g: ConvolutionGeometry, m: Int, a: UnsafePointer<Scalar>, lda: Int,
-                                     x: UnsafePointer<Scalar>, beta: Scalar, out: UnsafeMutablePointer<Scalar>) {
+                                     x: UnsafePointer<Scalar>, images: Int, xImage: Int, bias: UnsafePointer<Scalar>?,
+                                     out: UnsafeMutablePointer<Scalar>, outImage: Int) {
         _tensorcore_conv2d_implicit(
             m, g.inChannels / g.groups, g.height, g.width, g.kernelHeight, g.kernelWidth, g.stride.h,
             g.padding.h, g.padding.w, g.dilation.h, g.dilation.w, g.outHeight, g.outWidth,
             UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
-            UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), unsafeBitCast(beta, to: Float.self),
-            UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), g.outHeight * g.outWidth)
+            UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), images, xImage,
+            bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) }, 0,
+            UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), g.outHeight * g.outWidth, outImage)
     }
 
     /// The gradient of a convolution's bias: this gradient of its output `[N, O, ...]` summed

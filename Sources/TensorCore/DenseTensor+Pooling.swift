@@ -141,9 +141,21 @@ extension DenseTensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     package func maxPoolBackward(indices: [Int], from start: Int, inputShape: [Int], _ g: PoolGeometry) -> DenseTensor {
-        let out = DenseTensor(shape: inputShape, repeating: 0)
         let gy = contiguous()
         let (HW, oHW) = (g.height * g.width, g.outHeight * g.outWidth)
+        if Scalar.self == Float.self && avx512KernelsAvailable && g.kernel == (2, 2) && g.stride == (2, 2)
+            && g.padding == (0, 0) && _tensorcore_maxpool2x2_flat(g.height, g.width) {
+            // Note [Flat max pooling]: small planes written whole, each window's gradient at its index.
+            let out = DenseTensor(uninitializedShape: inputShape)
+            indices.withUnsafeBufferPointer { idx in
+                _tensorcore_maxpool2x2_backward_f32(
+                    UnsafeRawPointer(gy.start).assumingMemoryBound(to: Float.self), idx.baseAddress! + start, g.planes,
+                    g.height, g.width, UnsafeMutableRawPointer(out.start).assumingMemoryBound(to: Float.self))
+            }
+            withExtendedLifetime(gy) {}
+            return out
+        }
+        let out = DenseTensor(shape: inputShape, repeating: 0)
         indices.withUnsafeBufferPointer { idx in
             let parts = out.count >= Parallel.minimumElements ? Swift.min(Parallel.threads, g.planes) : 1
             Parallel.forEachPart(parts) { part in

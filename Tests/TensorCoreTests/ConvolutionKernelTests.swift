@@ -36,6 +36,14 @@ final class ConvolutionKernelTests: XCTestCase {
         make(2, 3, 11, 11, 4, 3, 3, (1, 2), (1, 1), (1, 1), 1),       // width stride 2: im2col
         make(2, 8, 5, 5, 16, 1, 1, (1, 1), (0, 0), (1, 1), 1),        // pointwise
         make(3, 4, 1, 50, 6, 1, 3, (1, 1), (0, 1), (1, 2), 2, rank: 1), // conv1d
+        // Note [Flat output vectors]: vectors spanning output rows, pairs of them across images
+        make(5, 3, 4, 4, 7, 3, 3, (1, 1), (1, 1), (1, 1), 1),         // 4×4: one vector an image, odd batch
+        make(3, 1, 6, 6, 16, 3, 3, (1, 1), (1, 1), (1, 1), 1),        // one input channel, rows break mid-vector
+        make(2, 2, 7, 5, 3, 3, 1, (1, 1), (1, 0), (1, 1), 1),         // a column kernel: the width unpadded
+        make(3, 3, 9, 7, 4, 3, 3, (1, 1), (2, 2), (2, 2), 1),         // dilation 2, padded by 2
+        make(2, 4, 6, 10, 4, 1, 5, (1, 1), (0, 2), (1, 1), 2),        // a row kernel, groups
+        make(3, 2, 1, 20, 5, 1, 3, (1, 1), (0, 1), (1, 1), 1, rank: 1), // conv1d, "same" padding
+        make(10, 2, 20, 20, 5, 3, 3, (1, 1), (1, 1), (1, 1), 1),      // weight gradient: blocks of 2 images, a chunk of 3
     ]
 
     private static func make(_ n: Int, _ c: Int, _ h: Int, _ w: Int, _ o: Int, _ kh: Int, _ kw: Int,
@@ -133,16 +141,20 @@ final class ConvolutionKernelTests: XCTestCase {
         }
     }
 
-    /// 2×2 max pooling (Note [Vector max pooling] in single precision where the CPU has AVX-512,
-    /// the scalar loop in double precision) gives the same maxima and positions, ties (values
-    /// drawn from a few integers) going to the first maximum and NaN winning, on every width's
-    /// tail, odd sizes included, and on 1 and 2 threads.
+    /// 2×2 max pooling (Note [Vector max pooling] and, for planes up to 16 wide, Note [Flat max
+    /// pooling] in single precision where the CPU has AVX-512, the scalar loop in double
+    /// precision) gives the same maxima and positions, ties (values drawn from a few integers)
+    /// going to the first maximum and NaN winning, on every width's tail, odd sizes included, and
+    /// on 1 and 2 threads; and the same input gradient.
     func testMaxPoolingTwoByTwoMatchesTheScalarLoop() {
         var generator = RandomGenerator(seed: 183)
         let saved = (Parallel.threads, Parallel.minimumElements)
         defer { (Parallel.threads, Parallel.minimumElements) = saved }
         Parallel.minimumElements = 64
-        for (planes, h, w) in [(1, 2, 2), (3, 5, 7), (2, 8, 34), (4, 33, 66), (2, 4, 63)] {
+        // flat: a plane's outputs a multiple of 16 (8×8, 16×16, 12×16 (blocks wrapping at row 6 of
+        // 6), 32×2) or dividing 16 (2×2 and 4×4 with a tail, 2×4); 6×8 (12 outputs) row by row
+        for (planes, h, w) in [(1, 2, 2), (3, 5, 7), (2, 8, 34), (4, 33, 66), (2, 4, 63), (5, 8, 8), (3, 16, 16),
+                               (2, 12, 16), (3, 32, 2), (7, 4, 4), (5, 2, 4), (2, 6, 8)] {
             let values = DenseTensor<Float>.randn([planes * h * w], using: &generator).scalars.enumerated().map { i, v in
                 i % 37 == 5 ? Float.nan : (v * 2).rounded()
             }
@@ -156,6 +168,11 @@ final class ConvolutionKernelTests: XCTestCase {
                 XCTAssertEqual(at, expectedAt, "\(planes)×\(h)×\(w), \(threads) threads: positions")
                 XCTAssertEqual(y.scalars.map { $0.isNaN ? "nan" : "\($0)" }, expected.scalars.map { $0.isNaN ? "nan" : "\(Float($0))" },
                                "\(planes)×\(h)×\(w), \(threads) threads: maxima")
+                let gy = try! DenseTensor<Float>(scalars: (0..<y.count).map { Float($0 % 7) - 2.5 }, shape: y.shape)
+                let gyd = try! DenseTensor<Double>(scalars: gy.scalars.map(Double.init), shape: y.shape)
+                XCTAssertEqual(gy.maxPoolBackward(indices: at, from: 1, inputShape: [planes, h, w], g).scalars,
+                               gyd.maxPoolBackward(indices: expectedAt, from: 1, inputShape: [planes, h, w], g).scalars.map(Float.init),
+                               "\(planes)×\(h)×\(w), \(threads) threads: input gradient")
             }
         }
     }

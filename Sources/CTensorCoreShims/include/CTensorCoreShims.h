@@ -87,27 +87,48 @@ void _tensorcore_sgemm(bool transA, long m, long n, long k, float alpha, const f
 
 /// The most kernel taps (kH · kW) `_tensorcore_conv2d_implicit` takes.
 #define TC_CONV_MAX_TAPS 64
-/// One image of a convolution with stride 1 along the width, as a GEMM over its never-formed
-/// column buffer (Note [Implicit convolution]): `out[i, p] = beta · out[i, p] + Σ_k a[i, k] · col[k, p]`
-/// for the `m` rows of `a` (row stride `lda`, k = (c, kh, kw) over `C` channels of `x`, each
-/// `H`×`W`) and the `oH · oW` output positions (row stride of `out`: `ldc`). `beta == 0` never
-/// reads `out`. Only when `_tensorcore_avx512_available()`; `kH · kW ≤ TC_CONV_MAX_TAPS`.
+/// A block of `images` images of a convolution with stride 1 along the width, as a GEMM over
+/// its never-formed column buffer (Note [Implicit convolution]): `out[i, p] = beta · out[i, p] +
+/// Σ_k a[i, k] · col[k, p]` for the `m` rows of `a` (row stride `lda`, k = (c, kh, kw) over `C`
+/// channels of `x`, each `H`×`W`) and the `oH · oW` output positions (row stride of `out`:
+/// `ldc`), image i's input at `x + i · xImage` and output at `out + i · outImage`; then, unless
+/// `bias` is NULL, `bias[i]` added to row i (with `beta == 0`: the bits of an output filled with
+/// the bias and `beta == 1`). `beta == 0` never reads `out`. Only when
+/// `_tensorcore_avx512_available()`; `kH · kW ≤ TC_CONV_MAX_TAPS`.
 void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long kW, long sH, long pH, long pW,
                                  long dH, long dW, long oH, long oW, const float *_Nonnull a, long lda,
-                                 const float *_Nonnull x, float beta, float *_Nonnull out, long ldc);
-/// A convolution's weight gradient for one image (and group), transposed: `c[r, o] = beta · c[r, o]
-/// + Σ_p col[r, p] · G[o, p]` for the `m` rows r = (c, kh, kw) of the column buffer, read from
-/// `xpad` (the image's channels zero-padded to `Hp`×`Wp`), and `n` output channels, `bt` being Gᵀ
-/// (`oH · oW` × `n`) as `_tensorcore_sgemm_pack_bt` packs it. Width stride 1. Only when
+                                 const float *_Nonnull x, long images, long xImage, const float *_Nullable bias,
+                                 float beta, float *_Nonnull out, long ldc, long outImage);
+/// Floats of scratch `_tensorcore_conv2d_weight_implicit` takes for `images` images of `C`
+/// channels `H`×`W`, padded by `pH`, `pW`, with `oHW` output positions and `n` output channels.
+long _tensorcore_conv2d_weight_scratch(long images, long C, long H, long W, long pH, long pW, long oHW, long n);
+/// A convolution's weight gradient over a block of `images` images (and one group), transposed
+/// (Note [Implicit weight gradient]): `c[r, o] = beta · c[r, o] + Σ_{i, p} col_i[r, p] · G_i[o, p]`
+/// for the `C · kH · kW` rows r = (c, kh, kw) of the column buffer of image i (`C` channels of
+/// `H`×`W` at `x + i · xImage`) and `n` output channels (`G_i`: `n × oH·oW` at `g + i · gImage`).
+/// `scratch` holds `_tensorcore_conv2d_weight_scratch(...)` floats. Width stride 1. Only when
 /// `_tensorcore_avx512_available()`.
-void _tensorcore_conv2d_weight_implicit(long m, long n, long kH, long kW, long sH, long dH, long dW, long oH, long oW,
-                                        const float *_Nonnull xpad, long Hp, long Wp, const float *_Nonnull bt,
+void _tensorcore_conv2d_weight_implicit(long n, long C, long H, long W, long kH, long kW, long sH, long pH, long pW,
+                                        long dH, long dW, long oH, long oW, const float *_Nonnull x, long xImage,
+                                        const float *_Nonnull g, long gImage, long images, float *_Nonnull scratch,
                                         float beta, float *_Nonnull c, long ldc);
 /// Max pooling of `planes` planes `H`×`W` in 2×2 windows 2 apart (Note [Vector max pooling]):
 /// `out` `[planes, H/2, W/2]`, and in `indices` each maximum's position in its plane. Only when
 /// `_tensorcore_avx512_available()`; planes smaller than 2³¹ elements.
 void _tensorcore_maxpool2x2_f32(const float *_Nonnull x, long planes, long H, long W, float *_Nonnull out,
                                 long *_Nonnull indices);
+/// Whether planes `H`×`W` are small enough for flat blocks of 16 outputs (Note [Flat max pooling]).
+bool _tensorcore_maxpool2x2_flat(long H, long W);
+/// The gradient `dx` `[planes, H, W]` of that pooling's input from `gy` `[planes, H/2, W/2]` and
+/// its `indices`, every element written (Note [Flat max pooling]). Only when
+/// `_tensorcore_avx512_available()` and `_tensorcore_maxpool2x2_flat(H, W)`.
+void _tensorcore_maxpool2x2_backward_f32(const float *_Nonnull gy, const long *_Nonnull indices, long planes, long H,
+                                         long W, float *_Nonnull dx);
+
+/// Sixteen correctly rounded square roots in one vector instruction where the target has one
+/// (Swift's SIMD16<Float>.squareRoot() takes the lanes one at a time).
+typedef float _tensorcore_float16 __attribute__((ext_vector_type(16)));
+static inline _tensorcore_float16 _tensorcore_sqrt16(_tensorcore_float16 v) { return __builtin_elementwise_sqrt(v); }
 
 #if defined(__x86_64__)
 #include <cpuid.h>

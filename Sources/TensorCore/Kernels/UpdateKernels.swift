@@ -1,4 +1,5 @@
 import Arena
+import CTensorCoreShims
 
 // The optimizers' parameter updates as single fused passes: one read of each buffer, one write,
 // and no temporary tensor, so that a training step's update allocates nothing. The arithmetic
@@ -60,7 +61,22 @@ extension DenseTensor where Scalar: TensorScalar {
         let amsgrad = maxV != nil
         withMutableElements { p in grad.withElements { g in m.withMutableElements { m in v.withMutableElements { v in
         Self.withMutableElements(of: maxV) { maxV in
-            for i in 0..<n {
+            // Single precision 16 at a time without AMSGrad (lane by lane the same operations as
+            // the loop below, so the same bits): the scalar loop's square root and division were
+            // 5 % of the digits CNN's step.
+            let vectorized = amsgrad || Scalar.self != Float.self ? 0 : n / 16 * 16
+            func f(_ q: UnsafePointer<Scalar>) -> UnsafePointer<Float> { UnsafeRawPointer(q).assumingMemoryBound(to: Float.self) }
+            func f(_ q: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> {
+                UnsafeMutableRawPointer(q).assumingMemoryBound(to: Float.self)
+            }
+            func f(_ x: Scalar) -> Float { unsafeBitCast(x, to: Float.self) }
+            for i in stride(from: 0, to: vectorized, by: 16) {
+                adamStep16(f(p.baseAddress! + i), f(g.baseAddress! + i), f(m.baseAddress! + i), f(v.baseAddress! + i),
+                           weight1: f(weight1), beta2: f(beta2), weight2: f(weight2), eps: f(eps),
+                           weightDecay: f(weightDecay), decay: f(decay), stepSize: f(stepSize),
+                           correction2Sqrt: f(correction2Sqrt))
+            }
+            for i in vectorized..<n {
                 if decay != 1 { p[i] *= decay }
                 var d = g[i]
                 if weightDecay != 0 { d += weightDecay * p[i] }
@@ -155,4 +171,26 @@ extension DenseTensor where Scalar: TensorScalar {
 @inline(__always)
 private func lerp<Scalar: BinaryFloatingPoint>(_ start: Scalar, _ end: Scalar, _ weight: Scalar) -> Scalar {
     weight < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight)
+}
+
+/// ``DenseTensor/adamUpdate(grad:m:v:maxV:weight1:beta2:weight2:eps:weightDecay:decay:stepSize:correction2Sqrt:)``
+/// without AMSGrad on the 16 elements at `p`, `g`, `m`, `v`: its loop's operations, in its order.
+@inline(__always)
+private func adamStep16(
+    _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+    _ v: UnsafeMutablePointer<Float>, weight1: Float, beta2: Float, weight2: Float, eps: Float,
+    weightDecay: Float, decay: Float, stepSize: Float, correction2Sqrt: Float
+) {
+    typealias V = SIMD16<Float>
+    func load(_ q: UnsafePointer<Float>) -> V { UnsafeRawPointer(q).loadUnaligned(as: V.self) }
+    var (pv, mv, vv, d) = (load(p), load(m), load(v), load(g))
+    if decay != 1 { pv *= decay }
+    if weightDecay != 0 { d += weightDecay * pv }
+    mv = weight1 < 0.5 ? mv + weight1 * (d - mv) : d - (d - mv) * (1 - weight1)   // lerp
+    vv = vv * beta2 + weight2 * d * d
+    let denominator = _tensorcore_sqrt16(vv) / correction2Sqrt + eps
+    pv += (-stepSize * mv) / denominator
+    UnsafeMutableRawPointer(p).storeBytes(of: pv, as: V.self)
+    UnsafeMutableRawPointer(m).storeBytes(of: mv, as: V.self)
+    UnsafeMutableRawPointer(v).storeBytes(of: vv, as: V.self)
 }
