@@ -8,15 +8,19 @@ extension DenseTensor where Scalar: TensorScalar {
     /// rows of a layer norm (`groups` rows of `inner` elements), `inner` the spatial size and
     /// `groups` the channels of a batch norm. Two passes over each row (the sum, then the squared
     /// deviations from the mean, which doesn't cancel as `E[x²] − E[x]²` does), each on SIMD16
-    /// accumulators (``sumKernel(_:_:)``). NaN for a group without elements.
+    /// accumulators (``sumKernel(_:_:)``). NaN for a group without elements. Written into
+    /// `mean` and `variance` (`groups` elements each): the caller's buffers, not arrays of their
+    /// own, so that a batch norm allocates nothing for its statistics.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func groupMoments(outer: Int, groups: Int, inner: Int) -> (mean: [Double], variance: [Double]) {
+    public func groupMoments(outer: Int, groups: Int, inner: Int, mean: UnsafeMutableBufferPointer<Double>,
+                             variance: UnsafeMutableBufferPointer<Double>) {
         guard outer * inner > 0 else {
-            return ([Double](repeating: .nan, count: groups), [Double](repeating: .nan, count: groups))
+            mean.update(repeating: .nan)
+            variance.update(repeating: .nan)
+            return
         }
         let x = contiguous()
-        var mean = [Double](repeating: 0, count: groups), variance = [Double](repeating: 0, count: groups)
         let n = Scalar(outer * inner)
         x.withElements { p in
             let base = p.baseAddress!
@@ -30,7 +34,6 @@ extension DenseTensor where Scalar: TensorScalar {
                 variance[g] = Double(squares / n)
             }
         }
-        return (mean, variance)
     }
 
     /// `Σ (p[i] − mean)²` over `n` elements, on two SIMD16 accumulators, their lanes added in
@@ -65,7 +68,8 @@ extension DenseTensor where Scalar: TensorScalar {
     /// their own kernels, Note [Layer norm rows]).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func affineNormalized(outer: Int, groups: Int, inner: Int, mean: [Double], invstd: [Double],
+    public func affineNormalized(outer: Int, groups: Int, inner: Int, mean: UnsafeBufferPointer<Double>,
+                                 invstd: UnsafeBufferPointer<Double>,
                                  weight: DenseTensor?, bias: DenseTensor?) -> DenseTensor {
         let x = contiguous()
         let out = DenseTensor(uninitializedShape: shape)
@@ -103,7 +107,8 @@ extension DenseTensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func normalizationGradients(
-        _ grad: DenseTensor, outer: Int, groups: Int, inner: Int, mean: [Double], invstd: [Double], weight: DenseTensor?,
+        _ grad: DenseTensor, outer: Int, groups: Int, inner: Int, mean: UnsafeBufferPointer<Double>,
+        invstd: UnsafeBufferPointer<Double>, weight: DenseTensor?,
         batchStatistics: Bool, needsInput: Bool, needsWeight: Bool, needsBias: Bool
     ) -> (input: DenseTensor?, weight: DenseTensor?, bias: DenseTensor?) {
         let x = contiguous(), g = grad.contiguous(), w = weight?.contiguous()

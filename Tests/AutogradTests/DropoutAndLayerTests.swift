@@ -135,6 +135,24 @@ final class DropoutAndLayerTests: XCTestCase {
         }
     }
 
+    /// A training batch norm writes its running statistics where they lie, as PyTorch's
+    /// in-place update: a view of the buffer sees the new values, the buffer's version moves
+    /// on, and a strided buffer (a column of a matrix) is updated through its strides.
+    func testRunningStatisticsAreUpdatedInPlace() throws {
+        let x = try Tensor<Double>([[1, 10], [3, 20], [5, 60]], requiresGrad: true)
+        let storage = Tensor<Double>([0, 0, 1, 1])
+        let mean = storage[0..<2], variance = storage[2..<4]   // contiguous views of one buffer
+        let version = storage.version
+        _ = batchNorm(x, runningMean: mean, runningVar: variance, training: true, momentum: 0.5)
+        XCTAssertEqual(storage.scalars, [1.5, 15, 2.5, 350.5])
+        XCTAssertGreaterThan(storage.version, version)
+
+        let matrix = try Tensor<Double>([[0, 1], [0, 1]])
+        let stridedMean = matrix.transposed()[0], stridedVar = matrix.transposed()[1]   // columns: stride 2
+        _ = batchNorm(x, runningMean: stridedMean, runningVar: stridedVar, training: true, momentum: 0.5)
+        XCTAssertEqual(matrix.scalars, [1.5, 2.5, 15, 350.5])
+    }
+
     /// `sum()` hands the normalizations and the products an expanded gradient (stride 0): the
     /// gradients equal those from a row-major gradient of ones.
     func testExpandedGradientsGiveTheSameGradients() throws {

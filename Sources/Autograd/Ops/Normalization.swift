@@ -179,6 +179,13 @@ extension WideBackwardContext {
         let stats = indices.map { Double(bitPattern: UInt64(bitPattern: Int64($0))) }
         return (Array(stats[..<(stats.count / 2)]), Array(stats[(stats.count / 2)...]))
     }
+
+    /// The same, written into `buffer` (the means, then the variances) without arrays.
+    func runningStatistics(into buffer: UnsafeMutableBufferPointer<Double>) {
+        for k in 0..<Swift.min(buffer.count, indices.count) {
+            buffer[k] = Double(bitPattern: UInt64(bitPattern: Int64(indices[k])))
+        }
+    }
 }
 
 /// The plain sweep's derivative of a layer norm (`layer`) or a batch norm: one fused kernel
@@ -200,14 +207,22 @@ private func fused<S: TensorScalar>(_ c: WideBackwardContext<DenseTensor<S>>, gr
     }
     let (outer, groups, inner) = (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
     let batch = c.node.keepDim
-    let (mean, variance) = batch ? x.groupMoments(outer: outer, groups: groups, inner: inner) : c.runningStatistics
-    let invstd = variance.map { 1 / ($0 + c.eps).squareRoot() }
-    let parameterShape = [groups]
-    let (input, weight, bias) = x.normalizationGradients(
-        grad, outer: outer, groups: groups, inner: inner, mean: mean, invstd: invstd,
-        weight: c.hasWeight ? c.savedInput(1) : nil, batchStatistics: batch,
-        needsInput: c.needs[0], needsWeight: c.needs(NormalizationFlags.weight), needsBias: c.needs(NormalizationFlags.bias))
-    return c.inOrder(input, weight?.reshaped(parameterShape), bias?.reshaped(parameterShape))
+    // Each channel's mean, then its variance made 1/σ in place: on the stack for small counts.
+    let (input, weight, bias) = withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * groups) { statistics in
+        let mean = UnsafeMutableBufferPointer(rebasing: statistics[..<groups])
+        let invstd = UnsafeMutableBufferPointer(rebasing: statistics[groups...])
+        if batch {
+            x.groupMoments(outer: outer, groups: groups, inner: inner, mean: mean, variance: invstd)
+        } else {
+            c.runningStatistics(into: statistics)
+        }
+        for k in 0..<groups { invstd[k] = 1 / (invstd[k] + c.eps).squareRoot() }
+        return x.normalizationGradients(
+            grad, outer: outer, groups: groups, inner: inner, mean: UnsafeBufferPointer(mean), invstd: UnsafeBufferPointer(invstd),
+            weight: c.hasWeight ? c.savedInput(1) : nil, batchStatistics: batch,
+            needsInput: c.needs[0], needsWeight: c.needs(NormalizationFlags.weight), needsBias: c.needs(NormalizationFlags.bias))
+    }
+    return c.inOrder(input, weight?.reshaped([groups]), bias?.reshaped([groups]))
 }
 
 // MARK: - the forwards
@@ -295,33 +310,42 @@ public func batchNorm<Scalar: TensorScalar>(
     _ = Shape.normalize(dim: 1, rank: shape.count)   // PyTorch's message for an input without channels
     let (outer, groups) = (shape[0], shape[1])
     let inner = shape.dropFirst(2).reduce(1, *)
-    for (name, t) in [("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias)] {
+    func checkCount(_ name: String, _ t: Tensor<Scalar>?) {
         if let t { trapUnless(t.count == groups, "\(name) should contain \(groups) elements not \(t.count)") }
     }
+    checkCount("running_mean", runningMean)
+    checkCount("running_var", runningVar)
+    checkCount("weight", weight)
+    checkCount("bias", bias)
     let x = input.data
-    var mean: [Double], variance: [Double]
     var stats: [Int] = []
-    if training {
-        trapUnless(outer * inner > 1,
-                   "Expected more than 1 value per channel when training, got input size torch.Size([\(shape.map(String.init).joined(separator: ", "))])")
-        (mean, variance) = x.groupMoments(outer: outer, groups: groups, inner: inner)
-        let n = Double(outer * inner)
-        if let runningMean {
-            updateRunningStatistic(runningMean, with: mean, momentum: momentum)
+    // Each channel's mean, then its variance made 1/σ in place: on the stack for small counts,
+    // no arrays (they were 6 of a training step's 39 mallocs).
+    let value = withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * groups) { statistics in
+        let mean = UnsafeMutableBufferPointer(rebasing: statistics[..<groups])
+        let variance = UnsafeMutableBufferPointer(rebasing: statistics[groups...])
+        if training {
+            trapUnless(outer * inner > 1,
+                       "Expected more than 1 value per channel when training, got input size torch.Size([\(shape.map(String.init).joined(separator: ", "))])")
+            x.groupMoments(outer: outer, groups: groups, inner: inner, mean: mean, variance: variance)
+            if let runningMean {
+                updateRunningStatistic(runningMean, with: UnsafeBufferPointer(mean), unbiasedFrom: nil, momentum: momentum)
+            }
+            if let runningVar {
+                updateRunningStatistic(runningVar, with: UnsafeBufferPointer(variance), unbiasedFrom: Double(outer * inner),
+                                       momentum: momentum)
+            }
+        } else {
+            guard let runningMean else { trap("running_mean must be defined in evaluation mode") }
+            guard let runningVar else { trap("running_var must be defined in evaluation mode") }
+            let (m, v) = (runningMean.scalars, runningVar.scalars)
+            for k in 0..<groups { (mean[k], variance[k]) = (Double(m[k]), Double(v[k])) }
+            stats = statistics.map { Int(Int64(bitPattern: $0.bitPattern)) }
         }
-        if let runningVar {
-            updateRunningStatistic(runningVar, with: variance.map { $0 * n / (n - 1) }, momentum: momentum)
-        }
-    } else {
-        guard let runningMean else { trap("running_mean must be defined in evaluation mode") }
-        guard let runningVar else { trap("running_var must be defined in evaluation mode") }
-        mean = runningMean.scalars.map(Double.init)
-        variance = runningVar.scalars.map(Double.init)
-        stats = (mean + variance).map { Int(Int64(bitPattern: $0.bitPattern)) }
+        for k in 0..<groups { variance[k] = 1 / (variance[k] + eps).squareRoot() }
+        return x.affineNormalized(outer: outer, groups: groups, inner: inner, mean: UnsafeBufferPointer(mean),
+                                  invstd: UnsafeBufferPointer(variance), weight: weight?.data, bias: bias?.data)
     }
-    let invstd = variance.map { 1 / ($0 + eps).squareRoot() }
-    let value = x.affineNormalized(outer: outer, groups: groups, inner: inner, mean: mean, invstd: invstd,
-                                   weight: weight?.data, bias: bias?.data)
     let (inputs, flags) = Tensor.normalizationInputs(input, weight, bias)
     return Tensor.recordWide([value], NativeBatchNorm.self, inputs: inputs,
                              Saved(tensors: (x, weight?.data), indices: stats, scalar: eps, dim2: flags,
@@ -329,14 +353,26 @@ public func batchNorm<Scalar: TensorScalar>(
 }
 
 /// `running = (1 − momentum) · running + momentum · batch`, in place (PyTorch's running
-/// statistics, which are buffers: no gradient, a new version).
+/// statistics, which are buffers: no gradient, a new version), with the batch's variance made
+/// unbiased (`· n / (n − 1)`) where `unbiasedFrom` gives n. A contiguous buffer (a module's) is
+/// written where it lies; anything else through `copy(from:)`.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
-private func updateRunningStatistic<Scalar: TensorScalar>(_ running: Tensor<Scalar>, with batch: [Double], momentum: Double) {
-    let old = running.scalars
-    let updated = DenseTensor<Scalar>(shape: running.shape, repeating: 0)
-    updated.withMutableElements { p in
-        for k in 0..<p.count { p[k] = Scalar((1 - momentum) * Double(old[k]) + momentum * batch[k]) }
+private func updateRunningStatistic<Scalar: TensorScalar>(
+    _ running: Tensor<Scalar>, with batch: UnsafeBufferPointer<Double>, unbiasedFrom n: Double?, momentum: Double
+) {
+    @inline(__always) func updated(_ old: Scalar, _ k: Int) -> Scalar {
+        let value = n.map { batch[k] * $0 / ($0 - 1) } ?? batch[k]
+        return Scalar((1 - momentum) * Double(old) + momentum * value)
     }
-    withNoGrad { running.copy(from: Tensor(data: updated)) }
+    let data = running.data
+    if data.isContiguous && !running.requiresGrad {
+        data.storage.version += 1
+        data.withMutableElements { p in for k in 0..<p.count { p[k] = updated(p[k], k) } }
+        return
+    }
+    let old = running.scalars
+    let values = DenseTensor<Scalar>(shape: running.shape, repeating: 0)
+    values.withMutableElements { p in for k in 0..<p.count { p[k] = updated(old[k], k) } }
+    withNoGrad { running.copy(from: Tensor(data: values)) }
 }
