@@ -1,3 +1,4 @@
+import Arena
 import RealModule
 
 // Note [Fused attention]: scaled dot-product attention over a batch of independent problems
@@ -100,12 +101,20 @@ extension DenseTensor where Scalar: TensorScalar {
     public static func scaledDotProductAttention(
         query: DenseTensor, key: DenseTensor, value: DenseTensor, mask: DenseTensor<Bool>?, causal: Bool, scale: Scalar
     ) -> (output: DenseTensor, probabilities: DenseTensor) {
-        let r = query.rank
-        let lead = Array(query.shape[..<(r - 2)])
+        let r = query.rank, leading = r - 2
         let (L, E, S, Ev) = (query.shape[r - 2], query.shape[r - 1], key.shape[r - 2], value.shape[r - 1])
-        let batch = lead.reduce(1, *)
-        let probabilities = DenseTensor(uninitializedShape: lead + [L, S])
-        let output = DenseTensor(uninitializedShape: lead + [L, Ev])
+        var batch = 1
+        for d in 0..<leading { batch &*= query.shape[d] }
+        // The query's shape with the last size replaced: the query's own array where it is the
+        // same (the output's, `E == Ev`), so that only the outputs allocate.
+        func shape(last: Int) -> [Int] {
+            if query.shape[r - 1] == last { return query.shape }
+            var s = query.shape
+            s[r - 1] = last
+            return s
+        }
+        let probabilities = DenseTensor(uninitializedShape: shape(last: S))
+        let output = DenseTensor(uninitializedShape: shape(last: Ev))
         if batch == 0 || L == 0 { return (output, probabilities) }
         if S == 0 || E == 0 && Ev == 0 {
             output.withMutableElements { $0.initialize(repeating: 0) }
@@ -113,7 +122,7 @@ extension DenseTensor where Scalar: TensorScalar {
         }
         let q = _AttentionOperand(query), k = _AttentionOperand(key), v = _AttentionOperand(value)
         // The mask expanded to the scores' shape: stride 0 along broadcast dimensions.
-        let m = mask.map { $0.expanded(to: lead + [L, S]) }
+        let m = mask.map { $0.expanded(to: probabilities.shape) }
         let mStrides = m?.strides ?? []
         let parts = attentionParts(batch: batch, work: batch &* L &* S &* (E + Ev))
         let per = (batch + parts - 1) / parts
@@ -124,9 +133,9 @@ extension DenseTensor where Scalar: TensorScalar {
                 var maskBase: UnsafeMutablePointer<Bool>?
                 if let m {
                     var rest = i, offset = 0
-                    for d in stride(from: lead.count - 1, through: 0, by: -1) {
-                        offset &+= (rest % lead[d]) &* mStrides[d]
-                        rest /= lead[d]
+                    for d in stride(from: leading - 1, through: 0, by: -1) {
+                        offset &+= (rest % query.shape[d]) &* mStrides[d]
+                        rest /= query.shape[d]
                     }
                     maskBase = m.start + offset
                 }
@@ -145,7 +154,7 @@ extension DenseTensor where Scalar: TensorScalar {
                         let x = p + row &* S
                         let valid = causal ? Swift.min(row + 1, S) : S
                         if let maskBase {
-                            let mr = maskBase + row &* mStrides[lead.count], ms = mStrides[lead.count + 1]
+                            let mr = maskBase + row &* mStrides[leading], ms = mStrides[leading + 1]
                             for j in 0..<valid where !mr[j &* ms] { x[j] = -.infinity }
                         }
                         let top = rowMax(x, valid)
@@ -234,7 +243,8 @@ extension DenseTensor where Scalar: TensorScalar {
     ) -> (query: DenseTensor?, key: DenseTensor?, value: DenseTensor?) {
         let r = query.rank
         let (L, E, S, Ev) = (query.shape[r - 2], query.shape[r - 1], key.shape[r - 2], value.shape[r - 1])
-        let batch = query.shape[..<(r - 2)].reduce(1, *)
+        var batch = 1
+        for d in 0..<(r - 2) { batch &*= query.shape[d] }
         // Every block writes its own rows of dQ; the blocks of a causal problem add to dK and dV,
         // whose rows past the last query's key they never reach: those start at zero.
         let empty = batch == 0 || L == 0 || S == 0
@@ -248,12 +258,15 @@ extension DenseTensor where Scalar: TensorScalar {
         let g = _AttentionOperand(self), q = _AttentionOperand(query), k = _AttentionOperand(key), v = _AttentionOperand(value)
         let parts = Self.attentionParts(batch: batch, work: batch &* L &* S &* (E + Ev))
         let per = (batch + parts - 1) / parts
-        let scratch = needs.query || needs.key ? DenseTensor(uninitializedShape: [parts, L, S]) : nil
+        // dP, one matrix per part, from the thread's buffer cache (no allocation once warm).
+        let scratchBytes = needs.query || needs.key ? parts &* L &* S &* MemoryLayout<Scalar>.stride : 0
+        let scratch = scratchBytes > 0 ? BufferCache.allocate(byteCount: scratchBytes).bindMemory(to: Scalar.self, capacity: parts &* L &* S) : nil
+        defer { if let scratch { BufferCache.deallocate(scratch, byteCount: scratchBytes) } }
         let block = Self.attentionRowBlock(L: L, S: S, causal: causal)
         Parallel.forEachPart(parts) { part in
             for i in (part * per)..<Swift.min(batch, (part + 1) * per) {
                 let p = probabilities.start + i &* L &* S
-                let ds = scratch.map { $0.start + part &* L &* S }
+                let ds = scratch.map { $0 + part &* L &* S }
                 for r0 in stride(from: 0, to: L, by: block) {
                     let r1 = Swift.min(L, r0 + block), rows = r1 - r0
                     let c = causal ? Swift.min(S, r1) : S
@@ -284,7 +297,7 @@ extension DenseTensor where Scalar: TensorScalar {
                 }
             }
         }
-        withExtendedLifetime((g, q, k, v, scratch)) {}
+        withExtendedLifetime((g, q, k, v)) {}
         return (dq, dk, dv)
     }
 

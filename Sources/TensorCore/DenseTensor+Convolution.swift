@@ -78,15 +78,18 @@ extension DenseTensor where Scalar: TensorScalar {
     /// The gradient of a convolution's input from this gradient of its output and the weight:
     /// `col2im(W_gᵀ · G)` per image and group (a transposed convolution), or, with stride 1 where
     /// the implicit GEMM runs, the convolution of `G` with the flipped weight (no col2im).
+    /// `inputShape`, the input's shape array where the caller has it, is shared by the result
+    /// (else one is made from `g`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    package func convolutionInputGradient(weight: DenseTensor, geometry g: ConvolutionGeometry) -> DenseTensor {
+    package func convolutionInputGradient(weight: DenseTensor, geometry g: ConvolutionGeometry,
+                                          inputShape: [Int]? = nil) -> DenseTensor {
         let (oHW, O, HW) = (g.outHeight * g.outWidth, g.outChannels, g.height * g.width)
         let (Og, Kg, Cg) = (O / g.groups, g.columnRows, g.inChannels / g.groups)
         let flipped = g.transposedGeometry.flatMap { Self.runsImplicit($0) ? $0 : nil }
         let pointwise = g.isPointwise
-        let out = pointwise || flipped != nil ? DenseTensor(uninitializedShape: g.inputShape)
-            : DenseTensor(shape: g.inputShape, repeating: 0)
+        let shape = inputShape ?? g.inputShape
+        let out = pointwise || flipped != nil ? DenseTensor(uninitializedShape: shape) : DenseTensor(shape: shape, repeating: 0)
         guard out.count > 0 else { return out }
         if Og == 0 || oHW == 0 {
             if pointwise || flipped != nil { out.start.update(repeating: 0, count: out.count) }
@@ -138,13 +141,15 @@ extension DenseTensor where Scalar: TensorScalar {
 
     /// The gradient of a convolution's weight from this gradient of its output and the input:
     /// `Σ_n G_n · col_nᵀ` per group, summed in fixed chunks of images (Note [Convolutions across
-    /// threads]).
+    /// threads]). `weightShape`, the weight's shape array where the caller has it, is shared by
+    /// the result (else one is made from `g`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    package func convolutionWeightGradient(input: DenseTensor, geometry g: ConvolutionGeometry) -> DenseTensor {
+    package func convolutionWeightGradient(input: DenseTensor, geometry g: ConvolutionGeometry,
+                                           weightShape: [Int]? = nil) -> DenseTensor {
         let (oHW, O, HW) = (g.outHeight * g.outWidth, g.outChannels, g.height * g.width)
         let (Og, Kg, Cg) = (O / g.groups, g.columnRows, g.inChannels / g.groups)
-        let out = DenseTensor(shape: g.weightShape, repeating: 0)
+        let out = DenseTensor(shape: weightShape ?? g.weightShape, repeating: 0)
         guard out.count > 0, g.batch > 0, oHW > 0 else { return out }
         let gy = contiguous(), x = input.contiguous()
         // The implicit kernel forms the transpose `col_n · G_nᵀ` (Note [Implicit weight gradient]).
@@ -309,14 +314,15 @@ extension DenseTensor where Scalar: TensorScalar {
     }
 
     /// The gradient of a convolution's bias: this gradient of its output `[N, O, ...]` summed
-    /// over all but dimension 1.
+    /// over all but dimension 1. `shape`, the bias's shape array where the caller has it, is
+    /// shared by the result (else `[O]` is made).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    package func convolutionBiasGradient() -> DenseTensor {
+    package func convolutionBiasGradient(shape biasShape: [Int]? = nil) -> DenseTensor {
         let (N, O) = (shape[0], shape[1])
         let inner = shape.dropFirst(2).reduce(1, *)
         let gy = contiguous()
-        let out = DenseTensor(shape: [O], repeating: 0)
+        let out = DenseTensor(shape: biasShape ?? [O], repeating: 0)
         for n in 0..<N {
             for o in 0..<O {
                 let p = gy.start + (n * O + o) * inner

@@ -20,8 +20,23 @@ extension DenseTensor {
     @inlinable
     public func viewed(as newShape: [Int]) -> DenseTensor? {
         if isContiguous { return DenseTensor(storage: storage, rowMajorShape: newShape, offset: offset) }
-        guard let newStrides = Shape.viewStrides(shape: shape, strides: strides, as: newShape) else { return nil }
-        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset)
+        return stridedView(as: newShape)
+    }
+
+    /// The view under `newShape` with PyTorch's strides (`computeStride`, also for a contiguous
+    /// tensor, whose size-1 dimensions' strides it keeps), or `nil` where there is none: the
+    /// layout written in place (``view(rank:offset:_:)``), one allocation.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func stridedView(as newShape: [Int]) -> DenseTensor? {
+        var exists = true
+        let result = view(rank: newShape.count, offset: offset) { shape, strides, oldShape, oldStrides in
+            newShape.withUnsafeBufferPointer { sizes in
+                for k in 0..<sizes.count { shape[k] = sizes[k] }
+                exists = Shape.viewStrides(shape: oldShape, strides: oldStrides, as: sizes, into: strides)
+            }
+        }
+        return exists ? result : nil
     }
 
     /// A view with dimensions `d0` and `d1` swapped.
@@ -42,20 +57,41 @@ extension DenseTensor {
 
     /// A view with its dimensions in the order `dims` (a permutation of `0..<rank`, negative
     /// dims counted from the end); traps with PyTorch's message otherwise.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func permuted(_ dims: [Int]) -> DenseTensor {
         trapUnless(dims.count == rank,
             "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = \(rank) is not equal to len(dims) = \(dims.count)")
-        var seen = [Bool](repeating: false, count: rank)
-        var newShape = [Int](), newStrides = [Int]()
-        let old = strides
-        for d in dims {
-            let axis = Shape.normalize(dim: d, rank: rank)
-            trapUnless(!seen[axis], "permute(): duplicate dims are not allowed.")
-            seen[axis] = true
-            newShape.append(shape[axis])
-            newStrides.append(old[axis])
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: rank) { seen in
+            seen.initialize(repeating: false)
+            for d in dims {
+                let axis = Shape.normalize(dim: d, rank: rank)
+                trapUnless(!seen[axis], "permute(): duplicate dims are not allowed.")
+                seen[axis] = true
+            }
         }
-        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset)
+        return view(rank: rank, offset: offset) { shape, strides, oldShape, oldStrides in
+            for (k, d) in dims.enumerated() {
+                let axis = d < 0 ? d + oldShape.count : d
+                shape[k] = oldShape[axis]
+                strides[k] = oldStrides[axis]
+            }
+        }
+    }
+
+    /// The view that undoes ``permuted(_:)`` by `dims` (a permutation of `0..<rank`, normalized):
+    /// dimension `dims[k]` of the result is dimension `k` of this tensor (PyTorch's
+    /// `permute_backwards`, without the inverse permutation as an array).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func permuted(inverting dims: [Int]) -> DenseTensor {
+        trapUnless(dims.count == rank, "permuted(inverting:): \(dims) is not a permutation of a rank-\(rank) tensor's dimensions")
+        return view(rank: rank, offset: offset) { shape, strides, oldShape, oldStrides in
+            for (k, axis) in dims.enumerated() {
+                shape[axis] = oldShape[k]
+                strides[axis] = oldStrides[k]
+            }
+        }
     }
 
     /// The view of this tensor's storage with `shape` and `strides` from `delta` positions past
@@ -74,16 +110,19 @@ extension DenseTensor {
     public func expanded(to target: [Int]) -> DenseTensor {
         Shape.checkExpand(shape, to: target)
         if target == shape { return self }
-        let old = strides
         let lead = target.count - rank
-        var newStrides = [Int](repeating: 0, count: target.count)
-        for i in 0..<rank where shape[i] == target[lead + i] { newStrides[lead + i] = old[i] }
-        if rank > 0 {
-            for i in stride(from: lead - 1, through: 0, by: -1) where target[i] == 1 {
-                newStrides[i] = target[i + 1] &* newStrides[i + 1]
+        return view(rank: target.count, offset: offset) { shape, strides, oldShape, oldStrides in
+            for i in 0..<target.count {
+                shape[i] = target[i]
+                strides[i] = 0
+            }
+            for i in 0..<oldShape.count where oldShape[i] == target[lead + i] { strides[lead + i] = oldStrides[i] }
+            if oldShape.count > 0 {
+                for i in stride(from: lead - 1, through: 0, by: -1) where target[i] == 1 {
+                    strides[i] = target[i + 1] &* strides[i + 1]
+                }
             }
         }
-        return DenseTensor(storage: storage, shape: target, strides: newStrides, offset: offset)
     }
 
     /// `self` broadcast to `target` as a row-major tensor: itself when the shape is already
@@ -179,15 +218,22 @@ extension DenseTensor {
 
     /// A view without the size-1 dimensions among `dims` (every one when `nil`).
     public func squeezed(dims: [Int]? = nil) -> DenseTensor {
-        let axes = Set(dims.map { $0.map { Shape.normalize(dim: $0, rank: rank) } } ?? Array(0..<rank))
-        var newShape = [Int](), newStrides = [Int]()
-        let old = strides
-        for i in 0..<rank where !(shape[i] == 1 && axes.contains(i)) {
-            newShape.append(shape[i])
-            newStrides.append(old[i])
+        // One more than the rank: a 0-d tensor's dimension 0 may be named (and is not there).
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: rank + 1) { dropped in
+            dropped.initialize(repeating: dims == nil)
+            for d in dims ?? [] { dropped[Shape.normalize(dim: d, rank: rank)] = true }
+            var newRank = 0
+            for i in 0..<rank where !(shape[i] == 1 && dropped[i]) { newRank += 1 }
+            // Removing size-1 dimensions keeps a row-major tensor row-major: `view` sees that.
+            return view(rank: newRank, offset: offset) { shape, strides, oldShape, oldStrides in
+                var k = 0
+                for i in 0..<oldShape.count where !(oldShape[i] == 1 && dropped[i]) {
+                    shape[k] = oldShape[i]
+                    strides[k] = oldStrides[i]
+                    k += 1
+                }
+            }
         }
-        if !_isView { return DenseTensor(storage: storage, shape: newShape) }
-        return DenseTensor(storage: storage, shape: newShape, strides: newStrides, offset: offset)
     }
 
     /// Itself when contiguous, else a row-major copy.
@@ -196,10 +242,11 @@ extension DenseTensor {
     @inlinable
     public func contiguous() -> DenseTensor {
         if isContiguous { return self }
+        let strides = self.strides   // once: the property makes an array
         if strides.allSatisfy({ $0 == 0 }) {   // one value expanded (a sum's gradient): a fill
             return DenseTensor(shape: shape, repeating: start[0])
         }
-        if rank == 2 && strides == [1, shape[0]] {   // a transposed matrix: the tiled transpose
+        if rank == 2 && strides[0] == 1 && strides[1] == shape[0] {   // a transposed matrix: the tiled transpose
             return DenseTensor(storage: storage, rowMajorShape: [shape[1], shape[0]], offset: offset).transposedMatrix()
         }
         return Self.gather(shape, strides, offset: offset, from: storage)

@@ -101,7 +101,7 @@ extension DenseTensor where Scalar: TensorScalar {
     var rowsAscend: Bool {
         var span = 1   // positions one index of the current dimension must step over
         for axis in stride(from: rank - 1, through: 0, by: -1) where shape[axis] > 1 {
-            let s = strides[axis]
+            let s = dimensionStride(axis)   // not `strides[axis]`: the property makes an array
             if s < span { return false }
             span = s &* (shape[axis] &- 1) &+ span
         }

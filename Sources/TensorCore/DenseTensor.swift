@@ -146,7 +146,7 @@ public struct DenseTensor<Scalar: TensorElement> {
 
     /// The stride of dimension `axis`, without making the array of ``strides``.
     @inlinable
-    func dimensionStride(_ axis: Int) -> Int {
+    package func dimensionStride(_ axis: Int) -> Int {
         if _isView { return ViewLayout.stride(shape, axis) }
         var running = 1
         for k in stride(from: rank - 1, to: axis, by: -1) { running &*= Swift.max(shape[k], 1) }

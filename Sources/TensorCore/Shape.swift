@@ -71,19 +71,45 @@ public enum Shape {
     /// copy, or `nil` where it can't (PyTorch's `computeStride`, the rule of `view`): each run of
     /// old dimensions that is contiguous in memory may be split or merged freely.
     public static func viewStrides(shape: [Int], strides: [Int], as newShape: [Int]) -> [Int]? {
-        let count = Self.count(shape)
         var out = [Int](repeating: 0, count: newShape.count)
+        let ok = shape.withUnsafeBufferPointer { s in strides.withUnsafeBufferPointer { st in
+            newShape.withUnsafeBufferPointer { n in out.withUnsafeMutableBufferPointer { viewStrides(shape: s, strides: st, as: n, into: $0) } }
+        } }
+        return ok ? out : nil
+    }
+
+    /// ``viewStrides(shape:strides:as:)`` written into `out` (`newShape.count` of them), for a
+    /// view that builds its layout in place; whether the view exists (`out` is all zeros where
+    /// it doesn't).
+    @inlinable
+    public static func viewStrides(shape: UnsafeBufferPointer<Int>, strides: UnsafeBufferPointer<Int>,
+                                   as newShape: UnsafeBufferPointer<Int>, into out: UnsafeMutableBufferPointer<Int>) -> Bool {
+        var count = 1
+        for size in shape { count &*= size }
         // PyTorch's choices where no element constrains the strides: an empty tensor keeps its
         // strides under its own shape, else takes contiguous ones; a 0-d tensor's view has all 1s.
         if count == 0 {
-            return shape == newShape ? strides : Self.strides(newShape)
+            if shape.elementsEqual(newShape) {
+                for k in 0..<out.count { out[k] = strides[k] }
+            } else {
+                var running = 1
+                for axis in Swift.stride(from: newShape.count - 1, through: 0, by: -1) {
+                    out[axis] = running
+                    running &*= Swift.max(newShape[axis], 1)
+                }
+            }
+            return true
         }
-        if shape.isEmpty { return [Int](repeating: 1, count: newShape.count) }
+        if shape.isEmpty {
+            for k in 0..<out.count { out[k] = 1 }
+            return true
+        }
+        for k in 0..<out.count { out[k] = 0 }
         var viewDim = newShape.count - 1
         var chunkBase = strides.last ?? 1
         var tensorElements = 1
         var viewElements = 1
-        for dim in stride(from: shape.count - 1, through: 0, by: -1) {
+        for dim in Swift.stride(from: shape.count - 1, through: 0, by: -1) {
             tensorElements &*= shape[dim]
             // The end of a contiguous chunk: lay the view's dimensions over it.
             if dim == 0 || (shape[dim - 1] != 1 && strides[dim - 1] != tensorElements &* chunkBase) {
@@ -92,7 +118,7 @@ public enum Shape {
                     viewElements &*= newShape[viewDim]
                     viewDim -= 1
                 }
-                if viewElements != tensorElements { return nil }
+                if viewElements != tensorElements { break }
                 if dim > 0 {
                     chunkBase = strides[dim - 1]
                     tensorElements = 1
@@ -100,7 +126,11 @@ public enum Shape {
                 }
             }
         }
-        return viewDim == -1 ? out : nil
+        guard viewDim == -1 && viewElements == tensorElements else {
+            for k in 0..<out.count { out[k] = 0 }
+            return false
+        }
+        return true
     }
 
     /// The shape two operands broadcast to (NumPy rules), trapping with PyTorch's message.

@@ -29,7 +29,7 @@ final class CharTransformer {
             + ln.namedParameters(prefix: "ln") + head.namedParameters(prefix: "head")
     }
 
-    var parameters: [Tensor<Float>] { namedParameters.map(\.1) }
+    var parameters: [Tensor<Float>] { namedParameters.map { $0.1 } }
 
     /// Logits `[batch, time, vocabulary]` for token indices `[batch, time]`, `time ≤ context`.
     func callAsFunction(_ indices: Tensor<Int>) -> Tensor<Float> {

@@ -158,6 +158,7 @@ extension Graph where Scalar: TensorScalar {
         var base = index
         while base > 0 && segment.nodes[base - 1] == pointer { base -= 1 }
         var grads: [DenseTensor<Scalar>?] = []
+        grads.reserveCapacity(Int(node.outputCount))   // one allocation, not one per doubling
         var received = false
         for slot in base...index {
             var grad = segment.grads[slot].take()
@@ -170,10 +171,16 @@ extension Graph where Scalar: TensorScalar {
         guard received else { return }
         while grads.count < Int(node.outputCount) { grads.append(nil) }
         try segment.checkWideSavedVersions(pointer)
-        let kinds = (0..<Int(node.inputCount)).map { Segment<Scalar>.input($0, of: pointer).kind }
-        var context = WideBackwardContext(grads: grads, node: node, needs: kinds.map { $0 != .none },
-                                          segment: UnownedRef(segment))
-        context.intoLeaves = kinds.allSatisfy { $0 != .node }
+        var needs: [Bool] = []
+        needs.reserveCapacity(Int(node.inputCount))
+        var intoLeaves = true
+        for k in 0..<Int(node.inputCount) {
+            let kind = Segment<Scalar>.input(k, of: pointer).kind
+            needs.append(kind != .none)
+            intoLeaves = intoLeaves && kind != .node
+        }
+        var context = WideBackwardContext(grads: grads, node: node, needs: needs, segment: UnownedRef(segment))
+        context.intoLeaves = intoLeaves
         context.base = UInt32(base)
         let definition = node.op.definition as! any WideOpDefinition.Type
         let inputGrads = definition.backward(wide: context)

@@ -183,12 +183,43 @@ extension Tensor where Scalar: TensorScalar {
         _ values: [DenseTensor<Scalar>], _ op: Op.Type, inputs: [Tensor],
         _ saved: @autoclosure () -> Saved<Scalar> = Saved(), extraSaved: @autoclosure () -> [DenseTensor<Scalar>] = []
     ) -> [Tensor] {
-        guard inputs.contains(where: { $0.requiresGrad }), GradMode.isEnabled, !values.isEmpty else {
-            return values.map { Tensor(data: $0) }
-        }
+        recordWide(op, inputs: inputs, outputCount: values.count, saved(), extraSaved: extraSaved(),
+                   untracked: { values.map { Tensor(data: $0) } },
+                   tracked: { segment, base in
+                       values.enumerated().map { j, value in
+                           Tensor(data: value, history: History(segment: segment, generation: segment.generation,
+                                                                index: base + UInt32(j), op: Op.kind))
+                       }
+                   })
+    }
+
+    /// ``recordWide(_:_:inputs:_:extraSaved:)`` for an op with one output (`cat`, the
+    /// normalizations, attention): no array of values in or of tensors out.
+    static func recordWide<Op: WideOpDefinition>(
+        _ value: DenseTensor<Scalar>, _ op: Op.Type, inputs: [Tensor],
+        _ saved: @autoclosure () -> Saved<Scalar> = Saved(), extraSaved: @autoclosure () -> [DenseTensor<Scalar>] = []
+    ) -> Tensor {
+        recordWide(op, inputs: inputs, outputCount: 1, saved(), extraSaved: extraSaved(),
+                   untracked: { Tensor(data: value) },
+                   tracked: { segment, base in
+                       Tensor(data: value, history: History(segment: segment, generation: segment.generation,
+                                                            index: base, op: Op.kind))
+                   })
+    }
+
+    /// The node of a wide op with `outputCount` outputs, recorded when grad mode is on and an
+    /// input requires grad: `tracked` then wraps the outputs given the segment and the entry of
+    /// output 0, else `untracked` wraps them. The inputs' edges go straight into the arena.
+    @inline(__always)
+    private static func recordWide<Op: WideOpDefinition, Result>(
+        _ op: Op.Type, inputs: [Tensor], outputCount: Int, _ saved: @autoclosure () -> Saved<Scalar>,
+        extraSaved: @autoclosure () -> [DenseTensor<Scalar>], untracked: () -> Result,
+        tracked: (Segment<Scalar>, UInt32) -> Result
+    ) -> Result {
+        guard inputs.contains(where: { $0.requiresGrad }), GradMode.isEnabled, outputCount > 0 else { return untracked() }
         for t in inputs where t.viewBase != nil { t.refreshViewHistory() }
-        trapUnless(inputs.count <= Int(UInt8.max) && values.count <= Int(UInt8.max),
-                   "\(Op.name): at most 255 inputs and outputs are recorded, got \(inputs.count) and \(values.count)")
+        trapUnless(inputs.count <= Int(UInt8.max) && outputCount <= Int(UInt8.max),
+                   "\(Op.name): at most 255 inputs and outputs are recorded, got \(inputs.count) and \(outputCount)")
         return ThreadContext.withCurrent { context in
             context.unmanagedGraph(Scalar.self).with { graph in
                 var newest: UnownedRef<Segment<Scalar>>?
@@ -198,10 +229,11 @@ extension Tensor where Scalar: TensorScalar {
                     newest = h.segmentRef
                 }
                 return graph.segmentForRecording(inputs: newest).with { segment in
-                    let edges = inputs.map { edge(to: $0, from: segment) }
-                    var node = Node(op, inputs: (edges.first ?? .none, edges.count > 1 ? edges[1] : .none))
-                    node.inputCount = UInt8(edges.count)
-                    node.outputCount = UInt8(values.count)
+                    let n = inputs.count
+                    var node = Node(op, inputs: (n > 0 ? edge(to: inputs[0], from: segment) : .none,
+                                                 n > 1 ? edge(to: inputs[1], from: segment) : .none))
+                    node.inputCount = UInt8(n)
+                    node.outputCount = UInt8(outputCount)
                     node.isWide = true
                     var s = saved()
                     store(&s, in: &node, segment: segment)
@@ -209,11 +241,10 @@ extension Tensor where Scalar: TensorScalar {
                         let position = segment.save(value)
                         assert(node.saved.1 >= 0 && position == node.saved.1 + 1 + Int32(j))
                     }
-                    let base = segment.appendWide(node, extraInputs: Array(edges.dropFirst(2)))
-                    return values.enumerated().map { j, value in
-                        Tensor(data: value, history: History(segment: segment, generation: segment.generation,
-                                                             index: base + UInt32(j), op: node.op))
+                    let base = segment.appendWide(node, extraInputCount: Swift.max(0, n - 2)) { k in
+                        edge(to: inputs[k + 2], from: segment)
                     }
+                    return tracked(segment, base)
                 }
             }
         }

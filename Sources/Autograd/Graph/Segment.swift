@@ -92,18 +92,18 @@ final class Segment<Scalar: TensorElement> {
     /// the last reset: only then does the sweep take its general path.
     @exclusivity(unchecked) var hasWideNodes = false
 
-    /// Appends a node with `node.inputCount` inputs (the first two in `node.inputs`, the rest in
-    /// `extraInputs`) and `node.outputCount` outputs, and returns the index of output 0 (Note
+    /// Appends a node with `node.inputCount` inputs (the first two in `node.inputs`, the rest
+    /// `extraInput(0)`, … `extraInput(extraInputCount − 1)`) and `node.outputCount` outputs, and returns the index of output 0 (Note
     /// [Nodes with any number of inputs and outputs]).
-    func appendWide(_ node: Node, extraInputs: [Edge]) -> UInt32 {
-        assert(extraInputs.count == max(0, Int(node.inputCount) - 2))
-        let edgeBytes = extraInputs.count * MemoryLayout<Edge>.stride
+    func appendWide(_ node: Node, extraInputCount: Int, extraInput: (Int) -> Edge) -> UInt32 {
+        assert(extraInputCount == max(0, Int(node.inputCount) - 2))
+        let edgeBytes = extraInputCount * MemoryLayout<Edge>.stride
         let raw = arena.allocate(byteCount: MemoryLayout<Node>.stride + edgeBytes, alignment: MemoryLayout<Node>.alignment)
         let pointer = raw.bindMemory(to: Node.self, capacity: 1)
         pointer.initialize(to: node)
-        if !extraInputs.isEmpty {
-            let edges = (raw + MemoryLayout<Node>.stride).bindMemory(to: Edge.self, capacity: extraInputs.count)
-            edges.initialize(from: extraInputs, count: extraInputs.count)
+        if extraInputCount > 0 {
+            let edges = (raw + MemoryLayout<Node>.stride).bindMemory(to: Edge.self, capacity: extraInputCount)
+            for k in 0..<extraInputCount { (edges + k).initialize(to: extraInput(k)) }
         }
         let base = UInt32(nodes.count)
         for _ in 0..<max(1, Int(node.outputCount)) { nodes.append(pointer) }

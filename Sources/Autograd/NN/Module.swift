@@ -72,10 +72,11 @@ extension ModuleBase {
     public var namedBuffers: [(String, any TensorProtocol)] { [] }
 
     /// Every trainable tensor, in ``namedParameters`` order.
-    public var parameters: [Tensor<Scalar>] { namedParameters.map(\.1) }
+    // Closures, not key paths: `map(\.1)` builds its key path object on every call (3 mallocs).
+    public var parameters: [Tensor<Scalar>] { namedParameters.map { $0.1 } }
 
     /// Every buffer, in ``namedBuffers`` order (PyTorch's `buffers()`).
-    public var buffers: [any TensorProtocol] { namedBuffers.map(\.1) }
+    public var buffers: [any TensorProtocol] { namedBuffers.map { $0.1 } }
 
     /// ``namedParameters`` with `prefix.` in front of each name, for nesting modules.
     public func namedParameters(prefix: String) -> [(String, Tensor<Scalar>)] {
@@ -122,7 +123,7 @@ extension ModuleBase {
 
     /// Sets every parameter's gradient to `nil` (PyTorch's `module.zero_grad()`).
     public func zeroGrad() {
-        for p in parameters { p.zeroGrad() }
+        for (_, p) in namedParameters { p.zeroGrad() }
     }
 
     /// The number of scalars in all parameters.

@@ -44,7 +44,7 @@ enum ScaledDotProductAttention: WideOpDefinition {
                 query: dense.savedInput(0), key: dense.savedInput(1), value: value, probabilities: probabilities,
                 scale: V.Scalar(c.node.scalar), causal: c.node.keepDim,
                 needs: (c.needs[0], c.needs[1], c.needs[2]))
-            return [g.query, g.key, g.value].map { $0.map { $0 as! V } }
+            return [g.query.map { $0 as! V }, g.key.map { $0 as! V }, g.value.map { $0 as! V }]
         }
         let recorded = c as! WideBackwardContext<Tensor<V.Scalar>>
         let pointer = c.segment.with { $0.nodes[Int(c.base)] }
@@ -158,8 +158,8 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
         let p = attentionProbabilities(query, key, mask: mask, isCausal: isCausal, scale: scale)
         return p.matmul(value)
     }
-    let scoresShape = Array(query.shape[..<2]) + [L, S]
     if let mask {
+        let scoresShape = Array(query.shape[..<2]) + [L, S]
         let broadcast = Shape.broadcast(scoresShape, mask.shape)
         trapUnless(broadcast == scoresShape,
                    "output with shape \(scoresShape) doesn't match the broadcast shape \(broadcast)")
@@ -167,12 +167,12 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
     let (output, probabilities) = DenseTensor<Scalar>.scaledDotProductAttention(
         query: query.data, key: key.data, value: value.data, mask: mask?.data, causal: isCausal, scale: Scalar(scale))
     return Tensor.recordWide(
-        [output], ScaledDotProductAttention.self, inputs: [query, key, value],
+        output, ScaledDotProductAttention.self, inputs: [query, key, value],
         Saved(tensors: (query.data, key.data), indices: mask.map(encodedMask), scalar: scale, keepDim: isCausal),
-        extraSaved: [value.data, probabilities])[0]
+        extraSaved: [value.data, probabilities])
 }
 
 /// Whether `t`'s last dimension is unit-stride (PyTorch's fused kernel requires it).
 private func unitLastStride<Scalar: TensorScalar>(_ t: Tensor<Scalar>) -> Bool {
-    t.shape[t.rank - 1] <= 1 || t.data.strides[t.rank - 1] == 1
+    t.shape[t.rank - 1] <= 1 || t.data.dimensionStride(t.rank - 1) == 1
 }

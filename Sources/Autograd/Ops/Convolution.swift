@@ -26,8 +26,8 @@ enum Convolution: OpDefinition {
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         // Inputs: 0 = x [N, C, (H,) W], 1 = weight [O, C/groups, (kH,) kW].
         let g = ConvolutionGeometry(encoded: c.indices)
-        return (c.first { c.grad.convolutionInputGradient(weight: c.saved1, geometry: g) },
-                c.second { c.grad.convolutionWeightGradient(input: c.saved0, geometry: g) })
+        return (c.first { c.grad.convolutionInputGradient(weight: c.saved1, geometry: g, inputShape: c.inputShape0) },
+                c.second { c.grad.convolutionWeightGradient(input: c.saved0, geometry: g, weightShape: c.inputShape1) })
     }
 }
 
@@ -37,8 +37,8 @@ enum ConvolutionBias: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        // Inputs: 0 = the product (the Convolution node), 1 = bias [O].
-        (c.grad, c.second { c.grad.convolutionBiasGradient() })
+        // Inputs: 0 = the product (the Convolution node), 1 = bias [O], whose shape the node keeps.
+        (c.grad, c.second { c.grad.convolutionBiasGradient(shape: c.shape1) })
     }
 }
 
@@ -51,7 +51,7 @@ enum ConvolutionInputGradient: OpDefinition {
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         let g = ConvolutionGeometry(encoded: c.indices)
         return (c.first { c.grad.convolved(weight: c.saved1, geometry: g) },
-                c.second { c.saved0.convolutionWeightGradient(input: c.grad, geometry: g) })
+                c.second { c.saved0.convolutionWeightGradient(input: c.grad, geometry: g, weightShape: c.inputShape1) })
     }
 }
 
@@ -64,7 +64,7 @@ enum ConvolutionWeightGradient: OpDefinition {
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
         let g = ConvolutionGeometry(encoded: c.indices)
         return (c.first { c.saved1.convolved(weight: c.grad, geometry: g) },
-                c.second { c.saved0.convolutionInputGradient(weight: c.grad, geometry: g) })
+                c.second { c.saved0.convolutionInputGradient(weight: c.grad, geometry: g, inputShape: c.inputShape1) })
     }
 }
 
@@ -87,8 +87,12 @@ public func conv2d<Scalar: TensorScalar>(
     _ input: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil,
     stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1
 ) -> Tensor<Scalar> {
-    convolution(input, weight: weight, bias: bias, stride: [stride, stride], padding: [padding, padding],
-                dilation: [dilation, dilation], groups: groups, spatialRank: 2)
+    guard input.rank == 4, weight.rank == 4 else {
+        return convolution(input, weight: weight, bias: bias, stride: [stride, stride], padding: [padding, padding],
+                           dilation: [dilation, dilation], groups: groups, spatialRank: 2)
+    }
+    return convolution(input, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding),
+                       dilation: (dilation, dilation), groups: groups, spatialRank: 2)
 }
 
 /// ``conv2d(_:weight:bias:stride:padding:dilation:groups:)`` with a stride, padding and dilation
@@ -116,8 +120,12 @@ public func conv1d<Scalar: TensorScalar>(
     _ input: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil,
     stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1
 ) -> Tensor<Scalar> {
-    convolution(input, weight: weight, bias: bias, stride: [stride], padding: [padding], dilation: [dilation],
-                groups: groups, spatialRank: 1)
+    guard input.rank == 3, weight.rank == 3 else {
+        return convolution(input, weight: weight, bias: bias, stride: [stride], padding: [padding],
+                           dilation: [dilation], groups: groups, spatialRank: 1)
+    }
+    return convolution(input, weight: weight, bias: bias, stride: (1, stride), padding: (0, padding),
+                       dilation: (1, dilation), groups: groups, spatialRank: 1)
 }
 
 /// ``conv1d(_:weight:bias:stride:padding:dilation:groups:)`` with one-element lists, as PyTorch
@@ -132,16 +140,18 @@ public func conv1d<Scalar: TensorScalar>(
                 groups: groups, spatialRank: 1)
 }
 
-/// The convolution of `conv1d` (`spatialRank` 1) and `conv2d` (2), checked as PyTorch checks it.
+/// The convolution of `conv1d` (`spatialRank` 1) and `conv2d` (2) given lists, checked as
+/// PyTorch checks them, in its order: the input's rank, then each list against the weight's
+/// rank (`expand_param_if_needed`), then the rest (the tuple form's checks). The `Int`
+/// overloads come here only for a rank PyTorch refuses or an unbatched input; a batched call
+/// with a weight of the right rank checks the same things without making a list.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 func convolution<Scalar: TensorScalar>(
     _ input: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>?,
     stride: [Int], padding: [Int], dilation: [Int], groups: Int, spatialRank: Int
 ) -> Tensor<Scalar> {
-    let function = "conv\(spatialRank)d"
-    trapUnless(input.rank == spatialRank + 1 || input.rank == spatialRank + 2,
-               "Expected \(spatialRank + 1)D (unbatched) or \(spatialRank + 2)D (batched) input to \(function), but got input of size: \(input.shape)")
+    checkConvolutionInputRank(input, spatialRank: spatialRank)
     if input.rank == spatialRank + 1 {
         // PyTorch's unbatched form: a batch of one, squeezed again (SqueezeBackward1).
         return convolution(input.unsqueezed(dim: 0), weight: weight, bias: bias, stride: stride, padding: padding,
@@ -156,11 +166,34 @@ func convolution<Scalar: TensorScalar>(
         return p
     }
     let (s, p, d) = (expanded(stride, "stride"), expanded(padding, "padding"), expanded(dilation, "dilation"))
-    trapUnless(!p.contains { $0 < 0 }, "negative padding is not supported")
-    trapUnless(!s.contains { $0 <= 0 }, "non-positive stride is not supported")
-    trapUnless(!d.contains { $0 <= 0 }, "non-positive dilation is not supported")
+    guard s.count == spatialRank, p.count == spatialRank, d.count == spatialRank else {
+        // Lists as long as the weight's dimensions, which are not the convolution's: a weight of
+        // the wrong rank, refused after the signs are checked.
+        checkConvolutionSigns(negativePadding: p.contains { $0 < 0 }, nonPositiveStride: s.contains { $0 <= 0 },
+                              nonPositiveDilation: d.contains { $0 <= 0 })
+        trap(convolutionWeightRankMessage(dims: dims, stride: s))
+    }
+    // A 1-D convolution is a 2-D one of height 1.
+    func pair(_ v: [Int], _ neutral: Int) -> (Int, Int) { spatialRank == 2 ? (v[0], v[1]) : (neutral, v[0]) }
+    return convolution(input, weight: weight, bias: bias, stride: pair(s, 1), padding: pair(p, 0),
+                       dilation: pair(d, 1), groups: groups, spatialRank: spatialRank)
+}
+
+/// The convolution of a batched `input` with stride, padding and dilation along (height, width),
+/// a 1-D convolution's height entries neutral (1, 0, 1): the rest of PyTorch's checks, then the
+/// kernel and the nodes. Nothing here allocates but the output and the node.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func convolution<Scalar: TensorScalar>(
+    _ input: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>?,
+    stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int), groups: Int, spatialRank: Int
+) -> Tensor<Scalar> {
+    // The messages print the values as PyTorch's lists: one per spatial dimension.
+    func listed(_ v: (Int, Int)) -> [Int] { spatialRank == 2 ? [v.0, v.1] : [v.1] }
+    checkConvolutionSigns(negativePadding: padding.0 < 0 || padding.1 < 0, nonPositiveStride: stride.0 <= 0 || stride.1 <= 0,
+                          nonPositiveDilation: dilation.0 <= 0 || dilation.1 <= 0)
     trapUnless(weight.rank == spatialRank + 2,
-               "expected stride to be a single integer value or a list of \(dims) values to match the convolution dimensions, but got stride=\(s)")
+               convolutionWeightRankMessage(dims: Swift.max(weight.rank - 2, 0), stride: listed(stride)))
     trapUnless(groups > 0, "non-positive groups is not supported")
     trapUnless(weight.shape[0] % groups == 0,
                "Given groups=\(groups), expected weight to be divisible by \(groups) at dimension 0, but got weight of size [\(weight.shape)] instead")
@@ -170,21 +203,37 @@ func convolution<Scalar: TensorScalar>(
         trapUnless(bias.rank == 1 && bias.shape[0] == weight.shape[0],
                    "Given weight of size \(weight.shape), expected bias to be 1-dimensional with \(weight.shape[0]) elements, but got bias of size \(bias.shape) instead")
     }
-    let spatial = Array(input.shape.dropFirst(2)), kernel = Array(weight.shape.dropFirst(2))
-    let padded = spatial.indices.map { spatial[$0] + 2 * p[$0] }
-    let effective = kernel.indices.map { d[$0] * (kernel[$0] - 1) + 1 }
-    trapUnless(!padded.indices.contains { padded[$0] < effective[$0] },
-               "Calculated padded input size per channel: (\(padded.map(String.init).joined(separator: " x "))). Kernel size: (\(effective.map(String.init).joined(separator: " x "))). Kernel size can't be greater than actual input size")
-    // A 1-D convolution is a 2-D one of height 1.
-    let (h, kh, sh, ph, dh) = spatialRank == 2 ? (spatial[0], kernel[0], s[0], p[0], d[0]) : (1, 1, 1, 0, 1)
+    let (h, w) = spatialRank == 2 ? (input.shape[2], input.shape[3]) : (1, input.shape[2])
+    let (kh, kw) = spatialRank == 2 ? (weight.shape[2], weight.shape[3]) : (1, weight.shape[2])
+    let padded = (h + 2 * padding.0, w + 2 * padding.1)
+    let effective = (dilation.0 * (kh - 1) + 1, dilation.1 * (kw - 1) + 1)
+    trapUnless(padded.0 >= effective.0 && padded.1 >= effective.1,
+               "Calculated padded input size per channel: (\(listed(padded).map(String.init).joined(separator: " x "))). Kernel size: (\(listed(effective).map(String.init).joined(separator: " x "))). Kernel size can't be greater than actual input size")
     let geometry = ConvolutionGeometry(
-        spatialRank: spatialRank, batch: input.shape[0], inChannels: input.shape[1], height: h, width: spatial.last!,
-        outChannels: weight.shape[0], kernelHeight: kh, kernelWidth: kernel.last!, stride: (sh, s.last!),
-        padding: (ph, p.last!), dilation: (dh, d.last!), groups: groups)
+        spatialRank: spatialRank, batch: input.shape[0], inChannels: input.shape[1], height: h, width: w,
+        outChannels: weight.shape[0], kernelHeight: kh, kernelWidth: kw, stride: stride, padding: padding,
+        dilation: dilation, groups: groups)
     let value = input.data.convolved(weight: weight.data, bias: bias?.data, geometry: geometry)
     let product = Tensor.recordProduct(value, Convolution.self, input, weight, indices: geometry.encoded)
     guard let bias, bias.requiresGrad else { return product }
-    return Tensor.record(value, ConvolutionBias.self, product, bias)
+    return Tensor.record(value, ConvolutionBias.self, product, bias) { node, segment in
+        node.shapes.1 = segment.keep(bias.shape)
+    }
+}
+
+private func checkConvolutionInputRank<Scalar>(_ input: Tensor<Scalar>, spatialRank: Int) {
+    trapUnless(input.rank == spatialRank + 1 || input.rank == spatialRank + 2,
+               "Expected \(spatialRank + 1)D (unbatched) or \(spatialRank + 2)D (batched) input to conv\(spatialRank)d, but got input of size: \(input.shape)")
+}
+
+private func checkConvolutionSigns(negativePadding: Bool, nonPositiveStride: Bool, nonPositiveDilation: Bool) {
+    trapUnless(!negativePadding, "negative padding is not supported")
+    trapUnless(!nonPositiveStride, "non-positive stride is not supported")
+    trapUnless(!nonPositiveDilation, "non-positive dilation is not supported")
+}
+
+private func convolutionWeightRankMessage(dims: Int, stride: [Int]) -> String {
+    "expected stride to be a single integer value or a list of \(dims) values to match the convolution dimensions, but got stride=\(stride)"
 }
 
 extension Tensor where Scalar: TensorScalar {
@@ -218,19 +267,19 @@ extension Tensor where Scalar: TensorScalar {
     }
 
     /// `convT(self, weight)`, `self` an output's gradient, recorded (ConvolutionInputGradient).
-    func convolutionInputGradient(weight: Tensor, geometry: ConvolutionGeometry) -> Tensor {
-        let value = data.convolutionInputGradient(weight: weight.data, geometry: geometry)
+    func convolutionInputGradient(weight: Tensor, geometry: ConvolutionGeometry, inputShape: [Int]?) -> Tensor {
+        let value = data.convolutionInputGradient(weight: weight.data, geometry: geometry, inputShape: inputShape)
         return Tensor.recordProduct(value, ConvolutionInputGradient.self, self, weight, indices: geometry.encoded)
     }
 
     /// `convW(input, self)`, `self` an output's gradient, recorded (ConvolutionWeightGradient).
-    func convolutionWeightGradient(input: Tensor, geometry: ConvolutionGeometry) -> Tensor {
-        let value = data.convolutionWeightGradient(input: input.data, geometry: geometry)
+    func convolutionWeightGradient(input: Tensor, geometry: ConvolutionGeometry, weightShape: [Int]?) -> Tensor {
+        let value = data.convolutionWeightGradient(input: input.data, geometry: geometry, weightShape: weightShape)
         return Tensor.recordProduct(value, ConvolutionWeightGradient.self, self, input, indices: geometry.encoded)
     }
 
-    /// The bias's gradient: sums over every dimension but 1, recorded.
-    func convolutionBiasGradient() -> Tensor {
+    /// The bias's gradient: sums over every dimension but 1, recorded (the sums make the shape).
+    func convolutionBiasGradient(shape _: [Int]?) -> Tensor {
         var summed = sum(dim: 0, keepDim: false)
         while summed.rank > 1 { summed = summed.sum(dim: summed.rank - 1, keepDim: false) }
         return summed

@@ -94,6 +94,8 @@ protocol GradientValue {
     func reshaped(_ shape: [Int]) -> Self
     func transposed(_ d0: Int, _ d1: Int) -> Self
     func permuted(_ dims: [Int]) -> Self
+    /// The view that undoes `permuted(dims)` (`dims` normalized): `permute_backwards`.
+    func permuted(inverting dims: [Int]) -> Self
     func selected(dim: Int, index: Int) -> Self
     func narrowed(dim: Int, start: Int, length: Int, step: Int) -> Self
     /// Zeros of `shape` with this value at `index` along `dim` (`select`'s derivative).
@@ -139,12 +141,15 @@ protocol GradientValue {
     // Convolutions and pooling (Convolution.swift, Pooling.swift).
     /// The convolution of this input with `weight`, no bias.
     func convolved(weight: Self, geometry: ConvolutionGeometry) -> Self
-    /// A convolution's input gradient from this gradient of its output (a transposed convolution).
-    func convolutionInputGradient(weight: Self, geometry: ConvolutionGeometry) -> Self
+    /// A convolution's input gradient from this gradient of its output (a transposed
+    /// convolution). `inputShape` is the input's shape, which the result may share.
+    func convolutionInputGradient(weight: Self, geometry: ConvolutionGeometry, inputShape: [Int]?) -> Self
     /// A convolution's weight gradient from this gradient of its output and the input.
-    func convolutionWeightGradient(input: Self, geometry: ConvolutionGeometry) -> Self
+    /// `weightShape` is the weight's shape, which the result may share.
+    func convolutionWeightGradient(input: Self, geometry: ConvolutionGeometry, weightShape: [Int]?) -> Self
     /// A convolution's bias gradient: this gradient of its output summed over all but dimension 1.
-    func convolutionBiasGradient() -> Self
+    /// `shape` is the bias's, which the result may share.
+    func convolutionBiasGradient(shape: [Int]?) -> Self
     /// A max pooling's input gradient from this gradient of its output (`positions`: the
     /// geometry, then each maximum's position in its plane).
     func maxPoolBackward(positions: [Int], inputShape: [Int]) -> Self

@@ -57,7 +57,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(exported: true, where Scalar == Double)
     public static func cat(_ tensors: [Tensor], dim: Int = 0) -> Tensor {
         let (value, axis, sizes) = concatenation(tensors, dim: dim)
-        return recordWide([value], Cat.self, inputs: tensors, Saved(indices: sizes, dim: axis))[0]
+        return recordWide(value, Cat.self, inputs: tensors, Saved(indices: sizes, dim: axis))
     }
 }
 
@@ -122,7 +122,7 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(exported: true, where Scalar == Double)
     public static func stack(_ tensors: [Tensor], dim: Int = 0) -> Tensor {
         let (value, axis) = stacking(tensors, dim: dim)
-        return recordWide([value], Stack.self, inputs: tensors, Saved(dim: axis))[0]
+        return recordWide(value, Stack.self, inputs: tensors, Saved(dim: axis))
     }
 }
 

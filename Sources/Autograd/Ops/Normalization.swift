@@ -276,8 +276,8 @@ public func layerNorm<Scalar: TensorScalar>(
     let x = input.data
     let value = x.layerNormalized(rows: rows, inner: inner, weight: weight?.data, bias: bias?.data, eps: eps)
     let (inputs, flags) = Tensor.normalizationInputs(input, weight, bias)
-    return Tensor.recordWide([value], NativeLayerNorm.self, inputs: inputs,
-                             Saved(tensors: (x, weight?.data), scalar: eps, dim: normalizedShape.count, dim2: flags))[0]
+    return Tensor.recordWide(value, NativeLayerNorm.self, inputs: inputs,
+                             Saved(tensors: (x, weight?.data), scalar: eps, dim: normalizedShape.count, dim2: flags))
 }
 
 /// Batch normalization over every dimension but the channels (dimension 1)
@@ -347,9 +347,9 @@ public func batchNorm<Scalar: TensorScalar>(
                                   invstd: UnsafeBufferPointer(variance), weight: weight?.data, bias: bias?.data)
     }
     let (inputs, flags) = Tensor.normalizationInputs(input, weight, bias)
-    return Tensor.recordWide([value], NativeBatchNorm.self, inputs: inputs,
+    return Tensor.recordWide(value, NativeBatchNorm.self, inputs: inputs,
                              Saved(tensors: (x, weight?.data), indices: stats, scalar: eps, dim2: flags,
-                                   keepDim: training))[0]
+                                   keepDim: training))
 }
 
 /// `running = (1 − momentum) · running + momentum · batch`, in place (PyTorch's running

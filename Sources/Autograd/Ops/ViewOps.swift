@@ -17,10 +17,7 @@ enum Permute: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        let dims = c.indices
-        var inverse = [Int](repeating: 0, count: dims.count)
-        for (position, axis) in dims.enumerated() { inverse[axis] = position }
-        return (c.grad.permuted(inverse), nil)
+        (c.grad.permuted(inverting: c.indices), nil)
     }
 }
 
@@ -40,8 +37,16 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(exported: true, where Scalar == Double)
     public func permuted(_ dims: [Int]) -> Tensor {
         let value = withData { $0.permuted(dims) }   // checks `dims`, with PyTorch's messages
-        return Tensor.record(value, Permute.self, self, nil,
-                             Saved(indices: dims.map { Shape.normalize(dim: $0, rank: rank) })).view(of: self)
+        // The node keeps the dimensions normalized: `dims` itself when they are (no new array).
+        let normalized = dims.allSatisfy { $0 >= 0 } ? dims : dims.map { Shape.normalize(dim: $0, rank: rank) }
+        return Tensor.record(value, Permute.self, self, nil, Saved(indices: normalized)).view(of: self)
+    }
+
+    /// The view that undoes `permuted(dims)` (`dims` normalized), recorded as a permute.
+    func permuted(inverting dims: [Int]) -> Tensor {
+        var inverse = [Int](repeating: 0, count: dims.count)
+        for (position, axis) in dims.enumerated() { inverse[axis] = position }
+        return permuted(inverse)
     }
 }
 
@@ -149,9 +154,7 @@ extension Tensor {
     /// `data` read under `shape` with PyTorch's view strides (`computeStride`), or `nil` where
     /// the layout allows no view.
     func viewData(as shape: [Int]) -> DenseTensor<Scalar>? {
-        let d = data
-        guard let strides = Shape.viewStrides(shape: d.shape, strides: d.strides, as: shape) else { return nil }
-        return DenseTensor(storage: d.storage, shape: shape, strides: strides, offset: d.offset)
+        data.stridedView(as: shape)
     }
 
     /// The shape `flattened(startDim:endDim:)` gives, checked as PyTorch's `flatten` checks it;

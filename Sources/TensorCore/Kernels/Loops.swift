@@ -178,21 +178,24 @@ func forEachRow(
     let inner = shape[rank - 1]
     let outer = Shape.count(shape) / Swift.max(inner, 1)
     if inner == 0 || outer == 0 { return }
-    var index = [Int](repeating: 0, count: rank)
-    var offA = 0, offB = 0
-    for r in 0..<outer {
-        row(offA, offB, r &* inner)
-        // Advance the multi-index over the dims before the last, carrying as needed.
-        var axis = rank - 2
-        while axis >= 0 {
-            index[axis] += 1
-            offA &+= stridesA[axis]
-            offB &+= stridesB[axis]
-            if index[axis] < shape[axis] { break }
-            offA &-= stridesA[axis] &* shape[axis]
-            offB &-= stridesB[axis] &* shape[axis]
-            index[axis] = 0
-            axis -= 1
+    // The multi-index on the stack: an array here was an allocation per strided op.
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
+        index.initialize(repeating: 0)
+        var offA = 0, offB = 0
+        for r in 0..<outer {
+            row(offA, offB, r &* inner)
+            // Advance the multi-index over the dims before the last, carrying as needed.
+            var axis = rank - 2
+            while axis >= 0 {
+                index[axis] += 1
+                offA &+= stridesA[axis]
+                offB &+= stridesB[axis]
+                if index[axis] < shape[axis] { break }
+                offA &-= stridesA[axis] &* shape[axis]
+                offB &-= stridesB[axis] &* shape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
         }
     }
 }
