@@ -168,7 +168,7 @@ extension DenseTensor where Scalar: TensorScalar {
                     for k in 0..<spans {
                         let start = p + (r0 &+ k) &* S
                         if Scalar.self == Float.self {
-                            let f = UnsafeMutableRawPointer(start).assumingMemoryBound(to: Float.self)
+                            let f = asFloat(start)
                             ExpKernel.apply(f, f, span)
                         } else {
                             for j in 0..<span { start[j] = Scalar.exp(start[j]) }
@@ -199,7 +199,7 @@ extension DenseTensor where Scalar: TensorScalar {
             return
         }
         if Scalar.self == Float.self {
-            let f = UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self)
+            let f = asFloat(x)
             ExpKernel.apply(f, f, n, shift: unsafeBitCast(top, to: Float.self))
         } else {
             for j in 0..<n { x[j] = Scalar.exp(x[j] - top) }

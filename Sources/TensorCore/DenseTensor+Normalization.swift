@@ -191,7 +191,7 @@ extension DenseTensor where Scalar: TensorScalar {
         Self.forEachRowBlock(rows: rows, elements: count) { block in
             if Scalar.self == Float.self {
                 return LayerNormRowsKernel.apply(
-                    Self.asFloat(o), Self.asFloat(xp), weight: wp.map(Self.asFloat), bias: bp.map(Self.asFloat),
+                    asFloat(o), asFloat(xp), weight: wp.map { asFloat($0) }, bias: bp.map { asFloat($0) },
                     n: inner, rows: block, eps: Float(eps))
             }
             for r in block {
@@ -217,12 +217,13 @@ extension DenseTensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Double)
     public func layerNormGradients(
         _ grad: DenseTensor, rows: Int, inner: Int, weight: DenseTensor?, eps: Double,
-        needsInput: Bool, needsWeight: Bool, needsBias: Bool
+        needsInput: Bool, needsWeight: Bool, needsBias: Bool, parameterShape: [Int]? = nil
     ) -> (input: DenseTensor?, weight: DenseTensor?, bias: DenseTensor?) {
         let x = contiguous(), g = grad.contiguous(), w = weight?.contiguous()
         let dx = needsInput ? DenseTensor(uninitializedShape: shape) : nil
-        let dw = needsWeight ? DenseTensor(shape: [inner], repeating: 0) : nil
-        let db = needsBias ? DenseTensor(shape: [inner], repeating: 0) : nil
+        let parameterShape = parameterShape ?? [inner]   // the weight's own array, where the caller has it
+        let dw = needsWeight ? DenseTensor(shape: parameterShape, repeating: 0) : nil
+        let db = needsBias ? DenseTensor(shape: parameterShape, repeating: 0) : nil
         guard count > 0 else { return (dx, dw, db) }
         let xp = UnsafePointer(x.start), gp = UnsafePointer(g.start), e = Scalar(eps)
         let wp = w.map { UnsafePointer($0.start) }
@@ -238,8 +239,8 @@ extension DenseTensor where Scalar: TensorScalar {
                 let sb = part == 0 ? dbp : dbp.map { _ in partials.baseAddress! + inner }
                 if Scalar.self == Float.self {
                     return LayerNormRowsKernel.gradients(
-                        dx: dxp.map(Self.asFloat), dw: sw.map(Self.asFloat), db: sb.map(Self.asFloat), Self.asFloat(xp),
-                        grad: Self.asFloat(gp), weight: wp.map(Self.asFloat), n: inner, rows: lo..<Swift.max(lo, hi),
+                        dx: dxp.map { asFloat($0) }, dw: sw.map { asFloat($0) }, db: sb.map { asFloat($0) }, asFloat(xp),
+                        grad: asFloat(gp), weight: wp.map { asFloat($0) }, n: inner, rows: lo..<Swift.max(lo, hi),
                         eps: Float(eps))
                 }
                 for r in lo..<Swift.max(lo, hi) {

@@ -421,7 +421,7 @@ func forEachExponentialChunk<S: TensorScalar>(
             let end = Swift.min(start &+ chunk, range.upperBound), count = end &- start
             for k in 0..<count { e[k] = a[start &+ k] * scale }
             if S.self == Float.self {
-                let p = UnsafeMutableRawPointer(e).assumingMemoryBound(to: Float.self)
+                let p = asFloat(e)
                 ExpKernel.apply(p, UnsafePointer(p), count)
             } else {
                 for k in 0..<count { e[k] = S.exp(e[k]) }

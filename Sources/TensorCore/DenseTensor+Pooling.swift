@@ -109,8 +109,8 @@ extension DenseTensor where Scalar: TensorScalar {
                                    indices: UnsafeMutablePointer<Int>) {
         let (H, W, oH, oW) = (g.height, g.width, g.outHeight, g.outWidth)
         if Scalar.self == Float.self && avx512KernelsAvailable && H * W <= Int(Int32.max) {
-            return _tensorcore_maxpool2x2_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), planes, H, W,
-                                              UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), indices)
+            return _tensorcore_maxpool2x2_f32(asFloat(x), planes, H, W,
+                                              asFloat(out), indices)
         }
         var o = 0
         for p in 0..<planes {
@@ -149,8 +149,8 @@ extension DenseTensor where Scalar: TensorScalar {
             let out = DenseTensor(uninitializedShape: inputShape)
             indices.withUnsafeBufferPointer { idx in
                 _tensorcore_maxpool2x2_backward_f32(
-                    UnsafeRawPointer(gy.start).assumingMemoryBound(to: Float.self), idx.baseAddress! + start, g.planes,
-                    g.height, g.width, UnsafeMutableRawPointer(out.start).assumingMemoryBound(to: Float.self))
+                    asFloat(gy.start), idx.baseAddress! + start, g.planes,
+                    g.height, g.width, asFloat(out.start))
             }
             withExtendedLifetime(gy) {}
             return out

@@ -26,8 +26,8 @@ extension DenseTensor {
             let lo = part &* band &* tile, hi = Swift.min(rows, (part &+ 1) &* band &* tile)
             guard lo < hi else { return }
             if avx512 {   // Note [AVX-512 transpose]: 16×16 blocks in registers
-                _tensorcore_transpose_f32(UnsafeRawPointer(s).assumingMemoryBound(to: Float.self),
-                                          UnsafeMutableRawPointer(o).assumingMemoryBound(to: Float.self),
+                _tensorcore_transpose_f32(asFloat(s),
+                                          asFloat(o),
                                           rows, cols, lo, hi)
             } else {
                 Self.transposeTiles(s, o, rows: rows, cols: cols, rowRange: lo..<hi)

@@ -37,8 +37,8 @@ extension DenseTensor where Scalar: TensorScalar {
                 let x = src.baseAddress!, y = dst.baseAddress!
                 Self.forEachRowBlock(rows: outer, elements: count) { rows in
                     if Scalar.self == Float.self {
-                        SoftmaxRowsKernel.apply(UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
-                                                UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), n: size, rows: rows, log: log)
+                        SoftmaxRowsKernel.apply(asFloat(y),
+                                                asFloat(x), n: size, rows: rows, log: log)
                     } else {
                         for r in rows { Self.softmaxRow(x + r &* size, y + r &* size, size, log: log) }
                     }
@@ -61,7 +61,7 @@ extension DenseTensor where Scalar: TensorScalar {
                     let base = o &* size, m = maximum(base)
                     for k in 0..<size { dst[base &+ k] = src[base &+ k] - m }
                 }
-                let p = UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: Float.self)
+                let p = asFloat(dst.baseAddress!)
                 ExpKernel.apply(p, p, outer &* size)
             }
             for o in 0..<outer {

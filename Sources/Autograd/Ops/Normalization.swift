@@ -39,7 +39,9 @@ extension WideBackwardContext {
     /// The gradients of (input, weight, bias) in the order of the node's inputs, the absent
     /// ones dropped.
     func inOrder(_ input: V?, _ weight: V?, _ bias: V?) -> [V?] {
-        var out = [input]
+        var out: [V?] = []
+        out.reserveCapacity(3)
+        out.append(input)
         if hasWeight { out.append(needs[1] ? weight : nil) }
         if hasBias { out.append(needs[out.count] ? bias : nil) }
         return out
@@ -198,12 +200,16 @@ private func fused<S: TensorScalar>(_ c: WideBackwardContext<DenseTensor<S>>, gr
     let shape = x.shape
     if layer {
         // Note [Layer norm rows]: row by row, the statistics recomputed from each row in cache.
-        let normalized = Array(shape.suffix(c.dim)), inner = normalized.reduce(1, *)
-        let (input, weight, bias) = x.layerNormGradients(
-            grad, rows: inner == 0 ? 0 : x.count / inner, inner: inner, weight: c.hasWeight ? c.savedInput(1) : nil,
+        // The parameters' gradients take the weight's shape array (`normalizedShape`), or one made.
+        let weight = c.hasWeight ? c.savedInput(1) : nil
+        let normalized = weight?.shape ?? Array(shape.suffix(c.dim))
+        var inner = 1
+        for size in normalized { inner &*= size }
+        let (dx, dw, db) = x.layerNormGradients(
+            grad, rows: inner == 0 ? 0 : x.count / inner, inner: inner, weight: weight,
             eps: c.eps, needsInput: c.needs[0], needsWeight: c.needs(NormalizationFlags.weight),
-            needsBias: c.needs(NormalizationFlags.bias))
-        return c.inOrder(input, weight?.reshaped(normalized), bias?.reshaped(normalized))
+            needsBias: c.needs(NormalizationFlags.bias), parameterShape: normalized)
+        return c.inOrder(dx, dw, db)
     }
     let (outer, groups, inner) = (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
     let batch = c.node.keepDim
@@ -232,7 +238,9 @@ extension Tensor where Scalar: TensorScalar {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func normalizationInputs(_ input: Tensor, _ weight: Tensor?, _ bias: Tensor?) -> (inputs: [Tensor], flags: Int) {
-        var inputs = [input]
+        var inputs: [Tensor] = []
+        inputs.reserveCapacity(3)   // one allocation, not one per append
+        inputs.append(input)
         var flags = 0
         if let weight { inputs.append(weight); flags |= NormalizationFlags.weight }
         if let bias { inputs.append(bias); flags |= NormalizationFlags.bias }

@@ -48,8 +48,8 @@ enum ExpKernel {
 @inlinable @inline(__always)
 func expLoop<S: TensorScalar>(_ a: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ n: Int) {
     guard S.self == Float.self else { return mapLoop(Fn.Exp.self, a, out, n) }
-    let a = UnsafeRawPointer(a).assumingMemoryBound(to: Float.self)
-    let out = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self)
+    let a = asFloat(a)
+    let out = asFloat(out)
     let streaming = n &* MemoryLayout<Float>.stride >= DenseTensor<Float>.streamingFillBytes
     Parallel.forEachBlock(n) { r in
         if streaming {

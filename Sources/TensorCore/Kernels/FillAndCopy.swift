@@ -21,7 +21,7 @@ extension DenseTensor {
             let q = p + r.lowerBound
             if streaming {
                 if Scalar.self == Float.self {
-                    return _tensorcore_fill_streaming_f32(UnsafeMutableRawPointer(q).assumingMemoryBound(to: Float.self), unsafeBitCast(value, to: Float.self), r.count)
+                    return _tensorcore_fill_streaming_f32(asFloat(q), unsafeBitCast(value, to: Float.self), r.count)
                 }
                 if Scalar.self == Double.self {
                     return _tensorcore_fill_streaming_f64(UnsafeMutableRawPointer(q).assumingMemoryBound(to: Double.self), unsafeBitCast(value, to: Double.self), r.count)
@@ -60,8 +60,8 @@ extension DenseTensor {
     static func streamingCopy(_ dst: UnsafeMutablePointer<Scalar>, from src: UnsafePointer<Scalar>, count n: Int) {
         if Scalar.self == Float.self {
             return _tensorcore_copy_streaming_unfenced_f32(
-                UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self),
-                UnsafeRawPointer(src).assumingMemoryBound(to: Float.self), n)
+                asFloat(dst),
+                asFloat(src), n)
         }
         if Scalar.self == Double.self {
             return _tensorcore_copy_streaming_unfenced_f64(

@@ -45,8 +45,8 @@ func geluLoop<S: TensorScalar>(_ a: UnsafePointer<S>, _ out: UnsafeMutablePointe
     guard S.self == Float.self else {
         return approximate ? pointwiseLoop(PF.GeluTanh<S>(), a, out, n) : pointwiseLoop(PF.Gelu<S>(), a, out, n)
     }
-    let a = UnsafeRawPointer(a).assumingMemoryBound(to: Float.self)
-    let out = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self)
+    let a = asFloat(a)
+    let out = asFloat(out)
     Parallel.forEachBlock(n) { r in GeluKernel.apply(out + r.lowerBound, a + r.lowerBound, r.count, approximate: approximate) }
 }
 
@@ -58,8 +58,8 @@ func geluDerivativeLoop<S: TensorScalar>(
     guard S.self == Float.self else {
         return approximate ? pointwiseDerivativeLoop(PF.GeluTanh<S>(), g, x, out, n) : pointwiseDerivativeLoop(PF.Gelu<S>(), g, x, out, n)
     }
-    let g = UnsafeRawPointer(g).assumingMemoryBound(to: Float.self), x = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
-    let out = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self)
+    let g = asFloat(g), x = asFloat(x)
+    let out = asFloat(out)
     Parallel.forEachBlock(n) { r in
         GeluKernel.derivative(out + r.lowerBound, grad: g + r.lowerBound, x + r.lowerBound, r.count, approximate: approximate)
     }

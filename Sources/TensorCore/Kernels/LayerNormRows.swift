@@ -32,17 +32,3 @@ enum LayerNormRowsKernel {
         }
     }
 }
-
-extension DenseTensor where Scalar: TensorScalar {
-    /// A pointer to this tensor's scalars as Float, for the Float kernels (only where
-    /// `Scalar == Float`).
-    @inlinable @inline(__always)
-    static func asFloat(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Float> {
-        UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
-    }
-
-    @inlinable @inline(__always)
-    static func asFloat(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
-    }
-}

@@ -65,13 +65,9 @@ extension DenseTensor where Scalar: TensorScalar {
             // the loop below, so the same bits): the scalar loop's square root and division were
             // 5 % of the digits CNN's step.
             let vectorized = amsgrad || Scalar.self != Float.self ? 0 : n / 16 * 16
-            func f(_ q: UnsafePointer<Scalar>) -> UnsafePointer<Float> { UnsafeRawPointer(q).assumingMemoryBound(to: Float.self) }
-            func f(_ q: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> {
-                UnsafeMutableRawPointer(q).assumingMemoryBound(to: Float.self)
-            }
             func f(_ x: Scalar) -> Float { unsafeBitCast(x, to: Float.self) }
             for i in stride(from: 0, to: vectorized, by: 16) {
-                adamStep16(f(p.baseAddress! + i), f(g.baseAddress! + i), f(m.baseAddress! + i), f(v.baseAddress! + i),
+                adamStep16(asFloat(p.baseAddress! + i), asFloat(g.baseAddress! + i), asFloat(m.baseAddress! + i), asFloat(v.baseAddress! + i),
                            weight1: f(weight1), beta2: f(beta2), weight2: f(weight2), eps: f(eps),
                            weightDecay: f(weightDecay), decay: f(decay), stepSize: f(stepSize),
                            correction2Sqrt: f(correction2Sqrt))
