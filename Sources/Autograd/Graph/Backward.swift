@@ -157,8 +157,14 @@ extension Graph where Scalar: TensorScalar {
         if index != top && index + 1 < segment.nodes.count && segment.nodes[index + 1] == pointer { return }
         var base = index
         while base > 0 && segment.nodes[base - 1] == pointer { base -= 1 }
-        var grads: [DenseTensor<Scalar>?] = []
-        grads.reserveCapacity(Int(node.outputCount))   // one allocation, not one per doubling
+        var grads = sweepWideGrads   // the graph's lists, taken out (Graph.sweepWideGrads)
+        var needs = sweepWideNeeds
+        (sweepWideGrads, sweepWideNeeds) = ([], [])
+        defer {   // given back empty, their capacity kept (unless a throw came first)
+            grads.removeAll(keepingCapacity: true)
+            needs.removeAll(keepingCapacity: true)
+            (sweepWideGrads, sweepWideNeeds) = (grads, needs)
+        }
         var received = false
         for slot in base...index {
             var grad = segment.grads[slot].take()
@@ -171,19 +177,21 @@ extension Graph where Scalar: TensorScalar {
         guard received else { return }
         while grads.count < Int(node.outputCount) { grads.append(nil) }
         try segment.checkWideSavedVersions(pointer)
-        var needs: [Bool] = []
-        needs.reserveCapacity(Int(node.inputCount))
         var intoLeaves = true
         for k in 0..<Int(node.inputCount) {
             let kind = Segment<Scalar>.input(k, of: pointer).kind
             needs.append(kind != .none)
             intoLeaves = intoLeaves && kind != .node
         }
-        var context = WideBackwardContext(grads: grads, node: node, needs: needs, segment: UnownedRef(segment))
-        context.intoLeaves = intoLeaves
-        context.base = UInt32(base)
         let definition = node.op.definition as! any WideOpDefinition.Type
-        let inputGrads = definition.backward(wide: context)
+        let inputGrads: [DenseTensor<Scalar>?]
+        do {   // the context's copies of the lists end here, so that they are unique again to give back
+            var context = WideBackwardContext(grads: grads, node: node, needs: needs, segment: UnownedRef(segment))
+            context.intoLeaves = intoLeaves
+            context.base = UInt32(base)
+            inputGrads = definition.backward(wide: context)
+        }
+        grads.removeAll(keepingCapacity: true)   // the output gradients go now, as before
         if detectsAnomalies { try Self.checkAnomalies(inputGrads, name: Self.nodeName(segment, index)) }
         for (k, grad) in inputGrads.enumerated() {
             if let grad { try accumulate(grad, into: Segment<Scalar>.input(k, of: pointer), pending: &pending) }

@@ -22,6 +22,11 @@ final class Graph<Scalar: TensorElement> {
     /// Unowned (``UnownedRef``): the graph owns every segment (`segments`) for as long as it lives.
     @exclusivity(unchecked) var sweepPending: ContiguousArray<UnownedRef<Segment<Scalar>>> = []
     @exclusivity(unchecked) var sweepWalked: ContiguousArray<(segment: UnownedRef<Segment<Scalar>>, generation: UInt32)> = []
+    /// A wide node's output gradients and its inputs' needs, the lists the sweep hands its
+    /// derivative: kept between nodes (and sweeps) so that they are made once, not per node. A
+    /// sweep takes them out while it uses them, so a sweep nested in a derivative makes its own.
+    @exclusivity(unchecked) var sweepWideGrads: [DenseTensor<Scalar>?] = []
+    @exclusivity(unchecked) var sweepWideNeeds: [Bool] = []
     /// The implicit gradient of a 0-d output's `backward()`, a `1` made once per graph instead
     /// of once per call (a storage allocated and freed: ~300 instructions of a ~11,000-instruction
     /// seed step). The sweep treats it as a gradient the caller holds: never written over (the

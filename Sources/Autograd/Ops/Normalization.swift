@@ -269,7 +269,7 @@ public func layerNorm<Scalar: TensorScalar>(
     let shape = input.shape
     trapUnless(!normalizedShape.isEmpty,
                "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but got normalized_shape = []")
-    trapUnless(shape.count >= normalizedShape.count && Array(shape.suffix(normalizedShape.count)) == normalizedShape,
+    trapUnless(shape.count >= normalizedShape.count && shape.suffix(normalizedShape.count).elementsEqual(normalizedShape),
                "Given normalized_shape=\(normalizedShape), expected input with shape [*, \(normalizedShape.map(String.init).joined(separator: ", "))], but got input of size\(shape)")
     if let weight {
         trapUnless(weight.shape == normalizedShape,
