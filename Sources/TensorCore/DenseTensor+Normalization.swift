@@ -109,12 +109,13 @@ extension DenseTensor where Scalar: TensorScalar {
     public func normalizationGradients(
         _ grad: DenseTensor, outer: Int, groups: Int, inner: Int, mean: UnsafeBufferPointer<Double>,
         invstd: UnsafeBufferPointer<Double>, weight: DenseTensor?,
-        batchStatistics: Bool, needsInput: Bool, needsWeight: Bool, needsBias: Bool
+        batchStatistics: Bool, needsInput: Bool, needsWeight: Bool, needsBias: Bool, parameterShape: [Int]? = nil
     ) -> (input: DenseTensor?, weight: DenseTensor?, bias: DenseTensor?) {
         let x = contiguous(), g = grad.contiguous(), w = weight?.contiguous()
         let dx = needsInput ? DenseTensor(uninitializedShape: shape) : nil
-        let dw = needsWeight ? DenseTensor(shape: [groups], repeating: 0) : nil
-        let db = needsBias ? DenseTensor(shape: [groups], repeating: 0) : nil
+        let parameterShape = parameterShape ?? [groups]   // the weight's own array, where the caller has it
+        let dw = needsWeight ? DenseTensor(shape: parameterShape, repeating: 0) : nil
+        let db = needsBias ? DenseTensor(shape: parameterShape, repeating: 0) : nil
         guard count > 0 else { return (dx, dw, db) }
         let n = Scalar(outer * inner)
         x.withElements { xp in g.withElements { gp in

@@ -110,7 +110,8 @@ enum NativeLayerNorm: WideOpDefinition {
     static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         guard let grad = c.grads[0] else { return c.needs.map { _ in nil } }
         if let dense = c as? WideBackwardContext<DenseTensor<V.Scalar>> {
-            return fused(dense, grad: grad as! DenseTensor<V.Scalar>, layer: true).map { $0.map { $0 as! V } }
+            // V is DenseTensor here: the list is already of V (a map made a second list).
+            return unsafeBitCast(fused(dense, grad: grad as! DenseTensor<V.Scalar>, layer: true), to: [V?].self)
         }
         let x = c.savedInput(0)
         let shape = x.shape
@@ -139,7 +140,7 @@ enum NativeBatchNorm: WideOpDefinition {
     static func backward<V>(wide c: WideBackwardContext<V>) -> [V?] {
         guard let grad = c.grads[0] else { return c.needs.map { _ in nil } }
         if let dense = c as? WideBackwardContext<DenseTensor<V.Scalar>> {
-            return fused(dense, grad: grad as! DenseTensor<V.Scalar>, layer: false).map { $0.map { $0 as! V } }
+            return unsafeBitCast(fused(dense, grad: grad as! DenseTensor<V.Scalar>, layer: false), to: [V?].self)
         }
         let x = c.savedInput(0)
         let shape = x.shape
@@ -213,6 +214,9 @@ private func fused<S: TensorScalar>(_ c: WideBackwardContext<DenseTensor<S>>, gr
     }
     let (outer, groups, inner) = (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
     let batch = c.node.keepDim
+    // The parameters' gradients are `[C]`: on the weight's own array when it is that shape.
+    let weightValue = c.hasWeight ? c.savedInput(1) : nil
+    let parameterShape = weightValue.flatMap { $0.rank == 1 ? $0.shape : nil }
     // Each channel's mean, then its variance made 1/σ in place: on the stack for small counts.
     let (input, weight, bias) = withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * groups) { statistics in
         let mean = UnsafeMutableBufferPointer(rebasing: statistics[..<groups])
@@ -225,10 +229,11 @@ private func fused<S: TensorScalar>(_ c: WideBackwardContext<DenseTensor<S>>, gr
         for k in 0..<groups { invstd[k] = 1 / (invstd[k] + c.eps).squareRoot() }
         return x.normalizationGradients(
             grad, outer: outer, groups: groups, inner: inner, mean: UnsafeBufferPointer(mean), invstd: UnsafeBufferPointer(invstd),
-            weight: c.hasWeight ? c.savedInput(1) : nil, batchStatistics: batch,
-            needsInput: c.needs[0], needsWeight: c.needs(NormalizationFlags.weight), needsBias: c.needs(NormalizationFlags.bias))
+            weight: weightValue, batchStatistics: batch, needsInput: c.needs[0],
+            needsWeight: c.needs(NormalizationFlags.weight), needsBias: c.needs(NormalizationFlags.bias),
+            parameterShape: parameterShape)
     }
-    return c.inOrder(input, weight?.reshaped([groups]), bias?.reshaped([groups]))
+    return c.inOrder(input, weight, bias)
 }
 
 // MARK: - the forwards
@@ -346,8 +351,10 @@ public func batchNorm<Scalar: TensorScalar>(
         } else {
             guard let runningMean else { trap("running_mean must be defined in evaluation mode") }
             guard let runningVar else { trap("running_var must be defined in evaluation mode") }
-            let (m, v) = (runningMean.scalars, runningVar.scalars)
-            for k in 0..<groups { (mean[k], variance[k]) = (Double(m[k]), Double(v[k])) }
+            // Read where they lie (no arrays of them).
+            runningMean.data.contiguous().withElements { m in runningVar.data.contiguous().withElements { v in
+                for k in 0..<groups { (mean[k], variance[k]) = (Double(m[k]), Double(v[k])) }
+            } }
             stats = statistics.map { Int(Int64(bitPattern: $0.bitPattern)) }
         }
         for k in 0..<groups { variance[k] = 1 / (variance[k] + eps).squareRoot() }
