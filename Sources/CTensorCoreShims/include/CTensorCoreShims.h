@@ -99,6 +99,12 @@ void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long k
                                  long dH, long dW, long oH, long oW, const float *_Nonnull a, long lda,
                                  const float *_Nonnull x, long images, long xImage, const float *_Nullable bias,
                                  float beta, float *_Nonnull out, long ldc, long outImage);
+/// The same, with the same bits, for CPUs with AVX2 and FMA (Note [AVX2 implicit convolution]):
+/// only when `_tensorcore_avx2_available()`.
+void _tensorcore_conv2d_implicit_avx2(long m, long C, long H, long W, long kH, long kW, long sH, long pH, long pW,
+                                      long dH, long dW, long oH, long oW, const float *_Nonnull a, long lda,
+                                      const float *_Nonnull x, long images, long xImage, const float *_Nullable bias,
+                                      float beta, float *_Nonnull out, long ldc, long outImage);
 /// Floats of scratch `_tensorcore_conv2d_weight_implicit` takes for `images` images of `C`
 /// channels `H`×`W`, padded by `pH`, `pW`, with `oHW` output positions and `n` output channels.
 long _tensorcore_conv2d_weight_scratch(long images, long C, long H, long W, long pH, long pW, long oHW, long n);
