@@ -8,10 +8,13 @@
 // with 8-lane vectors and a tile of 6 rows × 2 vectors: 12 accumulators, the two B vectors and
 // the broadcast row value fill 15 of the 16 ymm registers (the masked loads reuse their mask's
 // register). AVX2 has no mask registers: each tap's lane mask is a vector whose lanes are all
-// ones or all zeros, `vmaskmovps` loads only the lanes it sets and zeroes the rest (a masked
-// lane reads no memory, so a tap hanging over the image's edge faults on nothing), and the masks
-// of one pair of vectors are widened from the layout's bit masks once per pair, for all the
-// row tiles and channels that reuse them. The layout is conv_segments.h's, as for AVX-512 with
+// ones or all zeros, widened from the layout's bit masks once per pair of vectors, for all the
+// row tiles and channels that reuse them. Where all 8 floats a tap's vector spans lie inside the
+// block's input, in every channel (all but the first and last rows of a block, as a rule), B is
+// a plain load ANDed with the mask: a masked lane's float, whatever it is, becomes +0, as the
+// AVX-512 kernel's zero-masked load gives. Elsewhere `vmaskmovps` loads only the set lanes (a
+// masked lane reads no memory: a tap hanging over the buffer's edge faults on nothing), 12 %
+// slower on the 16→32 layer (on a Zen 5), hence the two kinds of tile. The layout is conv_segments.h's, as for AVX-512 with
 // vectors of 8, so every output element is the same FMA chain over k in the same order, from
 // zero, then `beta · out` and the bias added alike: the bits are those of the AVX-512 kernel.
 
@@ -29,6 +32,7 @@ typedef struct {
     float *c[2];
     __m256i lanes[2];
     bool full[2];   // all 8 lanes: a plain store (AMD's masked stores are slow)
+    bool inside;    // every tap's 8 floats inside the block's input, in every channel
 } tc_conv2_pair;
 
 /// The vector mask of bit mask `bits` (lane l set where bit l is).
@@ -37,8 +41,15 @@ TC_TARGET_AVX2 static inline __m256i tc_conv2_mask(uint16_t bits) {
     return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(bits), lane), lane);
 }
 
+/// B: the 8 floats at `p` under `mask`, by a plain load (`inside`) or a masked one.
+TC_TARGET_AVX2 __attribute__((always_inline)) static inline __m256 tc_conv2_load(const bool inside, const float *p,
+                                                                                 const __m256i *mask) {
+    return inside ? _mm256_and_ps(_mm256_loadu_ps(p), _mm256_castsi256_ps(_mm256_load_si256(mask)))
+                  : _mm256_maskload_ps(p, _mm256_load_si256(mask));
+}
+
 TC_TARGET_AVX2 __attribute__((always_inline)) static inline void
-tc_conv2_tile(const int mr, long C, long kk, long HW, const float *a, long lda, const float *x,
+tc_conv2_tile(const bool inside, const int mr, long C, long kk, long HW, const float *a, long lda, const float *x,
               const tc_conv2_pair *p, long row, long ldc, const float *bias, float beta) {
     __m256 acc0[TC_CONV2_MR], acc1[TC_CONV2_MR];
     _Pragma("clang loop unroll(full)")
@@ -49,8 +60,8 @@ tc_conv2_tile(const int mr, long C, long kk, long HW, const float *a, long lda, 
         const float *xc = x + c * HW, *ac = a + c * kk;
 #pragma clang loop unroll(disable)
         for (long j = 0; j < kk; j++) {
-            const __m256 b0 = _mm256_maskload_ps(xc + off0[j], _mm256_load_si256(mk0 + j));
-            const __m256 b1 = _mm256_maskload_ps(xc + off1[j], _mm256_load_si256(mk1 + j));
+            const __m256 b0 = tc_conv2_load(inside, xc + off0[j], mk0 + j);
+            const __m256 b1 = tc_conv2_load(inside, xc + off1[j], mk1 + j);
             _Pragma("clang loop unroll(full)")
             for (int r = 0; r < mr; r++) {
                 const __m256 ar = _mm256_broadcast_ss(ac + r * lda + j);
@@ -81,15 +92,21 @@ tc_conv2_tile(const int mr, long C, long kk, long HW, const float *a, long lda, 
 typedef void (*tc_conv2_tile_fn)(long, long, long, const float *, long, const float *, const tc_conv2_pair *, long,
                                  long, const float *, float);
 
-#define TC_CONV2_TILE(MR)                                                                                     \
-    TC_TARGET_AVX2 static void tc_conv2_tile_##MR(long C, long kk, long HW, const float *a, long lda,           \
+#define TC_CONV2_TILE(IN, MR)                                                                                 \
+    TC_TARGET_AVX2 static void tc_conv2_tile_##IN##_##MR(long C, long kk, long HW, const float *a, long lda,     \
         const float *x, const tc_conv2_pair *p, long row, long ldc, const float *bias, float beta) {          \
-        tc_conv2_tile(MR, C, kk, HW, a, lda, x, p, row, ldc, bias, beta);                                      \
+        tc_conv2_tile(IN, MR, C, kk, HW, a, lda, x, p, row, ldc, bias, beta);                                  \
     }
-TC_CONV2_TILE(1) TC_CONV2_TILE(2) TC_CONV2_TILE(3) TC_CONV2_TILE(4) TC_CONV2_TILE(5) TC_CONV2_TILE(6)
+#define TC_CONV2_TILES(IN)                                                                                    \
+    TC_CONV2_TILE(IN, 1) TC_CONV2_TILE(IN, 2) TC_CONV2_TILE(IN, 3) TC_CONV2_TILE(IN, 4) TC_CONV2_TILE(IN, 5)    \
+    TC_CONV2_TILE(IN, 6)
+TC_CONV2_TILES(0)
+TC_CONV2_TILES(1)
 
-static const tc_conv2_tile_fn tc_conv2_tiles[TC_CONV2_MR + 1] = {0,
-    tc_conv2_tile_1, tc_conv2_tile_2, tc_conv2_tile_3, tc_conv2_tile_4, tc_conv2_tile_5, tc_conv2_tile_6};
+static const tc_conv2_tile_fn tc_conv2_tiles[2][TC_CONV2_MR + 1] = {
+    {0, tc_conv2_tile_0_1, tc_conv2_tile_0_2, tc_conv2_tile_0_3, tc_conv2_tile_0_4, tc_conv2_tile_0_5, tc_conv2_tile_0_6},
+    {0, tc_conv2_tile_1_1, tc_conv2_tile_1_2, tc_conv2_tile_1_3, tc_conv2_tile_1_4, tc_conv2_tile_1_5, tc_conv2_tile_1_6},
+};
 
 TC_TARGET_AVX2 void _tensorcore_conv2d_implicit_avx2(long m, long C, long H, long W, long kH, long kW, long sH,
                                                      long pH, long pW, long dH, long dW, long oH, long oW,
@@ -114,21 +131,28 @@ TC_TARGET_AVX2 void _tensorcore_conv2d_implicit_avx2(long m, long C, long H, lon
     const uint16_t *tMask = tabled ? tableMask : NULL;
     tc_conv2_pair pair __attribute__((aligned(32)));
     uint16_t bits[TC_CONV_MAX_TAPS];
+    // The floats of the block's input from x on: all channels of every image but the last, whose
+    // C channels end it (x is one group's first channel).
+    const long extent = (images - 1) * xImage + C * HW, lastChannel = (C - 1) * HW;
     // Rows in tiles of at most 6, as even as can be (as the AVX-512 kernel's).
     const long tiles = (m + TC_CONV2_MR - 1) / TC_CONV2_MR;
     for (long s = 0; s < total; s += 2) {
+        pair.inside = true;
         for (long v = 0; v < 2; v++) {
             uint16_t valid;
             tc_conv_segment(8, s + v, total, segs, flat, H, W, kH, kW, sH, pH, pW, dH, dW, oH, oW, xImage, out,
                             outImage, tOff, tMask, pair.off[v], bits, &pair.c[v], &valid);
-            for (long j = 0; j < kk; j++) pair.mask[v][j] = tc_conv2_mask(bits[j]);
+            for (long j = 0; j < kk; j++) {
+                pair.mask[v][j] = tc_conv2_mask(bits[j]);
+                pair.inside &= pair.off[v][j] >= 0 && pair.off[v][j] + lastChannel + 8 <= extent;
+            }
             pair.lanes[v] = tc_conv2_mask(valid);
             pair.full[v] = valid == 0xff;
         }
         long i = 0;
         for (long t = 0; t < tiles; t++) {
             const long mr = m / tiles + (t < m % tiles ? 1 : 0);
-            tc_conv2_tiles[mr](C, kk, HW, a + i * lda, lda, x, &pair, i, ldc, bias ? bias + i : NULL, beta);
+            tc_conv2_tiles[pair.inside][mr](C, kk, HW, a + i * lda, lda, x, &pair, i, ldc, bias ? bias + i : NULL, beta);
             i += mr;
         }
     }

@@ -151,8 +151,8 @@ extension DenseTensor where Scalar: TensorScalar {
         // Im2col does too, with more column rows than output channels, when G_n fills the own
         // kernel's 32-column tile: the GEMM then packs G_n, not the larger column buffer, for
         // every image (16→32 channels: 32 × 1024 instead of 144 × 1024).
-        let implicit = Self.implicitVariant(g) == .avx512
-        let transposed = implicit || Og >= 32 && Kg > Og
+        let implicit = Self.implicitVariant(g)
+        let transposed = implicit != nil || Og >= 32 && Kg > Og
         let chunks = Self.weightGradientChunks(g)
         let partialCount = g.groups * Kg * Og
         let scratchCount = chunks * partialCount
@@ -161,15 +161,15 @@ extension DenseTensor where Scalar: TensorScalar {
         defer { BufferCache.deallocate(scratch, byteCount: scratchBytes) }
         let threads = g.batch * O * oHW * Kg >= BLASLibrary.singleThreadBelow ? Swift.min(BLASLibrary.maxThreads, chunks) : 1
         Parallel.forEachPart(threads) { part in
-            if implicit {
+            if let implicit {
                 let block = Self.weightGradientBlock(g)
-                return Self.withWeightGradientScratch(g, images: block) { buffer in
+                return Self.withWeightGradientScratch(implicit, g, images: block) { buffer in
                     for chunk in stride(from: part, to: chunks, by: threads) {
                         let partial = scratch + chunk * partialCount
                         let images = Self.chunkImages(chunk, of: chunks, batch: g.batch)
                         for n in stride(from: images.lowerBound, to: images.upperBound, by: block) {
                             for group in 0..<g.groups {
-                                Self.implicitWeightGemm(g, x: x.start + (n * g.inChannels + group * Cg) * HW,
+                                Self.implicitWeightGemm(implicit, g, x: x.start + (n * g.inChannels + group * Cg) * HW,
                                                         gradient: gy.start + (n * O + group * Og) * oHW,
                                                         images: Swift.min(block, images.upperBound - n), scratch: buffer,
                                                         beta: n == images.lowerBound ? 0 : 1, into: partial + group * Kg * Og)
@@ -267,8 +267,10 @@ extension DenseTensor where Scalar: TensorScalar {
     /// Runs `body` with scratch for ``implicitWeightGemm`` on up to `images` images, from the
     /// thread's BufferCache.
     @inline(__always)
-    private static func withWeightGradientScratch(_ g: ConvolutionGeometry, images: Int, _ body: (UnsafeMutablePointer<Scalar>) -> Void) {
-        let count = _tensorcore_conv2d_weight_scratch(images, g.inChannels / g.groups, g.height, g.width, g.padding.h,
+    private static func withWeightGradientScratch(_ variant: ConvolutionKernel.Variant, _ g: ConvolutionGeometry, images: Int,
+                                                  _ body: (UnsafeMutablePointer<Scalar>) -> Void) {
+        let scratch = variant == .avx512 ? _tensorcore_conv2d_weight_scratch : _tensorcore_conv2d_weight_scratch_avx2
+        let count = scratch(images, g.inChannels / g.groups, g.height, g.width, g.padding.h,
                                                       g.padding.w, g.outHeight * g.outWidth, g.outChannels / g.groups)
         let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
         let buffer = BufferCache.allocate(byteCount: bytes).bindMemory(to: Scalar.self, capacity: count)
@@ -281,13 +283,14 @@ extension DenseTensor where Scalar: TensorScalar {
     /// (single precision only; Note [Implicit weight gradient]).
     @inline(__always)
     private static func implicitWeightGemm(
-        _ g: ConvolutionGeometry, x: UnsafePointer<Scalar>, gradient: UnsafePointer<Scalar>, images: Int,
+        _ variant: ConvolutionKernel.Variant, _ g: ConvolutionGeometry, x: UnsafePointer<Scalar>, gradient: UnsafePointer<Scalar>, images: Int,
         scratch: UnsafeMutablePointer<Scalar>, beta: Scalar, into c: UnsafeMutablePointer<Scalar>
     ) {
         func f(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
         func f(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
         let Og = g.outChannels / g.groups
-        _tensorcore_conv2d_weight_implicit(
+        let kernel = variant == .avx512 ? _tensorcore_conv2d_weight_implicit : _tensorcore_conv2d_weight_implicit_avx2
+        kernel(
             Og, g.inChannels / g.groups, g.height, g.width, g.kernelHeight, g.kernelWidth, g.stride.h, g.padding.h,
             g.padding.w, g.dilation.h, g.dilation.w, g.outHeight, g.outWidth, f(x), g.inChannels * g.height * g.width,
             f(gradient), g.outChannels * g.outHeight * g.outWidth, images, f(scratch), unsafeBitCast(beta, to: Float.self),
