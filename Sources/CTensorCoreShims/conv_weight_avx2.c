@@ -84,9 +84,19 @@ TC_TARGET_AVX2 static void tc_convw2_pack(long images, long n, long oHW, const f
     }
 }
 
+/// The vector mask of the first `count` of 8 lanes, read from a table: one load, no register
+/// besides its own (the epilogue below has 12 accumulators live).
+TC_TARGET_AVX2 static inline __m256i tc_convw2_lanes(long count) {
+    static const int32_t lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    const long k = count < 0 ? 0 : count > 8 ? 8 : count;
+    return _mm256_loadu_si256((const __m256i *)(lanes + 8 - k));
+}
+
+// The columns' masks are made after the loop from their count (`cols`): passed as vectors, they
+// would be two more ymm values kept across it, on the stack.
 TC_TARGET_AVX2 __attribute__((always_inline)) static inline void
 tc_convw2_tile(const int nv, const int mr, long images, long oH, long oW, const float *const *rows, long imageStride,
-               long rowStride, const float *bt, float *c, long ldc, float beta, __m256i m0, __m256i m1) {
+               long rowStride, const float *bt, float *c, long ldc, float beta, long cols) {
     __m256 acc0[TC_CONVW2_MR], acc1[TC_CONVW2_MR];
     _Pragma("clang loop unroll(full)")
     for (int r = 0; r < mr; r++) { acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); }
@@ -107,6 +117,7 @@ tc_convw2_tile(const int nv, const int mr, long images, long oH, long oW, const 
         }
     }
     const __m256 vb = _mm256_set1_ps(beta);
+    const __m256i m0 = tc_convw2_lanes(cols), m1 = tc_convw2_lanes(cols - 8);
     _Pragma("clang loop unroll(full)")
     for (int r = 0; r < mr; r++) {
         float *cr = c + r * ldc;
@@ -121,13 +132,12 @@ tc_convw2_tile(const int nv, const int mr, long images, long oH, long oW, const 
 }
 
 typedef void (*tc_convw2_tile_fn)(long, long, long, const float *const *, long, long, const float *, float *, long,
-                                  float, __m256i, __m256i);
+                                  float, long);
 
 #define TC_CONVW2_TILE(NV, MR)                                                                              \
     TC_TARGET_AVX2 static void tc_convw2_tile_##NV##_##MR(long images, long oH, long oW, const float *const *rows, \
-        long imageStride, long rowStride, const float *bt, float *c, long ldc, float beta, __m256i m0,         \
-        __m256i m1) {                                                                                        \
-        tc_convw2_tile(NV, MR, images, oH, oW, rows, imageStride, rowStride, bt, c, ldc, beta, m0, m1);        \
+        long imageStride, long rowStride, const float *bt, float *c, long ldc, float beta, long cols) {       \
+        tc_convw2_tile(NV, MR, images, oH, oW, rows, imageStride, rowStride, bt, c, ldc, beta, cols);          \
     }
 #define TC_CONVW2_TILES(NV)                                                                                 \
     TC_CONVW2_TILE(NV, 1) TC_CONVW2_TILE(NV, 2) TC_CONVW2_TILE(NV, 3) TC_CONVW2_TILE(NV, 4)                 \
@@ -141,12 +151,6 @@ static const tc_convw2_tile_fn tc_convw2_tiles[2][TC_CONVW2_MR + 1] = {
     {0, tc_convw2_tile_2_1, tc_convw2_tile_2_2, tc_convw2_tile_2_3, tc_convw2_tile_2_4, tc_convw2_tile_2_5,
      tc_convw2_tile_2_6},
 };
-
-/// The vector mask of the first `count` of 8 lanes.
-TC_TARGET_AVX2 static inline __m256i tc_convw2_lanes(long count) {
-    const long k = count < 0 ? 0 : count > 8 ? 8 : count;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 TC_TARGET_AVX2 void _tensorcore_conv2d_weight_implicit_avx2(long n, long C, long H, long W, long kH, long kW, long sH,
                                                             long pH, long pW, long dH, long dW, long oH, long oW,
@@ -162,7 +166,6 @@ TC_TARGET_AVX2 void _tensorcore_conv2d_weight_implicit_avx2(long n, long C, long
     const long tiles = (m + TC_CONVW2_MR - 1) / TC_CONVW2_MR;
     const float *rows[TC_CONVW2_MR];
     for (long j = 0; j < n; j += panel) {
-        const __m256i m0 = tc_convw2_lanes(n - j), m1 = tc_convw2_lanes(n - j - 8);
         long i = 0, ch = 0, kh = 0, kw = 0;
         for (long t = 0; t < tiles; t++) {
             const long mr = m / tiles + (t < m % tiles ? 1 : 0);
@@ -171,7 +174,7 @@ TC_TARGET_AVX2 void _tensorcore_conv2d_weight_implicit_avx2(long n, long C, long
                 if (++kw == kW) { kw = 0; if (++kh == kH) { kh = 0; ch++; } }
             }
             tc_convw2_tiles[panel / 8 - 1][mr](images, oH, oW, rows, C * Hp * Wp, sH * Wp, bt + j * K,
-                                               c + i * ldc + j, ldc, beta, m0, m1);
+                                               c + i * ldc + j, ldc, beta, n - j);
             i += mr;
         }
     }
