@@ -67,6 +67,17 @@ if [ "$fmas" -ge 24 ]; then
 else
   echo "check-vectorized: sgemm 12×32 tile has $fmas zmm FMAs, expected at least 24 (rolled loops?)"; status=1
 fi
+# The AVX2 implicit convolution's 6-row tiles (Note [AVX2 implicit convolution], its masked-load
+# and plain-load kinds; Note [AVX2 implicit weight gradient]): 6 rows × 2 vectors = 12 ymm FMAs
+# per step of k.
+for tile in tc_conv2_tile_0_6 tc_conv2_tile_1_6 tc_convw2_tile_2_6; do
+  fmas=$(bodies "$asm" "<$tile>:" | grep -cE 'vfmadd231ps.*ymm' || true)
+  if [ "$fmas" -ge 12 ]; then
+    echo "check-vectorized: AVX2 convolution tile $tile: $fmas ymm FMAs (unrolled)"
+  else
+    echo "check-vectorized: AVX2 convolution tile $tile has $fmas ymm FMAs, expected at least 12 (rolled loops?)"; status=1
+  fi
+done
 shuffles=$(bodies "$asm" '<_tensorcore_transpose_f32>:' | grep -cE 'v(unpck[lh]p[sd]|shufp[sd]|shuf[fi](32x4|64x2)|perm[a-z0-9]*).*zmm' || true)
 if [ "$shuffles" -ge 64 ]; then
   echo "check-vectorized: AVX-512 16×16 transpose: $shuffles zmm shuffles"
@@ -89,6 +100,20 @@ for tuning in "" -march=x86-64-v4 -march=skylake-avx512 -march=sapphirerapids -m
   else
     echo "check-vectorized: sgemm tiles, clang -O2 ${tuning:-(no -march)}: $spills zmm stack accesses (spilled accumulators)"; status=1
   fi
+done
+# The same for the AVX2 convolution's tiles, whose 12 accumulators, two B vectors and broadcast
+# take 15 of AVX2's 16 ymm registers (Zen 3, the CPU they are for, included).
+for tuning in "" -march=x86-64-v3 -march=haswell -march=znver3 -march=znver4; do
+  for file in conv_avx2 conv_weight_avx2; do
+    clang -O2 $tuning -c -ISources/CTensorCoreShims/include "Sources/CTensorCoreShims/$file.c" -o "$obj"
+    objdump -d --no-show-raw-insn "$obj" > "$asm"
+    spills=$(bodies "$asm" '<tc_convw?2_tile_' | grep -E 'ymm' | grep -c '(%rsp)' || true)
+    if [ "$spills" -eq 0 ]; then
+      echo "check-vectorized: $file.c tiles, clang -O2 ${tuning:-(no -march)}: accumulators in registers"
+    else
+      echo "check-vectorized: $file.c tiles, clang -O2 ${tuning:-(no -march)}: $spills ymm stack accesses (spilled accumulators)"; status=1
+    fi
+  done
 done
 rm -f "$asm" "$obj"
 exit $status

@@ -1,5 +1,6 @@
 #include "CTensorCoreShims.h"
 #include "avx512.h"
+#include "conv_segments.h"
 
 // Note [Implicit convolution]: a convolution whose stride along the width is 1 is a GEMM,
 // `out[m, oH·oW] = A[m, C·kH·kW] · col`, whose column buffer never needs to exist: row
@@ -79,95 +80,6 @@ static const tc_conv_tile_fn tc_conv_tiles[TC_CONV_MR + 1] = {0,
     tc_conv_tile_1, tc_conv_tile_2, tc_conv_tile_3, tc_conv_tile_4, tc_conv_tile_5, tc_conv_tile_6,
     tc_conv_tile_7, tc_conv_tile_8, tc_conv_tile_9, tc_conv_tile_10, tc_conv_tile_11, tc_conv_tile_12};
 
-/// The input offset and lane mask, per tap (kh, kw), of the vector whose lanes are the output
-/// positions (h, w0 + l), l < n, of one output row: the layout for any geometry (Note
-/// [Implicit convolution]).
-static inline void tc_conv_row_segment(long h, long w0, long n, long H, long W, long kH, long kW, long sH,
-                                       long pH, long pW, long dH, long dW, long *off, __mmask16 *mask) {
-    for (long kh = 0; kh < kH; kh++) {
-        const long ih = h * sH + kh * dH - pH;
-        for (long kw = 0; kw < kW; kw++) {
-            const long j = kh * kW + kw, iw = w0 + kw * dW - pW;
-            // lanes l with 0 ≤ iw + l < W and l < n
-            const long lo = iw < 0 ? -iw : 0, hi = W - iw < n ? W - iw : n;
-            const __mmask16 m = (ih >= 0 && ih < H && hi > lo) ? (__mmask16)(tc_mask(hi) & ~tc_mask(lo)) : 0;
-            mask[j] = m;
-            off[j] = m ? ih * W + iw : 0;
-        }
-    }
-}
-
-/// The same for the vector of positions p0 ..< p0 + n of the flattened output, which may span
-/// several output rows (Note [Flat output vectors]).
-static inline void tc_conv_flat_segment(long p0, long n, long H, long W, long kH, long kW, long pH, long pW,
-                                        long dH, long dW, long *off, __mmask16 *mask) {
-    // A lane is valid for tap (kh, kw) iff its row is for kh and its column for kw: the masks
-    // of rows and of columns, each walked over the output rows the vector touches, then ANDed.
-    __mmask16 rows[TC_CONV_MAX_TAPS], cols[TC_CONV_MAX_TAPS];
-    for (long kh = 0; kh < kH; kh++) {
-        const long dh = kh * dH - pH;
-        __mmask16 m = 0;
-        for (long l = 0, h = p0 / W, w = p0 % W; l < n; l += W - w, h++, w = 0) {
-            if (h + dh >= 0 && h + dh < H) m |= (__mmask16)(tc_mask(l + W - w) & ~tc_mask(l));
-        }
-        rows[kh] = m & tc_mask(n);
-    }
-    for (long kw = 0; kw < kW; kw++) {
-        const long dw = kw * dW - pW;
-        // columns c with 0 ≤ c + dw < W: c in [lo, hi)
-        const long lo = dw < 0 ? -dw : 0, hi = dw > 0 ? W - dw : W;
-        __mmask16 m = 0;
-        for (long l = 0, w = p0 % W; l < n; l += W - w, w = 0) {
-            const long from = lo > w ? lo : w;   // the valid columns of this row's lanes
-            if (hi > from) m |= (__mmask16)(tc_mask(l + hi - w) & ~tc_mask(l + from - w));
-        }
-        cols[kw] = m & tc_mask(n);
-    }
-    for (long kh = 0; kh < kH; kh++) {
-        for (long kw = 0; kw < kW; kw++) {
-            const long j = kh * kW + kw;
-            const __mmask16 m = rows[kh] & cols[kw];
-            mask[j] = m;
-            off[j] = m ? p0 + (kh * dH - pH) * W + kw * dW - pW : 0;
-        }
-    }
-}
-
-/// For the vector of output segment `s` of `images · segs` (image `s / segs`): its output
-/// pointer and lanes, and per (kh, kw) the input offset (from the first image) and lane mask
-/// of its B row, copied from `table` (the offsets and masks of one image's `segs` segments, in
-/// `tableOff` and `tableMask`) when there is one.
-static inline void tc_conv_segment(long s, long total, long segs, bool flat, long H, long W, long kH, long kW,
-                                   long sH, long pH, long pW, long dH, long dW, long oH, long oW, long xImage,
-                                   float *out, long outImage, const long *tableOff, const __mmask16 *tableMask,
-                                   long *off, __mmask16 *mask, float **c, __mmask16 *lanes) {
-    if (s >= total) {   // the second vector of an odd last pair: nothing to load or store
-        for (long j = 0; j < kH * kW; j++) { off[j] = 0; mask[j] = 0; }
-        *c = out;
-        *lanes = 0;
-        return;
-    }
-    const long image = s / segs, local = s % segs;
-    long p0, n;
-    if (flat) {
-        p0 = local * 16;
-        n = oH * oW - p0 < 16 ? oH * oW - p0 : 16;
-        if (!tableOff) tc_conv_flat_segment(p0, n, H, W, kH, kW, pH, pW, dH, dW, off, mask);
-    } else {
-        const long rowSegs = (oW + 15) / 16, h = local / rowSegs, w0 = local % rowSegs * 16;
-        p0 = h * oW + w0;
-        n = oW - w0 < 16 ? oW - w0 : 16;
-        if (!tableOff) tc_conv_row_segment(h, w0, n, H, W, kH, kW, sH, pH, pW, dH, dW, off, mask);
-    }
-    const long kk = kH * kW;
-    for (long j = 0; j < kk; j++) {
-        off[j] = (tableOff ? tableOff[local * kk + j] : off[j]) + image * xImage;
-        if (tableOff) mask[j] = tableMask[local * kk + j];
-    }
-    *c = out + image * outImage + p0;
-    *lanes = tc_mask(n);
-}
-
 // Note [Flat output vectors]: with stride 1 and an input row as long as an output row (W = oW,
 // a "same" padding), output position p = h·oW + w reads, at tap (kh, kw), the input at
 // p + (kh·dH − pH)·W + kw·dW − pW: consecutive positions read consecutive floats even across
@@ -184,7 +96,7 @@ void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long k
                                  long outImage) {
     const long kk = kH * kW, HW = H * W;
     const bool flat = sH == 1 && W == oW;
-    const long segs = flat ? (oH * oW + 15) / 16 : oH * ((oW + 15) / 16), total = images * segs;
+    const long segs = tc_conv_segments(16, flat, oH, oW), total = images * segs;
     long off0[TC_CONV_MAX_TAPS], off1[TC_CONV_MAX_TAPS];
     __mmask16 mk0[TC_CONV_MAX_TAPS], mk1[TC_CONV_MAX_TAPS];
     // With several images, one image's segments worked out once (they took 6 % of the digits
@@ -195,7 +107,7 @@ void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long k
     for (long l = 0; tabled && l < segs; l++) {
         float *c;
         __mmask16 lanes;
-        tc_conv_segment(l, segs, segs, flat, H, W, kH, kW, sH, pH, pW, dH, dW, oH, oW, xImage, out, outImage,
+        tc_conv_segment(16, l, segs, segs, flat, H, W, kH, kW, sH, pH, pW, dH, dW, oH, oW, xImage, out, outImage,
                         NULL, NULL, tableOff + l * kk, tableMask + l * kk, &c, &lanes);
     }
     const long *tOff = tabled ? tableOff : NULL;
@@ -206,9 +118,9 @@ void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long k
     for (long s = 0; s < total; s += 2) {
         float *c0, *c1;
         __mmask16 s0, s1;
-        tc_conv_segment(s, total, segs, flat, H, W, kH, kW, sH, pH, pW, dH, dW, oH, oW, xImage, out, outImage,
+        tc_conv_segment(16, s, total, segs, flat, H, W, kH, kW, sH, pH, pW, dH, dW, oH, oW, xImage, out, outImage,
                         tOff, tMask, off0, mk0, &c0, &s0);
-        tc_conv_segment(s + 1, total, segs, flat, H, W, kH, kW, sH, pH, pW, dH, dW, oH, oW, xImage, out, outImage,
+        tc_conv_segment(16, s + 1, total, segs, flat, H, W, kH, kW, sH, pH, pW, dH, dW, oH, oW, xImage, out, outImage,
                         tOff, tMask, off1, mk1, &c1, &s1);
         long i = 0;
         for (long t = 0; t < tiles; t++) {

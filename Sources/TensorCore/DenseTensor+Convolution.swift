@@ -5,9 +5,9 @@ import Glibc
 #endif
 
 // Convolutions by im2col and GEMM (Note [Convolution by im2col]) or, in single precision on
-// AVX-512 with a width stride of 1, by the same GEMM over a column buffer never formed (Note
-// [Implicit convolution] in conv_avx512.c). A 1-D convolution is a 2-D one of height 1, so
-// every kernel here is 2-D.
+// AVX-512 or AVX2 with a width stride of 1, by the same GEMM over a column buffer never formed
+// (Note [Implicit convolution] in conv_avx512.c, Note [AVX2 implicit convolution] in
+// conv_avx2.c). A 1-D convolution is a 2-D one of height 1, so every kernel here is 2-D.
 //
 // Note [Convolution by im2col]: for each image and group, the input patches are unrolled into a
 // column buffer `col` of `[C/g · kH · kW, oH · oW]` (from the thread's BufferCache: no allocation
@@ -28,7 +28,7 @@ let implicitConvolutionEnabled: Bool = getenv("TENSORCORE_CONV").map { String(cS
 extension DenseTensor where Scalar: TensorScalar {
     /// The convolution of this input `[N, C, (H,) W]` with `weight` (plus `bias` `[O]`), PyTorch's
     /// `convolution`, by the implicit GEMM (Note [Implicit convolution], single precision with
-    /// AVX-512 and a width stride of 1) or im2col and GEMM (Note [Convolution by im2col]), images
+    /// AVX-512 or AVX2 and a width stride of 1) or im2col and GEMM (Note [Convolution by im2col]), images
     /// split across threads (Note [Convolutions across threads]). Shapes are not checked.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -38,9 +38,9 @@ extension DenseTensor where Scalar: TensorScalar {
         guard out.count > 0 else { return out }
         let x = contiguous(), w = weight.contiguous(), b = bias?.contiguous()
         let (Og, Kg, Cg, HW) = (O / g.groups, g.columnRows, g.inChannels / g.groups, g.height * g.width)
-        let implicit = Self.runsImplicit(g)
+        let implicit = Self.implicitVariant(g)
         Self.forEachImageBlock(g, work: O * oHW * Kg) { images in
-            if let b, !implicit {   // the implicit kernel adds the bias itself
+            if let b, implicit == nil {   // the implicit kernel adds the bias itself
                 for n in images {
                     for o in 0..<O { (out.start + (n * O + o) * oHW).update(repeating: b.start[o], count: oHW) }
                 }
@@ -49,10 +49,10 @@ extension DenseTensor where Scalar: TensorScalar {
                 if b == nil { (out.start + images.lowerBound * O * oHW).update(repeating: 0, count: images.count * O * oHW) }
                 return
             }
-            if implicit {
+            if let implicit {
                 let n = images.lowerBound
                 for group in 0..<g.groups {
-                    Self.implicitGemm(g, m: Og, a: w.start + group * Og * Kg, lda: Kg,
+                    Self.implicitGemm(implicit, g, m: Og, a: w.start + group * Og * Kg, lda: Kg,
                                       x: x.start + (n * g.inChannels + group * Cg) * HW, images: images.count,
                                       xImage: g.inChannels * HW, bias: b.map { UnsafePointer($0.start) + group * Og },
                                       out: out.start + (n * O + group * Og) * oHW, outImage: O * oHW)
@@ -86,7 +86,7 @@ extension DenseTensor where Scalar: TensorScalar {
                                           inputShape: [Int]? = nil) -> DenseTensor {
         let (oHW, O, HW) = (g.outHeight * g.outWidth, g.outChannels, g.height * g.width)
         let (Og, Kg, Cg) = (O / g.groups, g.columnRows, g.inChannels / g.groups)
-        let flipped = g.transposedGeometry.flatMap { Self.runsImplicit($0) ? $0 : nil }
+        let flipped = g.transposedGeometry.flatMap { t in Self.implicitVariant(t).map { (geometry: t, variant: $0) } }
         let pointwise = g.isPointwise
         let shape = inputShape ?? g.inputShape
         let out = pointwise || flipped != nil ? DenseTensor(uninitializedShape: shape) : DenseTensor(shape: shape, repeating: 0)
@@ -113,7 +113,7 @@ extension DenseTensor where Scalar: TensorScalar {
             Self.forEachImageBlock(g, work: Cg * HW * Og * taps) { images in
                 let n = images.lowerBound
                 for group in 0..<g.groups {
-                    Self.implicitGemm(flipped, m: Cg, a: UnsafePointer(wf) + group * Cg * Og * taps, lda: Og * taps,
+                    Self.implicitGemm(flipped.variant, flipped.geometry, m: Cg, a: UnsafePointer(wf) + group * Cg * Og * taps, lda: Og * taps,
                                       x: gy.start + (n * O + group * Og) * oHW, images: images.count, xImage: O * oHW,
                                       bias: nil, out: out.start + (n * g.inChannels + group * Cg) * HW,
                                       outImage: g.inChannels * HW)
@@ -156,8 +156,8 @@ extension DenseTensor where Scalar: TensorScalar {
         // Im2col does too, with more column rows than output channels, when G_n fills the own
         // kernel's 32-column tile: the GEMM then packs G_n, not the larger column buffer, for
         // every image (16→32 channels: 32 × 1024 instead of 144 × 1024).
-        let implicit = Self.runsImplicit(g)
-        let transposed = implicit || Og >= 32 && Kg > Og
+        let implicit = Self.implicitVariant(g)
+        let transposed = implicit != nil || Og >= 32 && Kg > Og
         let chunks = Self.weightGradientChunks(g)
         let partialCount = g.groups * Kg * Og
         let scratchCount = chunks * partialCount
@@ -166,15 +166,15 @@ extension DenseTensor where Scalar: TensorScalar {
         defer { BufferCache.deallocate(scratch, byteCount: scratchBytes) }
         let threads = g.batch * O * oHW * Kg >= BLASLibrary.singleThreadBelow ? Swift.min(BLASLibrary.maxThreads, chunks) : 1
         Parallel.forEachPart(threads) { part in
-            if implicit {
+            if let implicit {
                 let block = Self.weightGradientBlock(g)
-                return Self.withWeightGradientScratch(g, images: block) { buffer in
+                return Self.withWeightGradientScratch(implicit, g, images: block) { buffer in
                     for chunk in stride(from: part, to: chunks, by: threads) {
                         let partial = scratch + chunk * partialCount
                         let images = Self.chunkImages(chunk, of: chunks, batch: g.batch)
                         for n in stride(from: images.lowerBound, to: images.upperBound, by: block) {
                             for group in 0..<g.groups {
-                                Self.implicitWeightGemm(g, x: x.start + (n * g.inChannels + group * Cg) * HW,
+                                Self.implicitWeightGemm(implicit, g, x: x.start + (n * g.inChannels + group * Cg) * HW,
                                                         gradient: gy.start + (n * O + group * Og) * oHW,
                                                         images: Swift.min(block, images.upperBound - n), scratch: buffer,
                                                         beta: n == images.lowerBound ? 0 : 1, into: partial + group * Kg * Og)
@@ -252,12 +252,14 @@ extension DenseTensor where Scalar: TensorScalar {
         Swift.max(1, Swift.min(4, g.batch))
     }
 
-    /// Whether the convolution runs as the implicit GEMM (Note [Implicit convolution]): single
-    /// precision, the own AVX-512 kernels enabled, width stride 1, at most `TC_CONV_MAX_TAPS` taps.
+    /// The build of the implicit GEMM the convolution runs as (Note [Implicit convolution]), if
+    /// any: single precision, width stride 1, at most `TC_CONV_MAX_TAPS` taps, and a build this
+    /// CPU runs enabled (``ConvolutionKernel/variant``).
     @inline(__always)
-    private static func runsImplicit(_ g: ConvolutionGeometry) -> Bool {
-        Scalar.self == Float.self && g.stride.w == 1 && g.kernelHeight * g.kernelWidth <= Int(TC_CONV_MAX_TAPS)
-            && g.columnRows > 0 && SGemmKernel.isEnabled && implicitConvolutionEnabled
+    private static func implicitVariant(_ g: ConvolutionGeometry) -> ConvolutionKernel.Variant? {
+        guard Scalar.self == Float.self && g.stride.w == 1 && g.kernelHeight * g.kernelWidth <= Int(TC_CONV_MAX_TAPS)
+            && g.columnRows > 0 else { return nil }
+        return ConvolutionKernel.variant
     }
 
     /// Images per call of the implicit weight kernel: enough for about 1024 output positions
@@ -270,8 +272,10 @@ extension DenseTensor where Scalar: TensorScalar {
     /// Runs `body` with scratch for ``implicitWeightGemm`` on up to `images` images, from the
     /// thread's BufferCache.
     @inline(__always)
-    private static func withWeightGradientScratch(_ g: ConvolutionGeometry, images: Int, _ body: (UnsafeMutablePointer<Scalar>) -> Void) {
-        let count = _tensorcore_conv2d_weight_scratch(images, g.inChannels / g.groups, g.height, g.width, g.padding.h,
+    private static func withWeightGradientScratch(_ variant: ConvolutionKernel.Variant, _ g: ConvolutionGeometry, images: Int,
+                                                  _ body: (UnsafeMutablePointer<Scalar>) -> Void) {
+        let scratch = variant == .avx512 ? _tensorcore_conv2d_weight_scratch : _tensorcore_conv2d_weight_scratch_avx2
+        let count = scratch(images, g.inChannels / g.groups, g.height, g.width, g.padding.h,
                                                       g.padding.w, g.outHeight * g.outWidth, g.outChannels / g.groups)
         let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
         let buffer = BufferCache.allocate(byteCount: bytes).bindMemory(to: Scalar.self, capacity: count)
@@ -284,13 +288,14 @@ extension DenseTensor where Scalar: TensorScalar {
     /// (single precision only; Note [Implicit weight gradient]).
     @inline(__always)
     private static func implicitWeightGemm(
-        _ g: ConvolutionGeometry, x: UnsafePointer<Scalar>, gradient: UnsafePointer<Scalar>, images: Int,
+        _ variant: ConvolutionKernel.Variant, _ g: ConvolutionGeometry, x: UnsafePointer<Scalar>, gradient: UnsafePointer<Scalar>, images: Int,
         scratch: UnsafeMutablePointer<Scalar>, beta: Scalar, into c: UnsafeMutablePointer<Scalar>
     ) {
         func f(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
         func f(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
         let Og = g.outChannels / g.groups
-        _tensorcore_conv2d_weight_implicit(
+        let kernel = variant == .avx512 ? _tensorcore_conv2d_weight_implicit : _tensorcore_conv2d_weight_implicit_avx2
+        kernel(
             Og, g.inChannels / g.groups, g.height, g.width, g.kernelHeight, g.kernelWidth, g.stride.h, g.padding.h,
             g.padding.w, g.dilation.h, g.dilation.w, g.outHeight, g.outWidth, f(x), g.inChannels * g.height * g.width,
             f(gradient), g.outChannels * g.outHeight * g.outWidth, images, f(scratch), unsafeBitCast(beta, to: Float.self),
@@ -301,10 +306,11 @@ extension DenseTensor where Scalar: TensorScalar {
     /// C/g·kH·kW] · col(x) (+ bias[m])` for each (single precision only). One call for the block
     /// lets the kernel fill its vectors across images (Note [Flat output vectors]).
     @inline(__always)
-    private static func implicitGemm(_ g: ConvolutionGeometry, m: Int, a: UnsafePointer<Scalar>, lda: Int,
-                                     x: UnsafePointer<Scalar>, images: Int, xImage: Int, bias: UnsafePointer<Scalar>?,
-                                     out: UnsafeMutablePointer<Scalar>, outImage: Int) {
-        _tensorcore_conv2d_implicit(
+    private static func implicitGemm(_ variant: ConvolutionKernel.Variant, _ g: ConvolutionGeometry, m: Int,
+                                     a: UnsafePointer<Scalar>, lda: Int, x: UnsafePointer<Scalar>, images: Int, xImage: Int,
+                                     bias: UnsafePointer<Scalar>?, out: UnsafeMutablePointer<Scalar>, outImage: Int) {
+        let kernel = variant == .avx512 ? _tensorcore_conv2d_implicit : _tensorcore_conv2d_implicit_avx2
+        kernel(
             m, g.inChannels / g.groups, g.height, g.width, g.kernelHeight, g.kernelWidth, g.stride.h,
             g.padding.h, g.padding.w, g.dilation.h, g.dilation.w, g.outHeight, g.outWidth,
             UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,

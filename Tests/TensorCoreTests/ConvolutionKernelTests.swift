@@ -1,3 +1,4 @@
+import CTensorCoreShims
 import XCTest
 import _TestSupport
 @testable import TensorCore
@@ -5,20 +6,42 @@ import _TestSupport
 /// The convolution kernels (Note [Implicit convolution], Note [Convolution by im2col]) against a
 /// double-precision loop over the definition, `y[n, o, i, j] = Σ_{c, kh, kw} w[o, c, kh, kw] ·
 /// x[n, g·C/g + c, i·sH + kh·dH − pH, j·sW + kw·dW − pW]`, for the forward and both gradients:
-/// every geometry below once with the own AVX-512 kernels on (the implicit GEMM wherever the width
-/// stride is 1, also in a debug build) and once off (im2col and OpenBLAS); and the bits of each
-/// result the same on 1, 2 and 3 threads (Note [Convolutions across threads]).
+/// every geometry below on each path this CPU runs (the own AVX-512 kernels, the AVX2 build of
+/// the implicit GEMM, im2col and OpenBLAS; the implicit GEMM wherever the width stride is 1, also
+/// in a debug build); the AVX2 implicit GEMM giving the AVX-512 one's bits (Note [AVX2 implicit
+/// convolution]); and the bits of each result the same on 1, 2 and 3 threads (Note [Convolutions
+/// across threads]).
 final class ConvolutionKernelTests: XCTestCase {
-    private var saved = (enabled: false, blasThreads: 0, blasBelow: 0)
+    private var saved = (enabled: false, avx2: false, blasThreads: 0, blasBelow: 0)
 
     override func setUp() {
-        saved = (SGemmKernel.isEnabled, BLASLibrary.maxThreads, BLASLibrary.singleThreadBelow)
+        saved = (SGemmKernel.isEnabled, ConvolutionKernel.avx2IsEnabled, BLASLibrary.maxThreads,
+                 BLASLibrary.singleThreadBelow)
     }
 
     override func tearDown() {
         SGemmKernel.isEnabled = saved.enabled
+        ConvolutionKernel.avx2IsEnabled = saved.avx2
         BLASLibrary.maxThreads = saved.blasThreads
         BLASLibrary.singleThreadBelow = saved.blasBelow
+    }
+
+    /// The kernels a convolution can run on: the own AVX-512 ones (the implicit GEMM and the own
+    /// sgemm), the AVX2 implicit GEMM (OpenBLAS for the rest, as on an AVX2-only CPU), or im2col
+    /// and OpenBLAS for everything.
+    private enum Path: String, CaseIterable {
+        case avx512, avx2, im2col
+
+        /// The paths this CPU runs (on an AVX-512 machine under `TENSORCORE_ISA=avx2`: no `avx512`).
+        static var supported: [Path] {
+            allCases.filter { $0 != .avx512 || SGemmKernel.isAvailable }
+                .filter { $0 != .avx2 || _tensorcore_avx2_available() }
+        }
+
+        func use() {
+            SGemmKernel.isEnabled = self == .avx512
+            ConvolutionKernel.avx2IsEnabled = self == .avx2
+        }
     }
 
     /// (batch, C, H, W, O, kH, kW, stride, padding, dilation, groups); H = 1 with kH = 1 is a conv1d.
@@ -44,6 +67,9 @@ final class ConvolutionKernelTests: XCTestCase {
         make(2, 4, 6, 10, 4, 1, 5, (1, 1), (0, 2), (1, 1), 2),        // a row kernel, groups
         make(3, 2, 1, 20, 5, 1, 3, (1, 1), (0, 1), (1, 1), 1, rank: 1), // conv1d, "same" padding
         make(10, 2, 20, 20, 5, 3, 3, (1, 1), (1, 1), (1, 1), 1),      // weight gradient: blocks of 2 images, a chunk of 3
+        // The AVX2 build's 6-row tiles (12 rows: 6 + 6; 6) and 8-lane vectors (45 outputs: 5 and 5/8)
+        make(2, 6, 5, 9, 12, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+        make(2, 2, 48, 48, 3, 3, 3, (1, 1), (1, 1), (1, 1), 1),       // segments × taps beyond either table
     ]
 
     private static func make(_ n: Int, _ c: Int, _ h: Int, _ w: Int, _ o: Int, _ kh: Int, _ kw: Int,
@@ -100,16 +126,15 @@ final class ConvolutionKernelTests: XCTestCase {
 
     func testKernelsMatchTheDefinition() throws {
         var generator = RandomGenerator(seed: 181)
-        let paths = SGemmKernel.isAvailable ? [true, false] : [false]
         for g in Self.geometries {
             let x = DenseTensor<Float>.randn(g.inputShape, using: &generator)
             let w = DenseTensor<Float>.randn(g.weightShape, using: &generator)
             let b = DenseTensor<Float>.randn([g.outChannels], using: &generator)
             let gy = DenseTensor<Float>.randn(g.outputShape, using: &generator)
             let expected = reference(g, x: x.scalars, w: w.scalars, b: b.scalars, gy: gy.scalars)
-            for own in paths {
-                SGemmKernel.isEnabled = own
-                let label = "\(g.encoded), own kernels \(own)"
+            for path in Path.supported {
+                path.use()
+                let label = "\(g.encoded), \(path)"
                 assertClose(x.convolved(weight: w, bias: b, geometry: g).scalars, expected.y, "\(label): forward")
                 assertClose(gy.convolutionInputGradient(weight: w, geometry: g).scalars, expected.dx, "\(label): input gradient")
                 assertClose(gy.convolutionWeightGradient(input: x, geometry: g).scalars, expected.dw, "\(label): weight gradient")
@@ -117,11 +142,42 @@ final class ConvolutionKernelTests: XCTestCase {
         }
     }
 
+    /// The AVX2 implicit GEMMs give the AVX-512 ones' bits wherever both run (the width stride 1;
+    /// the input gradient where it is a stride-1 convolution of the output's gradient): forward
+    /// with the bias and without, both gradients (Note [AVX2 implicit convolution], Note [AVX2
+    /// implicit weight gradient]; skipped where the AVX-512 kernels do not run, `TENSORCORE_ISA=avx2`
+    /// too).
+    func testAVX2ImplicitGemmGivesTheAVX512Bits() throws {
+        try XCTSkipUnless(SGemmKernel.isAvailable && _tensorcore_avx2_available(), "needs AVX-512 and AVX2")
+        var generator = RandomGenerator(seed: 184)
+        var compared = 0
+        for g in Self.geometries where g.stride.w == 1 {
+            let x = DenseTensor<Float>.randn(g.inputShape, using: &generator)
+            let w = DenseTensor<Float>.randn(g.weightShape, using: &generator)
+            let b = DenseTensor<Float>.randn([g.outChannels], using: &generator)
+            let gy = DenseTensor<Float>.randn(g.outputShape, using: &generator)
+            let gradientIsImplicit = g.transposedGeometry?.stride.w == 1
+            let results = [Path.avx512, .avx2].map { path -> [[Float]] in
+                path.use()
+                XCTAssertEqual(ConvolutionKernel.variant, path == .avx512 ? .avx512 : .avx2)
+                return [x.convolved(weight: w, bias: b, geometry: g).scalars,
+                        x.convolved(weight: w, bias: nil, geometry: g).scalars,
+                        gradientIsImplicit ? gy.convolutionInputGradient(weight: w, geometry: g).scalars : [],
+                        gy.convolutionWeightGradient(input: x, geometry: g).scalars]
+            }
+            for (k, name) in ["forward with bias", "forward", "input gradient", "weight gradient"].enumerated() {
+                XCTAssertSameBits(results[1][k], results[0][k], "\(g.encoded): \(name)")
+                compared += results[0][k].isEmpty ? 0 : 1
+            }
+        }
+        XCTAssertGreaterThan(compared, 60)
+    }
+
     func testResultsDoNotDependOnTheThreadCount() {
         var generator = RandomGenerator(seed: 182)
         BLASLibrary.singleThreadBelow = 0
-        for own in SGemmKernel.isAvailable ? [true, false] : [false] {
-            SGemmKernel.isEnabled = own
+        for path in Path.supported {
+            path.use()
             for g in Self.geometries {
                 let x = DenseTensor<Float>.randn(g.inputShape, using: &generator)
                 let w = DenseTensor<Float>.randn(g.weightShape, using: &generator)
@@ -134,7 +190,7 @@ final class ConvolutionKernelTests: XCTestCase {
                 }
                 for (threads, result) in zip([2, 3], results.dropFirst()) {
                     for (k, name) in ["forward", "input gradient", "weight gradient"].enumerated() {
-                        XCTAssertSameBits(result[k], results[0][k], "\(g.encoded), own kernels \(own), \(threads) threads: \(name)")
+                        XCTAssertSameBits(result[k], results[0][k], "\(g.encoded), \(path), \(threads) threads: \(name)")
                     }
                 }
             }

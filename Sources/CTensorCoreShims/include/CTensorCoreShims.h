@@ -99,6 +99,12 @@ void _tensorcore_conv2d_implicit(long m, long C, long H, long W, long kH, long k
                                  long dH, long dW, long oH, long oW, const float *_Nonnull a, long lda,
                                  const float *_Nonnull x, long images, long xImage, const float *_Nullable bias,
                                  float beta, float *_Nonnull out, long ldc, long outImage);
+/// The same, with the same bits, for CPUs with AVX2 and FMA (Note [AVX2 implicit convolution]):
+/// only when `_tensorcore_avx2_available()`.
+void _tensorcore_conv2d_implicit_avx2(long m, long C, long H, long W, long kH, long kW, long sH, long pH, long pW,
+                                      long dH, long dW, long oH, long oW, const float *_Nonnull a, long lda,
+                                      const float *_Nonnull x, long images, long xImage, const float *_Nullable bias,
+                                      float beta, float *_Nonnull out, long ldc, long outImage);
 /// Floats of scratch `_tensorcore_conv2d_weight_implicit` takes for `images` images of `C`
 /// channels `H`×`W`, padded by `pH`, `pW`, with `oHW` output positions and `n` output channels.
 long _tensorcore_conv2d_weight_scratch(long images, long C, long H, long W, long pH, long pW, long oHW, long n);
@@ -112,6 +118,13 @@ void _tensorcore_conv2d_weight_implicit(long n, long C, long H, long W, long kH,
                                         long dH, long dW, long oH, long oW, const float *_Nonnull x, long xImage,
                                         const float *_Nonnull g, long gImage, long images, float *_Nonnull scratch,
                                         float beta, float *_Nonnull c, long ldc);
+/// The same two, with the same bits, for CPUs with AVX2 and FMA (Note [AVX2 implicit weight
+/// gradient]): only when `_tensorcore_avx2_available()`.
+long _tensorcore_conv2d_weight_scratch_avx2(long images, long C, long H, long W, long pH, long pW, long oHW, long n);
+void _tensorcore_conv2d_weight_implicit_avx2(long n, long C, long H, long W, long kH, long kW, long sH, long pH,
+                                             long pW, long dH, long dW, long oH, long oW, const float *_Nonnull x,
+                                             long xImage, const float *_Nonnull g, long gImage, long images,
+                                             float *_Nonnull scratch, float beta, float *_Nonnull c, long ldc);
 /// Max pooling of `planes` planes `H`×`W` in 2×2 windows 2 apart (Note [Vector max pooling]):
 /// `out` `[planes, H/2, W/2]`, and in `indices` each maximum's position in its plane. Only when
 /// `_tensorcore_avx512_available()`; planes smaller than 2³¹ elements.
