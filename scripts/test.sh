@@ -10,6 +10,8 @@
 #      kernels, none of the library's AVX-512 kernels), on any CPU.
 #   3. release build, what users run: the own sgemm kernel on where the CPU has AVX-512, the
 #      memory-regression counts of an optimized build, trap messages under -O.
+#   4. release build with TENSORCORE_ISA=avx2, the convolution and CNN tests only: the AVX2
+#      implicit convolution kernels, which run only in optimized builds.
 #
 # Every pass runs even when an earlier one fails; the script exits non-zero if any failed.
 # Arguments go to every `swift test` (e.g. --filter ThreadCountTests).
@@ -28,6 +30,11 @@ pass() {
 pass "debug, this CPU's kernels" swift test --skip-build "$@"
 pass "debug, an AVX2-only CPU's kernels (TENSORCORE_ISA=avx2)" env TENSORCORE_ISA=avx2 swift test --skip-build "$@"
 pass "release" swift test -c release "$@"
+# The AVX2 convolution kernels run only in optimized builds (as the AVX-512 ones): on an AVX-512
+# machine the pass above takes those, so the convolution and CNN tests run again as an AVX2-only
+# CPU would (ConvolutionKernelTests also forces every path in every pass).
+pass "release, an AVX2-only CPU's convolutions (TENSORCORE_ISA=avx2)" \
+  env TENSORCORE_ISA=avx2 swift test -c release --filter 'Conv|DigitsCNN'
 
 echo
 for name in "${failed[@]}"; do echo "test.sh: FAILED: $name"; done

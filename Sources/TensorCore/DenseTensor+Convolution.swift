@@ -291,15 +291,13 @@ extension DenseTensor where Scalar: TensorScalar {
         _ variant: ConvolutionKernel.Variant, _ g: ConvolutionGeometry, x: UnsafePointer<Scalar>, gradient: UnsafePointer<Scalar>, images: Int,
         scratch: UnsafeMutablePointer<Scalar>, beta: Scalar, into c: UnsafeMutablePointer<Scalar>
     ) {
-        func f(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
-        func f(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
         let Og = g.outChannels / g.groups
         let kernel = variant == .avx512 ? _tensorcore_conv2d_weight_implicit : _tensorcore_conv2d_weight_implicit_avx2
         kernel(
             Og, g.inChannels / g.groups, g.height, g.width, g.kernelHeight, g.kernelWidth, g.stride.h, g.padding.h,
-            g.padding.w, g.dilation.h, g.dilation.w, g.outHeight, g.outWidth, f(x), g.inChannels * g.height * g.width,
-            f(gradient), g.outChannels * g.outHeight * g.outWidth, images, f(scratch), unsafeBitCast(beta, to: Float.self),
-            f(c), Og)
+            g.padding.w, g.dilation.h, g.dilation.w, g.outHeight, g.outWidth, asFloat(x), g.inChannels * g.height * g.width,
+            asFloat(gradient), g.outChannels * g.outHeight * g.outWidth, images, asFloat(scratch),
+            unsafeBitCast(beta, to: Float.self), asFloat(c), Og)
     }
 
     /// One group of a block of images, `xImage` and `outImage` apart: `out[m, oH·oW] = a[m,
@@ -313,10 +311,8 @@ extension DenseTensor where Scalar: TensorScalar {
         kernel(
             m, g.inChannels / g.groups, g.height, g.width, g.kernelHeight, g.kernelWidth, g.stride.h,
             g.padding.h, g.padding.w, g.dilation.h, g.dilation.w, g.outHeight, g.outWidth,
-            UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda,
-            UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), images, xImage,
-            bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) }, 0,
-            UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), g.outHeight * g.outWidth, outImage)
+            asFloat(a), lda, asFloat(x), images, xImage, bias.map { asFloat($0) }, 0,
+            asFloat(out), g.outHeight * g.outWidth, outImage)
     }
 
     /// The gradient of a convolution's bias: this gradient of its output `[N, O, ...]` summed
@@ -360,10 +356,10 @@ extension DenseTensor where Scalar: TensorScalar {
     ) {
         if Scalar.self == Float.self, n >= 16, m &* n &* k <= SGemmKernel.maximumWork, SGemmKernel.isEnabled {
             return SGemmKernel.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1,
-                                    a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
-                                    b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb,
+                                    a: asFloat(a), lda: lda,
+                                    b: asFloat(b), ldb: ldb,
                                     beta: unsafeBitCast(beta, to: Float.self),
-                                    c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc)
+                                    c: asFloat(c), ldc: ldc)
         }
         blasGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
                  beta: beta, c: c, ldc: ldc)
