@@ -120,10 +120,11 @@ func mlpSmallStep() -> Workload {
 
 /// `layerNorm` of `[8, 64, 128]` over its last dim with weight and bias, all three needing
 /// grads. Outputs: y, then dx, dw, db (the leaves' grads); the node keeps x and w (no mean or
-/// 1/σ: the backward recomputes them per row). 25 mallocs: the four outputs' storage objects
-/// and `Tensor`s (8), the rest the wide-node bookkeeping of an op with three inputs (the input list,
-/// the output list, the derivative's gradient and `needs` arrays, the gradients' shape arrays);
-/// the kernels allocate nothing (before: 2 arrays of row statistics and 1 of 1/σ each way).
+/// 1/σ: the backward recomputes them per row). 10 mallocs: the four outputs' storage objects
+/// and `Tensor`s (8), the node's input list and its derivative's list of gradients (the sweep's
+/// lists are the graph's, reused; dw and db share the weight's shape array); the kernels
+/// allocate nothing (25 before session 18: the output list, the sweep's lists, new shape
+/// arrays; before that, 2 arrays of row statistics and 1 of 1/σ each way).
 func layerNormStep() -> Workload {
     let x = patternTensor([8, 64, 128], modulus: 17, offset: -0.5, requiresGrad: true)
     let w = patternTensor([128], modulus: 7, offset: 0.5, requiresGrad: true)
@@ -188,9 +189,13 @@ func crossEntropyStep() -> Workload {
 }
 
 /// `conv2d` 16→32, 3×3, padding 1, with bias, of a batch `[8, 16, 32, 32]`, all inputs needing
-/// grads. Outputs: y, dx, dw, db; the im2col columns are the kernel's scratch buffers.
-/// 27 mallocs (measured, not yet taken apart: the im2col columns forward and backward, the
-/// transposes of the GEMM operands, the wide node's lists).
+/// grads. Outputs: y, dx, dw, db; saved: x, w and the geometry. 12 mallocs: y's storage, shape
+/// and `Tensor` (3), the product's `Tensor` under the bias's node (1: PyTorch's one node is our
+/// two, as `linear`'s), the geometry (1, saved), dx's, dw's and db's storage and `Tensor` (6,
+/// their shapes the inputs' own arrays), and the layer's parameter list for `zeroGrad()` (1).
+/// The kernels' scratch comes from the thread's BufferCache. 27 before session 18: the
+/// stride/padding/dilation lists and the checks' arrays, shapes made from the geometry, and
+/// `zeroGrad()` through a key path.
 func conv2dStep() -> Workload {
     var rng = RandomGenerator(seed: 1)
     let conv = Conv2d<Float>(inChannels: 16, outChannels: 32, kernelSize: 3, padding: 1, using: &rng)
@@ -217,9 +222,10 @@ func maxPool2dStep() -> Workload {
 }
 
 /// Training-mode `batchNorm` of `[8, 16, 32, 32]` with weight, bias and running statistics.
-/// Outputs: y, dx, dw, db, and the running statistics' new values (written in place). 25
-/// mallocs: the four outputs' storage and `Tensor`s (8), the rest the wide node's bookkeeping
-/// as layer norm's; the per-channel statistics live on the stack (39 before: `[Double]` arrays
+/// Outputs: y, dx, dw, db, and the running statistics' new values (written in place). 10
+/// mallocs: the four outputs' storage and `Tensor`s (8), the node's input list and its
+/// derivative's list of gradients, as layer norm's (25 before session 18, as layer norm's, plus
+/// `[C]` shapes made and reshaped); the per-channel statistics live on the stack (39 before: `[Double]` arrays
 /// each way, and two new tensors per step for the running statistics' update).
 func batchNormStep() -> Workload {
     let x = patternTensor([8, 16, 32, 32], modulus: 17, offset: -0.5, requiresGrad: true)
@@ -236,9 +242,12 @@ func batchNormStep() -> Workload {
 /// Causal `scaledDotProductAttention` of q, k, v `[8, 4, 64, 32]` (one fused node, as PyTorch's
 /// flash-attention path), `sum()` then backward. Outputs: the attention output, the sum, and
 /// dq, dk, dv; saved: q, k, v and the probabilities P; the backward's dP is one scratch matrix
-/// per thread (Note [Fused attention]). 51 mallocs (measured, not yet taken apart: besides the
-/// five outputs' storage and `Tensor`s, the sum's and P's, each operand's batch shape and
-/// strides as arrays, forward and backward, and the wide node's lists).
+/// per thread from the thread's BufferCache (Note [Fused attention]). 15 mallocs: the output's,
+/// the sum's and dq's, dk's, dv's storage and `Tensor` (10; the output shares the query's shape
+/// array), P's storage and shape (2, saved), and the node's lists: its inputs, the values it
+/// saves past two, and its derivative's gradients (3; the sweep's lists are the graph's).
+/// 51 at first, 32 once the operands kept their leading dimensions inline, 15 in session 18
+/// (shapes from the query's, no strides arrays, dP's scratch cached, the wide node's lists).
 func sdpaStep() -> Workload {
     let shape = [8, 4, 64, 32]
     let q = patternTensor(shape, modulus: 17, offset: -0.5, requiresGrad: true)
@@ -253,8 +262,12 @@ func sdpaStep() -> Workload {
 /// `MultiheadAttention` (embedding 128, 4 heads, batch first) as causal self-attention of
 /// `[8, 64, 128]`, `sum()` then backward: the input projection, the head split, the fused
 /// attention, the heads' merge and the output projection, with every parameter's gradient.
-/// 272 mallocs (measured over a dozen recorded ops; the first samples count 268, before the
-/// caches of the thread warm up; the check reads the 90th percentile).
+/// 120 mallocs over some twenty recorded ops (views, products, the fused attention), most of
+/// them outputs: each view is one array, its shape and layout; the first samples count one
+/// fewer, before the caches of the thread warm up, and the check reads the 90th percentile.
+/// 272 at first, 253 once attention operands kept their leading dimensions inline, 120 in
+/// session 18 (views in one allocation each, permute's derivative without an inverse array,
+/// strided loops without index arrays, `zeroGrad()` without a key path).
 func multiheadAttentionStep() -> Workload {
     var rng = RandomGenerator(seed: 0)
     let layer = MultiheadAttention<Float>(embedDim: 128, numHeads: 4, batchFirst: true, using: &rng)
