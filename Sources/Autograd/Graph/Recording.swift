@@ -84,9 +84,56 @@ extension Tensor where Scalar: TensorScalar {
         filling fill: (inout Node) -> Void = { _ in }
     ) -> Tensor {
         record(value, op, a, b) { node, segment in
-            if b.requiresGrad { node.saved.0 = segment.save(a.data) } else { node.shapes.0 = segment.keep(a.shape) }
-            if a.requiresGrad { node.saved.1 = segment.save(b.data) } else { node.shapes.1 = segment.keep(b.shape) }
+            keepFactors(a, b, in: &node, segment: segment)
             fill(&node)
+        }
+    }
+
+    /// The saving of `record(_:_:product:_:filling:)`: each factor kept only for the other's
+    /// gradient, its shape where it is not kept.
+    @inline(__always)
+    static func keepFactors(_ a: Tensor, _ b: Tensor, in node: inout Node, segment: Segment<Scalar>) {
+        if b.requiresGrad { node.saved.0 = segment.save(a.data) } else { node.shapes.0 = segment.keep(a.shape) }
+        if a.requiresGrad { node.saved.1 = segment.save(b.data) } else { node.shapes.1 = segment.keep(b.shape) }
+    }
+
+    /// An op recorded as two nodes, `product` of `a` and `b` and then `biasOp` of that product's
+    /// output and `bias` (`linear`'s and a convolution's bias, each its own node as in the op
+    /// table), with no `Tensor` for the product's output: nobody sees it, and making and freeing
+    /// one cost a malloc and its reference counting per layer. `fillProduct` and `fillBias` write
+    /// what each node keeps. The bias node's input 0 is the product node, or nothing when neither
+    /// factor needs a gradient; a bias with a history of its own takes the two plain records.
+    @inline(__always)
+    static func recordProduct<Product: OpDefinition, Bias: OpDefinition>(
+        _ value: __owned DenseTensor<Scalar>, _ product: Product.Type, _ a: Tensor, _ b: Tensor,
+        filling fillProduct: (inout Node, Segment<Scalar>) -> Void,
+        thenBias biasOp: Bias.Type, _ bias: Tensor, filling fillBias: (inout Node, Segment<Scalar>) -> Void
+    ) -> Tensor {
+        let factorsNeedGrad = a.requiresGrad || b.requiresGrad
+        guard factorsNeedGrad || bias.requiresGrad else { return Tensor(data: value) }
+        if a.viewBase != nil { a.refreshViewHistory() }
+        if b.viewBase != nil { b.refreshViewHistory() }
+        if bias.viewBase != nil { bias.refreshViewHistory() }
+        guard bias.history == nil else {
+            let inner = record(value, product, a, b, filling: fillProduct)
+            return record(value, biasOp, inner, bias, filling: fillBias)
+        }
+        return ThreadContext.withCurrent { context in
+            guard context.gradEnabled else { return Tensor(data: value) }
+            return context.unmanagedGraph(Scalar.self).with { graph in
+                graph.segmentForRecording(inputs: newestLiveSegment(a, b)).with { segment in
+                    var first = Edge.none
+                    if factorsNeedGrad {
+                        var node = Node(product, inputs: (edge(to: a, from: segment), edge(to: b, from: segment)))
+                        fillProduct(&node, segment)
+                        first = Edge(kind: .node, segment: segment.id, generation: segment.generation, index: segment.append(node))
+                    }
+                    var node = Node(biasOp, inputs: (first, edge(to: bias, from: segment)))
+                    fillBias(&node, segment)
+                    let index = segment.append(node)
+                    return Tensor(data: value, history: History(segment: segment, generation: segment.generation, index: index, op: node.op))
+                }
+            }
         }
     }
 

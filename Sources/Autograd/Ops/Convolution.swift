@@ -214,11 +214,15 @@ func convolution<Scalar: TensorScalar>(
         outChannels: weight.shape[0], kernelHeight: kh, kernelWidth: kw, stride: stride, padding: padding,
         dilation: dilation, groups: groups)
     let value = input.data.convolved(weight: weight.data, bias: bias?.data, geometry: geometry)
-    let product = Tensor.recordProduct(value, Convolution.self, input, weight, indices: geometry.encoded)
-    guard let bias, bias.requiresGrad else { return product }
-    return Tensor.record(value, ConvolutionBias.self, product, bias) { node, segment in
-        node.shapes.1 = segment.keep(bias.shape)
+    guard let bias, bias.requiresGrad else {
+        return Tensor.recordProduct(value, Convolution.self, input, weight, indices: geometry.encoded)
     }
+    // The product's node, then the bias's (which keeps the bias's shape), no tensor between.
+    return Tensor.recordProduct(value, Convolution.self, input, weight, filling: { node, segment in
+        var saved = Saved.inputs(input, keeping: weight.requiresGrad, weight, keeping: input.requiresGrad)
+        saved.indices = geometry.encoded
+        Tensor.store(&saved, in: &node, segment: segment)
+    }, thenBias: ConvolutionBias.self, bias, filling: { node, segment in node.shapes.1 = segment.keep(bias.shape) })
 }
 
 private func checkConvolutionInputRank<Scalar>(_ input: Tensor<Scalar>, spatialRank: Int) {

@@ -78,7 +78,8 @@ func linear2D<Scalar: TensorScalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>,
     guard let bias else { return Tensor.record(value, LinearMm.self, product: x, weight) }
     guard bias.requiresGrad else { return Tensor.record(value, LinearOp.self, product: x, weight) }
     // Two nodes when the bias needs a gradient: the product, then the bias on top. The value is
-    // computed once; the inner node's output is never materialized separately.
-    let product = Tensor.record(value, LinearOp.self, product: x, weight)
-    return Tensor.record(value, LinearBias.self, product, bias)
+    // computed once; the inner node's output is never materialized, not even as a `Tensor`.
+    return Tensor.recordProduct(value, LinearOp.self, x, weight,
+                                filling: { node, segment in Tensor.keepFactors(x, weight, in: &node, segment: segment) },
+                                thenBias: LinearBias.self, bias, filling: { _, _ in })
 }
