@@ -189,13 +189,13 @@ func crossEntropyStep() -> Workload {
 }
 
 /// `conv2d` 16→32, 3×3, padding 1, with bias, of a batch `[8, 16, 32, 32]`, all inputs needing
-/// grads. Outputs: y, dx, dw, db; saved: x, w and the geometry. 12 mallocs: y's storage, shape
-/// and `Tensor` (3), the product's `Tensor` under the bias's node (1: PyTorch's one node is our
-/// two, as `linear`'s), the geometry (1, saved), dx's, dw's and db's storage and `Tensor` (6,
-/// their shapes the inputs' own arrays), and the layer's parameter list for `zeroGrad()` (1).
-/// The kernels' scratch comes from the thread's BufferCache. 27 before session 18: the
-/// stride/padding/dilation lists and the checks' arrays, shapes made from the geometry, and
-/// `zeroGrad()` through a key path.
+/// grads. Outputs: y, dx, dw, db; saved: x, w and the geometry. 11 mallocs: y's storage, shape
+/// and `Tensor` (3), the geometry (1, saved), dx's, dw's and db's storage and `Tensor` (6, their
+/// shapes the inputs' own arrays), and the layer's parameter list for `zeroGrad()` (1). The
+/// product's node and the bias's are recorded together, with no `Tensor` between them, and the
+/// kernels' scratch comes from the thread's BufferCache. 27 before session 18: the
+/// stride/padding/dilation lists and the checks' arrays, shapes made from the geometry, the
+/// product's `Tensor`, and `zeroGrad()` through a key path.
 func conv2dStep() -> Workload {
     var rng = RandomGenerator(seed: 1)
     let conv = Conv2d<Float>(inChannels: 16, outChannels: 32, kernelSize: 3, padding: 1, using: &rng)
@@ -262,12 +262,13 @@ func sdpaStep() -> Workload {
 /// `MultiheadAttention` (embedding 128, 4 heads, batch first) as causal self-attention of
 /// `[8, 64, 128]`, `sum()` then backward: the input projection, the head split, the fused
 /// attention, the heads' merge and the output projection, with every parameter's gradient.
-/// 120 mallocs over some twenty recorded ops (views, products, the fused attention), most of
+/// 118 mallocs over some twenty recorded ops (views, products, the fused attention), most of
 /// them outputs: each view is one array, its shape and layout; the first samples count one
 /// fewer, before the caches of the thread warm up, and the check reads the 90th percentile.
-/// 272 at first, 253 once attention operands kept their leading dimensions inline, 120 in
+/// 272 at first, 253 once attention operands kept their leading dimensions inline, 118 in
 /// session 18 (views in one allocation each, permute's derivative without an inverse array,
-/// strided loops without index arrays, `zeroGrad()` without a key path).
+/// strided loops without index arrays, the projections' bias nodes without a `Tensor` between,
+/// `zeroGrad()` without a key path).
 func multiheadAttentionStep() -> Workload {
     var rng = RandomGenerator(seed: 0)
     let layer = MultiheadAttention<Float>(embedDim: 128, numHeads: 4, batchFirst: true, using: &rng)
