@@ -184,7 +184,7 @@ extension Graph where Scalar: TensorScalar {
             intoLeaves = intoLeaves && kind != .node
         }
         let definition = node.op.definition as! any WideOpDefinition.Type
-        let inputGrads: [DenseTensor<Scalar>?]
+        var inputGrads: [DenseTensor<Scalar>?]
         do {   // the context's copies of the lists end here, so that they are unique again to give back
             var context = WideBackwardContext(grads: grads, node: node, needs: needs, segment: UnownedRef(segment))
             context.intoLeaves = intoLeaves
@@ -196,6 +196,8 @@ extension Graph where Scalar: TensorScalar {
         for (k, grad) in inputGrads.enumerated() {
             if let grad { try accumulate(grad, into: Segment<Scalar>.input(k, of: pointer), pending: &pending) }
         }
+        inputGrads.removeAll(keepingCapacity: true)   // the next wide node's list (Graph.sweepWideResults)
+        sweepWideResults = inputGrads
     }
 
     /// A retained, asked-for or hooked node's gradient, read before its derivative consumes it;

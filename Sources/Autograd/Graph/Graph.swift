@@ -27,6 +27,10 @@ final class Graph<Scalar: TensorElement> {
     /// sweep takes them out while it uses them, so a sweep nested in a derivative makes its own.
     @exclusivity(unchecked) var sweepWideGrads: [DenseTensor<Scalar>?] = []
     @exclusivity(unchecked) var sweepWideNeeds: [Bool] = []
+    /// An empty list with room for a wide node's input gradients, which its derivative fills
+    /// (`WideBackwardContext.gradientList(count:)`) and the sweep gives back once it has added
+    /// them where they go: no list is made per node.
+    @exclusivity(unchecked) var sweepWideResults: [DenseTensor<Scalar>?] = []
     /// The implicit gradient of a 0-d output's `backward()`, a `1` made once per graph instead
     /// of once per call (a storage allocated and freed: ~300 instructions of a ~11,000-instruction
     /// seed step). The sweep treats it as a gradient the caller holds: never written over (the

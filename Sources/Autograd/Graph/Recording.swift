@@ -223,14 +223,12 @@ extension Tensor where Scalar: TensorScalar {
 extension Tensor where Scalar: TensorScalar {
     /// Wraps the results of an op with any number of inputs and outputs, recording one node for
     /// `op` when grad mode is on and an input requires grad (Note [Nodes with any number of
-    /// inputs and outputs]). Inputs that need no gradient get `.none` edges. `extraSaved` are
-    /// values kept beyond `saved`'s two, at the positions right after its second (which it must
-    /// have): the node reads them at `node.saved.1 + 1`, ….
+    /// inputs and outputs]). Inputs that need no gradient get `.none` edges.
     static func recordWide<Op: WideOpDefinition>(
-        _ values: [DenseTensor<Scalar>], _ op: Op.Type, inputs: [Tensor],
-        _ saved: @autoclosure () -> Saved<Scalar> = Saved(), extraSaved: @autoclosure () -> [DenseTensor<Scalar>] = []
+        _ values: [DenseTensor<Scalar>], _ op: Op.Type, inputs: [Tensor], _ saved: @autoclosure () -> Saved<Scalar> = Saved()
     ) -> [Tensor] {
-        recordWide(op, inputs: inputs, outputCount: values.count, saved(), extraSaved: extraSaved(),
+        recordWide(op, inputCount: inputs.count, input: { inputs[$0] }, outputCount: values.count, saved(),
+                   extraSaved: (nil, nil),
                    untracked: { values.map { Tensor(data: $0) } },
                    tracked: { segment, base in
                        values.enumerated().map { j, value in
@@ -240,13 +238,35 @@ extension Tensor where Scalar: TensorScalar {
                    })
     }
 
-    /// ``recordWide(_:_:inputs:_:extraSaved:)`` for an op with one output (`cat`, the
-    /// normalizations, attention): no array of values in or of tensors out.
+    /// ``recordWide(_:_:inputs:_:)`` for an op with one output (`cat`, `stack`): no array of
+    /// values in or of tensors out.
     static func recordWide<Op: WideOpDefinition>(
-        _ value: DenseTensor<Scalar>, _ op: Op.Type, inputs: [Tensor],
-        _ saved: @autoclosure () -> Saved<Scalar> = Saved(), extraSaved: @autoclosure () -> [DenseTensor<Scalar>] = []
+        _ value: DenseTensor<Scalar>, _ op: Op.Type, inputs: [Tensor], _ saved: @autoclosure () -> Saved<Scalar> = Saved()
     ) -> Tensor {
-        recordWide(op, inputs: inputs, outputCount: 1, saved(), extraSaved: extraSaved(),
+        recordWide(value, op, inputCount: inputs.count, input: { inputs[$0] }, saved(), extraSaved: (nil, nil))
+    }
+
+    /// ``recordWide(_:_:inputs:_:)`` for an op with one output and up to three inputs, the
+    /// absent ones left out of the node (a normalization's weight and bias, attention's query,
+    /// key and value): no list of them is made. `extraSaved` are up to two values kept beyond
+    /// `saved`'s two, at the positions right after its second (which it must have): the node
+    /// reads them at `node.saved.1 + 1` and `+ 2`.
+    static func recordWide<Op: WideOpDefinition>(
+        _ value: DenseTensor<Scalar>, _ op: Op.Type, inputs a: Tensor, _ b: Tensor?, _ c: Tensor?,
+        _ saved: @autoclosure () -> Saved<Scalar> = Saved(),
+        extraSaved: @autoclosure () -> (DenseTensor<Scalar>?, DenseTensor<Scalar>?) = (nil, nil)
+    ) -> Tensor {
+        let count = 1 + (b == nil ? 0 : 1) + (c == nil ? 0 : 1)
+        return recordWide(value, op, inputCount: count, input: { k in k == 0 ? a : k == 1 ? (b ?? c!) : c! },
+                          saved(), extraSaved: extraSaved())
+    }
+
+    @inline(__always)
+    private static func recordWide<Op: WideOpDefinition>(
+        _ value: DenseTensor<Scalar>, _ op: Op.Type, inputCount: Int, input: (Int) -> Tensor,
+        _ saved: @autoclosure () -> Saved<Scalar>, extraSaved: @autoclosure () -> (DenseTensor<Scalar>?, DenseTensor<Scalar>?)
+    ) -> Tensor {
+        recordWide(op, inputCount: inputCount, input: input, outputCount: 1, saved(), extraSaved: extraSaved(),
                    untracked: { Tensor(data: value) },
                    tracked: { segment, base in
                        Tensor(data: value, history: History(segment: segment, generation: segment.generation,
@@ -254,42 +274,52 @@ extension Tensor where Scalar: TensorScalar {
                    })
     }
 
-    /// The node of a wide op with `outputCount` outputs, recorded when grad mode is on and an
-    /// input requires grad: `tracked` then wraps the outputs given the segment and the entry of
-    /// output 0, else `untracked` wraps them. The inputs' edges go straight into the arena.
+    /// The node of a wide op with inputs `input(0)`, … `input(inputCount − 1)` and `outputCount`
+    /// outputs, recorded when grad mode is on and an input requires grad: `tracked` then wraps
+    /// the outputs given the segment and the entry of output 0, else `untracked` wraps them. The
+    /// inputs' edges go straight into the arena.
     @inline(__always)
     private static func recordWide<Op: WideOpDefinition, Result>(
-        _ op: Op.Type, inputs: [Tensor], outputCount: Int, _ saved: @autoclosure () -> Saved<Scalar>,
-        extraSaved: @autoclosure () -> [DenseTensor<Scalar>], untracked: () -> Result,
+        _ op: Op.Type, inputCount n: Int, input: (Int) -> Tensor, outputCount: Int, _ saved: @autoclosure () -> Saved<Scalar>,
+        extraSaved: @autoclosure () -> (DenseTensor<Scalar>?, DenseTensor<Scalar>?), untracked: () -> Result,
         tracked: (Segment<Scalar>, UInt32) -> Result
     ) -> Result {
-        guard inputs.contains(where: { $0.requiresGrad }), GradMode.isEnabled, outputCount > 0 else { return untracked() }
-        for t in inputs where t.viewBase != nil { t.refreshViewHistory() }
-        trapUnless(inputs.count <= Int(UInt8.max) && outputCount <= Int(UInt8.max),
-                   "\(Op.name): at most 255 inputs and outputs are recorded, got \(inputs.count) and \(outputCount)")
+        var anyRequiresGrad = false
+        for k in 0..<n where input(k).requiresGrad { anyRequiresGrad = true; break }
+        guard anyRequiresGrad, GradMode.isEnabled, outputCount > 0 else { return untracked() }
+        for k in 0..<n {
+            let t = input(k)
+            if t.viewBase != nil { t.refreshViewHistory() }
+        }
+        trapUnless(n <= Int(UInt8.max) && outputCount <= Int(UInt8.max),
+                   "\(Op.name): at most 255 inputs and outputs are recorded, got \(n) and \(outputCount)")
         return ThreadContext.withCurrent { context in
             context.unmanagedGraph(Scalar.self).with { graph in
                 var newest: UnownedRef<Segment<Scalar>>?
-                for t in inputs {
-                    guard let h = t.history, h.isLive else { continue }
+                for k in 0..<n {
+                    guard let h = input(k).history, h.isLive else { continue }
                     if let old = newest, old.object.sequence >= h.segment.sequence { continue }
                     newest = h.segmentRef
                 }
                 return graph.segmentForRecording(inputs: newest).with { segment in
-                    let n = inputs.count
-                    var node = Node(op, inputs: (n > 0 ? edge(to: inputs[0], from: segment) : .none,
-                                                 n > 1 ? edge(to: inputs[1], from: segment) : .none))
+                    var node = Node(op, inputs: (n > 0 ? edge(to: input(0), from: segment) : .none,
+                                                 n > 1 ? edge(to: input(1), from: segment) : .none))
                     node.inputCount = UInt8(n)
                     node.outputCount = UInt8(outputCount)
                     node.isWide = true
                     var s = saved()
                     store(&s, in: &node, segment: segment)
-                    for (j, value) in extraSaved().enumerated() {
-                        let position = segment.save(value)
-                        assert(node.saved.1 >= 0 && position == node.saved.1 + 1 + Int32(j))
+                    let (extra0, extra1) = extraSaved()
+                    if let extra0 {
+                        let position = segment.save(extra0)
+                        assert(node.saved.1 >= 0 && position == node.saved.1 + 1)
+                    }
+                    if let extra1 {
+                        let position = segment.save(extra1)
+                        assert(extra0 != nil && position == node.saved.1 + 2)
                     }
                     let base = segment.appendWide(node, extraInputCount: Swift.max(0, n - 2)) { k in
-                        edge(to: inputs[k + 2], from: segment)
+                        edge(to: input(k + 2), from: segment)
                     }
                     return tracked(segment, base)
                 }

@@ -44,7 +44,11 @@ enum ScaledDotProductAttention: WideOpDefinition {
                 query: dense.savedInput(0), key: dense.savedInput(1), value: value, probabilities: probabilities,
                 scale: V.Scalar(c.node.scalar), causal: c.node.keepDim,
                 needs: (c.needs[0], c.needs[1], c.needs[2]))
-            return [g.query.map { $0 as! V }, g.key.map { $0 as! V }, g.value.map { $0 as! V }]
+            var list = c.gradientList(count: 3)
+            list.append(g.query.map { $0 as! V })
+            list.append(g.key.map { $0 as! V })
+            list.append(g.value.map { $0 as! V })
+            return list
         }
         let recorded = c as! WideBackwardContext<Tensor<V.Scalar>>
         let pointer = c.segment.with { $0.nodes[Int(c.base)] }
@@ -167,9 +171,9 @@ public func scaledDotProductAttention<Scalar: TensorScalar>(
     let (output, probabilities) = DenseTensor<Scalar>.scaledDotProductAttention(
         query: query.data, key: key.data, value: value.data, mask: mask?.data, causal: isCausal, scale: Scalar(scale))
     return Tensor.recordWide(
-        output, ScaledDotProductAttention.self, inputs: [query, key, value],
+        output, ScaledDotProductAttention.self, inputs: query, key, value,
         Saved(tensors: (query.data, key.data), indices: mask.map(encodedMask), scalar: scale, keepDim: isCausal),
-        extraSaved: [value.data, probabilities])
+        extraSaved: (value.data, probabilities))
 }
 
 /// Whether `t`'s last dimension is unit-stride (PyTorch's fused kernel requires it).

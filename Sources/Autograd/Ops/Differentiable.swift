@@ -193,4 +193,23 @@ struct WideBackwardContext<V: GradientValue> {
     var indices: [Int] { segment.with { $0.indices[Int(node.indices)] } }
     var shape0: [Int] { segment.with { $0.shapes[Int(node.shapes.0)] } }
     var dim: Int { Int(node.dim) }
+
+    /// An empty list with room for `count` gradients, for the derivative to fill and return: in
+    /// the plain sweep the graph's spare one (`Graph.sweepWideResults`, taken out, given back by
+    /// the sweep), so that a wide node's backward makes no list of its own.
+    func gradientList(count: Int) -> [V?] {
+        guard V.self == DenseTensor<V.Scalar>.self else {
+            var list: [V?] = []
+            list.reserveCapacity(count)
+            return list
+        }
+        var list = segment.with { segment in
+            let graph = segment.owner
+            defer { graph.sweepWideResults = [] }
+            return graph.sweepWideResults
+        }
+        list.removeAll(keepingCapacity: true)
+        list.reserveCapacity(count)
+        return unsafeBitCast(list, to: [V?].self)   // V is DenseTensor<V.Scalar>, checked above
+    }
 }

@@ -39,8 +39,7 @@ extension WideBackwardContext {
     /// The gradients of (input, weight, bias) in the order of the node's inputs, the absent
     /// ones dropped.
     func inOrder(_ input: V?, _ weight: V?, _ bias: V?) -> [V?] {
-        var out: [V?] = []
-        out.reserveCapacity(3)
+        var out = gradientList(count: 3)
         out.append(input)
         if hasWeight { out.append(needs[1] ? weight : nil) }
         if hasBias { out.append(needs[out.count] ? bias : nil) }
@@ -239,17 +238,9 @@ private func fused<S: TensorScalar>(_ c: WideBackwardContext<DenseTensor<S>>, gr
 // MARK: - the forwards
 
 extension Tensor where Scalar: TensorScalar {
-    /// The node's inputs and flags: the input, then the weight and the bias where given.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
-    static func normalizationInputs(_ input: Tensor, _ weight: Tensor?, _ bias: Tensor?) -> (inputs: [Tensor], flags: Int) {
-        var inputs: [Tensor] = []
-        inputs.reserveCapacity(3)   // one allocation, not one per append
-        inputs.append(input)
-        var flags = 0
-        if let weight { inputs.append(weight); flags |= NormalizationFlags.weight }
-        if let bias { inputs.append(bias); flags |= NormalizationFlags.bias }
-        return (inputs, flags)
+    /// The node's flags: which of the weight and the bias it has.
+    static func normalizationFlags(_ weight: Tensor?, _ bias: Tensor?) -> Int {
+        (weight == nil ? 0 : NormalizationFlags.weight) | (bias == nil ? 0 : NormalizationFlags.bias)
     }
 }
 
@@ -288,8 +279,8 @@ public func layerNorm<Scalar: TensorScalar>(
     let rows = inner == 0 ? 0 : input.count / inner
     let x = input.data
     let value = x.layerNormalized(rows: rows, inner: inner, weight: weight?.data, bias: bias?.data, eps: eps)
-    let (inputs, flags) = Tensor.normalizationInputs(input, weight, bias)
-    return Tensor.recordWide(value, NativeLayerNorm.self, inputs: inputs,
+    let flags = Tensor.normalizationFlags(weight, bias)
+    return Tensor.recordWide(value, NativeLayerNorm.self, inputs: input, weight, bias,
                              Saved(tensors: (x, weight?.data), scalar: eps, dim: normalizedShape.count, dim2: flags))
 }
 
@@ -361,8 +352,8 @@ public func batchNorm<Scalar: TensorScalar>(
         return x.affineNormalized(outer: outer, groups: groups, inner: inner, mean: UnsafeBufferPointer(mean),
                                   invstd: UnsafeBufferPointer(variance), weight: weight?.data, bias: bias?.data)
     }
-    let (inputs, flags) = Tensor.normalizationInputs(input, weight, bias)
-    return Tensor.recordWide(value, NativeBatchNorm.self, inputs: inputs,
+    let flags = Tensor.normalizationFlags(weight, bias)
+    return Tensor.recordWide(value, NativeBatchNorm.self, inputs: input, weight, bias,
                              Saved(tensors: (x, weight?.data), indices: stats, scalar: eps, dim2: flags,
                                    keepDim: training))
 }
