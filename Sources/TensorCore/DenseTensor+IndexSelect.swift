@@ -14,7 +14,10 @@ extension DenseTensor {
     @usableFromInline
     func slabs(around dim: Int) -> (outer: Int, size: Int, inner: Int) {
         guard rank > 0 else { return (1, 1, 1) }
-        return (Shape.count(Array(shape[..<dim])), shape[dim], Shape.count(Array(shape[(dim + 1)...])))
+        var (outer, inner) = (1, 1)   // products of the sizes before and after `dim`, no arrays
+        for k in 0..<dim { outer &*= shape[k] }
+        for k in (dim + 1)..<rank { inner &*= shape[k] }
+        return (outer, shape[dim], inner)
     }
 
     @usableFromInline
@@ -117,18 +120,20 @@ extension DenseTensor where Scalar: TensorScalar {
 }
 
 extension DenseTensor where Scalar: TensorScalar {
-    /// Zeros of `[rows, width]` with row `k` of this `[positions.count, width]` tensor added to
-    /// row `positions[k]` (repeats add up, in order), except where `positions[k] == skipping`:
-    /// `zeros.indexAdded(dim: 0, …)` without the copy of the zeros it adds into, the one buffer
-    /// written being the result (an embedding's weight gradient, a 50257-row table's 25 MB).
+    /// Zeros of `tableShape` (`[rows, width]`) with row `k` of this tensor, read as
+    /// `positions.count` rows of `width` (any shape of that many elements: an embedding's output
+    /// gradient `indices.shape + [width]`), added to row `positions[k]` (repeats add up, in
+    /// order), except where `positions[k] == skipping`: `zeros.indexAdded(dim: 0, …)` without the
+    /// copy of the zeros it adds into, the one buffer written being the result (an embedding's
+    /// weight gradient, a 50257-row table's 25 MB), whose shape is `tableShape` itself.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func rowsScattered(into rows: Int, positions: [Int], skipping: Int = -1) -> DenseTensor {
-        trapUnless(rank == 2 && shape[0] == positions.count,
-                   "rowsScattered: \(positions.count) positions for rows of shape \(shape)")
-        let width = shape[1]
+    public func rowsScattered(into tableShape: [Int], positions: [Int], skipping: Int = -1) -> DenseTensor {
+        trapUnless(tableShape.count == 2 && count == positions.count * tableShape[1],
+                   "rowsScattered: \(positions.count) positions for rows of \(tableShape) from a tensor of shape \(shape)")
+        let (rows, width) = (tableShape[0], tableShape[1])
         checkPositions(positions, size: rows, dim: 0)
-        let out = DenseTensor(shape: [rows, width], repeating: 0)
+        let out = DenseTensor(shape: tableShape, repeating: 0)
         guard width > 0 else { return out }
         let source = contiguous()
         let s = UnsafePointer(source.start), o = out.start

@@ -18,7 +18,19 @@ package struct PoolGeometry: Sendable, Equatable {
     package static func == (a: Self, b: Self) -> Bool { a.encoded == b.encoded }
 
     /// The fields in one array (a node keeps it in its segment's index table).
-    package var encoded: [Int] { [planes, height, width, kernel.h, kernel.w, stride.h, stride.w, padding.h, padding.w] }
+    package var encoded: [Int] {
+        [Int](unsafeUninitializedCapacity: Self.encodedCount) { buffer, initialized in
+            encode(into: buffer.baseAddress!)
+            initialized = Self.encodedCount
+        }
+    }
+
+    /// Writes the ``encoded`` fields from `p` (a list that holds more, such as max pooling's
+    /// saved positions after them).
+    package func encode(into p: UnsafeMutablePointer<Int>) {
+        (p[0], p[1], p[2], p[3], p[4]) = (planes, height, width, kernel.h, kernel.w)
+        (p[5], p[6], p[7], p[8]) = (stride.h, stride.w, padding.h, padding.w)
+    }
 
     /// The number of fields in ``encoded``.
     package static let encodedCount = 9
@@ -59,20 +71,22 @@ extension DenseTensor where Scalar: TensorScalar {
     }
 
     /// This tensor's last two dimensions max-pooled, with the position (`h · W + w` in its plane)
-    /// of each maximum after `indexPrefix` (the caller's own fields, saved in the same array): the
+    /// of each maximum after `indexPrefix` (the caller's own fields, saved in the same array), or
+    /// after the geometry's ``PoolGeometry/encoded`` fields with `prefixingGeometry` (written in
+    /// place, no list of them made): the
     /// first one on ties, the last NaN wherever one is in the window, as PyTorch's
     /// `val > maxval || isnan(val)`. 2×2 windows 2 apart split their planes across threads.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    package func maxPooled(_ g: PoolGeometry, indexPrefix: [Int] = []) -> (DenseTensor, [Int]) {
+    package func maxPooled(_ g: PoolGeometry, indexPrefix: [Int] = [], prefixingGeometry: Bool = false) -> (DenseTensor, [Int]) {
         let (H, W) = (g.height, g.width)
         let out = DenseTensor(uninitializedShape: pooledShape(g))
-        let skip = indexPrefix.count
+        let skip = prefixingGeometry ? PoolGeometry.encodedCount : indexPrefix.count
         let x = contiguous()
         // Every position is written below (Int is trivial: nothing to initialize first).
         let indices = [Int](unsafeUninitializedCapacity: skip + out.count) { all, initialized in
             initialized = skip + out.count
-            _ = all.initialize(from: indexPrefix)
+            if prefixingGeometry { g.encode(into: all.baseAddress!) } else { _ = all.initialize(from: indexPrefix) }
             let idx = all.baseAddress! + skip
             if g.kernel == (2, 2) && g.stride == (2, 2) && g.padding == (0, 0) {
                 let (planeIn, planeOut) = (H * W, g.outHeight * g.outWidth)

@@ -124,12 +124,15 @@ extension DenseTensor {
     }
 
     /// The rows of a 2-D tensor at `indices`, in that order (PyTorch's `index_select(0, indices)`),
-    /// copied straight into the result. Traps on an index out of range.
-    public func rows(_ indices: some Collection<Int>) -> DenseTensor {
+    /// copied straight into the result, of shape `[indices.count, width]` or `shape` (any shape
+    /// of as many elements whose last size is the width: an embedding's `indices.shape + [width]`).
+    /// Traps on an index out of range.
+    public func rows(_ indices: some Collection<Int>, shape outShape: [Int]? = nil) -> DenseTensor {
         trapUnless(rank == 2, "rows(_:) expects a 2-D tensor, got \(shape)")
-        guard isContiguous else { return contiguous().rows(indices) }
+        guard isContiguous else { return contiguous().rows(indices, shape: outShape) }
         let (count, width) = (shape[0], shape[1])
-        let out = DenseTensor(uninitializedShape: [indices.count, width])
+        let out = DenseTensor(uninitializedShape: outShape ?? [indices.count, width])
+        trapUnless(out.count == indices.count * width, "rows(_:shape:): shape \(out.shape) for \(indices.count) rows of \(width)")
         guard width > 0 else { return out }
         let all = UnsafePointer(start), dst = out.start
         for (r, i) in indices.enumerated() {

@@ -12,9 +12,7 @@ enum EmbeddingOp: OpDefinition {
     @_specialize(where V == DenseTensor<Float>)
     @_specialize(where V == DenseTensor<Double>)
     static func backward<V>(_ c: consuming BackwardContext<V>) -> Gradients<V> {
-        let weightShape = c.shape0, positions = c.indices
-        let rows = c.grad.reshaped([positions.count, weightShape[1]])
-        return (rows.embeddingGradient(positions: positions, weightShape: weightShape, padding: c.dim), nil)
+        (c.grad.embeddingGradient(positions: c.indices, weightShape: c.shape0, padding: c.dim), nil)
     }
 }
 
@@ -23,13 +21,14 @@ enum EmbeddingOp: OpDefinition {
 // into zeros (then the padding row zeroed).
 extension DenseTensor where Scalar: TensorScalar {
     func embeddingGradient(positions: [Int], weightShape: [Int], padding: Int) -> DenseTensor {
-        rowsScattered(into: weightShape[0], positions: positions, skipping: padding)
+        rowsScattered(into: weightShape, positions: positions, skipping: padding)
     }
 }
 
 extension Tensor where Scalar: TensorScalar {
     func embeddingGradient(positions: [Int], weightShape: [Int], padding: Int) -> Tensor {
-        let summed = Tensor.zeros(shaped: weightShape).indexAdded(dim: 0, positions: positions, source: self)
+        let rows = reshaped([positions.count, weightShape[1]])
+        let summed = Tensor.zeros(shaped: weightShape).indexAdded(dim: 0, positions: positions, source: rows)
         return padding >= 0 ? summed.indexFilled(dim: 0, positions: [padding], value: 0) : summed
     }
 }
@@ -48,8 +47,10 @@ extension Tensor where Scalar: TensorScalar {
         }
         let positions = indices.scalars
         for p in positions { trapUnless(p >= 0 && p < count, "index out of range in self") }
-        let rows = weight.data.indexSelected(dim: 0, positions: positions)
-        let value = rows.reshaped(indices.shape + [weight.shape[1]])
+        // The rows copied straight into the output's shape, `indices.shape + [embeddingDim]`.
+        var shape = indices.shape
+        shape.append(weight.shape[1])
+        let value = weight.data.rows(positions, shape: shape)
         return Tensor.record(value, EmbeddingOp.self, weight, nil,
                              Saved(shapes: (weight.shape, nil), indices: positions, dim: padding))
     }

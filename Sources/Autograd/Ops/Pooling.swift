@@ -56,7 +56,7 @@ public func maxPool2d<Scalar: TensorScalar>(
     trapUnless((input.rank == 3 || input.rank == 4) && !input.shape.dropFirst(input.rank - 3).contains(0),
                "non-empty 3D or 4D (batch mode) tensor expected for input")
     let geometry = poolGeometry(input, kernelSize: kernelSize, stride: stride, padding: padding)
-    let (value, positions) = input.data.maxPooled(geometry, indexPrefix: geometry.encoded)
+    let (value, positions) = input.data.maxPooled(geometry, prefixingGeometry: true)
     return Tensor.record(value, MaxPool2D.self, input, nil, Saved(shapes: (input.shape, nil), indices: positions))
 }
 
