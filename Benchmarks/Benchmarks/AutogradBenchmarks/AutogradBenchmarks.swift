@@ -120,11 +120,11 @@ func mlpSmallStep() -> Workload {
 
 /// `layerNorm` of `[8, 64, 128]` over its last dim with weight and bias, all three needing
 /// grads. Outputs: y, then dx, dw, db (the leaves' grads); the node keeps x and w (no mean or
-/// 1/σ: the backward recomputes them per row). 10 mallocs: the four outputs' storage objects
-/// and `Tensor`s (8), the node's input list and its derivative's list of gradients (the sweep's
-/// lists are the graph's, reused; dw and db share the weight's shape array); the kernels
-/// allocate nothing (25 before session 18: the output list, the sweep's lists, new shape
-/// arrays; before that, 2 arrays of row statistics and 1 of 1/σ each way).
+/// 1/σ: the backward recomputes them per row). 8 mallocs: the four outputs' storage objects
+/// and `Tensor`s, the ideal. The node takes its inputs as arguments (no list), its derivative
+/// fills the graph's spare list, the sweep's lists are the graph's, dw and db share the
+/// weight's shape array, and the kernels allocate nothing (25 before session 18: those lists
+/// and new shape arrays; before that, 2 arrays of row statistics and 1 of 1/σ each way).
 func layerNormStep() -> Workload {
     let x = patternTensor([8, 64, 128], modulus: 17, offset: -0.5, requiresGrad: true)
     let w = patternTensor([128], modulus: 7, offset: 0.5, requiresGrad: true)
@@ -161,10 +161,12 @@ func geluStep() -> Workload {
 
 /// `embedding` of indices `[8, 64]` into a `[65, 128]` table (a character vocabulary).
 /// Outputs: the rows `[8, 64, 128]` and the table's gradient; saved: the indices (an array).
-/// 10 mallocs: the indices read out as an array (saved), the rows' storage, output shape and
-/// `Tensor`, the gradient's row view shape, the table gradient's storage, shape and `Tensor`,
-/// and the node's bookkeeping; no zero tensor is copied (the code it replaces made zeros, then
-/// a copy of them to add into).
+/// 6 mallocs: the indices read out as an array (saved), the rows' storage, shape and `Tensor`,
+/// the table gradient's storage and `Tensor` (its shape the table's own array): the ideal. The
+/// rows are copied straight into the output's shape and the gradient scattered from the output
+/// gradient as it is (10 before session 18: a `[N, D]` shape then a reshape each way, and an
+/// index-select's arrays); no zero tensor is copied (the code before made zeros, then a copy of
+/// them to add into).
 func embeddingStep() -> Workload {
     let w = patternTensor([65, 128], modulus: 17, offset: -0.5, requiresGrad: true)
     let indices = try! Tensor<Int>((0..<512).map { ($0 * 31 + 7) % 65 }, shape: [8, 64])
@@ -209,9 +211,9 @@ func conv2dStep() -> Workload {
 }
 
 /// `maxPool2d` 2×2 of `[8, 16, 32, 32]`. Outputs: y and dx; saved: the argmax positions.
-/// 7 mallocs: y's storage and `Tensor`, the positions array (saved, written once after the
-/// geometry since the AVX-512 pooling kernel: 8 before, with a second array), dx's storage and
-/// `Tensor`, and shapes.
+/// 6 mallocs: y's storage, shape and `Tensor`, the positions array (saved, the geometry written
+/// at its head), dx's storage and `Tensor` (its shape the input's): the ideal (7 before session
+/// 18, the geometry made as a list and copied in; 8 before the AVX-512 pooling kernel).
 func maxPool2dStep() -> Workload {
     let x = patternTensor([8, 16, 32, 32], modulus: 17, offset: -0.5, requiresGrad: true)
     let g = patternTensor([8, 16, 16, 16], modulus: 13, offset: -0.5)
@@ -222,10 +224,10 @@ func maxPool2dStep() -> Workload {
 }
 
 /// Training-mode `batchNorm` of `[8, 16, 32, 32]` with weight, bias and running statistics.
-/// Outputs: y, dx, dw, db, and the running statistics' new values (written in place). 10
-/// mallocs: the four outputs' storage and `Tensor`s (8), the node's input list and its
-/// derivative's list of gradients, as layer norm's (25 before session 18, as layer norm's, plus
-/// `[C]` shapes made and reshaped); the per-channel statistics live on the stack (39 before: `[Double]` arrays
+/// Outputs: y, dx, dw, db, and the running statistics' new values (written in place). 8
+/// mallocs: the four outputs' storage and `Tensor`s, the ideal, as layer norm's (25 before
+/// session 18: as layer norm's, plus `[C]` shapes made and reshaped); the per-channel
+/// statistics live on the stack (39 before: `[Double]` arrays
 /// each way, and two new tensors per step for the running statistics' update).
 func batchNormStep() -> Workload {
     let x = patternTensor([8, 16, 32, 32], modulus: 17, offset: -0.5, requiresGrad: true)
@@ -242,12 +244,12 @@ func batchNormStep() -> Workload {
 /// Causal `scaledDotProductAttention` of q, k, v `[8, 4, 64, 32]` (one fused node, as PyTorch's
 /// flash-attention path), `sum()` then backward. Outputs: the attention output, the sum, and
 /// dq, dk, dv; saved: q, k, v and the probabilities P; the backward's dP is one scratch matrix
-/// per thread from the thread's BufferCache (Note [Fused attention]). 15 mallocs: the output's,
+/// per thread from the thread's BufferCache (Note [Fused attention]). 13 mallocs: the output's,
 /// the sum's and dq's, dk's, dv's storage and `Tensor` (10; the output shares the query's shape
-/// array), P's storage and shape (2, saved), and the node's lists: its inputs, the values it
-/// saves past two, and its derivative's gradients (3; the sweep's lists are the graph's).
-/// 51 at first, 32 once the operands kept their leading dimensions inline, 15 in session 18
-/// (shapes from the query's, no strides arrays, dP's scratch cached, the wide node's lists).
+/// array), P's storage and shape (2, saved), and the sum's gradient expanded to the output's
+/// shape (1, the sum's backward's output): outputs and saved values only. 51 at first, 32 once
+/// the operands kept their leading dimensions inline, 13 in session 18 (shapes from the
+/// query's, no strides arrays, dP's scratch cached, no lists for the wide node).
 func sdpaStep() -> Workload {
     let shape = [8, 4, 64, 32]
     let q = patternTensor(shape, modulus: 17, offset: -0.5, requiresGrad: true)
@@ -262,10 +264,10 @@ func sdpaStep() -> Workload {
 /// `MultiheadAttention` (embedding 128, 4 heads, batch first) as causal self-attention of
 /// `[8, 64, 128]`, `sum()` then backward: the input projection, the head split, the fused
 /// attention, the heads' merge and the output projection, with every parameter's gradient.
-/// 118 mallocs over some twenty recorded ops (views, products, the fused attention), most of
+/// 116 mallocs over some twenty recorded ops (views, products, the fused attention), most of
 /// them outputs: each view is one array, its shape and layout; the first samples count one
 /// fewer, before the caches of the thread warm up, and the check reads the 90th percentile.
-/// 272 at first, 253 once attention operands kept their leading dimensions inline, 118 in
+/// 272 at first, 253 once attention operands kept their leading dimensions inline, 116 in
 /// session 18 (views in one allocation each, permute's derivative without an inverse array,
 /// strided loops without index arrays, the projections' bias nodes without a `Tensor` between,
 /// `zeroGrad()` without a key path).
