@@ -191,7 +191,7 @@ extension Graph where Scalar: TensorScalar {
             context.base = UInt32(base)
             inputGrads = definition.backward(wide: context)
         }
-        grads.removeAll(keepingCapacity: true)   // the output gradients go now, as before
+        grads.removeAll(keepingCapacity: true)   // the output gradients are let go before the inputs' are added
         if detectsAnomalies { try Self.checkAnomalies(inputGrads, name: Self.nodeName(segment, index)) }
         for (k, grad) in inputGrads.enumerated() {
             if let grad { try accumulate(grad, into: Segment<Scalar>.input(k, of: pointer), pending: &pending) }

@@ -181,7 +181,8 @@ func convolution<Scalar: TensorScalar>(
 
 /// The convolution of a batched `input` with stride, padding and dilation along (height, width),
 /// a 1-D convolution's height entries neutral (1, 0, 1): the rest of PyTorch's checks, then the
-/// kernel and the nodes. Nothing here allocates but the output and the node.
+/// kernel and the nodes. Nothing here allocates but the output (storage, shape, `Tensor`) and
+/// the saved geometry.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 func convolution<Scalar: TensorScalar>(
